@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * images: the squashfs catalog and a thread-safe reader over libsquashfuse.
+ *
+ * An image is <images>/<name>.sqfs. Each valid file seen there becomes the
+ * newest *generation* of <name>. A generation has a small persistent id
+ * (1..IMAGE_GEN_ID_MAX, kept in <state>/generations, the same across daemon
+ * restarts for the same file) and is reference counted: it stays open, and
+ * readable, while anyone holds it, even after its file was renamed over or
+ * deleted.
+ *
+ * No libsquashfuse type appears here; its headers stay inside images/.
+ * Every function is safe to call from several threads at once.
+ * Errors are negative errno values; a corrupt image gives -EIO.
+ */
+#ifndef NETBOOTFS_IMAGES_H
+#define NETBOOTFS_IMAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define IMAGE_NAME_MAX   63
+#define IMAGE_GEN_ID_MAX 4095u /* ids fit in 12 bits of a FUSE node id */
+
+struct image_info {
+	uint64_t file_size;
+	uint64_t bytes_used;
+	uint32_t block_size;
+	uint32_t inodes;
+	time_t mkfs_time;
+	const char *compression; /* "gzip", "xz", "zstd", ... (static string) */
+	bool has_export_table;
+};
+
+/* Check superblock (magic, version 4.0, block size, compression supported by
+ * the linked libsquashfuse, bytes_used <= file size) and that the root inode
+ * reads. Returns 0, or a negative errno with a one-line reason in @why. */
+int image_validate(const char *path, struct image_info *info, char *why, size_t whylen);
+
+/* Read every inode, directory and data block. @progress (may be NULL) is
+ * called now and then with bytes of file data read so far and the total.
+ * Returns 0 or a negative errno with the first problem in @why (naming the
+ * path inside the image and the block). */
+typedef void (*image_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+int image_verify(const char *path, image_progress_fn progress, void *ctx, char *why,
+		 size_t whylen);
+
+/* ---- catalog -------------------------------------------------------- */
+
+struct catalog;
+struct image_gen;
+
+/* Called once per file that a scan adds or rejects. @gen is NULL when the
+ * file was rejected (then @err/@why say why). */
+typedef void (*catalog_report_fn)(void *ctx, const char *path, const struct image_gen *gen,
+				  int err, const char *why);
+
+int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out);
+/* Look at <images>/*.sqfs: a file not seen before (new name, or a different
+ * file under a known name) is validated and becomes that name's newest
+ * generation. Files that disappeared stop being "newest" but open
+ * generations stay readable. Returns the number of new generations. */
+int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx);
+void catalog_close(struct catalog *c);
+
+/* Image names currently present, sorted. */
+size_t catalog_count(const struct catalog *c);
+const char *catalog_name_at(const struct catalog *c, size_t i);
+
+/* A new reference to the newest generation of @name, or NULL. */
+struct image_gen *catalog_newest(struct catalog *c, const char *name);
+/* A new reference to generation @id if it is still open, else NULL. */
+struct image_gen *catalog_gen_get(struct catalog *c, unsigned id);
+/* All open generations (for status); returns a malloc'ed array of new
+ * references, release each with image_gen_put() and free() the array. */
+int catalog_open_gens(struct catalog *c, struct image_gen ***out, size_t *n);
+
+struct image_gen *image_gen_ref(struct image_gen *g);
+/* Drop a reference; the last one closes the file. */
+void image_gen_put(struct image_gen *g);
+unsigned image_gen_id(const struct image_gen *g);
+const char *image_gen_name(const struct image_gen *g);
+const char *image_gen_path(const struct image_gen *g); /* path when opened */
+const struct image_info *image_gen_info(const struct image_gen *g);
+unsigned image_gen_refcount(const struct image_gen *g);
+
+/* ---- reader --------------------------------------------------------- */
+
+/* Inodes are named by their squashfs inode *number* (32 bits, stable for
+ * one image file). Numbers seen before a restart still resolve: through the
+ * image's export table, or a map learned from lookups when it has none. */
+typedef uint32_t img_ino;
+
+int img_root(struct image_gen *g, img_ino *ino);
+/* st_ino is the squashfs inode number; st_dev is 0. */
+int img_getattr(struct image_gen *g, img_ino ino, struct stat *st);
+/* One component; no symlink is followed. -ENOENT, -ENOTDIR, -EIO. */
+int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
+	       struct stat *st);
+/* A path relative to the image root ("boot/firmware"). Symlinks in the
+ * path (and the last one if @follow) are resolved *inside* the image, as
+ * in a chroot: ".." stops at the root and absolute targets start at the
+ * image root. At most 40 links, else -ELOOP. */
+int img_resolve(struct image_gen *g, const char *path, bool follow, img_ino *ino,
+		struct stat *st);
+/* Parent directory of directory @dir (the root is its own parent). */
+int img_parent(struct image_gen *g, img_ino dir, img_ino *parent);
+
+/* Calls @fn for entries after offset @off (0 = from the start) in on-disk
+ * (sorted) order; @next_off resumes after the entry, also in a later call
+ * on a new open. Stops early when @fn returns non-zero. */
+typedef int (*img_dirent_fn)(void *ctx, const char *name, img_ino ino, mode_t type,
+			     uint64_t next_off);
+int img_readdir(struct image_gen *g, img_ino dir, uint64_t off, img_dirent_fn fn, void *ctx);
+
+/* Bytes read (short only at end of file), or -EIO / -EISDIR. */
+ssize_t img_read(struct image_gen *g, img_ino ino, void *buf, size_t size, off_t off);
+/* NUL-terminates; returns the target length, -ERANGE if @size is too small. */
+ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size);
+/* listxattr(2) / getxattr(2) semantics (size 0 asks for the length). */
+ssize_t img_listxattr(struct image_gen *g, img_ino ino, char *buf, size_t size);
+ssize_t img_getxattr(struct image_gen *g, img_ino ino, const char *name, void *buf,
+		     size_t size);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mapper: netbootfs.ini -> an immutable node table.
+ *
+ * A table is built whole or not at all: mapper_load() either returns a new
+ * table or a list of errors (each "file:line: problem"), and never touches
+ * a table the caller already holds. Keeping the last good table on a bad
+ * reload is therefore simply "don't replace your pointer on failure".
+ */
+#ifndef NETBOOTFS_MAPPER_H
+#define NETBOOTFS_MAPPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define NODE_NAME_MAX 63
+#define SERIAL_LEN    8  /* 8 lowercase hex digits */
+#define MAC_LEN       17 /* aa-bb-cc-dd-ee-ff */
+
+enum overlay_mode { OVERLAY_PERSISTENT, OVERLAY_VOLATILE };
+enum unknown_policy { UNKNOWN_IGNORE, UNKNOWN_DEFAULT };
+enum dhcp_mode { DHCP_PROXY, DHCP_FULL };
+
+/* [server]; strings are never NULL (defaults filled in). */
+struct server_config {
+	const char *tftp_root;     /* /srv/tftpboot */
+	const char *nfs_root;      /* /srv/nfsroot */
+	const char *images;        /* /var/lib/netbootfs/images */
+	const char *overlays;      /* /var/lib/netbootfs/overlays */
+	const char *state;         /* /var/lib/netbootfs/state */
+	const char *address;       /* "" if unset */
+	const char *clients;       /* "" if unset */
+	const char *default_image; /* "" if unset */
+	const char *templates;     /* /etc/netbootfs/templates */
+	const char *control;       /* control socket, /run/netbootfs.sock */
+	enum unknown_policy unknown;
+	unsigned boot_gap; /* seconds, default 60 */
+	enum dhcp_mode dhcp;
+	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
+	const char *interface;  /* dnsmasq interface, "" if unset */
+	unsigned history;       /* image generations kept under .history/, default 3 */
+	/* Raspberry Pi MAC prefixes "b8:27:eb" ..., built-in list plus
+	 * [server] pi_mac_prefixes (comma separated, appended). */
+	const char *const *pi_mac_prefixes;
+	size_t n_pi_mac_prefixes;
+};
+
+/* The keys a node inherits; used to report where each effective value came from. */
+enum node_key {
+	NODE_KEY_IMAGE,
+	NODE_KEY_OVERLAY,
+	NODE_KEY_CMDLINE,
+	NODE_KEY_BOOT_DIR,
+	NODE_KEY_LAYERS,
+	NODE_KEY_SERIAL,
+	NODE_KEY_MAC,
+	NODE_KEY_IP,
+	NODE_KEY_PROFILE,
+	NODE_KEY__COUNT
+};
+
+struct key_origin {
+	const char *section; /* "node:rpi-01", "profile:workers", "defaults", or "built-in" */
+	unsigned line;       /* 0 for built-in */
+};
+
+struct node {
+	char name[NODE_NAME_MAX + 1];
+	char serial[SERIAL_LEN + 1]; /* "" if none */
+	char mac[MAC_LEN + 1];       /* "" if none; aa-bb-cc-dd-ee-ff */
+	const char *ip;              /* "" if none */
+	const char *image;           /* never empty after a successful load */
+	enum overlay_mode overlay;
+	const char *cmdline;  /* "" if none */
+	const char *boot_dir; /* "auto", or a path inside the image such as "boot" */
+	const char *const *layers; /* shared layer names, top first */
+	size_t n_layers;
+	const char *profile; /* "" if none */
+	struct key_origin origin[NODE_KEY__COUNT];
+	unsigned line; /* line of the [node:NAME] header */
+};
+
+struct mapper_error {
+	char *file;
+	unsigned line; /* 0 when the problem is not tied to a line (e.g. unreadable file) */
+	char *msg;     /* without the "file:line: " prefix */
+};
+
+struct mapper_errors {
+	struct mapper_error *v;
+	size_t n;
+};
+
+struct mapper;
+
+/* Parse @path. On success returns 0 and *out owns a new table. On failure
+ * returns -EINVAL (config errors, all listed in @errs) or another negative
+ * errno (e.g. -ENOENT, also listed in @errs), and *out is left untouched. */
+int mapper_load(const char *path, struct mapper **out, struct mapper_errors *errs);
+/* The same from memory; @name is used as the file name in messages. */
+int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
+		       struct mapper_errors *errs);
+void mapper_free(struct mapper *m);
+
+/* Print one line per error: "FILE:LINE: MSG" (or "FILE: MSG" when line is 0). */
+void mapper_errors_print(const struct mapper_errors *errs, FILE *f);
+void mapper_errors_free(struct mapper_errors *errs);
+
+const char *mapper_path(const struct mapper *m);
+const struct server_config *mapper_server(const struct mapper *m);
+size_t mapper_node_count(const struct mapper *m);
+/* Nodes in config order. */
+const struct node *mapper_node_at(const struct mapper *m, size_t i);
+/* O(1) average; keys must already be normalised (see ident.h). NULL if absent. */
+const struct node *mapper_find_name(const struct mapper *m, const char *name);
+const struct node *mapper_find_serial(const struct mapper *m, const char *serial);
+const struct node *mapper_find_mac(const struct mapper *m, const char *mac);
+
+const char *node_key_name(enum node_key k);
+/* The effective value of @k as text ("persistent", "a,b", ...). */
+const char *node_key_value(const struct node *n, enum node_key k, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Persistent small state under <state>/, shared by the daemon and netbootctl:
+ *  - node slots: a number per node name, assigned once and never reused, so
+ *    that FUSE node ids and NFS fsids stay stable across reloads and restarts;
+ *  - discovered clients: unmapped serials/MACs seen on TFTP or DHCP.
+ * Files are rewritten atomically (temp file, fsync, rename).
+ */
+#ifndef NETBOOTFS_STATE_H
+#define NETBOOTFS_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct mapper;
+
+/* Slots are 1..65535; 0 means "none". */
+#define NODE_SLOT_MAX 65535u
+
+struct node_slots;
+/* Load <state>/nodes (missing file = empty). */
+int node_slots_load(const char *state_dir, struct node_slots **out);
+/* Give every node of @m a slot (existing ones kept), saving if anything changed. */
+int node_slots_assign(struct node_slots *s, const struct mapper *m);
+/* 0 if @name has no slot. */
+unsigned node_slots_get(const struct node_slots *s, const char *name);
+void node_slots_free(struct node_slots *s);
+
+struct discovered {
+	char id[18];   /* normalised serial or MAC */
+	char ip[46];   /* "" if unknown */
+	char vendor[64];  /* DHCP vendor class, "" if unknown */
+	char hostname[64];
+	char via[8];   /* "tftp" or "dhcp" */
+	time_t first_seen, last_seen;
+	unsigned long count;
+};
+
+/* Record a sighting of @id (merging with an existing record). ip/vendor/
+ * hostname may be NULL. Safe against concurrent writers (flock). */
+int discovered_record(const char *state_dir, const char *id, const char *via, const char *ip,
+		      const char *vendor, const char *hostname, time_t now);
+/* Read all records; *out is malloc'ed, free() it. */
+int discovered_list(const char *state_dir, struct discovered **out, size_t *n);
+
+#endif
