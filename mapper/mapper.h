@@ -108,6 +108,9 @@ void mapper_errors_print(const struct mapper_errors *errs, FILE *f);
 void mapper_errors_free(struct mapper_errors *errs);
 
 const char *mapper_path(const struct mapper *m);
+/* Whether @mac ("aa-bb-cc-dd-ee-ff" or with ':', any case) starts with one of
+ * @s's pi_mac_prefixes. */
+bool server_is_pi_mac(const struct server_config *s, const char *mac);
 const struct server_config *mapper_server(const struct mapper *m);
 size_t mapper_node_count(const struct mapper *m);
 /* Nodes in config order. */

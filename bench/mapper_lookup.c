@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Lookup latency of the node table by name, serial and MAC, for tables of
+ * 10 to 100,000 nodes built from generated ini text. Prints CSV:
+ *   nodes,ns_per_lookup_name,ns_per_lookup_serial,ns_per_lookup_mac
+ * Keys are looked up from separate copies, in a shuffled order, so neither
+ * pointer equality nor config order helps.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mapper/mapper.h"
+
+#define LOOKUPS_PER_ROUND 2000000u
+
+struct keys {
+	char (*name)[24];
+	char (*serial)[9];
+	char (*mac)[18];
+	size_t *order;
+};
+
+static uint32_t serial_of(size_t i)
+{
+	/* a bijection on [0, 2^32 - 1): distinct serials for distinct nodes */
+	return (uint32_t)((uint64_t)i * 2654435761u % 0xffffffffu);
+}
+
+static char *make_ini(size_t n, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+	size_t i;
+
+	if (!f)
+		return NULL;
+	fputs("[defaults]\nimage = raspios-arm64\n", f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "[node:n%zu]\nserial = %08x\nmac = dc:a6:32:%02zx:%02zx:%02zx\n", i,
+			serial_of(i), (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+	if (fclose(f))
+		return NULL;
+	return text;
+}
+
+static int make_keys(struct keys *k, size_t n)
+{
+	size_t i;
+
+	k->name = calloc(n, sizeof(*k->name));
+	k->serial = calloc(n, sizeof(*k->serial));
+	k->mac = calloc(n, sizeof(*k->mac));
+	k->order = calloc(n, sizeof(*k->order));
+	if (!k->name || !k->serial || !k->mac || !k->order)
+		return -1;
+	for (i = 0; i < n; i++) {
+		snprintf(k->name[i], sizeof(k->name[i]), "n%zu", i);
+		snprintf(k->serial[i], sizeof(k->serial[i]), "%08x", serial_of(i));
+		snprintf(k->mac[i], sizeof(k->mac[i]), "dc-a6-32-%02zx-%02zx-%02zx",
+			 (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+		k->order[i] = i;
+	}
+	srand(42);
+	for (i = n - 1; i > 0; i--) {
+		size_t j = (size_t)rand() % (i + 1), t = k->order[i];
+
+		k->order[i] = k->order[j];
+		k->order[j] = t;
+	}
+	return 0;
+}
+
+static void free_keys(struct keys *k)
+{
+	free(k->name);
+	free(k->serial);
+	free(k->mac);
+	free(k->order);
+}
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+enum which { BY_NAME, BY_SERIAL, BY_MAC };
+
+/* ns per lookup; every lookup must hit, or the run is void. */
+static double measure(const struct mapper *m, const struct keys *k, size_t n, enum which w)
+{
+	size_t rounds = LOOKUPS_PER_ROUND / n + 1, r, i, hits = 0;
+	double t0, t1;
+
+	t0 = now_ns();
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < n; i++) {
+			size_t j = k->order[i];
+			const struct node *node;
+
+			if (w == BY_NAME)
+				node = mapper_find_name(m, k->name[j]);
+			else if (w == BY_SERIAL)
+				node = mapper_find_serial(m, k->serial[j]);
+			else
+				node = mapper_find_mac(m, k->mac[j]);
+			hits += node != NULL;
+		}
+	}
+	t1 = now_ns();
+	if (hits != rounds * n) {
+		fprintf(stderr, "mapper_lookup: %zu of %zu lookups missed\n", rounds * n - hits,
+			rounds * n);
+		exit(1);
+	}
+	return (t1 - t0) / (double)(rounds * n);
+}
+
+int main(void)
+{
+	static const size_t sizes[] = {10, 100, 1000, 10000, 100000};
+	size_t s;
+
+	printf("nodes,ns_per_lookup_name,ns_per_lookup_serial,ns_per_lookup_mac\n");
+	for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct mapper_errors errs = {0};
+		struct mapper *m = NULL;
+		struct keys k = {0};
+		size_t n = sizes[s], len;
+		char *text = make_ini(n, &len);
+
+		if (!text || make_keys(&k, n)) {
+			fprintf(stderr, "mapper_lookup: out of memory\n");
+			return 1;
+		}
+		if (mapper_load_string("bench.ini", text, len, &m, &errs)) {
+			mapper_errors_print(&errs, stderr);
+			return 1;
+		}
+		printf("%zu,%.1f,%.1f,%.1f\n", n, measure(m, &k, n, BY_NAME),
+		       measure(m, &k, n, BY_SERIAL), measure(m, &k, n, BY_MAC));
+		fflush(stdout);
+		mapper_free(m);
+		free_keys(&k);
+		free(text);
+	}
+	return 0;
+}

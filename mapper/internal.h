@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared between the mapper's own files; not for users of the library. */
+#ifndef NETBOOTFS_MAPPER_INTERNAL_H
+#define NETBOOTFS_MAPPER_INTERNAL_H
+
+#include "mapper/arena.h"
+#include "mapper/mapper.h"
+#include "mapper/strmap.h"
+
+#include <stdint.h>
+
+struct mapper {
+	char *path;
+	struct arena arena; /* every string and array the table hands out */
+	struct server_config server;
+	struct node *nodes;
+	size_t n_nodes;
+	struct strmap by_name, by_serial, by_mac;
+};
+
+/* One [defaults], [profile:NAME] or [node:NAME] section as written. */
+struct keyset {
+	const char *section; /* "defaults", "profile:NAME", "node:NAME" */
+	const char *name;    /* NAME, "" for [defaults] */
+	unsigned line;	     /* of the section header */
+	unsigned set;	     /* bit (1 << NODE_KEY_*) for each key given here */
+	unsigned key_line[NODE_KEY__COUNT];
+	const char *image, *cmdline, *boot_dir, *ip, *profile;
+	enum overlay_mode overlay;
+	const char *const *layers;
+	size_t n_layers;
+	char serial[SERIAL_LEN + 1];
+	char mac[MAC_LEN + 1];
+	int64_t parent; /* profiles: index of the profile named by `profile`, or -1 */
+	bool in_cycle;	/* profiles: part of an inheritance cycle */
+};
+
+struct keyset_vec {
+	struct keyset *v;
+	size_t n, cap;
+	struct strmap by_name; /* NAME -> index */
+};
+
+enum section_kind {
+	SECTION_NONE, /* before the first header */
+	SECTION_SERVER,
+	SECTION_KEYSET, /* [defaults], [profile:] or [node:] */
+	SECTION_SKIP,	/* unknown or rejected section: its keys are ignored */
+};
+
+enum server_key {
+	SERVER_TFTP_ROOT,
+	SERVER_NFS_ROOT,
+	SERVER_IMAGES,
+	SERVER_OVERLAYS,
+	SERVER_STATE,
+	SERVER_ADDRESS,
+	SERVER_CLIENTS,
+	SERVER_UNKNOWN,
+	SERVER_BOOT_GAP,
+	SERVER_DEFAULT_IMAGE,
+	SERVER_TEMPLATES,
+	SERVER_CONTROL,
+	SERVER_DHCP,
+	SERVER_DHCP_RANGE,
+	SERVER_INTERFACE,
+	SERVER_HISTORY,
+	SERVER_PI_MAC_PREFIXES,
+	SERVER_KEY__COUNT
+};
+
+struct parse_ctx {
+	struct mapper *m;
+	struct mapper_errors *errs;
+	size_t errs_cap; /* allocated entries of errs->v */
+	size_t n_errors;
+	int fatal; /* negative errno (ENOMEM) that stops the load */
+
+	/* input */
+	const char *file;
+	const char *text;
+	size_t len, pos;
+	unsigned lineno;
+	char *linebuf;
+	size_t linecap;
+	const char *key, *value; /* of the current line, inside linebuf */
+
+	/* sections */
+	enum section_kind kind;
+	struct keyset *cur; /* SECTION_KEYSET: where keys go */
+	enum { CUR_DEFAULTS, CUR_PROFILE, CUR_NODE } cur_type;
+	size_t cur_index;
+	unsigned server_line, defaults_line;
+	unsigned server_key_line[SERVER_KEY__COUNT];
+	struct keyset defaults;
+	struct keyset_vec profiles, nodes;
+
+	char shown[2][160]; /* quoted user text for messages */
+	unsigned shown_next;
+};
+
+/* Record "file:line: msg". Never fails; on ENOMEM it sets ctx->fatal. */
+void perr(struct parse_ctx *c, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* @s made printable and cut to a sane length, for quoting in a message. */
+const char *shown(struct parse_ctx *c, const char *s);
+void errors_sort(struct mapper_errors *errs, size_t from);
+
+/* parse.c */
+int parse_text(struct parse_ctx *c);
+/* keys.c; a key's scope is where it may be given */
+enum key_scope {
+	SCOPE_DEFAULTS = 1,
+	SCOPE_PROFILE = 2,
+	SCOPE_NODE = 4,
+	SCOPE_ALL = 7,
+};
+void keyset_key(struct parse_ctx *c, struct keyset *ks, const char *key, const char *value,
+		unsigned allowed);
+bool valid_image_name(const char *s);
+bool parse_ipv4(const char *s, uint32_t *addr);
+/* server.c */
+void server_defaults(struct server_config *s);
+void server_key(struct parse_ctx *c, const char *key, const char *value);
+void server_check(struct parse_ctx *c);
+/* resolve.c */
+void resolve_profiles(struct parse_ctx *c);
+int build_table(struct parse_ctx *c);
+
+#endif

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/* Loading a node table, and looking nodes up in it. */
+#include "mapper/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void keyset_vec_free(struct keyset_vec *vec)
+{
+	free(vec->v);
+	strmap_free(&vec->by_name);
+}
+
+void mapper_free(struct mapper *m)
+{
+	if (!m)
+		return;
+	strmap_free(&m->by_name);
+	strmap_free(&m->by_serial);
+	strmap_free(&m->by_mac);
+	free(m->nodes);
+	arena_free(&m->arena);
+	free(m->path);
+	free(m);
+}
+
+int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
+		       struct mapper_errors *errs)
+{
+	struct parse_ctx c = {
+		.errs = errs,
+		.errs_cap = errs ? errs->n : 0,
+		.file = name,
+		.text = text,
+		.len = len,
+		.kind = SECTION_NONE,
+	};
+	size_t first_error = errs ? errs->n : 0;
+	int rc;
+
+	c.m = calloc(1, sizeof(*c.m));
+	if (!c.m)
+		return -ENOMEM;
+	c.m->path = strdup(name);
+	if (!c.m->path) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	server_defaults(&c.m->server);
+	c.defaults.section = "defaults";
+	c.defaults.name = "";
+	c.defaults.parent = -1;
+
+	rc = parse_text(&c);
+	if (rc)
+		goto out;
+	server_check(&c);
+	resolve_profiles(&c);
+	if (c.fatal) {
+		rc = c.fatal;
+		goto out;
+	}
+	rc = build_table(&c);
+	if (rc)
+		goto out;
+	rc = c.n_errors ? -EINVAL : 0;
+out:
+	if (rc == -ENOMEM && !c.fatal) {
+		c.fatal = 0;
+		perr(&c, 0, "out of memory");
+	}
+	if (errs)
+		errors_sort(errs, first_error);
+	keyset_vec_free(&c.profiles);
+	keyset_vec_free(&c.nodes);
+	free(c.linebuf);
+	if (rc) {
+		mapper_free(c.m);
+		return rc;
+	}
+	*out = c.m;
+	return 0;
+}
+
+int mapper_load(const char *path, struct mapper **out, struct mapper_errors *errs)
+{
+	struct parse_ctx c = {.errs = errs, .errs_cap = errs ? errs->n : 0, .file = path};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	f = fopen(path, "re");
+	if (!f) {
+		rc = -errno;
+		goto fail;
+	}
+	/* The whole file at once: one code path with mapper_load_string(). */
+	{
+		size_t cap = 0;
+		char buf[65536];
+		size_t got;
+
+		while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+			if (len + got > cap) {
+				char *p;
+
+				cap = (len + got) * 2;
+				p = realloc(text, cap);
+				if (!p) {
+					fclose(f);
+					rc = -ENOMEM;
+					goto fail;
+				}
+				text = p;
+			}
+			memcpy(text + len, buf, got);
+			len += got;
+		}
+		if (ferror(f)) {
+			rc = errno ? -errno : -EIO;
+			fclose(f);
+			goto fail;
+		}
+	}
+	fclose(f);
+	rc = mapper_load_string(path, text ? text : "", len, out, errs);
+	free(text);
+	return rc;
+fail:
+	free(text);
+	perr(&c, 0, "cannot read: %s", strerror(-rc));
+	return rc;
+}
+
+const char *mapper_path(const struct mapper *m)
+{
+	return m->path;
+}
+
+const struct server_config *mapper_server(const struct mapper *m)
+{
+	return &m->server;
+}
+
+size_t mapper_node_count(const struct mapper *m)
+{
+	return m->n_nodes;
+}
+
+const struct node *mapper_node_at(const struct mapper *m, size_t i)
+{
+	return i < m->n_nodes ? &m->nodes[i] : NULL;
+}
+
+static const struct node *find(const struct mapper *m, const struct strmap *map, const char *key)
+{
+	uint32_t i;
+
+	if (!key || !strmap_get(map, key, &i))
+		return NULL;
+	return &m->nodes[i];
+}
+
+const struct node *mapper_find_name(const struct mapper *m, const char *name)
+{
+	return find(m, &m->by_name, name);
+}
+
+const struct node *mapper_find_serial(const struct mapper *m, const char *serial)
+{
+	return find(m, &m->by_serial, serial);
+}
+
+const struct node *mapper_find_mac(const struct mapper *m, const char *mac)
+{
+	return find(m, &m->by_mac, mac);
+}
+
+const char *node_key_name(enum node_key k)
+{
+	static const char *const names[NODE_KEY__COUNT] = {
+		[NODE_KEY_IMAGE] = "image",	[NODE_KEY_OVERLAY] = "overlay",
+		[NODE_KEY_CMDLINE] = "cmdline", [NODE_KEY_BOOT_DIR] = "boot_dir",
+		[NODE_KEY_LAYERS] = "layers",	[NODE_KEY_SERIAL] = "serial",
+		[NODE_KEY_MAC] = "mac",		[NODE_KEY_IP] = "ip",
+		[NODE_KEY_PROFILE] = "profile",
+	};
+
+	return (unsigned)k < NODE_KEY__COUNT ? names[k] : "?";
+}
+
+/* Layers joined with ','; if @len is too small, as many whole names as fit. */
+static const char *join_layers(const struct node *n, char *buf, size_t len)
+{
+	size_t used = 0, i;
+
+	if (!len)
+		return "";
+	buf[0] = '\0';
+	for (i = 0; i < n->n_layers; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", n->layers[i]);
+
+		if (w < 0 || (size_t)w >= len - used) {
+			buf[used] = '\0'; /* whole names only */
+			break;
+		}
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+const char *node_key_value(const struct node *n, enum node_key k, char *buf, size_t len)
+{
+	switch (k) {
+	case NODE_KEY_IMAGE:
+		return n->image;
+	case NODE_KEY_OVERLAY:
+		return n->overlay == OVERLAY_VOLATILE ? "volatile" : "persistent";
+	case NODE_KEY_CMDLINE:
+		return n->cmdline;
+	case NODE_KEY_BOOT_DIR:
+		return n->boot_dir;
+	case NODE_KEY_LAYERS:
+		return join_layers(n, buf, len);
+	case NODE_KEY_SERIAL:
+		return n->serial;
+	case NODE_KEY_MAC:
+		return n->mac;
+	case NODE_KEY_IP:
+		return n->ip;
+	case NODE_KEY_PROFILE:
+		return n->profile;
+	case NODE_KEY__COUNT:
+		break;
+	}
+	return "";
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/* The [server] section. */
+#include "mapper/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* OUIs of Raspberry Pi boards; [server] pi_mac_prefixes adds to these. This
+ * is the only copy of the list. */
+static const char *const builtin_pi_mac_prefixes[] = {
+	"b8:27:eb", "dc:a6:32", "e4:5f:01", "28:cd:c1", "d8:3a:dd", "2c:cf:67", "88:a2:9e",
+};
+#define N_BUILTIN_PREFIXES (sizeof(builtin_pi_mac_prefixes) / sizeof(builtin_pi_mac_prefixes[0]))
+
+static const char *const server_key_names[SERVER_KEY__COUNT] = {
+	[SERVER_TFTP_ROOT] = "tftp_root",
+	[SERVER_NFS_ROOT] = "nfs_root",
+	[SERVER_IMAGES] = "images",
+	[SERVER_OVERLAYS] = "overlays",
+	[SERVER_STATE] = "state",
+	[SERVER_ADDRESS] = "address",
+	[SERVER_CLIENTS] = "clients",
+	[SERVER_UNKNOWN] = "unknown",
+	[SERVER_BOOT_GAP] = "boot_gap",
+	[SERVER_DEFAULT_IMAGE] = "default_image",
+	[SERVER_TEMPLATES] = "templates",
+	[SERVER_CONTROL] = "control",
+	[SERVER_DHCP] = "dhcp",
+	[SERVER_DHCP_RANGE] = "dhcp_range",
+	[SERVER_INTERFACE] = "interface",
+	[SERVER_HISTORY] = "history",
+	[SERVER_PI_MAC_PREFIXES] = "pi_mac_prefixes",
+};
+
+void server_defaults(struct server_config *s)
+{
+	s->tftp_root = "/srv/tftpboot";
+	s->nfs_root = "/srv/nfsroot";
+	s->images = "/var/lib/netbootfs/images";
+	s->overlays = "/var/lib/netbootfs/overlays";
+	s->state = "/var/lib/netbootfs/state";
+	s->address = "";
+	s->clients = "";
+	s->default_image = "";
+	s->templates = "/etc/netbootfs/templates";
+	s->control = "/run/netbootfs.sock";
+	s->unknown = UNKNOWN_IGNORE;
+	s->boot_gap = 60;
+	s->dhcp = DHCP_PROXY;
+	s->dhcp_range = "";
+	s->interface = "";
+	s->history = 3;
+	s->pi_mac_prefixes = builtin_pi_mac_prefixes;
+	s->n_pi_mac_prefixes = N_BUILTIN_PREFIXES;
+}
+
+bool server_is_pi_mac(const struct server_config *s, const char *mac)
+{
+	size_t i, j;
+
+	if (!mac || strlen(mac) < 8)
+		return false;
+	for (i = 0; i < s->n_pi_mac_prefixes; i++) {
+		const char *p = s->pi_mac_prefixes[i];
+
+		for (j = 0; j < 8; j++) {
+			char a = mac[j], b = p[j];
+
+			if (j % 3 == 2) {
+				if (a != ':' && a != '-')
+					break;
+			} else if ((a >= 'A' && a <= 'F' ? a - 'A' + 'a' : a) != b) {
+				break;
+			}
+		}
+		if (j == 8)
+			return true;
+	}
+	return false;
+}
+
+/* Non-negative decimal integer within [min, max]. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	if (v < min)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static bool valid_abs_path(const char *s)
+{
+	return s[0] == '/';
+}
+
+static bool has_any(const char *s, const char *chars)
+{
+	return s[strcspn(s, chars)] != '\0';
+}
+
+/* dnsmasq's lease time: seconds, or a number with m/h/d/w, or "infinite". */
+static bool valid_lease(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	if (strcmp(s, "infinite") == 0)
+		return true;
+	if (n == 0 || n > 9)
+		return false;
+	return s[n] == '\0' || (strchr("mhdw", s[n]) && s[n + 1] == '\0');
+}
+
+/* "start,end[,lease]" */
+static bool valid_dhcp_range(const char *s)
+{
+	char buf[64], *start, *end, *lease;
+	uint32_t a, b;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	start = buf;
+	end = strchr(start, ',');
+	if (!end)
+		return false;
+	*end++ = '\0';
+	lease = strchr(end, ',');
+	if (lease)
+		*lease++ = '\0';
+	if (!parse_ipv4(start, &a) || !parse_ipv4(end, &b) || a > b)
+		return false;
+	return !lease || valid_lease(lease);
+}
+
+/* Comma separated "xx:xx:xx", ':' or '-', any case; appended to the
+ * built-in list, skipping prefixes it already has. */
+static bool parse_prefixes(struct parse_ctx *c, const char *value)
+{
+	struct server_config *s = &c->m->server;
+	size_t n = 1, i, total = N_BUILTIN_PREFIXES;
+	const char **v;
+	const char *p;
+
+	if (!*value) {
+		s->pi_mac_prefixes = builtin_pi_mac_prefixes;
+		s->n_pi_mac_prefixes = N_BUILTIN_PREFIXES;
+		return true;
+	}
+	for (p = value; *p; p++)
+		n += *p == ',';
+	v = arena_alloc(&c->m->arena, (N_BUILTIN_PREFIXES + n) * sizeof(*v));
+	if (!v) {
+		c->fatal = -ENOMEM;
+		return false;
+	}
+	memcpy(v, builtin_pi_mac_prefixes, sizeof(builtin_pi_mac_prefixes));
+	for (p = value; p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p), j;
+		char pre[9];
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len != 8)
+			return false;
+		for (j = 0; j < 8; j++) {
+			char ch = p[j];
+
+			if (j % 3 == 2) {
+				if (ch != ':' && ch != '-')
+					return false;
+				pre[j] = ':';
+			} else if ((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')) {
+				pre[j] = ch;
+			} else if (ch >= 'A' && ch <= 'F') {
+				pre[j] = (char)(ch - 'A' + 'a');
+			} else {
+				return false;
+			}
+		}
+		pre[8] = '\0';
+		for (i = 0; i < total; i++)
+			if (strcmp(v[i], pre) == 0)
+				break;
+		if (i == total) {
+			v[total] = arena_strdup(&c->m->arena, pre);
+			if (!v[total]) {
+				c->fatal = -ENOMEM;
+				return false;
+			}
+			total++;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+	s->pi_mac_prefixes = v;
+	s->n_pi_mac_prefixes = total;
+	return true;
+}
+
+static void bad(struct parse_ctx *c, enum server_key k, const char *value, const char *expected)
+{
+	perr(c, c->lineno, "bad value for %s: '%s' (expected %s)", server_key_names[k],
+	     shown(c, value), expected);
+}
+
+static void set_string(struct parse_ctx *c, const char **field, const char *value)
+{
+	const char *s = arena_strdup(&c->m->arena, value);
+
+	if (!s)
+		c->fatal = -ENOMEM;
+	else
+		*field = s;
+}
+
+static void set_path(struct parse_ctx *c, enum server_key k, const char **field, const char *value)
+{
+	if (!valid_abs_path(value))
+		bad(c, k, value, "an absolute path");
+	else
+		set_string(c, field, value);
+}
+
+void server_key(struct parse_ctx *c, const char *key, const char *value)
+{
+	struct server_config *s = &c->m->server;
+	enum server_key k;
+
+	for (k = 0; k < SERVER_KEY__COUNT; k++)
+		if (strcmp(server_key_names[k], key) == 0)
+			break;
+	if (k == SERVER_KEY__COUNT) {
+		perr(c, c->lineno, "unknown key '%s' in [server]", shown(c, key));
+		return;
+	}
+	if (c->server_key_line[k]) {
+		perr(c, c->lineno, "duplicate key '%s' in [server] (also at line %u)", key,
+		     c->server_key_line[k]);
+		return;
+	}
+	c->server_key_line[k] = c->lineno;
+
+	switch (k) {
+	case SERVER_TFTP_ROOT:
+		set_path(c, k, &s->tftp_root, value);
+		break;
+	case SERVER_NFS_ROOT:
+		set_path(c, k, &s->nfs_root, value);
+		break;
+	case SERVER_IMAGES:
+		set_path(c, k, &s->images, value);
+		break;
+	case SERVER_OVERLAYS:
+		set_path(c, k, &s->overlays, value);
+		break;
+	case SERVER_STATE:
+		set_path(c, k, &s->state, value);
+		break;
+	case SERVER_TEMPLATES:
+		set_path(c, k, &s->templates, value);
+		break;
+	case SERVER_CONTROL:
+		set_path(c, k, &s->control, value);
+		break;
+	case SERVER_ADDRESS:
+		if (*value && !parse_ipv4(value, NULL))
+			bad(c, k, value, "an IPv4 address");
+		else
+			set_string(c, &s->address, value);
+		break;
+	case SERVER_CLIENTS:
+		/* An exports(5) client spec: a network, host or wildcard. */
+		if (has_any(value, " \t(),\""))
+			bad(c, k, value, "a network such as 192.168.1.0/24, a host or a wildcard");
+		else
+			set_string(c, &s->clients, value);
+		break;
+	case SERVER_UNKNOWN:
+		if (strcmp(value, "ignore") == 0)
+			s->unknown = UNKNOWN_IGNORE;
+		else if (strcmp(value, "default") == 0)
+			s->unknown = UNKNOWN_DEFAULT;
+		else
+			bad(c, k, value, "ignore or default");
+		break;
+	case SERVER_BOOT_GAP:
+		if (!parse_uint(value, 1, 86400, &s->boot_gap))
+			bad(c, k, value, "seconds, 1 to 86400");
+		break;
+	case SERVER_DEFAULT_IMAGE:
+		if (*value && !valid_image_name(value))
+			bad(c, k, value, "an image name: letters, digits, . _ + -");
+		else
+			set_string(c, &s->default_image, value);
+		break;
+	case SERVER_DHCP:
+		if (strcmp(value, "proxy") == 0)
+			s->dhcp = DHCP_PROXY;
+		else if (strcmp(value, "full") == 0)
+			s->dhcp = DHCP_FULL;
+		else
+			bad(c, k, value, "proxy or full");
+		break;
+	case SERVER_DHCP_RANGE:
+		if (*value && !valid_dhcp_range(value))
+			bad(c, k, value, "start,end[,lease] with IPv4 addresses");
+		else
+			set_string(c, &s->dhcp_range, value);
+		break;
+	case SERVER_INTERFACE:
+		if (strlen(value) > 15 || has_any(value, " \t/,"))
+			bad(c, k, value, "a network interface name");
+		else
+			set_string(c, &s->interface, value);
+		break;
+	case SERVER_HISTORY:
+		if (!parse_uint(value, 1, 100, &s->history))
+			bad(c, k, value, "a number from 1 to 100");
+		break;
+	case SERVER_PI_MAC_PREFIXES:
+		if (!parse_prefixes(c, value) && !c->fatal)
+			bad(c, k, value, "comma separated prefixes such as b8:27:eb");
+		break;
+	case SERVER_KEY__COUNT:
+		break;
+	}
+}
+
+/* Checks that need more than one key. */
+void server_check(struct parse_ctx *c)
+{
+	const struct server_config *s = &c->m->server;
+
+	if (s->dhcp == DHCP_FULL && !*s->dhcp_range && c->server_key_line[SERVER_DHCP])
+		perr(c, c->server_key_line[SERVER_DHCP], "dhcp = full needs a dhcp_range");
+}
