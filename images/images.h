@@ -49,6 +49,9 @@ typedef void (*image_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 int image_verify(const char *path, image_progress_fn progress, void *ctx, char *why,
 		 size_t whylen);
 
+/* [a-z0-9][a-z0-9._-]{0,62}: what may stand before ".sqfs". */
+bool image_name_valid(const char *name);
+
 /* ---- catalog -------------------------------------------------------- */
 
 struct catalog;
@@ -60,10 +63,10 @@ typedef void (*catalog_report_fn)(void *ctx, const char *path, const struct imag
 				  int err, const char *why);
 
 int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out);
-/* Look at <images>/*.sqfs: a file not seen before (new name, or a different
- * file under a known name) is validated and becomes that name's newest
- * generation. Files that disappeared stop being "newest" but open
- * generations stay readable. Returns the number of new generations. */
+/* Look at the <images> directory (NAME.sqfs files): a file not seen before (new name, or a
+ * different file under a known name) is validated and becomes that name's newest generation. Files
+ * that disappeared stop being "newest" but open generations stay readable. Returns the number of
+ * new generations. */
 int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx);
 void catalog_close(struct catalog *c);
 
@@ -87,6 +90,9 @@ const char *image_gen_name(const struct image_gen *g);
 const char *image_gen_path(const struct image_gen *g); /* path when opened */
 const struct image_info *image_gen_info(const struct image_gen *g);
 unsigned image_gen_refcount(const struct image_gen *g);
+/* Open one image file outside any catalog (tools, tests): a generation with
+ * id 0 and one reference, or a negative errno with the reason in @why. */
+int image_gen_open(const char *path, struct image_gen **out, char *why, size_t whylen);
 
 /* ---- reader --------------------------------------------------------- */
 
@@ -125,5 +131,31 @@ ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size);
 ssize_t img_listxattr(struct image_gen *g, img_ino ino, char *buf, size_t size);
 ssize_t img_getxattr(struct image_gen *g, img_ino ino, const char *name, void *buf,
 		     size_t size);
+
+/* ---- install (images/install.c) -------------------------------------- */
+
+/* Copy @src_path to <images>/.<name>.sqfs.tmp.XXXXXX, fsync, validate (the
+ * temporary is removed if that fails), keep the current <name>.sqfs as
+ * <images>/.history/<name>.<mkfs time, UTC>[-N].sqfs (only the newest
+ * @keep_history stay), then rename the new file into place and fsync the
+ * directory. <name>.sqfs never goes missing on the way. 0 or a negative
+ * errno with the reason in @why. */
+int image_install(const char *images_dir, const char *src_path, const char *name,
+		  unsigned keep_history, char *why, size_t whylen);
+/* Put the newest history entry of @name back in place the same way; the
+ * replaced current image goes to the history, so a rollback can be undone
+ * by another. -ENOENT when there is no history. */
+int image_rollback(const char *images_dir, const char *name, unsigned keep_history, char *why,
+		   size_t whylen);
+
+struct image_history_entry {
+	char file[256]; /* file name under <images>/.history/ */
+	time_t mtime;
+	uint64_t size;
+};
+
+/* History files of @name, newest first; free(*out) when done. */
+int image_history(const char *images_dir, const char *name, struct image_history_entry **out,
+		  size_t *n);
 
 #endif

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The catalog: which <images>/<name>.sqfs files exist, their newest valid
+ * generation, and the registry of every generation still open.
+ *
+ * Locks: scan_lock serialises scans (validation happens under it only);
+ * lock guards the entry table for lookups and is held briefly; the
+ * registry has its own lock and outlives the catalog while generations
+ * are still referenced. No lock is held while a generation is read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "images/image_priv.h"
+
+#define SUFFIX	   ".sqfs"
+#define SUFFIX_LEN 5
+
+struct gen_registry {
+	pthread_mutex_t lock;
+	atomic_uint refs; /* the catalog + one per generation listed */
+	struct image_gen *head;
+};
+
+struct cat_entry {
+	const char *name; /* interned: valid until catalog_close */
+	struct image_gen *newest;
+	bool rejected_known;
+	struct file_ident rejected; /* last file that failed validation */
+	bool present;
+};
+
+struct catalog {
+	char *images_dir;
+	pthread_mutex_t scan_lock;
+	pthread_mutex_t lock;
+	struct cat_entry *ents; /* sorted by name */
+	size_t n, cap;
+	char **names; /* interned names */
+	size_t nnames, cap_names;
+	struct gen_ids ids;
+	struct gen_registry *reg;
+};
+
+bool image_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len < 1 || len > IMAGE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+
+		if (!alnum && (i == 0 || (ch != '.' && ch != '_' && ch != '-')))
+			return false;
+	}
+	return true;
+}
+
+/* ---- registry ---------------------------------------------------------- */
+
+static void registry_put(struct gen_registry *reg)
+{
+	if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	pthread_mutex_destroy(&reg->lock);
+	free(reg);
+}
+
+static void registry_add(struct gen_registry *reg, struct image_gen *g)
+{
+	atomic_fetch_add_explicit(&reg->refs, 1, memory_order_relaxed);
+	pthread_mutex_lock(&reg->lock);
+	g->reg = reg;
+	g->reg_next = reg->head;
+	reg->head = g;
+	pthread_mutex_unlock(&reg->lock);
+}
+
+void registry_forget(struct gen_registry *reg, struct image_gen *g)
+{
+	pthread_mutex_lock(&reg->lock);
+	for (struct image_gen **pp = &reg->head; *pp; pp = &(*pp)->reg_next) {
+		if (*pp == g) {
+			*pp = g->reg_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&reg->lock);
+	g->reg = NULL;
+	registry_put(reg);
+}
+
+/* A new reference unless the count already dropped to zero (closing). */
+static bool ref_unless_zero(struct image_gen *g)
+{
+	unsigned n = atomic_load_explicit(&g->refs, memory_order_relaxed);
+
+	while (n) {
+		if (atomic_compare_exchange_weak_explicit(&g->refs, &n, n + 1, memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+static struct image_gen *registry_get(struct gen_registry *reg, unsigned id,
+				      const struct file_ident *ident)
+{
+	struct image_gen *found = NULL;
+
+	pthread_mutex_lock(&reg->lock);
+	for (struct image_gen *g = reg->head; g; g = g->reg_next) {
+		if (g->id != id)
+			continue;
+		if (ident && (g->ident.ino != ident->ino || g->ident.size != ident->size ||
+			      g->ident.mtime_ns != ident->mtime_ns))
+			continue;
+		if (ref_unless_zero(g))
+			found = g;
+		break;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	return found;
+}
+
+static bool registry_has(void *ctx, unsigned id)
+{
+	struct gen_registry *reg = ctx;
+	bool found = false;
+
+	pthread_mutex_lock(&reg->lock);
+	for (struct image_gen *g = reg->head; g && !found; g = g->reg_next)
+		found = g->id == id;
+	pthread_mutex_unlock(&reg->lock);
+	return found;
+}
+
+/* ---- entries ----------------------------------------------------------- */
+
+static const char *intern(struct catalog *c, const char *name)
+{
+	char *copy;
+
+	for (size_t i = 0; i < c->nnames; i++)
+		if (!strcmp(c->names[i], name))
+			return c->names[i];
+	if (c->nnames == c->cap_names) {
+		size_t cap = c->cap_names ? c->cap_names * 2 : 16;
+		char **bigger = realloc(c->names, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return NULL;
+		c->names = bigger;
+		c->cap_names = cap;
+	}
+	copy = strdup(name);
+	if (copy)
+		c->names[c->nnames++] = copy;
+	return copy;
+}
+
+/* Index of @name, or where it would go (with *@found false). */
+static size_t entry_find(const struct catalog *c, const char *name, bool *found)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = strcmp(c->ents[mid].name, name);
+
+		if (cmp == 0) {
+			*found = true;
+			return mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+/* Called under scan_lock; takes lock for the table change. */
+static struct cat_entry *entry_get(struct catalog *c, const char *name)
+{
+	struct cat_entry e = {0};
+	bool found;
+	size_t i = entry_find(c, name, &found);
+
+	if (found)
+		return &c->ents[i];
+	e.name = intern(c, name);
+	if (!e.name)
+		return NULL;
+	pthread_mutex_lock(&c->lock);
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct cat_entry *bigger = realloc(c->ents, cap * sizeof(*bigger));
+
+		if (!bigger) {
+			pthread_mutex_unlock(&c->lock);
+			return NULL;
+		}
+		c->ents = bigger;
+		c->cap = cap;
+	}
+	memmove(&c->ents[i + 1], &c->ents[i], (c->n - i) * sizeof(*c->ents));
+	c->ents[i] = e;
+	c->n++;
+	pthread_mutex_unlock(&c->lock);
+	return &c->ents[i];
+}
+
+static bool ident_eq(const struct file_ident *a, const struct file_ident *b)
+{
+	return a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+/* ---- scan -------------------------------------------------------------- */
+
+struct scan {
+	struct catalog *c;
+	catalog_report_fn report;
+	void *ctx;
+	int added;
+};
+
+/* Open @file as the newest generation of @e's name, or record why not. */
+static int scan_new_file(struct scan *s, struct cat_entry *e, const char *file,
+			 const struct file_ident *seen)
+{
+	struct catalog *c = s->c;
+	struct image_gen *g, *old;
+	char why[256] = "";
+	char *path;
+	unsigned id;
+	int err;
+
+	if (asprintf(&path, "%s/%s", c->images_dir, file) < 0)
+		return -ENOMEM;
+	/* The same file may still be open as an older generation (rollback). */
+	id = gen_ids_find(&c->ids, file, seen);
+	g = id ? registry_get(c->reg, id, seen) : NULL;
+	if (!g) {
+		err = gen_open(path, e->name, 0, &g, why, sizeof(why));
+		if (err) {
+			e->rejected_known = true;
+			e->rejected = *seen;
+			if (s->report)
+				s->report(s->ctx, path, NULL, err, why);
+			free(path);
+			return 0;
+		}
+		id = gen_ids_find(&c->ids, file, &g->ident);
+		if (!id)
+			err = gen_ids_add(&c->ids, file, &g->ident, registry_has, c->reg, &id);
+		if (err) {
+			if (s->report)
+				s->report(s->ctx, path, NULL, err, "no free generation id");
+			gen_destroy(g);
+			free(path);
+			return 0;
+		}
+		g->id = id;
+		registry_add(c->reg, g);
+	}
+	e->rejected_known = false;
+	pthread_mutex_lock(&c->lock);
+	old = e->newest;
+	e->newest = g;
+	pthread_mutex_unlock(&c->lock);
+	image_gen_put(old);
+	s->added++;
+	if (s->report)
+		s->report(s->ctx, path, g, 0, NULL);
+	free(path);
+	return 0;
+}
+
+static int scan_one(struct scan *s, int dfd, const char *file)
+{
+	char name[IMAGE_NAME_MAX + 1];
+	size_t len = strlen(file);
+	struct file_ident seen;
+	struct cat_entry *e;
+	struct stat st;
+
+	if (len <= SUFFIX_LEN || len - SUFFIX_LEN > IMAGE_NAME_MAX ||
+	    strcmp(file + len - SUFFIX_LEN, SUFFIX))
+		return 0;
+	memcpy(name, file, len - SUFFIX_LEN);
+	name[len - SUFFIX_LEN] = '\0';
+	if (!image_name_valid(name))
+		return 0;
+	if (fstatat(dfd, file, &st, 0) < 0 || !S_ISREG(st.st_mode))
+		return 0; /* vanished meanwhile, or not a file */
+	seen.ino = st.st_ino;
+	seen.size = (uint64_t)st.st_size;
+	seen.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+
+	e = entry_get(s->c, name);
+	if (!e)
+		return -ENOMEM;
+	e->present = true;
+	if (e->newest && ident_eq(&e->newest->ident, &seen))
+		return 0;
+	if (e->rejected_known && ident_eq(&e->rejected, &seen))
+		return 0;
+	return scan_new_file(s, e, file, &seen);
+}
+
+/* Names whose file is gone stop being served by the catalog. */
+static void drop_absent(struct catalog *c)
+{
+	size_t j = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->ents[i].present) {
+			c->ents[j++] = c->ents[i];
+			continue;
+		}
+		image_gen_put(c->ents[i].newest);
+	}
+	c->n = j;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Keep a record while its file is present or its generation open. */
+static bool record_keep(void *ctx, const struct gen_record *r)
+{
+	struct catalog *c = ctx;
+	char name[IMAGE_NAME_MAX + 1];
+	size_t len = strlen(r->file);
+	struct image_gen *g;
+	bool found;
+	size_t i;
+
+	if (registry_has(c->reg, r->id))
+		return true;
+	if (len <= SUFFIX_LEN || len - SUFFIX_LEN > IMAGE_NAME_MAX)
+		return false;
+	memcpy(name, r->file, len - SUFFIX_LEN);
+	name[len - SUFFIX_LEN] = '\0';
+	i = entry_find(c, name, &found);
+	if (!found)
+		return false;
+	g = c->ents[i].newest;
+	return g && g->id == r->id;
+}
+
+int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx)
+{
+	struct scan s = {.c = c, .report = report, .ctx = ctx};
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	pthread_mutex_lock(&c->scan_lock);
+	d = opendir(c->images_dir);
+	if (!d) {
+		err = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		c->ents[i].present = false;
+	while (!err && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue; /* dotfiles, temporaries and .history/ */
+		err = scan_one(&s, dirfd(d), de->d_name);
+	}
+	closedir(d);
+	if (err)
+		goto out;
+	drop_absent(c);
+	gen_ids_prune(&c->ids, record_keep, c);
+	err = gen_ids_save(&c->ids);
+out:
+	pthread_mutex_unlock(&c->scan_lock);
+	return err ? err : s.added;
+}
+
+/* ---- open / close / queries --------------------------------------------- */
+
+int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out)
+{
+	struct catalog *c;
+	int err;
+
+	*out = NULL;
+	if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->reg = calloc(1, sizeof(*c->reg));
+	c->images_dir = strdup(images_dir);
+	if (!c->reg || !c->images_dir) {
+		free(c->reg);
+		free(c->images_dir);
+		free(c);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&c->reg->lock, NULL);
+	atomic_init(&c->reg->refs, 1);
+	pthread_mutex_init(&c->scan_lock, NULL);
+	pthread_mutex_init(&c->lock, NULL);
+	err = gen_ids_load(&c->ids, state_dir);
+	if (err) {
+		catalog_close(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void catalog_close(struct catalog *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		image_gen_put(c->ents[i].newest);
+	free(c->ents);
+	for (size_t i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	gen_ids_free(&c->ids);
+	registry_put(c->reg);
+	pthread_mutex_destroy(&c->scan_lock);
+	pthread_mutex_destroy(&c->lock);
+	free(c->images_dir);
+	free(c);
+}
+
+size_t catalog_count(const struct catalog *c)
+{
+	struct catalog *mc = (struct catalog *)c;
+	size_t n = 0;
+
+	pthread_mutex_lock(&mc->lock);
+	for (size_t i = 0; i < c->n; i++)
+		n += c->ents[i].newest != NULL;
+	pthread_mutex_unlock(&mc->lock);
+	return n;
+}
+
+const char *catalog_name_at(const struct catalog *c, size_t i)
+{
+	struct catalog *mc = (struct catalog *)c;
+	const char *name = NULL;
+
+	pthread_mutex_lock(&mc->lock);
+	for (size_t k = 0; k < c->n && !name; k++) {
+		if (!c->ents[k].newest)
+			continue;
+		if (i-- == 0)
+			name = c->ents[k].name;
+	}
+	pthread_mutex_unlock(&mc->lock);
+	return name;
+}
+
+struct image_gen *catalog_newest(struct catalog *c, const char *name)
+{
+	struct image_gen *g = NULL;
+	bool found;
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	i = entry_find(c, name, &found);
+	if (found)
+		g = image_gen_ref(c->ents[i].newest);
+	pthread_mutex_unlock(&c->lock);
+	return g;
+}
+
+struct image_gen *catalog_gen_get(struct catalog *c, unsigned id)
+{
+	return id ? registry_get(c->reg, id, NULL) : NULL;
+}
+
+int catalog_open_gens(struct catalog *c, struct image_gen ***out, size_t *n)
+{
+	struct gen_registry *reg = c->reg;
+	struct image_gen **arr;
+	size_t count = 0, k = 0;
+
+	pthread_mutex_lock(&reg->lock);
+	for (struct image_gen *g = reg->head; g; g = g->reg_next)
+		count++;
+	arr = calloc(count ? count : 1, sizeof(*arr));
+	if (!arr) {
+		pthread_mutex_unlock(&reg->lock);
+		return -ENOMEM;
+	}
+	for (struct image_gen *g = reg->head; g; g = g->reg_next)
+		if (ref_unless_zero(g))
+			arr[k++] = g;
+	pthread_mutex_unlock(&reg->lock);
+	*out = arr;
+	*n = k;
+	return 0;
+}

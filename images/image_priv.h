@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the images/ library sources: the generation object, its reader pool and the
+ * guarded wrappers around libsquashfuse.
+ *
+ * Include this after every other header: it pulls in the squashfuse
+ * headers, whose installed config.h redefines feature-test macros.
+ *
+ * libsquashfuse 0.1.105 trusts the image: it indexes tables without bounds
+ * checks, copies names into fixed buffers using on-disk lengths and
+ * underflows when a metadata cursor points past a short block. So this
+ * library only hands it values checked here (see sqfs_guard.c), parses
+ * directories and xattrs itself and reads file data block by block.
+ */
+#ifndef NETBOOTFS_IMAGE_PRIV_H
+#define NETBOOTFS_IMAGE_PRIV_H
+
+#include "images/images.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#undef _POSIX_C_SOURCE
+#include <squashfuse.h>
+
+#define IMG_READERS   4	   /* independent sqfs instances per generation */
+#define IMG_MAX_LINKS 40   /* symlinks followed by img_resolve */
+#define IMG_LINK_MAX  4095 /* longest symlink target accepted */
+#define IMG_MD_SIZE   SQUASHFS_METADATA_SIZE
+#define IMG_NO_XATTR  SQUASHFS_INVALID_XATTR
+#define IMG_NO_FRAG   SQUASHFS_INVALID_FRAG
+#define IMG_NO_TABLE  UINT64_MAX
+
+/* ---- guards (sqfs_guard.c) ---------------------------------------------- */
+
+/* sqfs_init()/sqfs_destroy() without their leaks. */
+int img_sqfs_init(sqfs *fs, int fd);
+void img_sqfs_destroy(sqfs *fs);
+/* 0 when libsquashfuse may start reading metadata at @cur. */
+int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur);
+/* sqfs_inode_get() for an id taken from the image, after range checks. */
+int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
+/* uid/gid through the id table. */
+int id_lookup(sqfs *fs, uint16_t idx, uint32_t *out);
+/* Inode number -> id through the export table; -ESTALE if out of range. */
+int export_lookup(sqfs *fs, uint32_t num, sqfs_inode_id *id);
+/* Every block of the id, fragment, export and xattr-id tables is readable
+ * and long enough, so later sqfs_table_get() calls stay in bounds. */
+int tables_check(sqfs *fs, char *why, size_t whylen);
+/* Map a squashfs dentry/inode basic type (1..7) to S_IF*, 0 if invalid. */
+mode_t img_type_mode(int type);
+
+/* ---- superblock (validate.c) ------------------------------------------- */
+
+/* Checks the raw superblock against the file size. */
+int superblock_check(const struct squashfs_super_block *sb, uint64_t file_size, char *why,
+		     size_t whylen);
+const char *compression_label(unsigned id);
+/* Validate the image behind @fd (superblock, tables, root inode) and, on
+ * success, leave a ready sqfs in @fs (caller sqfs_destroy()s it). */
+int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size_t whylen);
+
+/* ---- directories (dir_iter.c) ------------------------------------------ */
+
+struct dir_iter {
+	sqfs_md_cursor cur;
+	uint32_t dir_offset; /* offset of the listing in its first block */
+	uint64_t pos;	     /* bytes of the listing consumed */
+	uint64_t total;	     /* listing size */
+	uint32_t count;	     /* entries left under the current header */
+	uint32_t start_block;
+	uint32_t base_ino;
+};
+
+struct dir_ent {
+	char name[SQUASHFS_NAME_LEN + 1];
+	size_t name_len;
+	sqfs_inode_id id;
+	uint32_t ino;
+	mode_t type; /* S_IF* */
+	uint64_t off, next_off;
+};
+
+/* Position @it at the start of directory @dir, or (via the directory index)
+ * at the last header before listing offset @off / before @name. */
+int dir_iter_open(sqfs *fs, const sqfs_inode *dir, struct dir_iter *it);
+int dir_iter_seek_off(sqfs *fs, const sqfs_inode *dir, struct dir_iter *it, uint64_t off);
+int dir_iter_seek_name(sqfs *fs, const sqfs_inode *dir, struct dir_iter *it, const char *name);
+/* 1 with @e filled, 0 at the end, -EIO on a corrupt listing. */
+int dir_iter_next(sqfs *fs, struct dir_iter *it, struct dir_ent *e);
+/* Exact-name lookup in @dir: 0, -ENOENT or -EIO. */
+int dir_find(sqfs *fs, const sqfs_inode *dir, const char *name, struct dir_ent *e);
+
+/* ---- file data (file_read.c) ------------------------------------------- */
+
+/* Where a file's block list was left, so sequential reads continue there. */
+struct blk_cursor {
+	bool valid;
+	sqfs_inode_id inode_id;
+	uint64_t block; /* index of the block whose size entry is at @cur */
+	sqfs_md_cursor cur;
+	uint64_t data_pos; /* image offset of that block */
+};
+
+/* Details of the first bad block (for image_verify). */
+struct blk_fault {
+	bool fragment;
+	uint64_t block;	    /* block index within the file */
+	uint64_t image_pos; /* offset in the image file */
+	char what[96];
+};
+
+/* Bytes read (short only at end of file) or -EIO with @fault filled when
+ * not NULL. @inode must be a regular file. */
+ssize_t file_read(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id, const sqfs_inode *inode,
+		  void *buf, size_t size, uint64_t off, struct blk_fault *fault);
+
+/* ---- xattrs (xattr_read.c) --------------------------------------------- */
+
+ssize_t xattr_list(sqfs *fs, const sqfs_inode *inode, char *buf, size_t size);
+ssize_t xattr_get(sqfs *fs, const sqfs_inode *inode, const char *name, void *buf, size_t size);
+/* Walk every xattr of @inode, reading names and values (for image_verify). */
+int xattr_check(sqfs *fs, const sqfs_inode *inode);
+
+/* ---- inode number map (ino_map.c) -------------------------------------- */
+
+struct ino_map {
+	pthread_mutex_t lock;
+	uint32_t *keys;
+	uint64_t *vals; /* bit 63 marks a used slot */
+	size_t cap, used;
+	bool complete; /* every directory has been walked */
+};
+
+void ino_map_init(struct ino_map *m);
+void ino_map_destroy(struct ino_map *m);
+int ino_map_put(struct ino_map *m, uint32_t ino, sqfs_inode_id id);
+bool ino_map_get(struct ino_map *m, uint32_t ino, sqfs_inode_id *id);
+
+/* ---- generations (gen.c) ----------------------------------------------- */
+
+struct img_reader {
+	pthread_mutex_t lock;
+	sqfs fs;
+	bool ready;
+	struct blk_cursor cursor;
+};
+
+struct gen_registry; /* catalog.c: the open generations of one catalog */
+
+struct file_ident {
+	uint64_t ino;
+	uint64_t size;
+	int64_t mtime_ns;
+};
+
+struct image_gen {
+	atomic_uint refs;
+	unsigned id;
+	char name[IMAGE_NAME_MAX + 1];
+	char *path;
+	struct file_ident ident;
+	struct image_info info;
+	int fd;
+	uint32_t root_ino;
+	sqfs_inode_id root_id;
+	bool has_export;
+	struct img_reader readers[IMG_READERS];
+	atomic_uint next_reader;
+	struct ino_map map;
+	pthread_mutex_t walk_lock; /* one full tree walk at a time */
+	struct gen_registry *reg;  /* NULL when opened outside a catalog */
+	struct image_gen *reg_next;
+};
+
+/* Open @path as a generation with one reference. */
+int gen_open(const char *path, const char *name, unsigned id, struct image_gen **out, char *why,
+	     size_t whylen);
+/* Close a generation whose last reference is gone. */
+void gen_destroy(struct image_gen *g);
+/* Take a free reader of @g, blocking if all are busy. */
+struct img_reader *reader_get(struct image_gen *g);
+void reader_put(struct img_reader *r);
+
+/* catalog.c: unlink @g from its registry once its count reached zero. */
+void registry_forget(struct gen_registry *reg, struct image_gen *g);
+
+/* reader.c: inode number -> inode, with the reader held. */
+int gen_inode(struct image_gen *g, struct img_reader *r, img_ino ino, sqfs_inode *inode,
+	      sqfs_inode_id *id);
+int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st);
+/* Learn every inode number of an image without export table (reader held). */
+int gen_map_walk(struct image_gen *g, struct img_reader *r);
+
+/* ---- persistent generation ids (gen_ids.c) ----------------------------- */
+
+struct gen_record {
+	unsigned id;
+	char file[IMAGE_NAME_MAX + 6]; /* <name>.sqfs */
+	struct file_ident ident;
+};
+
+struct gen_ids {
+	char *path; /* <state>/generations */
+	struct gen_record *recs;
+	size_t n, cap;
+	unsigned next; /* where the search for a free id starts */
+	bool dirty;
+};
+
+/* Load <state>/generations (a missing file is an empty table). */
+int gen_ids_load(struct gen_ids *t, const char *state_dir);
+void gen_ids_free(struct gen_ids *t);
+/* The id recorded for this file, or 0. */
+unsigned gen_ids_find(const struct gen_ids *t, const char *file, const struct file_ident *ident);
+/* Record a new id: the next one (wrapping at IMAGE_GEN_ID_MAX) that is
+ * neither listed nor @in_use. -ENOSPC when none is left. */
+int gen_ids_add(struct gen_ids *t, const char *file, const struct file_ident *ident,
+		bool (*in_use)(void *ctx, unsigned id), void *ctx, unsigned *out);
+/* Drop records for which @keep says no. */
+void gen_ids_prune(struct gen_ids *t, bool (*keep)(void *ctx, const struct gen_record *r),
+		   void *ctx);
+/* Atomically rewrite the file if anything changed. */
+int gen_ids_save(struct gen_ids *t);
+
+/* ---- misc -------------------------------------------------------------- */
+
+void why_set(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int file_ident_of(int fd, struct file_ident *id);
+
+#endif

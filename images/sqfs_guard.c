@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Range checks in front of libsquashfuse calls that would otherwise index
+ * tables or metadata blocks with values read from an untrusted image.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "images/image_priv.h"
+
+void why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+int file_ident_of(int fd, struct file_ident *id)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	id->ino = st.st_ino;
+	id->size = (uint64_t)st.st_size;
+	id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return 0;
+}
+
+/* libsquashfuse 0.1.105 forgets the xattr id table in sqfs_destroy() and
+ * on sqfs_init() failure; sqfs_table_destroy() NULLs what it frees, so
+ * calling it again is safe with versions that do free it. */
+int img_sqfs_init(sqfs *fs, int fd)
+{
+	if (sqfs_init(fs, fd, 0) == SQFS_OK)
+		return 0;
+	sqfs_table_destroy(&fs->xattr_table);
+	return -EIO;
+}
+
+void img_sqfs_destroy(sqfs *fs)
+{
+	sqfs_destroy(fs);
+	sqfs_table_destroy(&fs->xattr_table);
+}
+
+mode_t img_type_mode(int type)
+{
+	switch (type) {
+	case SQUASHFS_DIR_TYPE:
+		return S_IFDIR;
+	case SQUASHFS_REG_TYPE:
+		return S_IFREG;
+	case SQUASHFS_SYMLINK_TYPE:
+		return S_IFLNK;
+	case SQUASHFS_BLKDEV_TYPE:
+		return S_IFBLK;
+	case SQUASHFS_CHRDEV_TYPE:
+		return S_IFCHR;
+	case SQUASHFS_FIFO_TYPE:
+		return S_IFIFO;
+	case SQUASHFS_SOCKET_TYPE:
+		return S_IFSOCK;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * sqfs_md_read() computes "block size - cursor offset" unsigned: a cursor
+ * past the end of a short block would copy from far beyond it. Loading the
+ * block here (it lands in the same cache sqfs_md_read uses) lets us check.
+ * Later blocks of a read always start at offset 0, so only the first matters.
+ */
+int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur)
+{
+	sqfs_off_t pos = cur->block;
+	sqfs_block *block;
+
+	if (cur->block < 0 || (uint64_t)cur->block >= fs->sb.bytes_used ||
+	    cur->offset >= IMG_MD_SIZE)
+		return -EIO;
+	if (sqfs_md_cache(fs, &pos, &block) != SQFS_OK)
+		return -EIO;
+	if (cur->offset > block->size)
+		return -EIO;
+	return 0;
+}
+
+int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
+{
+	sqfs_md_cursor cur;
+	uint64_t blk = id >> 16;
+
+	if (id >> 48 || blk >= fs->sb.directory_table_start - fs->sb.inode_table_start)
+		return -EIO;
+	sqfs_md_cursor_inode(&cur, id, fs->sb.inode_table_start);
+	if (md_cursor_ok(fs, &cur))
+		return -EIO;
+	if (sqfs_inode_get(fs, inode, id) != SQFS_OK)
+		return -EIO;
+	if (inode->base.inode_number == 0 || inode->base.inode_number > fs->sb.inodes)
+		return -EIO;
+	if (S_ISREG(inode->base.mode)) {
+		uint32_t frag = inode->xtra.reg.frag_idx;
+
+		if (frag != IMG_NO_FRAG && frag >= fs->sb.fragments)
+			return -EIO;
+		if (inode->xtra.reg.start_block > fs->sb.bytes_used)
+			return -EIO;
+	}
+	if (inode->xattr != IMG_NO_XATTR && inode->xattr >= fs->xattr_info.xattr_ids)
+		return -EIO;
+	return 0;
+}
+
+int id_lookup(sqfs *fs, uint16_t idx, uint32_t *out)
+{
+	sqfs_id_t id;
+
+	if (idx >= fs->sb.no_ids)
+		return -EIO;
+	if (sqfs_id_get(fs, idx, &id) != SQFS_OK)
+		return -EIO;
+	*out = (uint32_t)id;
+	return 0;
+}
+
+int export_lookup(sqfs *fs, uint32_t num, sqfs_inode_id *id)
+{
+	if (!sqfs_export_ok(fs))
+		return -ENOTSUP;
+	if (num == 0 || num > fs->sb.inodes)
+		return -ESTALE;
+	if (sqfs_export_inode(fs, num, id) != SQFS_OK)
+		return -EIO;
+	return 0;
+}
+
+/* Each index block of a table must decompress to a full metadata block,
+ * the last one at least to what remains of the table. */
+static int table_blocks_check(sqfs *fs, const sqfs_table *t, size_t each, uint64_t count,
+			      const char *what, char *why, size_t whylen)
+{
+	uint64_t bytes = each * count;
+	size_t n = sqfs_divceil(bytes, IMG_MD_SIZE);
+
+	for (size_t i = 0; i < n; i++) {
+		sqfs_off_t pos = (sqfs_off_t)t->blocks[i];
+		uint64_t need = bytes - (uint64_t)i * IMG_MD_SIZE;
+		sqfs_block *block;
+
+		if (need > IMG_MD_SIZE)
+			need = IMG_MD_SIZE;
+		if (t->blocks[i] >= fs->sb.bytes_used ||
+		    sqfs_md_cache(fs, &pos, &block) != SQFS_OK) {
+			why_set(why, whylen, "%s table block %zu is unreadable", what, i);
+			return -EIO;
+		}
+		if (block->size < need) {
+			why_set(why, whylen, "%s table block %zu is short (%zu bytes)", what, i,
+				block->size);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+int tables_check(sqfs *fs, char *why, size_t whylen)
+{
+	int err;
+
+	err = table_blocks_check(fs, &fs->id_table, sizeof(uint32_t), fs->sb.no_ids, "id", why,
+				 whylen);
+	if (!err)
+		err = table_blocks_check(fs, &fs->frag_table,
+					 sizeof(struct squashfs_fragment_entry), fs->sb.fragments,
+					 "fragment", why, whylen);
+	if (!err && sqfs_export_ok(fs))
+		err = table_blocks_check(fs, &fs->export_table, sizeof(uint64_t), fs->sb.inodes,
+					 "export", why, whylen);
+	if (!err && fs->sb.xattr_id_table_start != IMG_NO_TABLE)
+		err = table_blocks_check(fs, &fs->xattr_table, sizeof(struct squashfs_xattr_id),
+					 fs->xattr_info.xattr_ids, "xattr id", why, whylen);
+	return err;
+}

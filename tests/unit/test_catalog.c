@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The catalog: scanning, persistent generation ids, rename-over while an
+ * old generation is held, invalid files, and reference counts that close
+ * the file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "images/images.h"
+#include "tests/unit/image_fixture.h"
+
+struct fx {
+	char *dir;
+	char *images;
+	char *state;
+	char *src1, *src2; /* two different images, outside <images> */
+	unsigned char *kernel1, *kernel2;
+};
+
+struct reports {
+	int good, bad;
+	char last_bad_path[512];
+	char last_why[256];
+	int last_err;
+};
+
+static void report_cb(void *ctx, const char *path, const struct image_gen *gen, int err,
+		      const char *why)
+{
+	struct reports *r = ctx;
+
+	if (gen) {
+		assert_int_equal(err, 0);
+		r->good++;
+		return;
+	}
+	r->bad++;
+	r->last_err = err;
+	snprintf(r->last_bad_path, sizeof(r->last_bad_path), "%s", path);
+	snprintf(r->last_why, sizeof(r->last_why), "%s", why);
+}
+
+static char *build_image(struct fx *f, const char *name, size_t size, uint64_t seed,
+			 unsigned char **kernel)
+{
+	char *tree = fx_path(f->dir, name);
+	char *img;
+
+	fx_mkdirs(tree, "boot");
+	*kernel = fx_write(tree, "boot/kernel.img", size, seed);
+	if (asprintf(&img, "%s/%s.sqfs", f->dir, name) < 0)
+		abort();
+	assert_int_equal(fx_mksquashfs(tree, img, NULL), 0);
+	free(tree);
+	return img;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = fx_tmpdir();
+	f->images = fx_path(f->dir, "images");
+	f->state = fx_path(f->dir, "state");
+	mkdir(f->images, 0755);
+	f->src1 = build_image(f, "src1", 300000, 11, &f->kernel1);
+	f->src2 = build_image(f, "src2", 400000, 22, &f->kernel2);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	fx_rm_rf(f->dir);
+	free(f->dir);
+	free(f->images);
+	free(f->state);
+	free(f->src1);
+	free(f->src2);
+	free(f->kernel1);
+	free(f->kernel2);
+	free(f);
+	return 0;
+}
+
+static void copy_to(const char *src, const char *dir, const char *file)
+{
+	size_t len;
+	unsigned char *bytes = fx_slurp(src, &len);
+	char *tmp = fx_path(dir, ".copy.tmp");
+	char *dst = fx_path(dir, file);
+
+	assert_non_null(bytes);
+	fx_spit(tmp, bytes, len);
+	assert_int_equal(rename(tmp, dst), 0); /* like an upgrade: rename over */
+	free(bytes);
+	free(tmp);
+	free(dst);
+}
+
+static void assert_kernel(struct image_gen *g, const unsigned char *want, size_t size)
+{
+	unsigned char *buf = malloc(size + 1);
+	img_ino ino;
+
+	assert_int_equal(img_resolve(g, "boot/kernel.img", true, &ino, NULL), 0);
+	assert_int_equal(img_read(g, ino, buf, size + 1, 0), size);
+	assert_memory_equal(buf, want, size);
+	free(buf);
+}
+
+static void test_scan_and_ids(void **state)
+{
+	struct fx *f = *state;
+	struct reports r = {0};
+	struct catalog *c;
+	struct image_gen *a, *b;
+	unsigned id_a, id_b;
+	char *p;
+
+	copy_to(f->src1, f->images, "alpha.sqfs");
+	copy_to(f->src2, f->images, "beta.sqfs");
+	fx_write_str(f->images, "broken.sqfs",
+		     "this is not a squashfs image, just text....."
+		     "................................................."
+		     "..................");
+	copy_to(f->src1, f->images, ".hidden.sqfs");
+	copy_to(f->src1, f->images, "Upper.sqfs");
+	copy_to(f->src1, f->images, "alpha.img");
+	fx_mkdirs(f->images, ".history");
+	copy_to(f->src1, f->images, ".history/alpha.20240101T000000Z.sqfs");
+
+	assert_int_equal(catalog_open(f->images, f->state, &c), 0);
+	assert_int_equal(catalog_scan(c, report_cb, &r), 2);
+	assert_int_equal(r.good, 2);
+	assert_int_equal(r.bad, 1);
+	assert_int_equal(r.last_err, -EINVAL);
+	p = fx_path(f->images, "broken.sqfs");
+	assert_string_equal(r.last_bad_path, p);
+	free(p);
+	assert_string_equal(r.last_why, "bad magic 0x73696874: not a squashfs image");
+
+	assert_int_equal(catalog_count(c), 2);
+	assert_string_equal(catalog_name_at(c, 0), "alpha");
+	assert_string_equal(catalog_name_at(c, 1), "beta");
+	assert_null(catalog_name_at(c, 2));
+	assert_null(catalog_newest(c, "broken"));
+	assert_null(catalog_newest(c, "hidden"));
+
+	a = catalog_newest(c, "alpha");
+	b = catalog_newest(c, "beta");
+	assert_non_null(a);
+	assert_non_null(b);
+	id_a = image_gen_id(a);
+	id_b = image_gen_id(b);
+	assert_true(id_a >= 1 && id_a <= IMAGE_GEN_ID_MAX);
+	assert_true(id_b >= 1 && id_b <= IMAGE_GEN_ID_MAX);
+	assert_int_not_equal(id_a, id_b);
+	assert_string_equal(image_gen_name(a), "alpha");
+	p = fx_path(f->images, "alpha.sqfs");
+	assert_string_equal(image_gen_path(a), p);
+	free(p);
+	assert_int_equal(image_gen_refcount(a), 2); /* catalog + us */
+	assert_kernel(a, f->kernel1, 300000);
+	assert_kernel(b, f->kernel2, 400000);
+	assert_ptr_equal(catalog_gen_get(c, id_a), a);
+	image_gen_put(a);
+
+	/* nothing changed: no reports, nothing new */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_int_equal(r.good + r.bad, 0);
+
+	image_gen_put(a);
+	image_gen_put(b);
+	catalog_close(c);
+
+	/* a restart: the same files get the same ids */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_open(f->images, f->state, &c), 0);
+	assert_int_equal(catalog_scan(c, report_cb, &r), 2);
+	a = catalog_newest(c, "alpha");
+	b = catalog_newest(c, "beta");
+	assert_int_equal(image_gen_id(a), id_a);
+	assert_int_equal(image_gen_id(b), id_b);
+	image_gen_put(a);
+	image_gen_put(b);
+	catalog_close(c);
+
+	/* the ids file is text and names each file */
+	{
+		size_t len;
+		char *ids = (char *)fx_slurp(p = fx_path(f->state, "generations"), &len);
+		char want[64];
+
+		free(p);
+		assert_non_null(ids);
+		ids[len] = '\0';
+		snprintf(want, sizeof(want), "\n%u alpha.sqfs ", id_a);
+		assert_non_null(strstr(ids, want));
+		snprintf(want, sizeof(want), "\n%u beta.sqfs ", id_b);
+		assert_non_null(strstr(ids, want));
+		free(ids);
+	}
+}
+
+static void test_rename_over_and_refcount(void **state)
+{
+	struct fx *f = *state;
+	struct reports r = {0};
+	struct catalog *c;
+	struct image_gen *old, *cur, **all;
+	unsigned old_id;
+	size_t n;
+	int fds;
+
+	copy_to(f->src1, f->images, "gamma.sqfs");
+	assert_int_equal(catalog_open(f->images, f->state, &c), 0);
+	assert_true(catalog_scan(c, report_cb, &r) >= 1);
+	old = catalog_newest(c, "gamma");
+	assert_non_null(old);
+	old_id = image_gen_id(old);
+
+	/* an upgrade renames a new file over the name */
+	copy_to(f->src2, f->images, "gamma.sqfs");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 1);
+	cur = catalog_newest(c, "gamma");
+	assert_non_null(cur);
+	assert_int_not_equal(image_gen_id(cur), old_id);
+	assert_kernel(cur, f->kernel2, 400000);
+	/* the old generation is still open and readable, only through our reference */
+	assert_int_equal(image_gen_refcount(old), 1);
+	assert_kernel(old, f->kernel1, 300000);
+	assert_ptr_equal(catalog_gen_get(c, old_id), old);
+	image_gen_put(old);
+	assert_int_equal(catalog_open_gens(c, &all, &n), 0);
+	{
+		bool seen_old = false, seen_cur = false;
+
+		for (size_t i = 0; i < n; i++) {
+			seen_old |= all[i] == old;
+			seen_cur |= all[i] == cur;
+			image_gen_put(all[i]);
+		}
+		free(all);
+		assert_true(seen_old && seen_cur);
+	}
+
+	/* dropping the last reference closes the file */
+	fds = fx_count_fds();
+	image_gen_put(old);
+	assert_int_equal(fx_count_fds(), fds - 1);
+	assert_null(catalog_gen_get(c, old_id));
+
+	/* an invalid file renamed over: reported, the previous one keeps serving */
+	{
+		char *bad = fx_path(f->dir, "bad.sqfs");
+		size_t len;
+		unsigned char *bytes = fx_slurp(f->src1, &len);
+
+		fx_spit(bad, bytes, len - 1);
+		free(bytes);
+		copy_to(bad, f->images, "gamma.sqfs");
+		free(bad);
+	}
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_int_equal(r.bad, 1);
+	assert_int_equal(r.last_err, -EIO);
+	assert_memory_equal(r.last_why, "truncated: ", 11);
+	old = catalog_newest(c, "gamma");
+	assert_ptr_equal(old, cur);
+	image_gen_put(old);
+	/* and it is not reported again while unchanged */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_int_equal(r.bad, 0);
+
+	/* the file goes away: the name is gone, our reference still reads */
+	{
+		char *p = fx_path(f->images, "gamma.sqfs");
+
+		unlink(p);
+		free(p);
+	}
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_null(catalog_newest(c, "gamma"));
+	assert_int_equal(image_gen_refcount(cur), 1);
+	assert_kernel(cur, f->kernel2, 400000);
+
+	/* closing the catalog leaves held generations usable */
+	catalog_close(c);
+	assert_kernel(cur, f->kernel2, 400000);
+	fds = fx_count_fds();
+	image_gen_put(cur);
+	assert_int_equal(fx_count_fds(), fds - 1);
+}
+
+static void test_id_wraps_skipping_listed(void **state)
+{
+	struct fx *f = *state;
+	char *st = fx_path(f->dir, "state-wrap");
+	char *imgs = fx_path(f->dir, "images-wrap");
+	char line[128];
+	struct catalog *c;
+	struct image_gen *a, *b;
+	struct stat sb;
+	char *p;
+
+	mkdir(st, 0755);
+	mkdir(imgs, 0755);
+	copy_to(f->src1, imgs, "one.sqfs");
+	p = fx_path(imgs, "one.sqfs");
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	/* id 1 belongs to one.sqfs; the counter is at the very end */
+	snprintf(line, sizeof(line), "next %u\n1 one.sqfs %llu %llu %lld\n", IMAGE_GEN_ID_MAX,
+		 (unsigned long long)sb.st_ino, (unsigned long long)sb.st_size,
+		 (long long)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec);
+	fx_write_str(st, "generations", line);
+	copy_to(f->src2, imgs, "two.sqfs");
+	copy_to(f->src2, imgs, "three.sqfs");
+
+	assert_int_equal(catalog_open(imgs, st, &c), 0);
+	assert_int_equal(catalog_scan(c, NULL, NULL), 3);
+	a = catalog_newest(c, "one");
+	assert_int_equal(image_gen_id(a), 1);
+	image_gen_put(a);
+	a = catalog_newest(c, "two");
+	b = catalog_newest(c, "three");
+	/* the new ones got IMAGE_GEN_ID_MAX and, after wrapping past listed 1, 2 */
+	assert_int_equal(image_gen_id(a) + image_gen_id(b), IMAGE_GEN_ID_MAX + 2);
+	assert_true(image_gen_id(a) == 2 || image_gen_id(a) == IMAGE_GEN_ID_MAX);
+	image_gen_put(a);
+	image_gen_put(b);
+	catalog_close(c);
+	free(st);
+	free(imgs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scan_and_ids),
+		cmocka_unit_test(test_rename_over_and_refcount),
+		cmocka_unit_test(test_id_wraps_skipping_listed),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
