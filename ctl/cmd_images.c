@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* netbootctl images, netbootctl image verify. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/args.h"
+#include "ctl/ctl.h"
+#include "ctl/image_dir.h"
+#include "ctl/output.h"
+#include "ctl/progress.h"
+#include "images/images.h"
+
+static const char images_help[] =
+	"Usage: netbootctl [-c CONFIG] images [--json]\n"
+	"\n"
+	"List the images in [server] images: NAME SIZE COMPRESSION GENERATION\n"
+	"PINNED-BY. GENERATION is the persistent id of the newest file under that\n"
+	"name (kept in the state directory). Files that fail validation are named\n"
+	"on stderr. --json prints an array of objects with the keys name, size\n"
+	"(bytes), compression, generation and pinned_by (an array of node names).\n";
+
+static const char image_help[] =
+	"Usage: netbootctl [-c CONFIG] image verify NAME|FILE\n"
+	"\n"
+	"Read every inode, directory and data block of an image. NAME means\n"
+	"<images>/NAME.sqfs; an argument containing '/' or ending in .sqfs is a\n"
+	"file. Shows progress on a terminal. Exits 1 naming the first problem.\n";
+
+struct image_row {
+	char *name;
+	uint64_t size;
+	const char *compression; /* static string from images/ */
+	unsigned generation;
+	char **pinned_by; /* node names; filled from the daemon when it runs */
+	size_t n_pinned;
+};
+
+struct image_rows {
+	struct image_row *v;
+	size_t n;
+};
+
+static void report_rejected(void *ctx, const char *path, const struct image_gen *gen, int err,
+			    const char *why)
+{
+	(void)ctx;
+	if (!gen)
+		ctl_err("%s: %s", path, why && why[0] ? why : strerror(-err));
+}
+
+/*
+ * Which nodes pin which generation is known only to the running daemon
+ * (through its control socket). Until that exists every list stays empty;
+ * this is the one place to fill it in.
+ */
+static int fill_pinned_by(struct ctl *c, struct image_rows *rows)
+{
+	(void)c;
+	(void)rows;
+	return 0;
+}
+
+static void image_rows_free(struct image_rows *rows)
+{
+	size_t i, j;
+
+	for (i = 0; i < rows->n; i++) {
+		free(rows->v[i].name);
+		for (j = 0; j < rows->v[i].n_pinned; j++)
+			free(rows->v[i].pinned_by[j]);
+		free(rows->v[i].pinned_by);
+	}
+	free(rows->v);
+}
+
+static int collect_images(const struct server_config *srv, struct image_rows *rows)
+{
+	struct catalog *cat = NULL;
+	size_t i, n;
+	int ret;
+
+	ret = catalog_open(srv->images, srv->state, &cat);
+	if (ret < 0) {
+		ctl_err("%s: %s", srv->images, strerror(-ret));
+		return ret;
+	}
+	ret = catalog_scan(cat, report_rejected, NULL);
+	if (ret < 0) {
+		ctl_err("%s: %s", srv->images, strerror(-ret));
+		goto out;
+	}
+	ret = 0;
+	n = catalog_count(cat);
+	rows->v = calloc(n ? n : 1, sizeof(*rows->v));
+	if (!rows->v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct image_gen *g = catalog_newest(cat, catalog_name_at(cat, i));
+		struct image_row *r = &rows->v[rows->n];
+
+		if (!g)
+			continue;
+		r->name = strdup(image_gen_name(g));
+		r->size = image_gen_info(g)->file_size;
+		r->compression = image_gen_info(g)->compression;
+		r->generation = image_gen_id(g);
+		image_gen_put(g);
+		if (!r->name) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		rows->n++;
+	}
+out:
+	catalog_close(cat);
+	return ret;
+}
+
+static struct json_object *image_row_json(const struct image_row *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *pins = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "size", json_object_new_int64((int64_t)r->size));
+	json_object_object_add(o, "compression", json_string_or_null(r->compression));
+	json_object_object_add(o, "generation", json_object_new_int64(r->generation));
+	for (i = 0; i < r->n_pinned; i++)
+		json_object_array_add(pins, json_object_new_string(r->pinned_by[i]));
+	json_object_object_add(o, "pinned_by", pins);
+	return o;
+}
+
+static int print_images_json(const struct image_rows *rows)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+	int ret;
+
+	for (i = 0; i < rows->n; i++)
+		json_object_array_add(arr, image_row_json(&rows->v[i]));
+	ret = json_print(arr, stdout);
+	json_object_put(arr);
+	return ret;
+}
+
+/* "rpi-01,rpi-02" into @buf (truncated with "..."). */
+static const char *join_names(char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "", names[i]);
+	if (used >= len && len > 4)
+		strcpy(buf + len - 4, "...");
+	return buf;
+}
+
+static int print_images_table(const struct image_rows *rows)
+{
+	static const char *const headers[] = {"NAME", "SIZE", "COMPRESSION", "GENERATION",
+					      "PINNED-BY"};
+	struct table t;
+	size_t i;
+	int ret = 0;
+
+	table_init(&t, 5, headers);
+	for (i = 0; i < rows->n && ret == 0; i++) {
+		const struct image_row *r = &rows->v[i];
+		char size[16], gen[16], pins[256];
+		const char *row[5] = {r->name, fmt_size(r->size, size, sizeof(size)),
+				      r->compression, gen,
+				      join_names(r->pinned_by, r->n_pinned, pins, sizeof(pins))};
+
+		snprintf(gen, sizeof(gen), "%u", r->generation);
+		ret = table_add(&t, row);
+	}
+	if (ret == 0)
+		table_print(&t, stdout);
+	table_free(&t);
+	return ret;
+}
+
+int cmd_images(struct ctl *c, int argc, char **argv)
+{
+	struct image_rows rows = {0};
+	const struct mapper *m;
+	struct arg_values av;
+	int ret;
+
+	ret = args_parse("images", images_help, ARG_JSON, 0, 0, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	m = ctl_load_config(c);
+	if (!m)
+		return CTL_EXIT_FAIL;
+	ret = collect_images(mapper_server(m), &rows);
+	if (ret == 0)
+		ret = fill_pinned_by(c, &rows);
+	if (ret == 0)
+		ret = av.json ? print_images_json(&rows) : print_images_table(&rows);
+	else if (ret == -ENOMEM)
+		ctl_err("images: %s", strerror(-ret));
+	image_rows_free(&rows);
+	return ret < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* A NAME is looked up in [server] images; a path is used as it is. */
+static bool arg_is_file(const char *arg)
+{
+	size_t len = strlen(arg), slen = strlen(IMAGE_SUFFIX);
+
+	return strchr(arg, '/') || (len >= slen && strcmp(arg + len - slen, IMAGE_SUFFIX) == 0);
+}
+
+static void verify_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	progress_update(ctx, done, total);
+}
+
+static int image_verify_cmd(struct ctl *c, int argc, char **argv)
+{
+	struct progress prog;
+	struct image_info info;
+	struct arg_values av;
+	char why[512] = "";
+	char *path;
+	int ret;
+
+	ret = args_parse("image verify", image_help, 0, 1, 1, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	if (arg_is_file(av.pos[0])) {
+		path = strdup(av.pos[0]);
+	} else {
+		const struct mapper *m = ctl_load_config(c);
+
+		if (!m)
+			return CTL_EXIT_FAIL;
+		path = image_path(mapper_server(m)->images, av.pos[0]);
+	}
+	if (!path) {
+		ctl_err("image verify: %s", strerror(ENOMEM));
+		return CTL_EXIT_FAIL;
+	}
+	/* The superblock check first: a truncated file gets a precise reason. */
+	ret = image_validate(path, &info, why, sizeof(why));
+	if (ret == 0) {
+		progress_init(&prog, stderr, "verifying");
+		ret = image_verify(path, verify_progress, &prog, why, sizeof(why));
+		progress_finish(&prog);
+	}
+	if (ret < 0)
+		ctl_err("%s: %s", path, why[0] ? why : strerror(-ret));
+	else
+		printf("ok: %s (%llu bytes verified)\n", path, (unsigned long long)info.bytes_used);
+	free(path);
+	return ret < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+int cmd_image(struct ctl *c, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return image_verify_cmd(c, argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(image_help, stdout);
+		return CTL_EXIT_OK;
+	}
+	if (argc < 2)
+		return usage_error("image", "missing subcommand (verify)");
+	return usage_error("image", "unknown subcommand '%s'", argv[1]);
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* netbootctl gen dnsmasq: proxy (or full) DHCP with the Pi boot menu, and TFTP. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "ctl/output.h"
+
+/* The Pi 3B (and 2B v1.2) boot ROM has this prefix and wants the menu text
+ * with three trailing spaces; later models ignore trailing characters. */
+#define PI3_MAC_PREFIX "b8:27:eb"
+#define PI_MENU_TEXT   "Raspberry Pi Boot"
+#define PI3_MENU_TEXT  "Raspberry Pi Boot   "
+
+/* "DC-A6-32" -> "dc:a6:32" in @out (at least strlen(in)+1 bytes). */
+static void mac_colons(const char *in, char *out)
+{
+	for (; *in; in++, out++)
+		*out = *in == '-' ? ':' : (char)tolower((unsigned char)*in);
+	*out = '\0';
+}
+
+static bool has_prefix(const char *mac, const char *prefix)
+{
+	return strncmp(mac, prefix, strlen(prefix)) == 0;
+}
+
+/* A dnsmasq MAC pattern for a prefix: "b8:27:eb" -> "b8:27:eb:*:*:*". */
+static void print_mac_pattern(FILE *out, const char *tag, const char *prefix)
+{
+	char p[32];
+	int octets = 1;
+	size_t i;
+
+	snprintf(p, sizeof(p), "%s", prefix);
+	mac_colons(p, p);
+	for (i = 0; p[i]; i++)
+		octets += p[i] == ':';
+	fprintf(out, "dhcp-mac=set:%s,%s", tag, p);
+	for (; octets < 6; octets++)
+		fputs(":*", out);
+	fputc('\n', out);
+}
+
+/* Proxy mode needs one address of the subnet: the network of [server]
+ * clients ("192.168.1.0/24"), else [server] address. */
+static int proxy_range(const struct server_config *srv, char *buf, size_t len)
+{
+	char net[INET_ADDRSTRLEN], mask[INET_ADDRSTRLEN], ip[INET_ADDRSTRLEN];
+	const char *slash = strchr(srv->clients, '/');
+	struct in_addr a, m;
+	char *end;
+	long bits;
+
+	if (slash && (size_t)(slash - srv->clients) < sizeof(ip)) {
+		memcpy(ip, srv->clients, (size_t)(slash - srv->clients));
+		ip[slash - srv->clients] = '\0';
+		bits = strtol(slash + 1, &end, 10);
+		if (inet_pton(AF_INET, ip, &a) == 1 && *end == '\0' && bits > 0 && bits <= 32) {
+			m.s_addr = htonl(bits == 32 ? 0xffffffffu : ~(0xffffffffu >> bits));
+			a.s_addr &= m.s_addr;
+			inet_ntop(AF_INET, &a, net, sizeof(net));
+			inet_ntop(AF_INET, &m, mask, sizeof(mask));
+			snprintf(buf, len, "%s,proxy,%s", net, mask);
+			return 0;
+		}
+	}
+	if (srv->address[0] && inet_pton(AF_INET, srv->address, &a) == 1) {
+		snprintf(buf, len, "%s,proxy", srv->address);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int print_dhcp(const struct mapper *m, FILE *out)
+{
+	const struct server_config *srv = mapper_server(m);
+	char range[128];
+
+	if (srv->dhcp == DHCP_FULL) {
+		if (!srv->dhcp_range[0]) {
+			ctl_err("%s: [server] dhcp = full needs dhcp_range", mapper_path(m));
+			return -EINVAL;
+		}
+		fprintf(out,
+			"# Full DHCP: this dnsmasq hands out the addresses.\n"
+			"dhcp-range=%s\n",
+			srv->dhcp_range);
+		return 0;
+	}
+	if (proxy_range(srv, range, sizeof(range)) < 0) {
+		ctl_err("%s: proxy DHCP needs [server] clients (a CIDR such as "
+			"192.168.1.0/24) or address",
+			mapper_path(m));
+		return -EINVAL;
+	}
+	fprintf(out,
+		"# Proxy DHCP next to the existing DHCP server: no addresses, only the\n"
+		"# boot menu.\n"
+		"dhcp-range=%s\n"
+		"# The Pi 3B ROM takes the first offer it sees: let the router's come first.\n"
+		"dhcp-reply-delay=tag:rpi3,1\n",
+		range);
+	return 0;
+}
+
+static void print_pi_tags(const struct mapper *m, FILE *out)
+{
+	const struct server_config *srv = mapper_server(m);
+	char mac[MAC_LEN + 1];
+	size_t i, j;
+
+	fputs("\n# Raspberry Pis by MAC prefix ([server] pi_mac_prefixes adds more).\n", out);
+	for (i = 0; i < srv->n_pi_mac_prefixes; i++) {
+		char p[32];
+
+		snprintf(p, sizeof(p), "%s", srv->pi_mac_prefixes[i]);
+		mac_colons(p, p);
+		if (strcmp(p, PI3_MAC_PREFIX) != 0)
+			print_mac_pattern(out, "rpi", srv->pi_mac_prefixes[i]);
+	}
+	print_mac_pattern(out, "rpi3", PI3_MAC_PREFIX);
+
+	fputs("# Configured nodes, whatever their MAC.\n", out);
+	for (i = 0; i < mapper_node_count(m); i++) {
+		const struct node *n = mapper_node_at(m, i);
+		bool known = false;
+
+		if (!n->mac[0])
+			continue;
+		mac_colons(n->mac, mac);
+		for (j = 0; j < srv->n_pi_mac_prefixes && !known; j++) {
+			char p[32];
+
+			snprintf(p, sizeof(p), "%s", srv->pi_mac_prefixes[j]);
+			mac_colons(p, p);
+			known = has_prefix(mac, p);
+		}
+		known = known || has_prefix(mac, PI3_MAC_PREFIX);
+		if (!known)
+			fprintf(out, "dhcp-mac=set:rpi,%s\n", mac);
+	}
+	fputs("# The Pi 3B boot ROM matches the menu text only with three trailing spaces.\n"
+	      "pxe-service=tag:rpi,0,\"" PI_MENU_TEXT "\"\n"
+	      "pxe-service=tag:rpi3,0,\"" PI3_MENU_TEXT "\"\n",
+	      out);
+}
+
+static void print_hosts(const struct mapper *m, FILE *out)
+{
+	char mac[MAC_LEN + 1];
+	size_t i;
+
+	fputs("\n# Fixed addresses of the nodes that have an ip.\n", out);
+	for (i = 0; i < mapper_node_count(m); i++) {
+		const struct node *n = mapper_node_at(m, i);
+
+		if (!n->ip[0])
+			continue;
+		if (!n->mac[0]) {
+			fprintf(out, "# %s: ip %s but no mac, no dhcp-host\n", n->name, n->ip);
+			continue;
+		}
+		mac_colons(n->mac, mac);
+		fprintf(out, "dhcp-host=%s,%s,%s\n", mac, n->ip, n->name);
+	}
+}
+
+int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
+{
+	const struct mapper *m = ctl_load_config(c);
+	const struct server_config *srv;
+	int ret;
+
+	if (!m)
+		return -EINVAL;
+	srv = mapper_server(m);
+	fprintf(out,
+		"# dnsmasq configuration for netbootfs, from %s\n"
+		"# (netbootctl gen dnsmasq). Install as /etc/dnsmasq.d/netbootfs.conf.\n"
+		"\n"
+		"# DHCP and TFTP only, no DNS: remove port=0 if this dnsmasq serves DNS too.\n"
+		"port=0\n",
+		mapper_path(m));
+	if (srv->interface[0])
+		fprintf(out, "interface=%s\nbind-dynamic\n", srv->interface);
+	fprintf(out,
+		"log-dhcp\n"
+		"\n"
+		"# TFTP from the netbootfs view; start even while it is not mounted yet.\n"
+		"# Never tftp-no-blocksize: a Pi 4 ignores config.txt without a blksize\n"
+		"# answer. No tftp-unique-root: the Pis add their serial or MAC themselves.\n"
+		"enable-tftp\n"
+		"tftp-root=%s\n"
+		"tftp-no-fail\n"
+		"\n",
+		srv->tftp_root);
+	ret = print_dhcp(m, out);
+	if (ret < 0)
+		return ret;
+	print_pi_tags(m, out);
+	print_hosts(m, out);
+	fprintf(out,
+		"\n# Record unmapped PXE clients (MAC, IP, vendor class, hostname) for\n"
+		"# netbootctl discovered. dnsmasq runs it on leases, so full DHCP only.\n"
+		"dhcp-script=%s\n",
+		o->hook ? o->hook : NETBOOTFS_DATADIR "/dnsmasq-hook.sh");
+	return 0;
+}

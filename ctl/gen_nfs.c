@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netbootctl gen exports / gen ganesha: one NFS export per node root.
+ * Each node's fsid (and Ganesha export id) is its persistent slot from
+ * <state>/nodes, so it survives reloads, restarts and nodes added in front.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/ctl.h"
+#include "ctl/output.h"
+#include "mapper/state.h"
+
+static struct node_slots *assign_slots(const struct mapper *m)
+{
+	const char *state = mapper_server(m)->state;
+	struct node_slots *s = NULL;
+	int ret;
+
+	ret = node_slots_load(state, &s);
+	if (ret == 0) {
+		ret = node_slots_assign(s, m);
+		if (ret < 0)
+			node_slots_free(s);
+	}
+	if (ret < 0) {
+		ctl_err("%s: node slots: %s", state, strerror(-ret));
+		return NULL;
+	}
+	return s;
+}
+
+/* Who may mount @n's root: its ip, else [server] clients (may be a list). */
+static const char *node_clients(const struct mapper *m, const struct node *n)
+{
+	if (n->ip[0])
+		return n->ip;
+	if (mapper_server(m)->clients[0])
+		return mapper_server(m)->clients;
+	ctl_err("%s:%u: node %s: no ip and no [server] clients: nobody may mount its root",
+		mapper_path(m), n->line, n->name);
+	return NULL;
+}
+
+/* Calls @fn for each client of a "a, b c" list. */
+static void for_each_client(const char *list, void (*fn)(FILE *, const char *, size_t, void *),
+			    FILE *out, void *ctx)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t len;
+
+		p += strspn(p, ", \t");
+		len = strcspn(p, ", \t");
+		if (len)
+			fn(out, p, len, ctx);
+		p += len;
+	}
+}
+
+struct export_line {
+	const char *opts;
+};
+
+static void print_exports_client(FILE *out, const char *client, size_t len, void *ctx)
+{
+	const struct export_line *e = ctx;
+
+	fprintf(out, " %.*s(%s)", (int)len, client, e->opts);
+}
+
+int gen_exports(struct ctl *c, const struct gen_opts *o, FILE *out)
+{
+	const struct mapper *m = ctl_load_config(c);
+	struct node_slots *slots;
+	size_t i;
+	int ret = 0;
+
+	(void)o;
+	if (!m)
+		return -EINVAL;
+	slots = assign_slots(m);
+	if (!slots)
+		return -EIO;
+	fprintf(out,
+		"# /etc/exports for netbootfs, from %s (netbootctl gen exports).\n"
+		"# fsid is the node's persistent slot: stable across reloads and restarts.\n",
+		mapper_path(m));
+	for (i = 0; i < mapper_node_count(m); i++) {
+		const struct node *n = mapper_node_at(m, i);
+		const char *clients = node_clients(m, n);
+		char opts[96];
+		struct export_line e = {opts};
+
+		if (!clients) {
+			ret = -EINVAL;
+			continue;
+		}
+		snprintf(opts, sizeof(opts), "rw,sync,no_subtree_check,no_root_squash,fsid=%u",
+			 node_slots_get(slots, n->name));
+		fprintf(out, "%s/%s", mapper_server(m)->nfs_root, n->name);
+		for_each_client(clients, print_exports_client, out, &e);
+		fputc('\n', out);
+	}
+	node_slots_free(slots);
+	return ret;
+}
+
+static void print_ganesha_client(FILE *out, const char *client, size_t len, void *ctx)
+{
+	bool *first = ctx;
+
+	fprintf(out, "%s%.*s", *first ? "" : ", ", (int)len, client);
+	*first = false;
+}
+
+static void print_ganesha_export(FILE *out, const char *nfs_root, const struct node *n,
+				 unsigned slot, const char *clients)
+{
+	bool first = true;
+
+	fprintf(out,
+		"\n"
+		"# node %s\n"
+		"EXPORT {\n"
+		"\tExport_Id = %u;\n"
+		"\tPath = \"%s/%s\";\n"
+		"\tPseudo = \"%s/%s\";\n"
+		"\tFilesystem_Id = %u.%u;\n"
+		"\tProtocols = 3, 4;\n"
+		"\tTransports = TCP;\n"
+		"\tSecType = sys;\n"
+		"\tSquash = No_Root_Squash;\n"
+		"\t# Nobody but the clients below.\n"
+		"\tAccess_Type = None;\n"
+		"\tCLIENT {\n"
+		"\t\tClients = ",
+		n->name, slot, nfs_root, n->name, nfs_root, n->name, slot, slot);
+	for_each_client(clients, print_ganesha_client, out, &first);
+	fprintf(out, ";\n"
+		     "\t\tAccess_Type = RW;\n"
+		     "\t}\n"
+		     "\tFSAL {\n"
+		     "\t\tName = VFS;\n"
+		     "\t}\n"
+		     "}\n");
+}
+
+int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
+{
+	const struct mapper *m = ctl_load_config(c);
+	struct node_slots *slots;
+	size_t i;
+	int ret = 0;
+
+	(void)o;
+	if (!m)
+		return -EINVAL;
+	slots = assign_slots(m);
+	if (!slots)
+		return -EIO;
+	fprintf(out,
+		"# NFS-Ganesha configuration for netbootfs, from %s\n"
+		"# (netbootctl gen ganesha). One FSAL_VFS export per node root; Export_Id and\n"
+		"# Filesystem_Id are the node's persistent slot.\n"
+		"\n"
+		"NFS_CORE_PARAM {\n"
+		"\t# NFSv3 for the Pi kernels' nfsroot, v4 for everything else.\n"
+		"\tProtocols = 3, 4;\n"
+		"\t# v3 mounts use the same paths as v4.\n"
+		"\tmount_path_pseudo = true;\n"
+		"\t# An nfsroot mounts with nolock; no quotas either.\n"
+		"\tEnable_NLM = false;\n"
+		"\tEnable_RQUOTA = false;\n"
+		"}\n",
+		mapper_path(m));
+	for (i = 0; i < mapper_node_count(m); i++) {
+		const struct node *n = mapper_node_at(m, i);
+		const char *clients = node_clients(m, n);
+
+		if (!clients) {
+			ret = -EINVAL;
+			continue;
+		}
+		print_ganesha_export(out, mapper_server(m)->nfs_root, n,
+				     node_slots_get(slots, n->name), clients);
+	}
+	node_slots_free(slots);
+	return ret;
+}
