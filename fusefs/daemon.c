@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* Daemon lifecycle: start, reload, image rescans, stop. */
+#include "fusefs/daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fusefs/log.h"
+#include "fusefs/mount.h"
+#include "fusefs/notify.h"
+#include "fusefs/root.h"
+#include "fusefs/tftp.h"
+#include "fusefs/workers.h"
+
+#define WORKER_THREADS 8
+
+static void log_config_errors(const struct mapper_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (errs->v[i].line)
+			log_err("%s:%u: %s", errs->v[i].file, errs->v[i].line, errs->v[i].msg);
+		else
+			log_err("%s: %s", errs->v[i].file, errs->v[i].msg);
+	}
+}
+
+static struct node_rt *node_rt_create(unsigned slot, const char *name)
+{
+	struct node_rt *rt = calloc(1, sizeof(*rt));
+
+	if (!rt)
+		return NULL;
+	rt->slot = slot;
+	snprintf(rt->name, sizeof(rt->name), "%s", name);
+	pthread_mutex_init(&rt->lock, NULL);
+	atomic_init(&rt->tftp_bytes, 0);
+	return rt;
+}
+
+/* Make sure every node of the current config has a runtime entry and a
+ * pin. Existing nodes keep their pin: config changes wait for a boot. */
+static int nodes_sync(struct daemon *d)
+{
+	size_t i, n;
+	int err = 0;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	n = mapper_node_count(d->cfg);
+	pthread_mutex_lock(&d->nodes_lock);
+	if (!d->nodes[0])
+		__atomic_store_n(&d->nodes[0], node_rt_create(0, "(tftp root)"), __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		const struct node *node = mapper_node_at(d->cfg, i);
+		unsigned slot = node_slots_get(d->slots, node->name);
+
+		if (!slot || d->nodes[slot])
+			continue;
+		__atomic_store_n(&d->nodes[slot], node_rt_create(slot, node->name),
+				 __ATOMIC_RELEASE);
+		if (!d->nodes[slot])
+			err = -ENOMEM;
+	}
+	pthread_mutex_unlock(&d->nodes_lock);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (!d->nodes[0])
+		return -ENOMEM;
+	for (i = 0; i <= NODE_SLOT_MAX; i++) {
+		struct node_rt *rt = daemon_node(d, i);
+		struct pin *p;
+
+		if (!rt)
+			continue;
+		p = node_pin_get(rt);
+		if (!p)
+			node_repin(d, rt);
+		pin_put(p);
+	}
+	return err;
+}
+
+static void report_scan(void *ctx, const char *path, const struct image_gen *gen, int err,
+			const char *why)
+{
+	(void)ctx;
+	if (gen)
+		log_info("%s: image %s generation %u", path, image_gen_name(gen),
+			 image_gen_id(gen));
+	else
+		log_err("%s: refused: %s (%s)", path, why, strerror(-err));
+}
+
+int daemon_start(struct daemon *d)
+{
+	struct mapper_errors errs = {0};
+	const struct server_config *srv;
+	int err;
+
+	pthread_rwlock_init(&d->cfg_lock, NULL);
+	pthread_mutex_init(&d->nodes_lock, NULL);
+	err = mapper_load(d->config_path, &d->cfg, &errs);
+	if (err) {
+		log_config_errors(&errs);
+		mapper_errors_free(&errs);
+		return err;
+	}
+	srv = mapper_server(d->cfg);
+	err = node_slots_load(srv->state, &d->slots);
+	if (!err)
+		err = node_slots_assign(d->slots, d->cfg);
+	if (err) {
+		log_err("%s: cannot keep node slots: %s", srv->state, strerror(-err));
+		return err;
+	}
+	err = catalog_open(srv->images, srv->state, &d->catalog);
+	if (err) {
+		log_err("%s: cannot open the image catalog: %s", srv->images, strerror(-err));
+		return err;
+	}
+	catalog_scan(d->catalog, report_scan, d);
+	err = nodes_sync(d);
+	if (err)
+		return err;
+	err = notifier_start(d, &d->notifier);
+	if (err)
+		return err;
+	err = pool_create(WORKER_THREADS, &d->pool);
+	if (err)
+		return err;
+	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
+			      "ro,allow_other,default_permissions,fsname=netbootfs,subtype=netbootfs",
+			      &d->tftp);
+	if (err)
+		return err;
+	err = pool_add_session(d->pool, fs_mount_session(d->tftp));
+	if (err)
+		return err;
+	err = roots_mount_all(d);
+	if (err)
+		return err;
+	log_info("serving %zu nodes: boot trees at %s, roots under %s",
+		 mapper_node_count(d->cfg), srv->tftp_root, srv->nfs_root);
+	return 0;
+}
+
+/* Names under <tftp_root> that @old had and @cur has not (or maps elsewhere). */
+static void invalidate_gone_clients(struct daemon *d, const struct mapper *old,
+				    const struct mapper *cur)
+{
+	size_t i;
+
+	for (i = 0; i < mapper_node_count(old); i++) {
+		const struct node *o = mapper_node_at(old, i);
+		const struct node *c;
+
+		c = o->serial[0] ? mapper_find_serial(cur, o->serial) : NULL;
+		if (o->serial[0] && (!c || strcmp(c->name, o->name) != 0))
+			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp),
+					     FUSE_ROOT_ID, o->serial);
+		c = o->mac[0] ? mapper_find_mac(cur, o->mac) : NULL;
+		if (o->mac[0] && (!c || strcmp(c->name, o->name) != 0))
+			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp),
+					     FUSE_ROOT_ID, o->mac);
+	}
+}
+
+int daemon_reload(struct daemon *d)
+{
+	struct mapper_errors errs = {0};
+	struct mapper *fresh = NULL, *old;
+	int err;
+
+	err = mapper_load(d->config_path, &fresh, &errs);
+	if (err) {
+		log_config_errors(&errs);
+		log_err("%s: reload refused, still serving the last good config",
+			d->config_path);
+		mapper_errors_free(&errs);
+		return err;
+	}
+	err = node_slots_assign(d->slots, fresh);
+	if (err) {
+		log_err("reload refused: cannot record node slots: %s", strerror(-err));
+		mapper_free(fresh);
+		return err;
+	}
+	pthread_rwlock_wrlock(&d->cfg_lock);
+	old = d->cfg;
+	d->cfg = fresh;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (d->tftp)
+		invalidate_gone_clients(d, old, fresh);
+	mapper_free(old);
+	err = nodes_sync(d);
+	if (!err)
+		err = roots_mount_all(d);
+	log_info("%s: reloaded, %zu nodes", d->config_path, mapper_node_count(fresh));
+	return err;
+}
+
+void daemon_rescan_images(struct daemon *d)
+{
+	struct node_rt *rt = daemon_node(d, 0);
+
+	if (catalog_scan(d->catalog, report_scan, d) > 0 && rt) {
+		/* The TFTP root's bootcode.bin follows default_image at once;
+		 * nodes take new generations when they boot. */
+		if (node_repin(d, rt) && d->tftp)
+			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp),
+					     FUSE_ROOT_ID, "bootcode.bin");
+	}
+	nodes_sync(d);
+}
+
+void daemon_stop(struct daemon *d)
+{
+	size_t i;
+
+	if (d->pool)
+		roots_unmount_all(d);
+	if (d->tftp) {
+		if (d->pool)
+			pool_remove_session(d->pool, fs_mount_session(d->tftp));
+		fs_mount_destroy(d->tftp);
+		d->tftp = NULL;
+	}
+	pool_destroy(d->pool);
+	d->pool = NULL;
+	notifier_stop(d->notifier);
+	d->notifier = NULL;
+	for (i = 0; i <= NODE_SLOT_MAX; i++) {
+		struct node_rt *rt = d->nodes[i];
+
+		if (!rt)
+			continue;
+		pin_put(rt->pin);
+		pthread_mutex_destroy(&rt->lock);
+		free(rt);
+		d->nodes[i] = NULL;
+	}
+	if (d->catalog)
+		catalog_close(d->catalog);
+	d->catalog = NULL;
+	node_slots_free(d->slots);
+	d->slots = NULL;
+	mapper_free(d->cfg);
+	d->cfg = NULL;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon context: the one place that holds mutable state. Everything a
+ * FUSE handler needs hangs off it (fuse_req_userdata() points at the mount,
+ * the mount at the daemon).
+ */
+#ifndef NETBOOTFS_DAEMON_H
+#define NETBOOTFS_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "fusefs/genlayer.h"
+#include "images/images.h"
+#include "mapper/mapper.h"
+#include "mapper/state.h"
+
+#define MAX_SHARED_LAYERS 8
+
+struct worker_pool;
+struct notifier;
+struct fs_mount;
+struct root_fs;
+
+/*
+ * A pin: what a node booted with. Immutable once made and reference
+ * counted, so a handler takes one with node_pin_get() and uses it without
+ * holding any lock while the node may be re-pinned under it.
+ */
+struct pin {
+	atomic_uint refs;
+	struct image_gen *gen; /* NULL: the node's image is missing */
+	bool has_boot;
+	img_ino boot_ino;        /* boot dir inside the image */
+	char *cmdline;           /* generated cmdline.txt */
+	size_t cmdline_len;
+	char image[IMAGE_NAME_MAX + 1];
+	char boot_dir[256];
+	/* The node's root: its generated layer and its config at boot. */
+	struct genlayer genl;
+	enum overlay_mode overlay;
+	char layers[MAX_SHARED_LAYERS][NODE_NAME_MAX + 1];
+	unsigned n_layers;
+};
+
+struct node_rt {
+	unsigned slot;
+	char name[NODE_NAME_MAX + 1]; /* fixed for the slot */
+	pthread_mutex_t lock;
+	/* Under lock: */
+	struct pin *pin;
+	bool in_config;          /* present in the current config */
+	struct timespec last_tftp; /* CLOCK_MONOTONIC; 0 = none since start */
+	time_t last_boot;        /* wall clock */
+	atomic_uint_fast64_t tftp_bytes;
+};
+
+struct daemon {
+	const char *config_path;
+	bool foreground;
+	bool debug;
+
+	/* Config and slots are swapped whole on reload, under cfg_lock. */
+	pthread_rwlock_t cfg_lock;
+	struct mapper *cfg;
+	struct node_slots *slots;
+
+	struct catalog *catalog;
+
+	/* Node runtime by slot; entries are created, never freed while running. */
+	pthread_mutex_t nodes_lock;
+	struct node_rt *nodes[NODE_SLOT_MAX + 1];
+	/* Slot 0: the TFTP root's own files (bootcode.bin from default_image). */
+
+	struct worker_pool *pool;
+	struct notifier *notifier;
+	struct fs_mount *tftp;
+	/* Node root mounts by slot; created and destroyed by the main thread. */
+	struct root_fs *roots[NODE_SLOT_MAX + 1];
+	volatile bool stopping;
+};
+
+/* Lifecycle (daemon.c). */
+int daemon_start(struct daemon *d);
+int daemon_reload(struct daemon *d);
+void daemon_rescan_images(struct daemon *d);
+void daemon_stop(struct daemon *d);
+
+/* Nodes and pins (nodes.c). */
+struct node_rt *daemon_node(struct daemon *d, unsigned slot);
+struct pin *node_pin_get(struct node_rt *rt);
+void pin_put(struct pin *p);
+/* Build a fresh pin for @slot from the current config and newest image
+ * generation; install it if it differs. Returns true if it changed. */
+bool node_repin(struct daemon *d, struct node_rt *rt);
+/* TFTP activity on a node's boot tree: starts a boot after boot_gap
+ * seconds of silence. */
+void node_tftp_activity(struct daemon *d, struct node_rt *rt);
+/* The node for a <tftp_root> name (serial or MAC), or NULL. */
+struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac);
+/* An image generation by id, preferring the pins' references. */
+struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id);
+
+#endif

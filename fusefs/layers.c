@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Path resolution through a node's layers. Host directories (overlay,
+ * shared layers) are entered one component at a time with O_NOFOLLOW, so
+ * a symlink in a layer is never followed on the host.
+ */
+#include "fusefs/root.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fusefs/nodeid.h"
+
+#define XATTR_OPAQUE "trusted.overlay.opaque"
+#define XATTR_ORIGIN "trusted.netbootfs.origin"
+
+bool is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+/* getxattr of @name in directory @dirfd without following a symlink. */
+int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size_t size)
+{
+	char proc[64];
+	ssize_t n;
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = lgetxattr(proc, attr, buf, size);
+	if (n < 0 && errno == ENODATA)
+		n = -ENODATA;
+	else if (n < 0)
+		n = -errno;
+	/* For a symlink lgetxattr on the magic link reads the link itself. */
+	close(fd);
+	return (int)n;
+}
+
+static bool dir_is_opaque(int dirfd, const char *name)
+{
+	char v[4];
+	int n = host_getxattr(dirfd, name, XATTR_OPAQUE, v, sizeof(v));
+
+	return n == 1 && v[0] == 'y';
+}
+
+static void dirlayers_init(struct dirlayers *dl)
+{
+	unsigned i;
+
+	memset(dl, 0, sizeof(*dl));
+	dl->upper_fd = -1;
+	for (i = 0; i < MAX_SHARED_LAYERS; i++)
+		dl->shared_fd[i] = -1;
+}
+
+void layers_close(struct dirlayers *dl)
+{
+	unsigned i;
+
+	if (dl->upper_fd >= 0)
+		close(dl->upper_fd);
+	for (i = 0; i < dl->n_shared && i < MAX_SHARED_LAYERS; i++)
+		if (dl->shared_fd[i] >= 0)
+			close(dl->shared_fd[i]);
+	dirlayers_init(dl);
+}
+
+int layers_open_root(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
+{
+	unsigned i;
+
+	dirlayers_init(dl);
+	dl->upper_fd = openat(fs->upper_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dl->upper_fd < 0)
+		return -errno;
+	dl->lower_hidden = dir_is_opaque(fs->upper_fd, ".");
+	dl->gen_dir = true;
+	dl->n_shared = p->n_layers;
+	for (i = 0; i < p->n_layers; i++) {
+		char name[NODE_NAME_MAX + 2];
+
+		snprintf(name, sizeof(name), "@%s", p->layers[i]);
+		dl->shared_fd[i] =
+			openat(fs->overlays_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (p->gen && img_root(p->gen, &dl->img) == 0)
+		dl->img_dir = true;
+	return 0;
+}
+
+/* Enter @name of host dir @parent if it is a directory; -1 otherwise.
+ * *hides: it exists but is not a dir (or is a whiteout, or opaque), so
+ * layers below must not show this name's contents. */
+static int host_step(int parent, const char *name, bool *hides)
+{
+	struct stat st;
+	int fd;
+
+	if (parent < 0 || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		*hides = true;
+		return -1;
+	}
+	fd = openat(parent, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && dir_is_opaque(parent, name))
+		*hides = true;
+	return fd;
+}
+
+int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent,
+		const char *name, struct dirlayers *child)
+{
+	bool hidden = parent->lower_hidden, h = false;
+	struct stat st;
+	unsigned i;
+	int n;
+
+	(void)fs;
+	dirlayers_init(child);
+	n = snprintf(child->path, sizeof(child->path), "%s%s%s", parent->path,
+		     parent->path[0] ? "/" : "", name);
+	if (n >= (int)sizeof(child->path))
+		return -ENAMETOOLONG;
+	child->upper_fd = host_step(parent->upper_fd, name, &h);
+	if (h)
+		hidden = true;
+	child->lower_hidden = hidden;
+	if (!hidden && parent->gen_dir) {
+		const struct gen_entry *ge = genlayer_find(&p->genl, child->path);
+
+		if (ge && ge->is_dir)
+			child->gen_dir = true;
+		else if (ge)
+			hidden = true;
+	}
+	child->n_shared = parent->n_shared;
+	for (i = 0; i < parent->n_shared; i++) {
+		h = false;
+		if (!hidden)
+			child->shared_fd[i] = host_step(parent->shared_fd[i], name, &h);
+		if (h)
+			hidden = true;
+	}
+	if (!hidden && parent->img_dir && p->gen &&
+	    img_lookup(p->gen, parent->img, name, &child->img, &st) == 0 && S_ISDIR(st.st_mode))
+		child->img_dir = true;
+	if (child->upper_fd < 0 && !child->gen_dir && !child->img_dir) {
+		for (i = 0; i < child->n_shared && child->shared_fd[i] < 0; i++)
+			;
+		if (i == child->n_shared) {
+			layers_close(child);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct dirlayers *dl)
+{
+	struct dirlayers cur, next;
+	char comp[NAME_MAX + 1];
+	const char *s = path;
+	int err;
+
+	err = layers_open_root(fs, p, &cur);
+	if (err)
+		return err;
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len == 0 || len > NAME_MAX) {
+			layers_close(&cur);
+			return -ENOENT;
+		}
+		memcpy(comp, s, len);
+		comp[len] = '\0';
+		err = layers_step(fs, p, &cur, comp, &next);
+		layers_close(&cur);
+		if (err)
+			return err;
+		cur = next;
+		s += len + (e ? 1 : 0);
+	}
+	*dl = cur;
+	return 0;
+}
+
+static uint32_t path_hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h ? h : 1;
+}
+
+/* A copied-up object keeps the id of what it was copied from. */
+static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *name,
+		      uint64_t *id)
+{
+	uint64_t v;
+	struct nid n;
+
+	if (host_getxattr(dirfd, name, XATTR_ORIGIN, &v, sizeof(v)) != sizeof(v))
+		return false;
+	if (!nid_decode(v, &n) || n.slot != fs->slot)
+		return false;
+	/* An origin in an older image generation names nothing now. */
+	if (n.kind == NID_IMG && (!p->gen || n.gen != image_gen_id(p->gen)))
+		return false;
+	*id = v;
+	return true;
+}
+
+int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
+		  const char *name, struct uobj *o)
+{
+	struct nid n = {.slot = fs->slot};
+	bool hidden = dir->lower_hidden, top_dir = false;
+	char path[PATH_MAX];
+	uint64_t lowest = 0;
+	struct stat st;
+	unsigned i;
+
+	memset(o, 0, sizeof(*o));
+	if (snprintf(path, sizeof(path), "%s%s%s", dir->path, dir->path[0] ? "/" : "", name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+
+	if (dir->upper_fd >= 0 && fstatat(dir->upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (is_whiteout(&st))
+			return -ENOENT;
+		o->top = L_UPPER;
+		o->st = st;
+		top_dir = S_ISDIR(st.st_mode);
+		if (!top_dir || dir_is_opaque(dir->upper_fd, name))
+			hidden = true;
+	}
+	if (!hidden && dir->gen_dir) {
+		const struct gen_entry *ge = genlayer_find(&p->genl, path);
+
+		if (ge && (o->top == L_NONE || (top_dir && ge->is_dir))) {
+			o->lower_present = true;
+			n.kind = NID_GEN;
+			n.payload = path_hash32(path);
+			lowest = nid_encode(&n);
+			if (o->top == L_NONE) {
+				o->top = L_GEN;
+				o->ge = ge;
+				memset(&o->st, 0, sizeof(o->st));
+				o->st.st_mode = (ge->is_dir ? S_IFDIR : S_IFREG) | ge->mode;
+				o->st.st_nlink = ge->is_dir ? 2 : 1;
+				o->st.st_size = (off_t)ge->len;
+				o->st.st_mtime = o->st.st_ctime = o->st.st_atime = p->genl.mtime;
+				top_dir = ge->is_dir;
+			}
+			if (!ge->is_dir)
+				hidden = true;
+		}
+	}
+	for (i = 0; i < dir->n_shared && !hidden; i++) {
+		if (dir->shared_fd[i] < 0 ||
+		    fstatat(dir->shared_fd[i], name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (is_whiteout(&st)) {
+			hidden = true;
+			if (o->top == L_NONE)
+				return -ENOENT;
+			break;
+		}
+		if (o->top != L_NONE && !(top_dir && S_ISDIR(st.st_mode))) {
+			hidden = true;
+			break;
+		}
+		o->lower_present = true;
+		n.kind = NID_SHARED;
+		n.gen = i;
+		n.payload = (uint32_t)st.st_ino;
+		lowest = nid_encode(&n);
+		if (o->top == L_NONE) {
+			o->top = L_SHARED;
+			o->top_shared = i;
+			o->st = st;
+			top_dir = S_ISDIR(st.st_mode);
+		}
+		if (!S_ISDIR(st.st_mode) || dir_is_opaque(dir->shared_fd[i], name))
+			hidden = true;
+	}
+	if (!hidden && dir->img_dir && p->gen &&
+	    img_lookup(p->gen, dir->img, name, &o->img, &st) == 0 &&
+	    (o->top == L_NONE || (top_dir && S_ISDIR(st.st_mode)))) {
+		o->in_image = true;
+		o->lower_present = true;
+		n = (struct nid){.kind = NID_IMG, .slot = fs->slot, .gen = image_gen_id(p->gen),
+				 .payload = o->img};
+		lowest = nid_encode(&n);
+		if (o->top == L_NONE) {
+			o->top = L_IMAGE;
+			o->st = st;
+		}
+	}
+	if (o->top == L_NONE)
+		return -ENOENT;
+	if (o->top == L_UPPER) {
+		if (!origin_id(fs, p, dir->upper_fd, name, &o->id)) {
+			if (lowest) {
+				o->id = lowest;
+			} else {
+				n = (struct nid){.kind = NID_UPPER, .slot = fs->slot,
+						 .gen = (unsigned)(o->st.st_ino >> 32) & 0xfff,
+						 .payload = (uint32_t)o->st.st_ino};
+				o->id = nid_encode(&n);
+			}
+		}
+	} else {
+		o->id = lowest;
+	}
+	o->st.st_ino = o->id;
+	o->st.st_dev = 0;
+	return 0;
+}
+
+int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
+		      char *name, struct uobj *o)
+{
+	char path[PATH_MAX], *slash;
+	struct nid n;
+	int err;
+
+	if (!nid_decode(id, &n) || (n.kind != NID_ROOT && n.slot != fs->slot))
+		return -ESTALE;
+	err = itable_path(&fs->itab, id, path, sizeof(path));
+	if (err)
+		return err == -ENOENT ? -ESTALE : err;
+	slash = strrchr(path, '/');
+	if (slash) {
+		*slash = '\0';
+		snprintf(name, NAME_MAX + 1, "%.*s", NAME_MAX, slash + 1);
+	} else {
+		snprintf(name, NAME_MAX + 1, "%.*s", NAME_MAX, path);
+		path[0] = '\0';
+	}
+	err = layers_open_path(fs, p, path, parent);
+	if (err)
+		return err == -ENOENT ? -ESTALE : err;
+	err = layers_lookup(fs, p, parent, name, o);
+	if (!err && o->id != id)
+		err = -ESTALE; /* something else lives there now */
+	if (err) {
+		layers_close(parent);
+		return err == -ENOENT ? -ESTALE : err;
+	}
+	return 0;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netbootfs [-f] [-d] [-c CONFIG]
+ *
+ * Mounts every view the config asks for and serves them until SIGTERM;
+ * SIGHUP (or an edit of the config file) reloads the config; a new file in
+ * the images directory is picked up as a new generation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fusefs/daemon.h"
+#include "fusefs/log.h"
+
+#define DEFAULT_CONFIG "/etc/netbootfs/netbootfs.ini"
+#define VERSION        "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: netbootfs [-f] [-d] [-c CONFIG]\n"
+		   "\n"
+		   "Serve per-client Raspberry Pi boot trees and per-node copy-on-write\n"
+		   "roots from squashfs images (see netbootfs(8)).\n"
+		   "\n"
+		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "  -f, --foreground   stay in the foreground and log to stderr\n"
+		   "  -d, --debug        log debug messages (implies nothing else)\n"
+		   "  -h, --help         show this help\n"
+		   "  -V, --version      show the version\n"
+		   "\n"
+		   "Signals: SIGTERM/SIGINT unmount and exit, SIGHUP reloads the config.\n");
+}
+
+/*
+ * Fork into the background; the parent exits with the child's start-up
+ * status, so `netbootfs` fails visibly when the mounts fail.
+ */
+static int daemonize(int *status_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+	char st;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &st, 1) != 1)
+			st = 1;
+		_exit(st);
+	}
+	close(pipefd[0]);
+	if (setsid() < 0)
+		return -errno;
+	if (chdir("/") != 0)
+		return -errno;
+	*status_fd = pipefd[1];
+	return 0;
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+static void report_status(int *status_fd, char st)
+{
+	if (*status_fd < 0)
+		return;
+	if (write(*status_fd, &st, 1) != 1)
+		log_err("cannot report start-up status: %s", strerror(errno));
+	close(*status_fd);
+	*status_fd = -1;
+}
+
+struct watches {
+	int fd;
+	int images_wd;
+	int config_wd;
+	char config_dir[PATH_MAX];
+	char config_name[NAME_MAX + 1];
+};
+
+static void watches_init(struct watches *w, struct daemon *d)
+{
+	char *slash;
+
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->images_wd = w->config_wd = -1;
+	if (w->fd < 0) {
+		log_warn("inotify unavailable (%s): use SIGHUP to reload", strerror(errno));
+		return;
+	}
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	w->images_wd = inotify_add_watch(w->fd, mapper_server(d->cfg)->images,
+					 IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	snprintf(w->config_dir, sizeof(w->config_dir), "%s", d->config_path);
+	slash = strrchr(w->config_dir, '/');
+	if (slash) {
+		snprintf(w->config_name, sizeof(w->config_name), "%.*s", NAME_MAX, slash + 1);
+		*slash = '\0';
+		if (!w->config_dir[0])
+			strcpy(w->config_dir, "/");
+	} else {
+		snprintf(w->config_name, sizeof(w->config_name), "%.*s", NAME_MAX,
+			 w->config_dir);
+		strcpy(w->config_dir, ".");
+	}
+	/* Watch the directory: editors replace the file by rename. */
+	w->config_wd = inotify_add_watch(w->fd, w->config_dir, IN_MOVED_TO | IN_CLOSE_WRITE);
+}
+
+/* Drain inotify; say what needs doing. */
+static void watches_read(struct watches *w, bool *reload, bool *rescan)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t len;
+
+	while ((len = read(w->fd, buf, sizeof(buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + len) {
+			struct inotify_event *ev = (struct inotify_event *)p;
+
+			if (ev->wd == w->images_wd && ev->len && ev->name[0] != '.')
+				*rescan = true;
+			if (ev->wd == w->config_wd && ev->len &&
+			    strcmp(ev->name, w->config_name) == 0)
+				*reload = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+static int serve(struct daemon *d, int sigfd)
+{
+	struct watches w;
+
+	watches_init(&w, d);
+	for (;;) {
+		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
+					{.fd = w.fd, .events = POLLIN}};
+		bool reload = false, rescan = false;
+
+		if (poll(pfd, w.fd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %s", strerror(errno));
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload = true;
+				} else {
+					log_info("signal %u: unmounting", si.ssi_signo);
+					break;
+				}
+			}
+		}
+		if (w.fd >= 0 && (pfd[1].revents & POLLIN))
+			watches_read(&w, &reload, &rescan);
+		if (reload)
+			daemon_reload(d);
+		if (rescan)
+			daemon_rescan_images(d);
+	}
+	if (w.fd >= 0)
+		close(w.fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct daemon d; /* large (node table); the one context */
+	int status_fd = -1, sigfd, opt, err;
+	sigset_t sigs;
+
+	d.config_path = DEFAULT_CONFIG;
+	while ((opt = getopt_long(argc, argv, "c:fdhV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'f':
+			d.foreground = true;
+			break;
+		case 'd':
+			d.debug = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("netbootfs %s\n", VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!d.foreground) {
+		err = daemonize(&status_fd);
+		if (err) {
+			fprintf(stderr, "netbootfs: cannot daemonize: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+	log_init(!d.foreground, d.debug);
+
+	/* Signals go to the main loop through a signalfd; block them before any
+	 * thread starts so every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigdelset(&sigs, SIGPIPE);
+	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	if (sigfd < 0) {
+		log_err("signalfd: %s", strerror(errno));
+		report_status(&status_fd, 1);
+		return 1;
+	}
+
+	err = daemon_start(&d);
+	if (err) {
+		log_err("start-up failed: %s", strerror(-err));
+		daemon_stop(&d);
+		report_status(&status_fd, 1);
+		return 1;
+	}
+	report_status(&status_fd, 0);
+	if (!d.foreground)
+		detach_stdio();
+	serve(&d, sigfd);
+	daemon_stop(&d);
+	close(sigfd);
+	log_info("stopped");
+	return 0;
+}

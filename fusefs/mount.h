@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* One FUSE mount: session, mount point, stale-mount recovery. */
+#ifndef NETBOOTFS_MOUNT_H
+#define NETBOOTFS_MOUNT_H
+
+#include <stdbool.h>
+
+struct fuse_lowlevel_ops;
+struct fuse_session;
+struct fs_mount;
+
+/* Mount @ops at @path (created if missing) with extra "-o" options @opts.
+ * A dead mount left at @path by a killed daemon is detached first (logged);
+ * a live one is -EBUSY. */
+int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
+		    const char *opts, struct fs_mount **out);
+struct fuse_session *fs_mount_session(struct fs_mount *m);
+const char *fs_mount_path(const struct fs_mount *m);
+/* Unmount (if still mounted) and free the session. The caller makes sure
+ * no worker uses the session any more. */
+void fs_mount_destroy(struct fs_mount *m);
+
+#endif

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-node runtime state: pins, boot detection, lookup by client name. */
+#include "fusefs/daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fusefs/cmdline.h"
+#include "fusefs/log.h"
+#include "fusefs/notify.h"
+#include "fusefs/root.h"
+#include "mapper/ident.h"
+
+#define CMDLINE_MAX 4096
+#define FSTAB_MAX   65536
+
+struct node_rt *daemon_node(struct daemon *d, unsigned slot)
+{
+	if (slot > NODE_SLOT_MAX)
+		return NULL;
+	return __atomic_load_n(&d->nodes[slot], __ATOMIC_ACQUIRE);
+}
+
+struct pin *node_pin_get(struct node_rt *rt)
+{
+	struct pin *p;
+
+	pthread_mutex_lock(&rt->lock);
+	p = rt->pin;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&rt->lock);
+	return p;
+}
+
+void pin_put(struct pin *p)
+{
+	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
+		return;
+	if (p->gen)
+		image_gen_put(p->gen);
+	free(p->cmdline);
+	genlayer_free(&p->genl);
+	free(p);
+}
+
+/* "auto" means boot/firmware (bookworm and later), else boot. */
+static int pin_find_boot_dir(struct pin *p, const char *boot_dir)
+{
+	static const char *const autos[] = {"boot/firmware", "boot"};
+	struct stat st;
+	size_t i;
+
+	if (strcmp(boot_dir, "auto") != 0) {
+		if (img_resolve(p->gen, boot_dir, true, &p->boot_ino, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			snprintf(p->boot_dir, sizeof(p->boot_dir), "%s", boot_dir);
+			return 0;
+		}
+		return -ENOENT;
+	}
+	for (i = 0; i < sizeof(autos) / sizeof(autos[0]); i++) {
+		if (img_resolve(p->gen, autos[i], true, &p->boot_ino, &st) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			snprintf(p->boot_dir, sizeof(p->boot_dir), "%s", autos[i]);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static size_t pin_read_image_cmdline(struct pin *p, char *buf, size_t size)
+{
+	struct stat st;
+	img_ino ino;
+	ssize_t n;
+
+	if (img_lookup(p->gen, p->boot_ino, "cmdline.txt", &ino, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	n = img_read(p->gen, ino, buf, size, 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* The root's generated layer: hostname, fstab, cmdline.txt, templates. */
+static int pin_build_genlayer(struct pin *p, const struct node *n,
+			      const struct server_config *srv)
+{
+	struct genvars vars = {.node = n->name, .serial = n->serial, .mac = n->mac,
+			       .ip = n->ip, .image = n->image};
+	char *fstab = NULL, cmdline_path[300] = "";
+	ssize_t flen = 0;
+	struct stat st;
+	img_ino ino;
+	int err;
+
+	if (p->gen && img_resolve(p->gen, "etc/fstab", true, &ino, &st) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		fstab = malloc(FSTAB_MAX);
+		flen = fstab ? img_read(p->gen, ino, fstab, FSTAB_MAX, 0) : -ENOMEM;
+		if (flen < 0) {
+			free(fstab);
+			fstab = NULL;
+		}
+	}
+	if (p->has_boot)
+		snprintf(cmdline_path, sizeof(cmdline_path), "%s/cmdline.txt", p->boot_dir);
+	err = genlayer_build(&p->genl, &vars, fstab, fstab ? (size_t)flen : 0,
+			     p->has_boot ? p->boot_dir : "boot/firmware", cmdline_path, p->cmdline,
+			     srv->templates);
+	free(fstab);
+	return err;
+}
+
+/* A pin for @n (NULL: the TFTP root's own pin, from default_image). */
+static struct pin *pin_create(struct daemon *d, const struct node *n)
+{
+	const struct server_config *srv = mapper_server(d->cfg);
+	const char *image = n ? n->image : srv->default_image;
+	struct pin *p = calloc(1, sizeof(*p));
+	char image_cmdline[CMDLINE_MAX];
+	size_t len = 0;
+
+	if (!p)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	snprintf(p->image, sizeof(p->image), "%s", image);
+	p->gen = *image ? catalog_newest(d->catalog, image) : NULL;
+	if (p->gen && pin_find_boot_dir(p, n ? n->boot_dir : "auto") == 0) {
+		p->has_boot = true;
+		len = pin_read_image_cmdline(p, image_cmdline, sizeof(image_cmdline));
+	}
+	if (n) {
+		p->cmdline = cmdline_render(image_cmdline, len, srv->address, srv->nfs_root, n->name,
+					    n->cmdline);
+		if (!p->cmdline) {
+			pin_put(p);
+			return NULL;
+		}
+		p->cmdline_len = strlen(p->cmdline);
+		p->overlay = n->overlay;
+		for (size_t i = 0; i < n->n_layers && i < MAX_SHARED_LAYERS; i++)
+			snprintf(p->layers[p->n_layers++], sizeof(p->layers[0]), "%s",
+				 n->layers[i]);
+		if (pin_build_genlayer(p, n, srv) != 0) {
+			pin_put(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+static bool genlayer_same(const struct genlayer *a, const struct genlayer *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++) {
+		if (strcmp(a->v[i].path, b->v[i].path) != 0 || a->v[i].len != b->v[i].len ||
+		    a->v[i].mode != b->v[i].mode ||
+		    (a->v[i].len && memcmp(a->v[i].data, b->v[i].data, a->v[i].len) != 0))
+			return false;
+	}
+	return true;
+}
+
+static bool pin_same(const struct pin *a, const struct pin *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (a->gen != b->gen || a->has_boot != b->has_boot || a->boot_ino != b->boot_ino)
+		return false;
+	if (a->overlay != b->overlay || a->n_layers != b->n_layers ||
+	    memcmp(a->layers, b->layers, sizeof(a->layers)) != 0 ||
+	    !genlayer_same(&a->genl, &b->genl))
+		return false;
+	if (a->cmdline_len != b->cmdline_len)
+		return false;
+	return a->cmdline_len == 0 || memcmp(a->cmdline, b->cmdline, a->cmdline_len) == 0;
+}
+
+bool node_repin(struct daemon *d, struct node_rt *rt)
+{
+	const struct node *n = NULL;
+	const char *who = rt->slot ? rt->name : "(tftp root)";
+	char image[IMAGE_NAME_MAX + 1] = "";
+	struct pin *fresh, *old;
+	unsigned gen_id = 0;
+	bool changed;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	if (rt->slot != 0) {
+		n = mapper_find_name(d->cfg, rt->name);
+		if (!n) {
+			pthread_rwlock_unlock(&d->cfg_lock);
+			return false;
+		}
+	}
+	fresh = pin_create(d, n);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (!fresh) {
+		log_err("node %s: cannot build its boot view: out of memory", rt->name);
+		return false;
+	}
+	pthread_mutex_lock(&rt->lock);
+	old = rt->pin;
+	changed = !pin_same(old, fresh);
+	if (changed) {
+		rt->pin = fresh;
+		gen_id = fresh->gen ? image_gen_id(fresh->gen) : 0;
+		snprintf(image, sizeof(image), "%s", fresh->image);
+		fresh = old;
+	}
+	pthread_mutex_unlock(&rt->lock);
+	pin_put(fresh);
+	if (changed && gen_id)
+		log_info("node %s: pinned image %s generation %u", who, image, gen_id);
+	else if (changed)
+		log_warn("node %s: image '%s' is not available", who, image);
+	return changed;
+}
+
+static double elapsed_s(const struct timespec *from, const struct timespec *to)
+{
+	return (double)(to->tv_sec - from->tv_sec) + (to->tv_nsec - from->tv_nsec) / 1e9;
+}
+
+void node_tftp_activity(struct daemon *d, struct node_rt *rt)
+{
+	struct timespec now;
+	unsigned gap;
+	bool boot, changed;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	gap = mapper_server(d->cfg)->boot_gap;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&rt->lock);
+	boot = rt->last_tftp.tv_sec == 0 || elapsed_s(&rt->last_tftp, &now) >= gap;
+	rt->last_tftp = now;
+	if (boot)
+		rt->last_boot = time(NULL);
+	pthread_mutex_unlock(&rt->lock);
+	if (!boot)
+		return;
+	log_info("node %s: boot started", rt->name);
+	changed = node_repin(d, rt);
+	if (changed)
+		notifier_node_changed(d->notifier, rt->slot);
+	roots_node_booted(d, rt, changed);
+}
+
+struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac)
+{
+	const struct node *n = NULL;
+	unsigned slot = 0;
+
+	*via_mac = false;
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	if (ident_is_serial_name(name)) {
+		n = mapper_find_serial(d->cfg, name);
+	} else if (ident_is_mac_name(name)) {
+		n = mapper_find_mac(d->cfg, name);
+		*via_mac = true;
+	}
+	if (n)
+		slot = node_slots_get(d->slots, n->name);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	return slot ? daemon_node(d, slot) : NULL;
+}
+
+struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id)
+{
+	struct node_rt *rt = daemon_node(d, slot);
+	struct image_gen *g = NULL;
+	struct pin *p;
+
+	if (rt) {
+		p = node_pin_get(rt);
+		if (p && p->gen && image_gen_id(p->gen) == gen_id)
+			g = image_gen_ref(p->gen);
+		pin_put(p);
+	}
+	return g ? g : catalog_gen_get(d->catalog, gen_id);
+}

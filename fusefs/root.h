@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A node's root mount, <nfs_root>/<node>: the union, top first, of the
+ * node's overlay (read-write, kernel overlayfs upper format), the generated
+ * layer, the shared layers and the pinned image.
+ */
+#ifndef NETBOOTFS_ROOT_H
+#define NETBOOTFS_ROOT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "fusefs/daemon.h"
+#include "fusefs/itable.h"
+
+struct fs_mount;
+struct fuse_lowlevel_ops;
+
+struct root_fs {
+	struct daemon *d;
+	struct node_rt *rt;
+	unsigned slot;
+	int overlays_fd; /* <overlays>, for the shared layers @NAME */
+	int upper_fd;    /* <overlays>/<node> */
+	int work_fd;     /* <overlays>/.work/<node>: copy-up temp files */
+	struct itable itab;
+	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
+	char itab_path[PATH_MAX];
+	struct fs_mount *mnt;
+};
+
+extern const struct fuse_lowlevel_ops root_ops;
+
+/* ---- layers.c: resolving a path through the layers ------------------ */
+
+enum layer_kind { L_NONE, L_UPPER, L_GEN, L_SHARED, L_IMAGE };
+
+/* A directory of the union, as each layer has it. */
+struct dirlayers {
+	char path[PATH_MAX]; /* relative; "" for the root */
+	int upper_fd;        /* -1: not in the overlay */
+	bool lower_hidden;   /* the overlay dir is opaque: nothing below shows */
+	bool gen_dir;
+	int shared_fd[MAX_SHARED_LAYERS]; /* -1: absent or hidden */
+	unsigned n_shared;
+	bool img_dir;
+	img_ino img;
+};
+
+/* One name in a directory of the union. */
+struct uobj {
+	uint64_t id;
+	enum layer_kind top;
+	unsigned top_shared;
+	struct stat st; /* the top object's attributes; st_ino = id */
+	const struct gen_entry *ge;
+	bool in_image; /* the image has it at this path, visible */
+	img_ino img;
+	bool lower_present; /* some layer below the overlay shows it */
+};
+
+int layers_open_root(struct root_fs *fs, struct pin *p, struct dirlayers *dl);
+/* Enter directory @path (relative), never following a symlink on the host. */
+int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct dirlayers *dl);
+/* Enter child directory @name of @parent. */
+int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent,
+		const char *name, struct dirlayers *child);
+void layers_close(struct dirlayers *dl);
+int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
+		  const char *name, struct uobj *o);
+/* The object an id names now, with its parent directory's layers: the
+ * id must still be what its path resolves to, else -ESTALE. */
+int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
+		      char *name, struct uobj *o);
+bool is_whiteout(const struct stat *st);
+int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size_t size);
+
+/* ---- copyup.c -------------------------------------------------------- */
+
+/* Make @name of @dir exist in the overlay (copying the lower object, and
+ * parents first). Atomic: temp file in the work dir, then rename. On
+ * return dir->upper_fd is valid. */
+int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char *name,
+	   const struct uobj *o);
+/* Make directory @dl exist in the overlay (for creating entries in it). */
+int copyup_dir_chain(struct root_fs *fs, struct pin *p, struct dirlayers *dl);
+void copyup_clean_work(struct root_fs *fs);
+/* rm -r of @name in @dirfd, never following symlinks. */
+void copyup_remove_tree(int dirfd, const char *name);
+
+/* ---- roots.c: mounts -------------------------------------------------- */
+
+int roots_mount_all(struct daemon *d);
+void roots_unmount_all(struct daemon *d);
+/* A node booted: empty a volatile overlay, drop kernel caches. */
+void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the read and write halves of the root-mount ops. */
+#ifndef NETBOOTFS_ROOT_OPS_H
+#define NETBOOTFS_ROOT_OPS_H
+
+#include <fuse_lowlevel.h>
+
+#include "fusefs/dirlist.h"
+#include "fusefs/root.h"
+
+#define ROOT_TIMEOUT 3600.0 /* every change goes through the daemon */
+
+/* An open file of a root mount. */
+struct rfile {
+	int fd;                /* overlay or shared-layer file; -1 otherwise */
+	struct image_gen *gen; /* image file */
+	img_ino ino;
+	struct pin *pin; /* generated file: data lives in the pin */
+	const struct gen_entry *ge;
+};
+
+/* Per-request: the mount and the node's pin, taken once. */
+struct rctx {
+	struct root_fs *fs;
+	struct pin *p;
+};
+
+int rctx_get(fuse_req_t req, struct rctx *c);
+void rctx_put(struct rctx *c);
+
+/* The layers of directory @id. */
+int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl);
+/* Attributes of @id (root included). */
+int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st);
+/* Look @name up in @dl and record it in the id table. */
+int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const char *name,
+		    struct fuse_entry_param *e);
+/* The same, and reply it (a negative entry for ENOENT). */
+void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct dirlayers *dl,
+		      const char *name);
+/* Build the merged listing of @dl (whiteouts removed). */
+int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l);
+
+/* Write half (root_write.c). */
+void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		  struct fuse_file_info *fi);
+void root_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void root_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void root_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		 struct fuse_file_info *fi);
+void root_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void root_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void root_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		 const char *newname, unsigned int flags);
+void root_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+		   size_t size, int flags);
+void root_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+/* Open for writing: copies up first. */
+int root_open_upper(struct rctx *c, uint64_t id, int flags, int *fd);
+
+#endif

@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: MIT */
+/* Root mounts: lookups, attributes, listings, reads, xattrs. */
+#include "fusefs/root_ops.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fusefs/dirreply.h"
+#include "fusefs/log.h"
+#include "fusefs/nodeid.h"
+
+int rctx_get(fuse_req_t req, struct rctx *c)
+{
+	c->fs = fuse_req_userdata(req);
+	c->p = node_pin_get(c->fs->rt);
+	return c->p ? 0 : -EIO;
+}
+
+void rctx_put(struct rctx *c)
+{
+	pin_put(c->p);
+	c->p = NULL;
+}
+
+int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl)
+{
+	struct dirlayers parent;
+	char name[NAME_MAX + 1];
+	struct uobj o;
+	int err;
+
+	if (id == FUSE_ROOT_ID)
+		return layers_open_root(c->fs, c->p, dl);
+	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	if (err)
+		return err;
+	err = S_ISDIR(o.st.st_mode) ? layers_step(c->fs, c->p, &parent, name, dl) : -ENOTDIR;
+	layers_close(&parent);
+	return err;
+}
+
+int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st)
+{
+	struct dirlayers parent;
+	char name[NAME_MAX + 1];
+	struct uobj o;
+	int err;
+
+	if (id == FUSE_ROOT_ID) {
+		if (fstat(c->fs->upper_fd, st) != 0)
+			return -errno;
+		st->st_ino = FUSE_ROOT_ID;
+		return 0;
+	}
+	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	if (err)
+		return err;
+	layers_close(&parent);
+	*st = o.st;
+	return 0;
+}
+
+int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const char *name,
+		    struct fuse_entry_param *e)
+{
+	struct uobj o;
+	int err = layers_lookup(c->fs, c->p, dl, name, &o);
+
+	memset(e, 0, sizeof(*e));
+	e->attr_timeout = ROOT_TIMEOUT;
+	e->entry_timeout = ROOT_TIMEOUT;
+	if (!err)
+		err = itable_set(&c->fs->itab, o.id, parent, name);
+	if (err)
+		return err;
+	e->ino = o.id;
+	e->attr = o.st;
+	return 0;
+}
+
+void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct dirlayers *dl,
+		      const char *name)
+{
+	struct fuse_entry_param e;
+	int err = root_make_entry(c, parent, dl, name, &e);
+
+	if (err == -ENOENT)
+		fuse_reply_entry(req, &e); /* negative, cached */
+	else if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e = {.attr_timeout = ROOT_TIMEOUT,
+				     .entry_timeout = ROOT_TIMEOUT};
+	struct dirlayers dl;
+	struct rctx c;
+	uint64_t id = parent;
+	int err;
+
+	err = rctx_get(req, &c);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		if (name[1] == '.')
+			err = itable_parent(&c.fs->itab, parent, &id);
+		if (!err)
+			err = root_getattr_id(&c, id, &e.attr);
+		if (err) {
+			fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
+		} else {
+			e.ino = id;
+			fuse_reply_entry(req, &e);
+		}
+		goto out;
+	}
+	err = root_dir_layers(&c, parent, &dl);
+	if (err) {
+		fuse_reply_err(req, -err);
+		goto out;
+	}
+	root_reply_entry(req, &c, parent, &dl, name);
+	layers_close(&dl);
+out:
+	rctx_put(&c);
+}
+
+static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfile *f = fi ? (struct rfile *)(uintptr_t)fi->fh : NULL;
+	struct stat st;
+	struct rctx c;
+	int err;
+
+	err = rctx_get(req, &c);
+	if (!err)
+		err = root_getattr_id(&c, ino, &st);
+	/* An open overlay file: its size as it is now. */
+	if (!err && f && f->fd >= 0) {
+		struct stat fst;
+
+		if (fstat(f->fd, &fst) == 0) {
+			st.st_size = fst.st_size;
+			st.st_blocks = fst.st_blocks;
+			st.st_mtim = fst.st_mtim;
+			st.st_ctim = fst.st_ctim;
+		}
+	}
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		fuse_reply_attr(req, &st, ROOT_TIMEOUT);
+	rctx_put(&c);
+}
+
+static void root_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char name[NAME_MAX + 1], target[PATH_MAX];
+	struct dirlayers parent;
+	struct uobj o;
+	struct rctx c;
+	ssize_t n = -EINVAL;
+	int err;
+
+	err = rctx_get(req, &c);
+	if (!err)
+		err = layers_resolve_id(c.fs, c.p, ino, &parent, name, &o);
+	if (err) {
+		fuse_reply_err(req, -err);
+		goto out;
+	}
+	if (!S_ISLNK(o.st.st_mode)) {
+		n = -EINVAL;
+	} else if (o.top == L_IMAGE) {
+		n = img_readlink(c.p->gen, o.img, target, sizeof(target));
+	} else {
+		int dirfd = o.top == L_UPPER ? parent.upper_fd : parent.shared_fd[o.top_shared];
+
+		n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+		if (n < 0)
+			n = -errno;
+		else
+			target[n] = '\0';
+	}
+	layers_close(&parent);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_readlink(req, target);
+out:
+	rctx_put(&c);
+}
+
+/* ---- directories ---------------------------------------------------- */
+
+#define WHITEOUT_MARK 0 /* dirlist type of a whiteout: hides lower names */
+
+static int list_host_dir(struct dirlist *l, int dirfd, uint64_t base_id)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	int err = 0;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (!err && (de = readdir(d))) {
+		struct stat st;
+		mode_t type;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		type = is_whiteout(&st) ? WHITEOUT_MARK : (st.st_mode & S_IFMT);
+		err = dirlist_add(l, de->d_name, base_id | (uint32_t)st.st_ino, type);
+	}
+	closedir(d);
+	return err;
+}
+
+struct gen_list_ctx {
+	struct dirlist *l;
+	uint64_t base_id;
+};
+
+static int list_gen_cb(void *ctx, const struct gen_entry *e, const char *name)
+{
+	struct gen_list_ctx *g = ctx;
+
+	return dirlist_add(g->l, name, g->base_id, e->is_dir ? S_IFDIR : S_IFREG);
+}
+
+struct img_list_ctx {
+	struct dirlist *l;
+	struct nid base;
+};
+
+static int list_img_cb(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t off)
+{
+	struct img_list_ctx *g = ctx;
+	struct nid n = g->base;
+
+	(void)off;
+	n.payload = ino;
+	return dirlist_add(g->l, name, nid_encode(&n), type & S_IFMT);
+}
+
+int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
+{
+	struct nid n = {.kind = NID_UPPER, .slot = c->fs->slot};
+	unsigned i;
+	int err = 0;
+
+	/* Top layer first: the first entry of a name wins. */
+	if (dl->upper_fd >= 0)
+		err = list_host_dir(l, dl->upper_fd, nid_encode(&n));
+	if (!err && dl->gen_dir && !dl->lower_hidden) {
+		struct gen_list_ctx g = {.l = l, .base_id = nid_encode(&n)};
+
+		err = genlayer_children(&c->p->genl, dl->path, list_gen_cb, &g);
+	}
+	for (i = 0; !err && i < dl->n_shared; i++) {
+		n = (struct nid){.kind = NID_SHARED, .slot = c->fs->slot, .gen = i};
+		if (dl->shared_fd[i] >= 0)
+			err = list_host_dir(l, dl->shared_fd[i], nid_encode(&n));
+	}
+	if (!err && dl->img_dir) {
+		struct img_list_ctx g = {.l = l,
+					 .base = {.kind = NID_IMG, .slot = c->fs->slot,
+						  .gen = image_gen_id(c->p->gen)}};
+
+		err = img_readdir(c->p->gen, dl->img, 0, list_img_cb, &g);
+		if (err > 0)
+			err = 0;
+	}
+	if (err)
+		return err;
+	dirlist_finish(l);
+	/* Whiteouts have done their job: hiding lower names. */
+	size_t out = 0;
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].type == WHITEOUT_MARK) {
+			free(l->v[i].name);
+			continue;
+		}
+		l->v[out++] = l->v[i];
+	}
+	l->n = out;
+	return 0;
+}
+
+static void root_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirlist *l = calloc(1, sizeof(*l));
+	struct dirlayers dl;
+	struct rctx c;
+	int err;
+
+	err = l ? rctx_get(req, &c) : -ENOMEM;
+	if (err) {
+		free(l);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	err = root_dir_layers(&c, ino, &dl);
+	if (!err) {
+		err = root_list_dir(&c, &dl, l);
+		layers_close(&dl);
+	}
+	rctx_put(&c);
+	if (err) {
+		dirlist_free(l);
+		free(l);
+		fuse_reply_err(req, -err);
+		return;
+	}
+	fi->fh = (uintptr_t)l;
+	fuse_reply_open(req, fi);
+}
+
+static void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			 struct fuse_file_info *fi)
+{
+	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off, NULL, NULL);
+}
+
+static void root_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirlist *l = (struct dirlist *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	dirlist_free(l);
+	free(l);
+	fuse_reply_err(req, 0);
+}
+
+static void root_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			  struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	char name[NAME_MAX + 1];
+	struct rfile *f = calloc(1, sizeof(*f));
+	struct dirlayers parent;
+	struct uobj o;
+	struct rctx c;
+	int err;
+
+	if (!f) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	f->fd = -1;
+	err = rctx_get(req, &c);
+	if (err)
+		goto fail;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		err = root_open_upper(&c, ino, fi->flags, &f->fd);
+		goto done;
+	}
+	err = layers_resolve_id(c.fs, c.p, ino, &parent, name, &o);
+	if (err)
+		goto done;
+	switch (o.top) {
+	case L_UPPER:
+	case L_SHARED:
+		f->fd = openat(o.top == L_UPPER ? parent.upper_fd : parent.shared_fd[o.top_shared],
+			       name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (f->fd < 0)
+			err = -errno;
+		break;
+	case L_GEN:
+		f->pin = c.p;
+		c.p = NULL; /* the open file keeps the pin, and so the data */
+		f->ge = o.ge;
+		break;
+	case L_IMAGE:
+		f->gen = image_gen_ref(c.p->gen);
+		f->ino = o.img;
+		fi->keep_cache = 1; /* immutable: keep decompressed pages */
+		break;
+	default:
+		err = -ENOENT;
+	}
+	layers_close(&parent);
+done:
+	rctx_put(&c);
+	if (err)
+		goto fail;
+	fi->fh = (uintptr_t)f;
+	fuse_reply_open(req, fi);
+	return;
+fail:
+	free(f);
+	fuse_reply_err(req, -err);
+}
+
+static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	char *buf;
+	ssize_t n;
+
+	(void)ino;
+	if (f->fd >= 0) {
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = f->fd;
+		bv.buf[0].pos = off;
+		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+		return;
+	}
+	if (f->ge) {
+		size_t len = (size_t)off < f->ge->len ? f->ge->len - (size_t)off : 0;
+
+		fuse_reply_buf(req, f->ge->data + (len ? off : 0), len < size ? len : size);
+		return;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = img_read(f->gen, f->ino, buf, size, off);
+	if (n < 0) {
+		log_err("read of %s generation %u inode %u at %lld: %s", image_gen_name(f->gen),
+			image_gen_id(f->gen), f->ino, (long long)off, strerror((int)-n));
+		fuse_reply_err(req, (int)-n);
+	} else {
+		fuse_reply_buf(req, buf, (size_t)n);
+	}
+	free(buf);
+}
+
+static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	ssize_t n;
+
+	(void)ino;
+	if (f->fd < 0) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	n = pwrite(f->fd, buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void root_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void root_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	int err = 0;
+
+	(void)ino;
+	if (f->fd >= 0 && (datasync ? fdatasync(f->fd) : fsync(f->fd)) != 0)
+		err = errno;
+	fuse_reply_err(req, err);
+}
+
+static void root_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->gen)
+		image_gen_put(f->gen);
+	pin_put(f->pin);
+	free(f);
+	fuse_reply_err(req, 0);
+}
+
+static void root_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct root_fs *fs = fuse_req_userdata(req);
+	struct statvfs sv;
+
+	(void)ino;
+	if (fstatvfs(fs->upper_fd, &sv) != 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+/* ---- xattrs --------------------------------------------------------- */
+
+/* Names the union keeps for itself and never shows. */
+static bool xattr_private(const char *name)
+{
+	return strncmp(name, "trusted.overlay.", 16) == 0 ||
+	       strncmp(name, "trusted.netbootfs.", 18) == 0;
+}
+
+static ssize_t host_xattr(int dirfd, const char *name, const char *attr, char *buf,
+			  size_t size, bool list)
+{
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char proc[64];
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = list ? listxattr(proc, buf, size) : getxattr(proc, attr, buf, size);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+static void reply_xattr(fuse_req_t req, const char *buf, ssize_t n, size_t size)
+{
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else if ((size_t)n > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static ssize_t get_xattr_of(struct rctx *c, uint64_t id, const char *attr, char *buf,
+			    size_t size, bool list)
+{
+	char name[NAME_MAX + 1];
+	struct dirlayers parent;
+	struct uobj o;
+	ssize_t n;
+	int err;
+
+	if (id == FUSE_ROOT_ID) {
+		n = host_xattr(c->fs->upper_fd, ".", attr, buf, size, list);
+		return n == -ENOTSUP ? (list ? 0 : -ENODATA) : n;
+	}
+	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	if (err)
+		return err;
+	if (o.top == L_UPPER)
+		n = host_xattr(parent.upper_fd, name, attr, buf, size, list);
+	else if (o.top == L_SHARED)
+		n = host_xattr(parent.shared_fd[o.top_shared], name, attr, buf, size, list);
+	else if (o.top == L_IMAGE)
+		n = list ? img_listxattr(c->p->gen, o.img, buf, size)
+			 : img_getxattr(c->p->gen, o.img, attr, buf, size);
+	else
+		n = list ? 0 : -ENODATA;
+	layers_close(&parent);
+	/* Symlinks on the host take no xattr through the magic link. */
+	if (n == -ENOTSUP || n == -ELOOP)
+		n = list ? 0 : -ENODATA;
+	return n;
+}
+
+static void root_getxattr(fuse_req_t req, fuse_ino_t ino, const char *attr, size_t size)
+{
+	char *buf = malloc(size ? size : 1);
+	struct rctx c;
+	ssize_t n;
+	int err;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = rctx_get(req, &c);
+	if (err)
+		n = err;
+	else if (xattr_private(attr))
+		n = -ENODATA;
+	else
+		n = get_xattr_of(&c, ino, attr, size ? buf : NULL, size, false);
+	reply_xattr(req, buf, n, size);
+	rctx_put(&c);
+	free(buf);
+}
+
+static void root_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *all = malloc(65536), *out = malloc(65536);
+	size_t olen = 0;
+	struct rctx c;
+	ssize_t n, i;
+	int err;
+
+	if (!all || !out) {
+		free(all);
+		free(out);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = rctx_get(req, &c);
+	n = err ? err : get_xattr_of(&c, ino, NULL, all, 65536, true);
+	for (i = 0; n > 0 && i < n; i += (ssize_t)strlen(all + i) + 1) {
+		size_t l = strlen(all + i) + 1;
+
+		if (xattr_private(all + i))
+			continue;
+		memcpy(out + olen, all + i, l);
+		olen += l;
+	}
+	reply_xattr(req, out, n < 0 ? n : (ssize_t)olen, size);
+	rctx_put(&c);
+	free(all);
+	free(out);
+}
+
+static void root_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
+		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+}
+
+const struct fuse_lowlevel_ops root_ops = {
+	.init = root_init,
+	.lookup = root_lookup,
+	.getattr = root_getattr,
+	.setattr = root_setattr,
+	.readlink = root_readlink,
+	.mknod = root_mknod,
+	.mkdir = root_mkdir,
+	.unlink = root_unlink,
+	.rmdir = root_rmdir,
+	.symlink = root_symlink,
+	.rename = root_rename,
+	.link = root_link,
+	.open = root_open,
+	.read = root_read,
+	.write = root_write,
+	.flush = root_flush,
+	.release = root_release,
+	.fsync = root_fsync,
+	.opendir = root_opendir,
+	.readdir = root_readdir,
+	.releasedir = root_releasedir,
+	.fsyncdir = root_fsyncdir,
+	.statfs = root_statfs,
+	.setxattr = root_setxattr,
+	.getxattr = root_getxattr,
+	.listxattr = root_listxattr,
+	.removexattr = root_removexattr,
+	.create = root_create,
+};

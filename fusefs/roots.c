@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* Node root mounts: one FUSE mount per node at <nfs_root>/<node>. */
+#include "fusefs/root.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fusefs/log.h"
+#include "fusefs/mount.h"
+#include "fusefs/notify.h"
+#include "fusefs/workers.h"
+
+#include <fuse_lowlevel.h>
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct root_paths {
+	char overlays[PATH_MAX];
+	char mountpoint[PATH_MAX];
+	char itab[PATH_MAX];
+};
+
+static int root_paths(struct daemon *d, const char *node, struct root_paths *rp)
+{
+	const struct server_config *srv;
+	char dir[PATH_MAX];
+	int err;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	srv = mapper_server(d->cfg);
+	snprintf(rp->overlays, sizeof(rp->overlays), "%s", srv->overlays);
+	snprintf(rp->mountpoint, sizeof(rp->mountpoint), "%s/%s", srv->nfs_root, node);
+	snprintf(dir, sizeof(dir), "%s/roots", srv->state);
+	snprintf(rp->itab, sizeof(rp->itab), "%s/roots/%s.ids", srv->state, node);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	err = mkdir_p(dir, 0700);
+	if (!err)
+		err = mkdir_p(rp->overlays, 0755);
+	return err;
+}
+
+static void root_fs_free(struct root_fs *fs)
+{
+	if (fs->overlays_fd >= 0)
+		close(fs->overlays_fd);
+	if (fs->upper_fd >= 0)
+		close(fs->upper_fd);
+	if (fs->work_fd >= 0)
+		close(fs->work_fd);
+	itable_destroy(&fs->itab);
+	pthread_mutex_destroy(&fs->copyup_lock);
+	free(fs);
+}
+
+static int open_dirs(struct root_fs *fs, const char *overlays, const char *node)
+{
+	char work[NODE_NAME_MAX + 8];
+
+	fs->overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->overlays_fd < 0)
+		return -errno;
+	snprintf(work, sizeof(work), ".work/%s", node);
+	if ((mkdirat(fs->overlays_fd, node, 0755) != 0 && errno != EEXIST) ||
+	    (mkdirat(fs->overlays_fd, ".work", 0700) != 0 && errno != EEXIST) ||
+	    (mkdirat(fs->overlays_fd, work, 0700) != 0 && errno != EEXIST))
+		return -errno;
+	fs->upper_fd = openat(fs->overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fs->work_fd = openat(fs->overlays_fd, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fs->upper_fd < 0 || fs->work_fd < 0)
+		return -errno;
+	return 0;
+}
+
+static int root_mount(struct daemon *d, struct node_rt *rt)
+{
+	struct root_fs *fs = calloc(1, sizeof(*fs));
+	struct root_paths rp;
+	char opts[256];
+	int err;
+
+	if (!fs)
+		return -ENOMEM;
+	fs->d = d;
+	fs->rt = rt;
+	fs->slot = rt->slot;
+	fs->overlays_fd = fs->upper_fd = fs->work_fd = -1;
+	pthread_mutex_init(&fs->copyup_lock, NULL);
+	err = itable_init(&fs->itab);
+	if (err) {
+		free(fs);
+		return err;
+	}
+	err = root_paths(d, rt->name, &rp);
+	if (!err)
+		err = open_dirs(fs, rp.overlays, rt->name);
+	if (err) {
+		log_err("node %s: overlay %s/%s: %s", rt->name, rp.overlays, rt->name,
+			strerror(-err));
+		goto fail;
+	}
+	copyup_clean_work(fs);
+	snprintf(fs->itab_path, sizeof(fs->itab_path), "%s", rp.itab);
+	err = itable_load(&fs->itab, fs->itab_path);
+	if (err)
+		log_warn("node %s: %s: %s (old NFS handles go stale)", rt->name, fs->itab_path,
+			 strerror(-err));
+	err = mkdir_p(rp.mountpoint, 0755);
+	if (!err) {
+		snprintf(opts, sizeof(opts),
+			 "allow_other,default_permissions,fsname=netbootfs:%s,subtype=netbootfs",
+			 rt->name);
+		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, &fs->mnt);
+	}
+	if (!err)
+		err = pool_add_session(d->pool, fs_mount_session(fs->mnt));
+	if (err)
+		goto fail;
+	d->roots[rt->slot] = fs;
+	return 0;
+fail:
+	if (fs->mnt)
+		fs_mount_destroy(fs->mnt);
+	root_fs_free(fs);
+	return err;
+}
+
+static void root_unmount(struct daemon *d, unsigned slot)
+{
+	struct root_fs *fs = d->roots[slot];
+	int err;
+
+	if (!fs)
+		return;
+	pool_remove_session(d->pool, fs_mount_session(fs->mnt));
+	fs_mount_destroy(fs->mnt);
+	err = itable_save(&fs->itab, fs->itab_path);
+	if (err)
+		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab_path,
+			 strerror(-err));
+	d->roots[slot] = NULL;
+	root_fs_free(fs);
+}
+
+int roots_mount_all(struct daemon *d)
+{
+	unsigned slot;
+	int err, ret = 0;
+
+	for (slot = 1; slot <= NODE_SLOT_MAX; slot++) {
+		struct node_rt *rt = daemon_node(d, slot);
+
+		if (!rt || d->roots[slot])
+			continue;
+		err = root_mount(d, rt);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+void roots_unmount_all(struct daemon *d)
+{
+	unsigned slot;
+
+	for (slot = 1; slot <= NODE_SLOT_MAX; slot++)
+		root_unmount(d, slot);
+}
+
+/* Empty a volatile overlay: every entry of the node's overlay dir. */
+static void overlay_wipe(struct root_fs *fs)
+{
+	int fd = openat(fs->upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	char tmp[64];
+	unsigned n = 0;
+
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		/* Move into the work dir first: the overlay is clean at once. */
+		snprintf(tmp, sizeof(tmp), "wipe-%u", n++);
+		if (renameat(fd, de->d_name, fs->work_fd, tmp) != 0)
+			continue;
+		copyup_remove_tree(fs->work_fd, tmp);
+	}
+	closedir(dir);
+}
+
+void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
+{
+	struct root_fs *fs = d->roots[rt->slot];
+	struct pin *p = node_pin_get(rt);
+	bool volatile_overlay = p && p->overlay == OVERLAY_VOLATILE;
+
+	pin_put(p);
+	if (!fs)
+		return;
+	if (volatile_overlay) {
+		log_info("node %s: volatile overlay emptied", rt->name);
+		overlay_wipe(fs);
+	}
+	if (volatile_overlay || repinned)
+		notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt),
+				    fs_mount_path(fs->mnt));
+}
