@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# netbootfs.sh: run the daemon under test. Source after test-lib.sh.
+#
+#   nb_layout                  make $NB (a server tree: images/ overlays/ state/
+#                              tftp/ nfs/ templates/) and set $NB_CONF
+#   nb_write_config <<EOF      write $NB_CONF: a [server] section pointing
+#   ...node sections...        into $NB is prepended to what stdin gives
+#   EOF
+#   nb_image NAME DIR [ARGS]   pack DIR into $NB/images/NAME.sqfs
+#   nb_start                   start `netbootfs -f`, wait for the TFTP mount;
+#                              log in $NB/netbootfs.log, PID in $NB_PID
+#   nb_stop                    SIGTERM, wait for exit and for the unmount
+#   nb_kill9                   SIGKILL: leaves a dead mount behind
+#   nb_log_has ERE             the daemon log has a line matching ERE
+#   $FHANDLE                   tests/lib/fhandle.c (name_to_handle_at tool)
+
+FHANDLE=$NB_BUILD/tests/fhandle
+
+nb_layout()
+{
+	NB=$T/srv
+	NB_CONF=$NB/netbootfs.ini
+	mkdir -p "$NB"/{images,overlays,state,tftp,nfs,templates} || return 1
+	at_exit "nb_umount_all"
+}
+
+# Every mount left under $NB (TFTP root, node roots), deepest first.
+nb_umount_all()
+{
+	local m
+	_t_mounts | awk -v p="$NB/" 'index($1, p) == 1 { print $1 }' | sort -r |
+		while read -r m; do
+			lazy_umount "$m"
+		done
+}
+
+nb_write_config()
+{
+	{
+		cat <<-EOF
+		[server]
+		tftp_root = $NB/tftp
+		nfs_root = $NB/nfs
+		images = $NB/images
+		overlays = $NB/overlays
+		state = $NB/state
+		templates = $NB/templates
+		address = ${NB_ADDRESS:-10.99.0.1}
+		boot_gap = ${NB_BOOT_GAP:-60}
+		control = $NB/netbootfs.sock
+		EOF
+		cat
+	} >"$NB_CONF.tmp" && mv "$NB_CONF.tmp" "$NB_CONF"
+}
+
+nb_image()
+{
+	local name=$1 dir=$2
+	shift 2
+	fixture_squash "$dir" "$NB/images/.$name.tmp" "$@" &&
+		mv "$NB/images/.$name.tmp" "$NB/images/$name.sqfs"
+}
+
+nb_start()
+{
+	# Only lines this daemon writes count as its start-up.
+	NB_LOG_FROM=$(($(wc -c <"$NB/netbootfs.log" 2>/dev/null || echo 0) + 1))
+	"$NETBOOTFS" -f -c "$NB_CONF" >>"$NB/netbootfs.log" 2>&1 &
+	NB_PID=$!
+	at_exit "nb_stop_pid $NB_PID"
+	if ! wait_for "_nb_up $NB_PID" 20; then
+		diag "netbootfs did not come up; log:"
+		_t_diag_stream <"$NB/netbootfs.log"
+		return 1
+	fi
+}
+
+_nb_up()
+{
+	kill -0 "$1" 2>/dev/null &&
+		tail -c "+$NB_LOG_FROM" "$NB/netbootfs.log" | grep -q "serving .* nodes"
+}
+
+# Stop one daemon by PID (used by the cleanup stack too).
+nb_stop_pid()
+{
+	kill -0 "$1" 2>/dev/null || return 0
+	stop_pid "$1" 20
+}
+
+nb_stop()
+{
+	nb_stop_pid "$NB_PID"
+	wait "$NB_PID" 2>/dev/null
+	NB_STATUS=$?
+	! _t_is_fuse_mounted "$NB/tftp"
+}
+
+nb_kill9()
+{
+	kill -9 "$NB_PID" 2>/dev/null
+	wait "$NB_PID" 2>/dev/null
+	true
+}
+
+nb_log_has()
+{
+	grep -Eq -- "$1" "$NB/netbootfs.log"
+}
