@@ -8,6 +8,7 @@
 #define NETBOOTFS_ROOT_H
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +31,9 @@ struct root_fs {
 	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
 	char itab_path[PATH_MAX];
 	struct fs_mount *mnt;
+	/* For status and "is the node up": */
+	atomic_llong last_active; /* CLOCK_MONOTONIC seconds of the last request */
+	atomic_int open_files;
 };
 
 extern const struct fuse_lowlevel_ops root_ops;
@@ -97,5 +101,10 @@ int roots_mount_all(struct daemon *d);
 void roots_unmount_all(struct daemon *d);
 /* A node booted: empty a volatile overlay, drop kernel caches. */
 void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned);
+/* Empty the node's overlay now (netbootctl node reset). */
+int roots_reset_overlay(struct daemon *d, unsigned slot);
+/* Seconds since the node's root last saw a request (-1: never), and how
+ * many files it has open. */
+long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files);
 
 #endif

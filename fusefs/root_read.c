@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -16,9 +17,18 @@
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
 
+static long long now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 int rctx_get(fuse_req_t req, struct rctx *c)
 {
 	c->fs = fuse_req_userdata(req);
+	atomic_store_explicit(&c->fs->last_active, now_s(), memory_order_relaxed);
 	c->p = node_pin_get(c->fs->rt);
 	return c->p ? 0 : -EIO;
 }
@@ -412,6 +422,7 @@ done:
 	if (err)
 		goto fail;
 	fi->fh = (uintptr_t)f;
+	atomic_fetch_add(&c.fs->open_files, 1);
 	fuse_reply_open(req, fi);
 	return;
 fail:
@@ -505,6 +516,7 @@ static void root_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		image_gen_put(f->gen);
 	pin_put(f->pin);
 	free(f);
+	atomic_fetch_sub(&((struct root_fs *)fuse_req_userdata(req))->open_files, 1);
 	fuse_reply_err(req, 0);
 }
 

@@ -214,6 +214,35 @@ static void overlay_wipe(struct root_fs *fs)
 	closedir(dir);
 }
 
+int roots_reset_overlay(struct daemon *d, unsigned slot)
+{
+	struct root_fs *fs = slot <= NODE_SLOT_MAX ? d->roots[slot] : NULL;
+
+	if (!fs)
+		return -ENOENT;
+	overlay_wipe(fs);
+	notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt), fs_mount_path(fs->mnt));
+	log_info("node %s: overlay reset", fs->rt->name);
+	return 0;
+}
+
+long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files)
+{
+	struct root_fs *fs = slot <= NODE_SLOT_MAX ? d->roots[slot] : NULL;
+	struct timespec ts;
+	long long last;
+
+	*open_files = 0;
+	if (!fs)
+		return -1;
+	*open_files = atomic_load(&fs->open_files);
+	last = atomic_load(&fs->last_active);
+	if (!last)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)(ts.tv_sec - last);
+}
+
 void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 {
 	struct root_fs *fs = d->roots[rt->slot];
