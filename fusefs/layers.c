@@ -33,13 +33,12 @@ int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size
 
 	if (fd < 0)
 		return -errno;
+	/* Following the magic link reaches the object the fd was opened on
+	 * (a symlink itself, when it is one), never a symlink's target. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = lgetxattr(proc, attr, buf, size);
-	if (n < 0 && errno == ENODATA)
-		n = -ENODATA;
-	else if (n < 0)
+	n = getxattr(proc, attr, buf, size);
+	if (n < 0)
 		n = -errno;
-	/* For a symlink lgetxattr on the magic link reads the link itself. */
 	close(fd);
 	return (int)n;
 }
@@ -225,11 +224,17 @@ static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *
 	return true;
 }
 
+/*
+ * Two questions per name: what the union shows (the topmost object, merged
+ * with lower directories while types agree and nothing opaque is in the
+ * way), and whether any lower layer has the name at all (then deleting it
+ * needs a whiteout, even if an overlay file hides it now).
+ */
 int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
 		  const char *name, struct uobj *o)
 {
 	struct nid n = {.slot = fs->slot};
-	bool hidden = dir->lower_hidden, top_dir = false;
+	bool below_hidden = dir->lower_hidden, merge = true, top_dir = false;
 	char path[PATH_MAX];
 	uint64_t lowest = 0;
 	struct stat st;
@@ -246,87 +251,83 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 		o->top = L_UPPER;
 		o->st = st;
 		top_dir = S_ISDIR(st.st_mode);
-		if (!top_dir || dir_is_opaque(dir->upper_fd, name))
-			hidden = true;
+		merge = top_dir && !dir_is_opaque(dir->upper_fd, name);
 	}
-	if (!hidden && dir->gen_dir) {
+	if (!below_hidden && dir->gen_dir) {
 		const struct gen_entry *ge = genlayer_find(&p->genl, path);
 
-		if (ge && (o->top == L_NONE || (top_dir && ge->is_dir))) {
+		if (ge) {
 			o->lower_present = true;
-			n.kind = NID_GEN;
-			n.payload = path_hash32(path);
-			lowest = nid_encode(&n);
-			if (o->top == L_NONE) {
-				o->top = L_GEN;
-				o->ge = ge;
-				memset(&o->st, 0, sizeof(o->st));
-				o->st.st_mode = (ge->is_dir ? S_IFDIR : S_IFREG) | ge->mode;
-				o->st.st_nlink = ge->is_dir ? 2 : 1;
-				o->st.st_size = (off_t)ge->len;
-				o->st.st_mtime = o->st.st_ctime = o->st.st_atime = p->genl.mtime;
-				top_dir = ge->is_dir;
+			if (merge && (o->top == L_NONE || (top_dir && ge->is_dir))) {
+				n.kind = NID_GEN;
+				n.payload = path_hash32(path);
+				lowest = nid_encode(&n);
+				if (o->top == L_NONE) {
+					o->top = L_GEN;
+					o->ge = ge;
+					memset(&o->st, 0, sizeof(o->st));
+					o->st.st_mode = (ge->is_dir ? S_IFDIR : S_IFREG) | ge->mode;
+					o->st.st_nlink = ge->is_dir ? 2 : 1;
+					o->st.st_size = (off_t)ge->len;
+					o->st.st_mtime = o->st.st_ctime = o->st.st_atime =
+						p->genl.mtime;
+					top_dir = ge->is_dir;
+				}
+			} else {
+				merge = false;
 			}
 			if (!ge->is_dir)
-				hidden = true;
+				below_hidden = true;
 		}
 	}
-	for (i = 0; i < dir->n_shared && !hidden; i++) {
+	for (i = 0; i < dir->n_shared && !below_hidden; i++) {
 		if (dir->shared_fd[i] < 0 ||
 		    fstatat(dir->shared_fd[i], name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (is_whiteout(&st)) {
-			hidden = true;
 			if (o->top == L_NONE)
 				return -ENOENT;
 			break;
 		}
-		if (o->top != L_NONE && !(top_dir && S_ISDIR(st.st_mode))) {
-			hidden = true;
-			break;
-		}
 		o->lower_present = true;
-		n.kind = NID_SHARED;
-		n.gen = i;
-		n.payload = (uint32_t)st.st_ino;
-		lowest = nid_encode(&n);
-		if (o->top == L_NONE) {
-			o->top = L_SHARED;
-			o->top_shared = i;
-			o->st = st;
-			top_dir = S_ISDIR(st.st_mode);
+		if (merge && (o->top == L_NONE || (top_dir && S_ISDIR(st.st_mode)))) {
+			n = (struct nid){.kind = NID_SHARED, .slot = fs->slot, .gen = i,
+					 .payload = (uint32_t)st.st_ino};
+			lowest = nid_encode(&n);
+			if (o->top == L_NONE) {
+				o->top = L_SHARED;
+				o->top_shared = i;
+				o->st = st;
+				top_dir = S_ISDIR(st.st_mode);
+			}
+		} else {
+			merge = false;
 		}
 		if (!S_ISDIR(st.st_mode) || dir_is_opaque(dir->shared_fd[i], name))
-			hidden = true;
+			below_hidden = true;
 	}
-	if (!hidden && dir->img_dir && p->gen &&
-	    img_lookup(p->gen, dir->img, name, &o->img, &st) == 0 &&
-	    (o->top == L_NONE || (top_dir && S_ISDIR(st.st_mode)))) {
-		o->in_image = true;
+	if (!below_hidden && dir->img_dir && p->gen &&
+	    img_lookup(p->gen, dir->img, name, &o->img, &st) == 0) {
 		o->lower_present = true;
-		n = (struct nid){.kind = NID_IMG, .slot = fs->slot, .gen = image_gen_id(p->gen),
-				 .payload = o->img};
-		lowest = nid_encode(&n);
-		if (o->top == L_NONE) {
-			o->top = L_IMAGE;
-			o->st = st;
+		if (merge && (o->top == L_NONE || (top_dir && S_ISDIR(st.st_mode)))) {
+			o->in_image = true;
+			n = (struct nid){.kind = NID_IMG, .slot = fs->slot,
+					 .gen = image_gen_id(p->gen), .payload = o->img};
+			lowest = nid_encode(&n);
+			if (o->top == L_NONE) {
+				o->top = L_IMAGE;
+				o->st = st;
+			}
 		}
 	}
 	if (o->top == L_NONE)
 		return -ENOENT;
-	if (o->top == L_UPPER) {
-		if (!origin_id(fs, p, dir->upper_fd, name, &o->id)) {
-			if (lowest) {
-				o->id = lowest;
-			} else {
-				n = (struct nid){.kind = NID_UPPER, .slot = fs->slot,
-						 .gen = (unsigned)(o->st.st_ino >> 32) & 0xfff,
-						 .payload = (uint32_t)o->st.st_ino};
-				o->id = nid_encode(&n);
-			}
-		}
-	} else {
-		o->id = lowest;
+	o->id = lowest;
+	if (o->top == L_UPPER && !origin_id(fs, p, dir->upper_fd, name, &o->id) && !lowest) {
+		n = (struct nid){.kind = NID_UPPER, .slot = fs->slot,
+				 .gen = (unsigned)(o->st.st_ino >> 32) & 0xfff,
+				 .payload = (uint32_t)o->st.st_ino};
+		o->id = nid_encode(&n);
 	}
 	o->st.st_ino = o->id;
 	o->st.st_dev = 0;
