@@ -129,15 +129,16 @@ int daemon_start(struct daemon *d)
 	err = pool_create(WORKER_THREADS, &d->pool);
 	if (err)
 		return err;
+	/* Roots first: a node's boot tree is read through its root. */
+	err = roots_mount_all(d);
+	if (err)
+		return err;
 	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
 			      "ro,allow_other,default_permissions,fsname=netbootfs,subtype=netbootfs",
 			      &d->tftp);
 	if (err)
 		return err;
 	err = pool_add_session(d->pool, fs_mount_session(d->tftp));
-	if (err)
-		return err;
-	err = roots_mount_all(d);
 	if (err)
 		return err;
 	log_info("serving %zu nodes: boot trees at %s, roots under %s",
@@ -218,16 +219,19 @@ void daemon_stop(struct daemon *d)
 {
 	size_t i;
 
-	if (d->pool)
-		roots_unmount_all(d);
-	if (d->tftp) {
-		if (d->pool)
+	/* Unmount everything, stop the workers (their per-thread libfuse
+	 * buffers are freed as they exit), then free the sessions. */
+	if (d->pool) {
+		roots_detach_all(d);
+		if (d->tftp)
 			pool_remove_session(d->pool, fs_mount_session(d->tftp));
-		fs_mount_destroy(d->tftp);
-		d->tftp = NULL;
 	}
+	fs_mount_unmount(d->tftp);
 	pool_destroy(d->pool);
 	d->pool = NULL;
+	roots_unmount_all(d);
+	fs_mount_destroy(d->tftp);
+	d->tftp = NULL;
 	notifier_stop(d->notifier);
 	d->notifier = NULL;
 	for (i = 0; i <= NODE_SLOT_MAX; i++) {

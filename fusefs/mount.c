@@ -17,6 +17,7 @@
 struct fs_mount {
 	struct fuse_session *se;
 	char *path;
+	bool mounted;
 };
 
 /* Is @path the mount point of a FUSE filesystem right now? */
@@ -104,6 +105,7 @@ int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void 
 		err = -EIO;
 		goto fail;
 	}
+	m->mounted = true;
 	*out = m;
 	return 0;
 fail:
@@ -124,11 +126,19 @@ const char *fs_mount_path(const struct fs_mount *m)
 	return m->path;
 }
 
+void fs_mount_unmount(struct fs_mount *m)
+{
+	if (!m || !m->mounted)
+		return;
+	fuse_session_unmount(m->se);
+	m->mounted = false;
+}
+
 void fs_mount_destroy(struct fs_mount *m)
 {
 	if (!m)
 		return;
-	fuse_session_unmount(m->se);
+	fs_mount_unmount(m);
 	fuse_session_destroy(m->se);
 	free(m->path);
 	free(m);

@@ -16,6 +16,8 @@ int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void 
 		    const char *opts, struct fs_mount **out);
 struct fuse_session *fs_mount_session(struct fs_mount *m);
 const char *fs_mount_path(const struct fs_mount *m);
+/* Unmount; the session stays until fs_mount_destroy(). */
+void fs_mount_unmount(struct fs_mount *m);
 /* Unmount (if still mounted) and free the session. The caller makes sure
  * no worker uses the session any more. */
 void fs_mount_destroy(struct fs_mount *m);

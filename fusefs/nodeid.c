@@ -33,7 +33,7 @@ bool nid_decode(uint64_t id, struct nid *n)
 		return n->slot != 0 && n->gen == 0;
 	case NID_UPPER:
 	case NID_SHARED:
-		return n->slot != 0 && !n->via_mac;
+		return n->slot != 0;
 	}
 	return false;
 }

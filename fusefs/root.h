@@ -98,6 +98,8 @@ void copyup_remove_tree(int dirfd, const char *name);
 /* ---- roots.c: mounts -------------------------------------------------- */
 
 int roots_mount_all(struct daemon *d);
+/* Stop serving and unmount every root; roots_unmount_all() then frees. */
+void roots_detach_all(struct daemon *d);
 void roots_unmount_all(struct daemon *d);
 /* A node booted: empty a volatile overlay, drop kernel caches. */
 void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned);
@@ -106,5 +108,13 @@ int roots_reset_overlay(struct daemon *d, unsigned slot);
 /* Seconds since the node's root last saw a request (-1: never), and how
  * many files it has open. */
 long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files);
+/* A node is up while its root has open files or served a request within
+ * the last 2 * boot_gap seconds, or its boot tree was read over TFTP within
+ * the last boot_gap seconds (it is booting). */
+bool roots_node_up(struct daemon *d, unsigned slot);
+/* Unmount the roots of nodes no longer in the config once they are not
+ * up, and drop their pins. Returns how many such roots are still busy
+ * (call again later). Main thread only. */
+unsigned roots_unmount_removed(struct daemon *d);
 
 #endif

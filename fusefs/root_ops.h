@@ -41,6 +41,19 @@ void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct di
 /* Build the merged listing of @dl (whiteouts removed). */
 int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l);
 
+/* Open @o (found as @name in @parent) for reading. */
+int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name,
+		  const struct uobj *o, struct rfile *f, bool *keep_cache);
+void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off);
+void rfile_close(struct rfile *f);
+
+/* Resolve @path (relative to the node's root) following symlinks as a
+ * chroot would; every component is recorded in the id table. On success
+ * @parent holds the final object's directory (close it), @name its name.
+ * *via_link: the last component was reached through a symlink. */
+int union_resolve(struct rctx *c, const char *path, struct dirlayers *parent, char *name,
+		  struct uobj *o, uint64_t *parent_id, bool *via_link);
+
 /* Write half (root_write.c). */
 void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		  struct fuse_file_info *fi);

@@ -371,11 +371,40 @@ static void root_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 /* ---- files ---------------------------------------------------------- */
 
+int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name,
+		  const struct uobj *o, struct rfile *f, bool *keep_cache)
+{
+	f->fd = -1;
+	*keep_cache = false;
+	switch (o->top) {
+	case L_UPPER:
+	case L_SHARED:
+		f->fd = openat(o->top == L_UPPER ? parent->upper_fd
+						 : parent->shared_fd[o->top_shared],
+			       name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		return f->fd < 0 ? -errno : 0;
+	case L_GEN:
+		/* The open file keeps the pin, and so the data. */
+		atomic_fetch_add(&c->p->refs, 1);
+		f->pin = c->p;
+		f->ge = o->ge;
+		return 0;
+	case L_IMAGE:
+		f->gen = image_gen_ref(c->p->gen);
+		f->ino = o->img;
+		*keep_cache = true; /* immutable: keep decompressed pages */
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
 static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char name[NAME_MAX + 1];
 	struct rfile *f = calloc(1, sizeof(*f));
 	struct dirlayers parent;
+	bool keep_cache = false;
 	struct uobj o;
 	struct rctx c;
 	int err;
@@ -390,37 +419,17 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto fail;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		err = root_open_upper(&c, ino, fi->flags, &f->fd);
-		goto done;
+	} else {
+		err = layers_resolve_id(c.fs, c.p, ino, &parent, name, &o);
+		if (!err) {
+			err = rfile_open_ro(&c, &parent, name, &o, f, &keep_cache);
+			layers_close(&parent);
+		}
 	}
-	err = layers_resolve_id(c.fs, c.p, ino, &parent, name, &o);
-	if (err)
-		goto done;
-	switch (o.top) {
-	case L_UPPER:
-	case L_SHARED:
-		f->fd = openat(o.top == L_UPPER ? parent.upper_fd : parent.shared_fd[o.top_shared],
-			       name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (f->fd < 0)
-			err = -errno;
-		break;
-	case L_GEN:
-		f->pin = c.p;
-		c.p = NULL; /* the open file keeps the pin, and so the data */
-		f->ge = o.ge;
-		break;
-	case L_IMAGE:
-		f->gen = image_gen_ref(c.p->gen);
-		f->ino = o.img;
-		fi->keep_cache = 1; /* immutable: keep decompressed pages */
-		break;
-	default:
-		err = -ENOENT;
-	}
-	layers_close(&parent);
-done:
 	rctx_put(&c);
 	if (err)
 		goto fail;
+	fi->keep_cache = keep_cache;
 	fi->fh = (uintptr_t)f;
 	atomic_fetch_add(&c.fs->open_files, 1);
 	fuse_reply_open(req, fi);
@@ -430,14 +439,11 @@ fail:
 	fuse_reply_err(req, -err);
 }
 
-static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
-		      struct fuse_file_info *fi)
+void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
 {
-	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
 	char *buf;
 	ssize_t n;
 
-	(void)ino;
 	if (f->fd >= 0) {
 		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 
@@ -467,6 +473,23 @@ static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_buf(req, buf, (size_t)n);
 	}
 	free(buf);
+}
+
+void rfile_close(struct rfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->gen)
+		image_gen_put(f->gen);
+	pin_put(f->pin);
+	free(f);
+}
+
+static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		      struct fuse_file_info *fi)
+{
+	(void)ino;
+	rfile_read(req, (struct rfile *)(uintptr_t)fi->fh, size, off);
 }
 
 static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -507,15 +530,8 @@ static void root_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse
 
 static void root_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	if (f->fd >= 0)
-		close(f->fd);
-	if (f->gen)
-		image_gen_put(f->gen);
-	pin_put(f->pin);
-	free(f);
+	rfile_close((struct rfile *)(uintptr_t)fi->fh);
 	atomic_fetch_sub(&((struct root_fs *)fuse_req_userdata(req))->open_files, 1);
 	fuse_reply_err(req, 0);
 }

@@ -137,7 +137,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		err = pool_add_session(d->pool, fs_mount_session(fs->mnt));
 	if (err)
 		goto fail;
-	d->roots[rt->slot] = fs;
+	__atomic_store_n(&d->roots[rt->slot], fs, __ATOMIC_RELEASE);
 	return 0;
 fail:
 	if (fs->mnt)
@@ -153,13 +153,14 @@ static void root_unmount(struct daemon *d, unsigned slot)
 
 	if (!fs)
 		return;
-	pool_remove_session(d->pool, fs_mount_session(fs->mnt));
+	if (d->pool)
+		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
 	fs_mount_destroy(fs->mnt);
 	err = itable_save(&fs->itab, fs->itab_path);
 	if (err)
 		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab_path,
 			 strerror(-err));
-	d->roots[slot] = NULL;
+	__atomic_store_n(&d->roots[slot], NULL, __ATOMIC_RELEASE);
 	root_fs_free(fs);
 }
 
@@ -178,6 +179,20 @@ int roots_mount_all(struct daemon *d)
 			ret = err;
 	}
 	return ret;
+}
+
+void roots_detach_all(struct daemon *d)
+{
+	unsigned slot;
+
+	for (slot = 1; slot <= NODE_SLOT_MAX; slot++) {
+		struct root_fs *fs = d->roots[slot];
+
+		if (!fs)
+			continue;
+		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
+		fs_mount_unmount(fs->mnt);
+	}
 }
 
 void roots_unmount_all(struct daemon *d)
@@ -259,4 +274,66 @@ void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 	if (volatile_overlay || repinned)
 		notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt),
 				    fs_mount_path(fs->mnt));
+}
+
+bool roots_node_up(struct daemon *d, unsigned slot)
+{
+	struct node_rt *rt = daemon_node(d, slot);
+	struct timespec now, last = {0};
+	int open_files;
+	long idle = roots_idle_seconds(d, slot, &open_files);
+	unsigned gap;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	gap = mapper_server(d->cfg)->boot_gap;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (open_files > 0 || (idle >= 0 && idle < 2 * (long)gap))
+		return true;
+	if (!rt)
+		return false;
+	pthread_mutex_lock(&rt->lock);
+	last = rt->last_tftp;
+	pthread_mutex_unlock(&rt->lock);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return last.tv_sec && now.tv_sec - last.tv_sec < (time_t)gap;
+}
+
+unsigned roots_unmount_removed(struct daemon *d)
+{
+	char mountpoint[PATH_MAX];
+	unsigned slot, busy = 0;
+
+	for (slot = 1; slot <= NODE_SLOT_MAX; slot++) {
+		struct root_fs *fs = d->roots[slot];
+		struct node_rt *rt;
+		struct pin *p;
+		bool listed;
+
+		if (!fs)
+			continue;
+		pthread_rwlock_rdlock(&d->cfg_lock);
+		listed = mapper_find_name(d->cfg, fs->rt->name) != NULL;
+		pthread_rwlock_unlock(&d->cfg_lock);
+		if (listed)
+			continue;
+		if (roots_node_up(d, slot)) {
+			busy++;
+			continue;
+		}
+		/* No queued invalidation may name the session any more. */
+		notifier_flush(d->notifier);
+		rt = fs->rt;
+		snprintf(mountpoint, sizeof(mountpoint), "%s", fs_mount_path(fs->mnt));
+		log_info("node %s: no longer in the config and idle: unmounting %s", rt->name,
+			 mountpoint);
+		root_unmount(d, slot); /* frees fs */
+		rmdir(mountpoint);
+		/* Its pin goes too, so that its generation can close. */
+		pthread_mutex_lock(&rt->lock);
+		p = rt->pin;
+		rt->pin = NULL;
+		pthread_mutex_unlock(&rt->lock);
+		pin_put(p);
+	}
+	return busy;
 }

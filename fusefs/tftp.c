@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * <tftp_root>/                 bootcode.bin (from default_image), and per node
- * <tftp_root>/<serial>/        its pinned image's boot dir + generated cmdline.txt
+ * <tftp_root>/<serial>/        the node's boot dir, as its root shows it
  * <tftp_root>/<mac>/           the same tree under the MAC name
  *
- * Everything is read-only (dirs 0555, files 0444, owned by root) and
- * stateless: a node id says which node, which generation and which
- * squashfs inode, so any id resolves after the kernel forgot it or after a
- * daemon restart (NFS export rules, DESIGN.md section 6).
+ * A node's boot tree is the boot dir of its root's union, so a kernel the
+ * node installs into its own overlay is what it boots next, and the
+ * generated cmdline.txt shows unless the overlay holds its own copy.
+ * Everything is presented read-only (dirs 0555, files 0444, owned by root).
+ *
+ * Ids: a node object has its root-mount id with bit 60 set when reached
+ * through the MAC dir, so the two trees never share a directory inode; the
+ * root mount's id table resolves it, after eviction or a restart too.
  */
 #include "fusefs/tftp.h"
 
 #include <errno.h>
-#include <float.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +27,18 @@
 #include "fusefs/dirreply.h"
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
+#include "fusefs/root_ops.h"
 #include "mapper/ident.h"
 
-#define TIMEOUT_IMMUTABLE 86400.0 /* image content never changes under an id */
-#define TIMEOUT_NEGATIVE  1.0     /* unknown clients may be added by a reload */
-#define MAX_LINKS         40
+#define TIMEOUT_LONG     86400.0 /* the root and client dirs: invalidated explicitly */
+#define TIMEOUT_NODE     1.0     /* node files: the node may rewrite them in its root */
+#define TIMEOUT_NEGATIVE 1.0     /* unknown clients may be added by a reload */
+#define VIA_MAC_BIT      (1ull << 60)
 
-/* An open file: image content (holding its generation) or a snapshot of a
- * generated file, so content and size stay stable while open. */
+/* An open file: a root file opened read-only, or bootcode.bin. */
 struct tftp_file {
-	struct image_gen *gen;
-	img_ino ino;
+	struct rfile *rf;
 	struct node_rt *rt;
-	char *data;
-	size_t len;
 };
 
 static struct daemon *req_daemon(fuse_req_t req)
@@ -45,16 +46,16 @@ static struct daemon *req_daemon(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static void attr_dir(struct stat *st, uint64_t id)
+static void entry_init(struct fuse_entry_param *e, uint64_t id, double timeout)
 {
-	memset(st, 0, sizeof(*st));
-	st->st_ino = id;
-	st->st_mode = S_IFDIR | 0555;
-	st->st_nlink = 2;
+	memset(e, 0, sizeof(*e));
+	e->ino = id;
+	e->attr_timeout = timeout;
+	e->entry_timeout = timeout;
 }
 
-/* Present an image inode read-only and world-readable. */
-static void attr_from_image(struct stat *st, uint64_t id)
+/* Read-only and world-readable, whatever the layer says. */
+static void attr_present(struct stat *st, uint64_t id)
 {
 	mode_t type = st->st_mode & S_IFMT;
 
@@ -65,130 +66,123 @@ static void attr_from_image(struct stat *st, uint64_t id)
 	st->st_dev = 0;
 }
 
-/* The boot dir inode of generation @g as node @slot sees it. */
-static int boot_ino_in(struct daemon *d, unsigned slot, struct image_gen *g, img_ino *ino)
+static void attr_dir(struct stat *st, uint64_t id)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_mode = S_IFDIR;
+	attr_present(st, id);
+	st->st_nlink = 2;
+}
+
+/* ---- a node's tree through its root --------------------------------- */
+
+/* The node's root and current pin, for a request about @slot. */
+static int node_ctx(struct daemon *d, unsigned slot, struct rctx *c)
 {
 	struct node_rt *rt = daemon_node(d, slot);
+
+	c->fs = slot ? __atomic_load_n(&d->roots[slot], __ATOMIC_ACQUIRE) : NULL;
+	c->p = rt && c->fs ? node_pin_get(rt) : NULL;
+	return c->p ? 0 : -ENOENT;
+}
+
+/* Directory layers and the root id of the node's boot dir. */
+static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
+{
+	struct dirlayers parent;
+	char name[NAME_MAX + 1];
+	uint64_t pid;
+	bool via_link;
+	struct uobj o;
+	int err;
+
+	if (!c->p->has_boot)
+		return -ENOENT;
+	err = union_resolve(c, c->p->boot_dir, &parent, name, &o, &pid, &via_link);
+	if (err)
+		return err;
+	err = S_ISDIR(o.st.st_mode) ? layers_step(c->fs, c->p, &parent, name, dl) : -ENOTDIR;
+	layers_close(&parent);
+	if (!err && id)
+		*id = o.id;
+	return err;
+}
+
+/*
+ * @name in directory @dl, links followed inside the node's view. A link
+ * to a directory is hidden: a directory must have one parent.
+ */
+static int node_child(struct rctx *c, struct dirlayers *dl, const char *name, struct uobj *o)
+{
+	char path[PATH_MAX], leaf[NAME_MAX + 1];
+	struct dirlayers parent;
+	uint64_t pid;
+	bool via_link;
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dl->path, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = union_resolve(c, path, &parent, leaf, o, &pid, &via_link);
+	if (err)
+		return err == -EISDIR ? -ENOENT : err;
+	layers_close(&parent);
+	if (S_ISDIR(o->st.st_mode) && via_link)
+		return -ENOENT;
+	if (!S_ISDIR(o->st.st_mode) && !S_ISREG(o->st.st_mode))
+		return -ENOENT; /* devices, fifos: nothing a boot loader reads */
+	return 0;
+}
+
+static uint64_t tftp_id(uint64_t root_id, bool via_mac)
+{
+	return root_id | (via_mac ? VIA_MAC_BIT : 0);
+}
+
+/* Attributes of node object @n (id @id in this mount). */
+static int node_getattr(struct daemon *d, const struct nid *n, uint64_t id, struct stat *st)
+{
+	char name[NAME_MAX + 1];
+	struct dirlayers parent;
+	struct uobj o;
+	struct rctx c;
+	int err = node_ctx(d, n->slot, &c);
+
+	if (!err)
+		err = layers_resolve_id(c.fs, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
+	if (!err) {
+		layers_close(&parent);
+		*st = o.st;
+		attr_present(st, id);
+	}
+	pin_put(c.p);
+	return err == -ESTALE ? -ENOENT : err;
+}
+
+/* ---- the TFTP root and bootcode.bin ------------------------------------ */
+
+/* bootcode.bin: default_image's, looked up inside that image only. */
+static int bootcode(struct daemon *d, struct image_gen **g, img_ino *ino, struct stat *st)
+{
+	struct node_rt *rt = daemon_node(d, 0);
 	struct pin *p = rt ? node_pin_get(rt) : NULL;
-	struct stat st;
+	char path[300];
 	int err = -ENOENT;
 
-	if (p && p->gen == g && p->has_boot) {
-		*ino = p->boot_ino;
-		err = 0;
-	} else if (p && p->gen && *p->boot_dir) {
-		err = img_resolve(g, p->boot_dir, true, ino, &st);
+	if (p && p->has_boot) {
+		snprintf(path, sizeof(path), "%s/bootcode.bin", p->boot_dir);
+		err = img_resolve(p->gen, path, true, ino, st);
+		if (!err && !S_ISREG(st->st_mode))
+			err = -ENOENT;
+		if (!err)
+			*g = image_gen_ref(p->gen);
 	}
 	pin_put(p);
 	return err;
 }
 
-/* Directory path of @dir inside the image, found by walking up. Only used
- * to resolve relative symlinks, which boot trees rarely have. */
-struct find_child {
-	img_ino child;
-	char name[256];
-};
-
-static int find_child_cb(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t off)
-{
-	struct find_child *fc = ctx;
-
-	(void)type;
-	(void)off;
-	if (ino != fc->child)
-		return 0;
-	snprintf(fc->name, sizeof(fc->name), "%s", name);
-	return 1;
-}
-
-static int image_dir_path(struct image_gen *g, img_ino dir, char *buf, size_t size)
-{
-	img_ino root, cur = dir, parent;
-	char tmp[PATH_MAX];
-	int depth, err;
-
-	err = img_root(g, &root);
-	if (err)
-		return err;
-	buf[0] = '\0';
-	for (depth = 0; cur != root; depth++) {
-		struct find_child fc = {.child = cur};
-
-		if (depth > 255)
-			return -ELOOP;
-		err = img_parent(g, cur, &parent);
-		if (err)
-			return err;
-		err = img_readdir(g, parent, 0, find_child_cb, &fc);
-		if (err < 0)
-			return err;
-		if (!fc.name[0])
-			return -ENOENT;
-		if (snprintf(tmp, sizeof(tmp), "%s%s%s", fc.name, buf[0] ? "/" : "", buf) >=
-		    (int)sizeof(tmp))
-			return -ENAMETOOLONG;
-		snprintf(buf, size, "%s", tmp);
-		cur = parent;
-	}
-	return 0;
-}
-
-/*
- * A symlink in a boot tree is shown as what it points to *inside the
- * image* (dnsmasq follows links on the server, so a link must never reach
- * a host file). Links to directories or to nothing are hidden.
- */
-static int resolve_link(struct image_gen *g, img_ino dir, img_ino link, img_ino *ino,
-			struct stat *st)
-{
-	char target[PATH_MAX], path[PATH_MAX * 2], dirpath[PATH_MAX];
-	ssize_t n;
-	int err;
-
-	n = img_readlink(g, link, target, sizeof(target));
-	if (n < 0)
-		return (int)n;
-	if (target[0] == '/') {
-		snprintf(path, sizeof(path), "%s", target);
-	} else {
-		err = image_dir_path(g, dir, dirpath, sizeof(dirpath));
-		if (err)
-			return err;
-		snprintf(path, sizeof(path), "%s/%s", dirpath, target);
-	}
-	err = img_resolve(g, path, true, ino, st);
-	if (err)
-		return err;
-	return S_ISREG(st->st_mode) ? 0 : -ENOENT;
-}
-
-/* Look @name up in image directory @dir; symlinks resolved as above. */
-static int image_child(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
-		       struct stat *st)
-{
-	int err = img_lookup(g, dir, name, ino, st);
-
-	if (err == 0 && S_ISLNK(st->st_mode))
-		err = resolve_link(g, dir, *ino, ino, st);
-	return err;
-}
-
-static void entry_init(struct fuse_entry_param *e, uint64_t id, double timeout)
-{
-	memset(e, 0, sizeof(*e));
-	e->ino = id;
-	e->generation = 0;
-	e->attr_timeout = timeout;
-	e->entry_timeout = timeout;
-}
-
-/* Attributes of any id; -ENOENT for ids that name nothing (now). */
-static int tftp_getattr_id(struct daemon *d, uint64_t id, struct stat *st)
+static int getattr_id(struct daemon *d, uint64_t id, struct stat *st)
 {
 	struct image_gen *g;
-	struct node_rt *rt;
-	struct pin *p;
 	struct nid n;
 	int err;
 
@@ -203,48 +197,20 @@ static int tftp_getattr_id(struct daemon *d, uint64_t id, struct stat *st)
 			return -ENOENT;
 		attr_dir(st, id);
 		return 0;
-	case NID_GEN:
-		rt = daemon_node(d, n.slot);
-		p = rt ? node_pin_get(rt) : NULL;
-		if (!p || n.payload != GEN_CMDLINE) {
-			pin_put(p);
-			return -ENOENT;
-		}
-		memset(st, 0, sizeof(*st));
-		st->st_ino = id;
-		st->st_mode = S_IFREG | 0444;
-		st->st_nlink = 1;
-		st->st_size = (off_t)p->cmdline_len;
-		pin_put(p);
-		return 0;
-	case NID_IMG:
-		g = daemon_gen_get(d, n.slot, n.gen);
-		if (!g)
-			return -ENOENT;
-		err = img_getattr(g, n.payload, st);
-		image_gen_put(g);
-		if (err)
-			return err;
-		if (S_ISLNK(st->st_mode))
-			return -ENOENT; /* never handed out */
-		attr_from_image(st, id);
-		return 0;
 	default:
-		return -ENOENT; /* root-mount kinds never reach <tftp_root> */
+		break;
 	}
-}
-
-static void reply_entry_for(fuse_req_t req, uint64_t id, double timeout)
-{
-	struct fuse_entry_param e;
-	int err;
-
-	entry_init(&e, id, timeout);
-	err = tftp_getattr_id(req_daemon(req), id, &e.attr);
-	if (err)
-		fuse_reply_err(req, -err);
-	else
-		fuse_reply_entry(req, &e);
+	if (n.slot)
+		return node_getattr(d, &n, id, st);
+	/* Slot 0: bootcode.bin of a generation of default_image. */
+	g = n.kind == NID_IMG ? daemon_gen_get(d, 0, n.gen) : NULL;
+	if (!g)
+		return -ENOENT;
+	err = img_getattr(g, n.payload, st);
+	image_gen_put(g);
+	if (!err)
+		attr_present(st, id);
+	return err;
 }
 
 static void record_unknown_client(struct daemon *d, const char *name)
@@ -265,27 +231,20 @@ static void record_unknown_client(struct daemon *d, const char *name)
 
 static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 {
+	struct image_gen *g;
 	struct node_rt *rt;
-	struct nid n = {0};
-	struct pin *p;
 	struct stat st;
 	img_ino ino;
 	bool via_mac;
-	int err;
+	struct nid n = {0};
 
 	if (strcmp(name, "bootcode.bin") == 0) {
-		rt = daemon_node(d, 0);
-		p = rt ? node_pin_get(rt) : NULL;
-		err = -ENOENT;
-		if (p && p->has_boot) {
-			err = image_child(p->gen, p->boot_ino, name, &ino, &st);
-			n = (struct nid){.kind = NID_IMG, .gen = image_gen_id(p->gen),
-					 .payload = ino};
-		}
-		pin_put(p);
-		if (!err)
-			*id = nid_encode(&n);
-		return err;
+		if (bootcode(d, &g, &ino, &st) != 0)
+			return -ENOENT;
+		n = (struct nid){.kind = NID_IMG, .gen = image_gen_id(g), .payload = ino};
+		image_gen_put(g);
+		*id = nid_encode(&n);
+		return 0;
 	}
 	rt = daemon_node_by_client(d, name, &via_mac);
 	if (!rt) {
@@ -298,91 +257,80 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 	return 0;
 }
 
-static int lookup_in_client(struct daemon *d, const struct nid *parent, const char *name,
-			    uint64_t *id)
+/* @name in a node directory: its client dir (the boot dir) or below. */
+static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t parent,
+			  const char *name, uint64_t *id)
 {
-	struct node_rt *rt = daemon_node(d, parent->slot);
-	struct nid n = *parent;
-	struct pin *p;
-	struct stat st;
-	img_ino ino;
-	int err = -ENOENT;
+	struct dirlayers dl;
+	struct uobj o;
+	struct rctx c;
+	int err = node_ctx(d, pn->slot, &c);
 
-	if (!rt)
-		return -ENOENT;
-	if (strcmp(name, "cmdline.txt") == 0) {
-		n.kind = NID_GEN;
-		n.payload = GEN_CMDLINE;
-		*id = nid_encode(&n);
-		return 0;
-	}
-	p = node_pin_get(rt);
-	if (p && p->has_boot) {
-		err = image_child(p->gen, p->boot_ino, name, &ino, &st);
-		n.kind = NID_IMG;
-		n.gen = image_gen_id(p->gen);
-		n.payload = ino;
-	}
-	pin_put(p);
-	if (!err)
-		*id = nid_encode(&n);
-	return err;
-}
-
-static int lookup_in_image_dir(struct daemon *d, const struct nid *parent, const char *name,
-			       uint64_t *id)
-{
-	struct image_gen *g = daemon_gen_get(d, parent->slot, parent->gen);
-	struct nid n = *parent;
-	struct stat st;
-	img_ino ino;
-	int err;
-
-	if (!g)
-		return -ENOENT;
-	err = image_child(g, parent->payload, name, &ino, &st);
-	image_gen_put(g);
 	if (err)
 		return err;
-	n.payload = ino;
-	*id = nid_encode(&n);
-	return 0;
+	if (pn->kind == NID_CLIENT)
+		err = boot_dir_layers(&c, &dl, NULL);
+	else
+		err = root_dir_layers(&c, parent & ~VIA_MAC_BIT, &dl);
+	if (!err) {
+		err = node_child(&c, &dl, name, &o);
+		layers_close(&dl);
+	}
+	if (!err)
+		*id = tftp_id(o.id, pn->via_mac);
+	pin_put(c.p);
+	return err == -ESTALE ? -ENOENT : err;
 }
 
 /* ".." of a directory id. */
-static int parent_of(struct daemon *d, const struct nid *dir, uint64_t *id)
+static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_t *parent)
 {
-	struct nid n = *dir;
-	struct image_gen *g;
-	img_ino boot, parent;
+	struct dirlayers dl;
+	uint64_t boot_id, up;
+	struct rctx c;
 	int err;
 
-	switch (dir->kind) {
-	case NID_ROOT:
-	case NID_CLIENT:
-		*id = FUSE_ROOT_ID;
+	if (n->kind == NID_ROOT || n->kind == NID_CLIENT) {
+		*parent = FUSE_ROOT_ID;
 		return 0;
-	case NID_IMG:
-		g = daemon_gen_get(d, dir->slot, dir->gen);
-		if (!g)
-			return -ENOENT;
-		err = boot_ino_in(d, dir->slot, g, &boot);
-		if (!err)
-			err = img_parent(g, dir->payload, &parent);
-		image_gen_put(g);
-		if (err)
-			return err;
-		if (parent == boot) {
-			n = (struct nid){.kind = NID_CLIENT, .via_mac = dir->via_mac,
-					 .slot = dir->slot};
-		} else {
-			n.payload = parent;
-		}
-		*id = nid_encode(&n);
-		return 0;
-	default:
-		return -ENOTDIR;
 	}
+	if (!n->slot)
+		return -ENOTDIR;
+	err = node_ctx(d, n->slot, &c);
+	if (err)
+		return err;
+	err = boot_dir_layers(&c, &dl, &boot_id);
+	if (!err) {
+		layers_close(&dl);
+		err = itable_parent(&c.fs->itab, id & ~VIA_MAC_BIT, &up);
+	}
+	if (!err) {
+		struct nid client = {.kind = NID_CLIENT, .via_mac = n->via_mac, .slot = n->slot};
+
+		*parent = up == boot_id ? nid_encode(&client) : tftp_id(up, n->via_mac);
+	}
+	pin_put(c.p);
+	return err;
+}
+
+static double timeout_for(uint64_t id)
+{
+	struct nid n;
+
+	return nid_decode(id, &n) && n.slot && n.kind != NID_CLIENT ? TIMEOUT_NODE : TIMEOUT_LONG;
+}
+
+static void reply_entry_for(fuse_req_t req, uint64_t id)
+{
+	struct fuse_entry_param e;
+	int err;
+
+	entry_init(&e, id, timeout_for(id));
+	err = getattr_id(req_daemon(req), id, &e.attr);
+	if (err)
+		fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
+	else
+		fuse_reply_entry(req, &e);
 }
 
 static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -398,117 +346,65 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (strcmp(name, ".") == 0) {
-		reply_entry_for(req, parent, TIMEOUT_IMMUTABLE);
+		reply_entry_for(req, parent);
 		return;
 	}
-	if (strcmp(name, "..") == 0) {
-		err = parent_of(d, &pn, &id);
-		goto reply;
-	}
-	switch (pn.kind) {
-	case NID_ROOT:
+	if (strcmp(name, "..") == 0)
+		err = parent_of(d, &pn, parent, &id);
+	else if (pn.kind == NID_ROOT)
 		err = lookup_in_root(d, name, &id);
-		break;
-	case NID_CLIENT:
-		err = lookup_in_client(d, &pn, name, &id);
-		break;
-	case NID_IMG:
-		err = lookup_in_image_dir(d, &pn, name, &id);
-		break;
-	default:
+	else if (pn.slot)
+		err = lookup_in_node(d, &pn, parent, name, &id);
+	else
 		err = -ENOTDIR;
-	}
-reply:
 	if (err == -ENOENT) {
-		/* A negative entry, cached briefly. */
-		entry_init(&e, 0, TIMEOUT_NEGATIVE);
+		entry_init(&e, 0, TIMEOUT_NEGATIVE); /* a negative entry, cached briefly */
 		fuse_reply_entry(req, &e);
-		return;
-	}
-	if (err) {
+	} else if (err) {
 		fuse_reply_err(req, -err);
-		return;
+	} else {
+		reply_entry_for(req, id);
 	}
-	reply_entry_for(req, id, TIMEOUT_IMMUTABLE);
 }
 
 static void tftp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct tftp_file *f = fi ? (struct tftp_file *)(uintptr_t)fi->fh : NULL;
 	struct stat st;
-	int err;
+	int err = getattr_id(req_daemon(req), ino, &st);
 
-	/* fstat() of an open generated file: the size of what it reads. */
-	if (fi && fi->fh) {
-		struct tftp_file *f = (struct tftp_file *)(uintptr_t)fi->fh;
+	/* fstat() of an open file: the size of what it reads (dnsmasq sends
+	 * exactly that many bytes). */
+	if (!err && f && f->rf->ge)
+		st.st_size = (off_t)f->rf->ge->len;
+	if (!err && f && f->rf->fd >= 0) {
+		struct stat fst;
 
-		if (f->data) {
-			err = tftp_getattr_id(req_daemon(req), ino, &st);
-			if (!err) {
-				st.st_size = (off_t)f->len;
-				fuse_reply_attr(req, &st, TIMEOUT_IMMUTABLE);
-				return;
-			}
-		}
+		if (fstat(f->rf->fd, &fst) == 0)
+			st.st_size = fst.st_size;
 	}
-	err = tftp_getattr_id(req_daemon(req), ino, &st);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		fuse_reply_attr(req, &st, TIMEOUT_IMMUTABLE);
+		fuse_reply_attr(req, &st, timeout_for(ino));
 }
 
 /* ---- directories ---------------------------------------------------- */
 
-struct list_ctx {
-	struct dirlist *l;
-	struct image_gen *g;
-	img_ino dir;
-	struct nid base;
-	int err;
-};
-
-static int list_image_cb(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t off)
-{
-	struct list_ctx *lc = ctx;
-	struct nid n = lc->base;
-	struct stat st;
-
-	(void)off;
-	if (S_ISLNK(type)) {
-		if (resolve_link(lc->g, lc->dir, ino, &ino, &st) != 0)
-			return 0; /* hidden */
-		type = S_IFREG;
-	}
-	n.payload = ino;
-	lc->err = dirlist_add(lc->l, name, nid_encode(&n), type & S_IFMT);
-	return lc->err;
-}
-
-static int list_image_dir(struct dirlist *l, struct image_gen *g, img_ino dir,
-			  const struct nid *base)
-{
-	struct list_ctx lc = {.l = l, .g = g, .dir = dir, .base = *base};
-	int err;
-
-	lc.base.kind = NID_IMG;
-	lc.base.gen = image_gen_id(g);
-	err = img_readdir(g, dir, 0, list_image_cb, &lc);
-	if (err < 0)
-		return err;
-	return lc.err < 0 ? lc.err : 0;
-}
-
 static int list_root(struct daemon *d, struct dirlist *l)
 {
-	struct node_rt *rt = daemon_node(d, 0);
-	struct pin *p = rt ? node_pin_get(rt) : NULL;
+	struct image_gen *g;
+	struct stat st;
+	img_ino ino;
 	uint64_t id;
 	size_t i;
 	int err = 0;
 
-	if (p && p->has_boot && lookup_in_root(d, "bootcode.bin", &id) == 0)
-		err = dirlist_add(l, "bootcode.bin", id, S_IFREG);
-	pin_put(p);
+	if (bootcode(d, &g, &ino, &st) == 0) {
+		image_gen_put(g);
+		if (lookup_in_root(d, "bootcode.bin", &id) == 0)
+			err = dirlist_add(l, "bootcode.bin", id, S_IFREG);
+	}
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	for (i = 0; !err && i < mapper_node_count(d->cfg); i++) {
 		const struct node *node = mapper_node_at(d->cfg, i);
@@ -526,22 +422,34 @@ static int list_root(struct daemon *d, struct dirlist *l)
 	return err;
 }
 
-static int list_client(struct daemon *d, const struct nid *dir, struct dirlist *l)
+/* The merged listing of a node directory, each entry resolved as a lookup
+ * would (links followed or hidden), so the ids are exact. */
+static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, struct dirlist *l)
 {
-	struct node_rt *rt = daemon_node(d, dir->slot);
-	struct pin *p = rt ? node_pin_get(rt) : NULL;
-	struct nid n = *dir;
-	int err = 0;
+	struct dirlist raw = {0};
+	struct dirlayers dl;
+	struct rctx c;
+	size_t i;
+	int err = node_ctx(d, n->slot, &c);
 
-	if (!p)
-		return -ENOENT;
-	n.kind = NID_GEN;
-	n.payload = GEN_CMDLINE;
-	/* Added first, so it wins over the image's own cmdline.txt. */
-	err = dirlist_add(l, "cmdline.txt", nid_encode(&n), S_IFREG);
-	if (!err && p->has_boot)
-		err = list_image_dir(l, p->gen, p->boot_ino, dir);
-	pin_put(p);
+	if (err)
+		return err;
+	err = n->kind == NID_CLIENT ? boot_dir_layers(&c, &dl, NULL)
+				    : root_dir_layers(&c, id & ~VIA_MAC_BIT, &dl);
+	if (!err) {
+		err = root_list_dir(&c, &dl, &raw);
+		for (i = 0; !err && i < raw.n; i++) {
+			struct uobj o;
+
+			if (node_child(&c, &dl, raw.v[i].name, &o) != 0)
+				continue;
+			err = dirlist_add(l, raw.v[i].name, tftp_id(o.id, n->via_mac),
+					  o.st.st_mode & S_IFMT);
+		}
+		layers_close(&dl);
+	}
+	dirlist_free(&raw);
+	pin_put(c.p);
 	return err;
 }
 
@@ -549,7 +457,6 @@ static void tftp_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 {
 	struct daemon *d = req_daemon(req);
 	struct dirlist *l = calloc(1, sizeof(*l));
-	struct image_gen *g;
 	struct nid n;
 	int err;
 
@@ -557,45 +464,29 @@ static void tftp_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (!nid_decode(ino, &n)) {
+	if (!nid_decode(ino, &n))
 		err = -ESTALE;
-		goto fail;
-	}
-	switch (n.kind) {
-	case NID_ROOT:
+	else if (n.kind == NID_ROOT)
 		err = list_root(d, l);
-		break;
-	case NID_CLIENT:
-		err = list_client(d, &n, l);
-		break;
-	case NID_IMG:
-		g = daemon_gen_get(d, n.slot, n.gen);
-		err = g ? list_image_dir(l, g, n.payload, &n) : -ENOENT;
-		if (g)
-			image_gen_put(g);
-		/* Image directories never change under an id. */
-		fi->cache_readdir = 1;
-		fi->keep_cache = 1;
-		break;
-	default:
+	else if (n.slot)
+		err = list_node_dir(d, &n, ino, l);
+	else
 		err = -ENOTDIR;
+	if (err) {
+		dirlist_free(l);
+		free(l);
+		fuse_reply_err(req, -err);
+		return;
 	}
-	if (err)
-		goto fail;
 	dirlist_finish(l);
 	fi->fh = (uintptr_t)l;
 	fuse_reply_open(req, fi);
-	return;
-fail:
-	dirlist_free(l);
-	free(l);
-	fuse_reply_err(req, -err);
 }
 
 static int tftp_entry_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e)
 {
-	entry_init(e, r->ino, TIMEOUT_IMMUTABLE);
-	return tftp_getattr_id(ctx, r->ino, &e->attr);
+	entry_init(e, r->ino, timeout_for(r->ino));
+	return getattr_id(ctx, r->ino, &e->attr);
 }
 
 static void tftp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -623,59 +514,77 @@ static void tftp_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 /* ---- files ---------------------------------------------------------- */
 
+static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id,
+			  struct rfile *rf, bool *keep_cache)
+{
+	char name[NAME_MAX + 1];
+	struct dirlayers parent;
+	struct uobj o;
+	struct rctx c;
+	int err = node_ctx(d, n->slot, &c);
+
+	if (!err)
+		err = layers_resolve_id(c.fs, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
+	if (!err) {
+		err = S_ISREG(o.st.st_mode) ? rfile_open_ro(&c, &parent, name, &o, rf, keep_cache)
+					    : -EISDIR;
+		layers_close(&parent);
+	}
+	pin_put(c.p);
+	return err;
+}
+
+static int open_bootcode(struct daemon *d, const struct nid *n, struct rfile *rf,
+			 bool *keep_cache)
+{
+	struct stat st;
+
+	rf->gen = daemon_gen_get(d, 0, n->gen);
+	if (!rf->gen)
+		return -ESTALE;
+	rf->ino = n->payload;
+	*keep_cache = true;
+	return img_getattr(rf->gen, rf->ino, &st);
+}
+
 static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct daemon *d = req_daemon(req);
-	struct tftp_file *f;
-	struct node_rt *rt;
-	struct pin *p;
+	struct tftp_file *f = calloc(1, sizeof(*f));
+	bool keep_cache = false;
 	struct nid n;
+	int err;
 
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	if (!nid_decode(ino, &n) || (n.kind != NID_IMG && n.kind != NID_GEN)) {
-		fuse_reply_err(req, n.kind == NID_ROOT || n.kind == NID_CLIENT ? EISDIR : ESTALE);
-		return;
-	}
-	f = calloc(1, sizeof(*f));
-	if (!f) {
+	if (f)
+		f->rf = calloc(1, sizeof(*f->rf));
+	if (!f || !f->rf) {
+		free(f);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rt = n.slot ? daemon_node(d, n.slot) : NULL;
-	if (rt) {
-		/* An open in a boot tree is what tells a boot from a running node. */
-		node_tftp_activity(d, rt);
-		f->rt = rt;
+	f->rf->fd = -1;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		err = -EROFS;
+	else if (!nid_decode(ino, &n))
+		err = -ESTALE;
+	else if (n.kind == NID_ROOT || n.kind == NID_CLIENT)
+		err = -EISDIR;
+	else if (n.slot)
+		/* Opened with the pin the lookup saw; a boot this open starts
+		 * applies from the next lookup on. */
+		err = open_node_file(d, &n, ino, f->rf, &keep_cache);
+	else
+		err = open_bootcode(d, &n, f->rf, &keep_cache);
+	if (err) {
+		rfile_close(f->rf);
+		free(f);
+		fuse_reply_err(req, -err);
+		return;
 	}
-	if (n.kind == NID_GEN) {
-		p = rt ? node_pin_get(rt) : NULL;
-		if (p && n.payload == GEN_CMDLINE) {
-			f->data = malloc(p->cmdline_len ? p->cmdline_len : 1);
-			if (f->data) {
-				memcpy(f->data, p->cmdline, p->cmdline_len);
-				f->len = p->cmdline_len;
-			}
-		}
-		pin_put(p);
-		if (!f->data) {
-			free(f);
-			fuse_reply_err(req, ENOENT);
-			return;
-		}
-	} else {
-		f->gen = daemon_gen_get(d, n.slot, n.gen);
-		f->ino = n.payload;
-		if (!f->gen) {
-			free(f);
-			fuse_reply_err(req, ESTALE);
-			return;
-		}
-		/* Image content is immutable: keep decompressed pages cached. */
-		fi->keep_cache = 1;
-	}
+	f->rt = n.slot ? daemon_node(d, n.slot) : NULL;
+	if (f->rt)
+		node_tftp_activity(d, f->rt); /* tells a boot from a running node */
+	fi->keep_cache = keep_cache;
 	fi->fh = (uintptr_t)f;
 	fuse_reply_open(req, fi);
 }
@@ -684,32 +593,11 @@ static void tftp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
 	struct tftp_file *f = (struct tftp_file *)(uintptr_t)fi->fh;
-	char *buf;
-	ssize_t n;
 
-	if (f->data) {
-		size_t len = (size_t)off < f->len ? f->len - (size_t)off : 0;
-
-		fuse_reply_buf(req, f->data + (len ? off : 0), len < size ? len : size);
-		return;
-	}
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	n = img_read(f->gen, f->ino, buf, size, off);
-	if (n < 0) {
-		log_err("read of %s generation %u inode %u (node id %#lx) at %lld: %s",
-			image_gen_name(f->gen), image_gen_id(f->gen), f->ino, (unsigned long)ino,
-			(long long)off, strerror((int)-n));
-		fuse_reply_err(req, (int)-n);
-	} else {
-		if (f->rt)
-			atomic_fetch_add(&f->rt->tftp_bytes, (uint64_t)n);
-		fuse_reply_buf(req, buf, (size_t)n);
-	}
-	free(buf);
+	(void)ino;
+	if (f->rt)
+		atomic_fetch_add(&f->rt->tftp_bytes, (uint64_t)size);
+	rfile_read(req, f->rf, size, off);
 }
 
 static void tftp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -717,9 +605,7 @@ static void tftp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	struct tftp_file *f = (struct tftp_file *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	if (f->gen)
-		image_gen_put(f->gen);
-	free(f->data);
+	rfile_close(f->rf);
 	free(f);
 	fuse_reply_err(req, 0);
 }
@@ -739,7 +625,7 @@ static void tftp_init(void *userdata, struct fuse_conn_info *conn)
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
-		conn->want |= FUSE_CAP_SPLICE_WRITE;
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
 }
 
 const struct fuse_lowlevel_ops tftp_ops = {

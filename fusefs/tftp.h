@@ -7,7 +7,4 @@
 
 extern const struct fuse_lowlevel_ops tftp_ops;
 
-/* Generated files in a node's boot tree (NID_GEN payloads). */
-enum gen_file { GEN_CMDLINE = 1 };
-
 #endif

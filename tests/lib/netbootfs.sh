@@ -66,7 +66,8 @@ nb_image()
 nb_start()
 {
 	# Only lines this daemon writes count as its start-up.
-	NB_LOG_FROM=$(($(wc -c <"$NB/netbootfs.log" 2>/dev/null || echo 0) + 1))
+	touch "$NB/netbootfs.log"
+	NB_LOG_FROM=$(($(wc -c <"$NB/netbootfs.log") + 1))
 	"$NETBOOTFS" -f -c "$NB_CONF" >>"$NB/netbootfs.log" 2>&1 &
 	NB_PID=$!
 	at_exit "nb_stop_pid $NB_PID"
