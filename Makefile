@@ -106,7 +106,7 @@ $(O)/bench/mapper_lookup: bench/mapper_lookup.c $(LIBMAPPER)
 SAN_O := build-san
 check: deps
 	$(MAKE) O=$(SAN_O) SAN=1 all unit-tests
-	$(MAKE) O=$(SAN_O) SAN=1 run-unit run-tap fuzz-smoke
+	$(MAKE) O=$(SAN_O) SAN=1 run-unit fuzz-smoke run-tap
 
 run-unit: $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)

@@ -231,6 +231,7 @@ static int dir_chain_locked(struct root_fs *fs, struct pin *p, struct dirlayers 
 	err = set_origin_at(parent.upper_fd, base, o.id);
 	if (err)
 		goto out;
+	root_changed(fs);
 	dl->upper_fd = openat(parent.upper_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dl->upper_fd < 0)
 		err = -errno;
@@ -281,6 +282,8 @@ int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char 
 	err = make_temp(fs, p, dir, name, o, tmp);
 	if (!err && renameat(fs->work_fd, tmp, dir->upper_fd, name) != 0)
 		err = -errno;
+	if (!err)
+		root_changed(fs);
 	if (err) {
 		unlinkat(fs->work_fd, tmp, 0);
 		log_warn("node %s: copy-up of %s/%s failed: %s", fs->rt->name, dir->path, name,

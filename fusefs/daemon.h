@@ -32,6 +32,7 @@ struct root_fs;
  */
 struct pin {
 	atomic_uint refs;
+	uint64_t seq;          /* unique per pin: caches keyed on it */
 	struct image_gen *gen; /* NULL: the node's image is missing */
 	bool has_boot;
 	img_ino boot_ino;        /* boot dir inside the image */
@@ -69,6 +70,7 @@ struct daemon {
 	struct node_slots *slots;
 
 	struct catalog *catalog;
+	atomic_uint_fast64_t pin_seq;
 
 	/* Node runtime by slot; entries are created, never freed while running. */
 	pthread_mutex_t nodes_lock;

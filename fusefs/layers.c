@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -334,19 +337,10 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 	return 0;
 }
 
-int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
-		      char *name, struct uobj *o)
+static int split_path(char *path, char *name)
 {
-	char path[PATH_MAX], *slash;
-	struct nid n;
-	int err;
+	char *slash = strrchr(path, '/');
 
-	if (!nid_decode(id, &n) || (n.kind != NID_ROOT && n.slot != fs->slot))
-		return -ESTALE;
-	err = itable_path(&fs->itab, id, path, sizeof(path));
-	if (err)
-		return err == -ENOENT ? -ESTALE : err;
-	slash = strrchr(path, '/');
 	if (slash) {
 		*slash = '\0';
 		snprintf(name, NAME_MAX + 1, "%.*s", NAME_MAX, slash + 1);
@@ -354,12 +348,179 @@ int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dir
 		snprintf(name, NAME_MAX + 1, "%.*s", NAME_MAX, path);
 		path[0] = '\0';
 	}
+	return 0;
+}
+
+/* ---- the directory cache -------------------------------------------- */
+
+#define DIRCACHE_SIZE 1024 /* entries per node, direct mapped */
+
+enum { DC_UPPER = 1, DC_HIDDEN = 2, DC_GEN = 4, DC_IMG = 8 };
+
+struct dircache_ent {
+	uint64_t id, epoch, pin_seq;
+	img_ino img;
+	uint8_t flags;
+	uint8_t shared; /* bit i: shared layer i has the dir */
+};
+
+struct dircache {
+	struct dircache_ent v[DIRCACHE_SIZE];
+};
+
+static size_t dc_slot(uint64_t id)
+{
+	id ^= id >> 29;
+	id *= 0xbf58476d1ce4e5b9ull;
+	id ^= id >> 32;
+	return (size_t)(id % DIRCACHE_SIZE);
+}
+
+static bool dc_get(struct root_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
+		   struct dircache_ent *out)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&fs->dircache_lock);
+	if (fs->dircache) {
+		*out = fs->dircache->v[dc_slot(id)];
+		hit = out->id == id && out->epoch == epoch && out->pin_seq == seq;
+	}
+	pthread_mutex_unlock(&fs->dircache_lock);
+	return hit;
+}
+
+static void dc_put(struct root_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
+		   const struct dirlayers *dl)
+{
+	struct dircache_ent e = {.id = id, .epoch = epoch, .pin_seq = seq, .img = dl->img};
+	unsigned i;
+
+	e.flags = (dl->upper_fd >= 0 ? DC_UPPER : 0) | (dl->lower_hidden ? DC_HIDDEN : 0) |
+		  (dl->gen_dir ? DC_GEN : 0) | (dl->img_dir ? DC_IMG : 0);
+	for (i = 0; i < dl->n_shared && i < 8; i++)
+		if (dl->shared_fd[i] >= 0)
+			e.shared |= 1u << i;
+	pthread_mutex_lock(&fs->dircache_lock);
+	if (!fs->dircache)
+		fs->dircache = calloc(1, sizeof(*fs->dircache));
+	if (fs->dircache)
+		fs->dircache->v[dc_slot(id)] = e;
+	pthread_mutex_unlock(&fs->dircache_lock);
+}
+
+/* Open @rel under @root without following any symlink and without leaving
+ * @root: one syscall instead of a walk. */
+static int open_beneath(int root, const char *rel)
+{
+	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					  RESOLVE_NO_MAGICLINKS};
+
+	return (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
+}
+
+static int dc_build(struct root_fs *fs, struct pin *p, const struct dircache_ent *e,
+		    const char *path, struct dirlayers *dl)
+{
+	unsigned i;
+
+	dirlayers_init(dl);
+	snprintf(dl->path, sizeof(dl->path), "%s", path);
+	dl->lower_hidden = e->flags & DC_HIDDEN;
+	dl->gen_dir = e->flags & DC_GEN;
+	dl->img_dir = e->flags & DC_IMG;
+	dl->img = e->img;
+	if ((e->flags & DC_UPPER) && (dl->upper_fd = open_beneath(fs->upper_fd, path)) < 0)
+		return -ESTALE;
+	dl->n_shared = p->n_layers;
+	for (i = 0; i < p->n_layers && i < 8; i++) {
+		char name[NODE_NAME_MAX + 2];
+		int lfd;
+
+		if (!(e->shared & (1u << i)))
+			continue;
+		snprintf(name, sizeof(name), "@%s", p->layers[i]);
+		lfd = openat(fs->overlays_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		dl->shared_fd[i] = lfd >= 0 ? open_beneath(lfd, path) : -1;
+		if (lfd >= 0)
+			close(lfd);
+		if (dl->shared_fd[i] < 0) {
+			layers_close(dl);
+			return -ESTALE;
+		}
+	}
+	return 0;
+}
+
+/* The path walk, and the check that @id is still what its path names. */
+static int resolve_by_walk(struct root_fs *fs, struct pin *p, uint64_t id,
+			   struct dirlayers *parent, char *name, struct uobj *o)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = itable_path(&fs->itab, id, path, sizeof(path));
+	if (err)
+		return err == -ENOENT ? -ESTALE : err;
+	split_path(path, name);
 	err = layers_open_path(fs, p, path, parent);
 	if (err)
 		return err == -ENOENT ? -ESTALE : err;
 	err = layers_lookup(fs, p, parent, name, o);
 	if (!err && o->id != id)
 		err = -ESTALE; /* something else lives there now */
+	if (err) {
+		layers_close(parent);
+		return err == -ENOENT ? -ESTALE : err;
+	}
+	return 0;
+}
+
+int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl)
+{
+	uint64_t epoch = atomic_load(&fs->epoch);
+	struct dirlayers parent;
+	char name[NAME_MAX + 1], path[PATH_MAX];
+	struct dircache_ent e;
+	struct uobj o;
+	int err;
+
+	if (id == 1)
+		return layers_open_root(fs, p, dl);
+	if (dc_get(fs, id, epoch, p->seq, &e) && itable_path(&fs->itab, id, path, sizeof(path)) == 0 &&
+	    dc_build(fs, p, &e, path, dl) == 0)
+		return 0;
+	err = resolve_by_walk(fs, p, id, &parent, name, &o);
+	if (err)
+		return err;
+	err = S_ISDIR(o.st.st_mode) ? layers_step(fs, p, &parent, name, dl) : -ENOTDIR;
+	layers_close(&parent);
+	if (!err)
+		dc_put(fs, id, epoch, p->seq, dl);
+	return err;
+}
+
+int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
+		      char *name, struct uobj *o)
+{
+	char path[PATH_MAX];
+	uint64_t pid;
+	struct nid n;
+	int err;
+
+	if (!nid_decode(id, &n) || (n.kind != NID_ROOT && n.slot != fs->slot))
+		return -ESTALE;
+	if (itable_parent(&fs->itab, id, &pid) != 0 ||
+	    itable_path(&fs->itab, id, path, sizeof(path)) != 0)
+		return -ESTALE;
+	split_path(path, name);
+	err = layers_open_dir_id(fs, p, pid, parent);
+	if (err)
+		return resolve_by_walk(fs, p, id, parent, name, o);
+	err = layers_lookup(fs, p, parent, name, o);
+	if (!err && o->id != id)
+		err = -ESTALE;
 	if (err) {
 		layers_close(parent);
 		return err == -ENOENT ? -ESTALE : err;

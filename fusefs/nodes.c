@@ -86,14 +86,19 @@ static size_t pin_read_image_cmdline(struct pin *p, char *buf, size_t size)
 static int pin_build_genlayer(struct pin *p, const struct node *n,
 			      const struct server_config *srv)
 {
-	struct genvars vars = {.node = n->name, .serial = n->serial, .mac = n->mac,
+	char *fstab = NULL, cmdline_path[300] = "", mac[MAC_LEN + 1];
+	struct genvars vars = {.node = n->name, .serial = n->serial, .mac = mac,
 			       .ip = n->ip, .image = n->image};
-	char *fstab = NULL, cmdline_path[300] = "";
 	ssize_t flen = 0;
 	struct stat st;
 	img_ino ino;
 	int err;
 
+	/* Templates get the MAC as config files write it: aa:bb:cc:dd:ee:ff. */
+	snprintf(mac, sizeof(mac), "%s", n->mac);
+	for (char *c = mac; *c; c++)
+		if (*c == '-')
+			*c = ':';
 	if (p->gen && img_resolve(p->gen, "etc/fstab", true, &ino, &st) == 0 &&
 	    S_ISREG(st.st_mode)) {
 		fstab = malloc(FSTAB_MAX);
@@ -124,6 +129,7 @@ static struct pin *pin_create(struct daemon *d, const struct node *n)
 	if (!p)
 		return NULL;
 	atomic_init(&p->refs, 1);
+	p->seq = atomic_fetch_add(&d->pin_seq, 1) + 1;
 	snprintf(p->image, sizeof(p->image), "%s", image);
 	p->gen = *image ? catalog_newest(d->catalog, image) : NULL;
 	if (p->gen && pin_find_boot_dir(p, n ? n->boot_dir : "auto") == 0) {

@@ -19,6 +19,7 @@
 
 struct fs_mount;
 struct fuse_lowlevel_ops;
+struct dircache;
 
 struct root_fs {
 	struct daemon *d;
@@ -34,7 +35,18 @@ struct root_fs {
 	/* For status and "is the node up": */
 	atomic_llong last_active; /* CLOCK_MONOTONIC seconds of the last request */
 	atomic_int open_files;
+	/* Where each directory lives in each layer, so a lookup need not walk
+	 * the path from the root; any change to the tree bumps the epoch. */
+	struct dircache *dircache; /* allocated on first use */
+	pthread_mutex_t dircache_lock;
+	atomic_uint_fast64_t epoch;
 };
+
+/* The tree changed (call after the change is visible). */
+static inline void root_changed(struct root_fs *fs)
+{
+	atomic_fetch_add(&fs->epoch, 1);
+}
 
 extern const struct fuse_lowlevel_ops root_ops;
 
@@ -75,6 +87,8 @@ int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *paren
 void layers_close(struct dirlayers *dl);
 int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
 		  const char *name, struct uobj *o);
+/* The layers of directory @id (cached). */
+int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl);
 /* The object an id names now, with its parent directory's layers: the
  * id must still be what its path resolves to, else -ESTALE. */
 int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,

@@ -41,19 +41,7 @@ void rctx_put(struct rctx *c)
 
 int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl)
 {
-	struct dirlayers parent;
-	char name[NAME_MAX + 1];
-	struct uobj o;
-	int err;
-
-	if (id == FUSE_ROOT_ID)
-		return layers_open_root(c->fs, c->p, dl);
-	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
-	if (err)
-		return err;
-	err = S_ISDIR(o.st.st_mode) ? layers_step(c->fs, c->p, &parent, name, dl) : -ENOTDIR;
-	layers_close(&parent);
-	return err;
+	return layers_open_dir_id(c->fs, c->p, id, dl);
 }
 
 int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st)

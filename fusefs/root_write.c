@@ -110,6 +110,8 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 	}
 	if (err)
 		unlinkat(fs->work_fd, ne->tmp, is_dir ? AT_REMOVEDIR : 0);
+	else
+		root_changed(fs);
 	return err;
 }
 
@@ -281,8 +283,20 @@ out:
 
 /* Remove @name from the overlay dir, leaving a whiteout when a lower
  * layer still has it. */
+static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *name,
+			    const struct uobj *o);
+
 static int remove_entry(struct rctx *c, struct dirlayers *dl, const char *name,
 			const struct uobj *o)
+{
+	int err = remove_entry_now(c, dl, name, o);
+
+	root_changed(c->fs);
+	return err;
+}
+
+static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *name,
+			    const struct uobj *o)
 {
 	struct root_fs *fs = c->fs;
 	bool dir = S_ISDIR(o->st.st_mode);
@@ -450,6 +464,8 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 			itable_remove(&c.fs->itab, dst.id);
 		itable_set(&c.fs->itab, src.id, newparent, newname);
 	}
+	if (c.fs)
+		root_changed(c.fs);
 out:
 	layers_close(&sdl);
 	layers_close(&ddl);

@@ -71,6 +71,8 @@ static void root_fs_free(struct root_fs *fs)
 		close(fs->work_fd);
 	itable_destroy(&fs->itab);
 	pthread_mutex_destroy(&fs->copyup_lock);
+	pthread_mutex_destroy(&fs->dircache_lock);
+	free(fs->dircache);
 	free(fs);
 }
 
@@ -107,6 +109,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 	fs->slot = rt->slot;
 	fs->overlays_fd = fs->upper_fd = fs->work_fd = -1;
 	pthread_mutex_init(&fs->copyup_lock, NULL);
+	pthread_mutex_init(&fs->dircache_lock, NULL);
 	err = itable_init(&fs->itab);
 	if (err) {
 		free(fs);
@@ -224,9 +227,14 @@ static void overlay_wipe(struct root_fs *fs)
 		snprintf(tmp, sizeof(tmp), "wipe-%u", n++);
 		if (renameat(fd, de->d_name, fs->work_fd, tmp) != 0)
 			continue;
+		/* Names only the overlay had: listing the mount later won't
+		 * show them, so drop their cached dentries by name now. */
+		notifier_inval_entry(fs->d->notifier, fs_mount_session(fs->mnt), FUSE_ROOT_ID,
+				     de->d_name);
 		copyup_remove_tree(fs->work_fd, tmp);
 	}
 	closedir(dir);
+	root_changed(fs);
 }
 
 int roots_reset_overlay(struct daemon *d, unsigned slot)

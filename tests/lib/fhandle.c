@@ -26,6 +26,7 @@ static int save(const char *path, const char *out)
 	fh->handle_bytes = HANDLE_MAX;
 	if (name_to_handle_at(AT_FDCWD, path, fh, &mount_id, 0) != 0) {
 		fprintf(stderr, "fhandle: %s: %s\n", path, strerror(errno));
+		free(fh);
 		return 1;
 	}
 	f = fopen(out, "wb");
@@ -56,8 +57,10 @@ static int cat(const char *mnt, const char *in)
 		return 1;
 	}
 	fd = open_by_handle_at(mfd, fh, O_RDONLY);
+	free(fh);
 	if (fd < 0) {
 		fprintf(stderr, "fhandle: open_by_handle_at: %s\n", strerrorname_np(errno));
+		close(mfd);
 		return 3;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
@@ -69,7 +72,6 @@ static int cat(const char *mnt, const char *in)
 	}
 	close(fd);
 	close(mfd);
-	free(fh);
 	return 0;
 }
 
