@@ -303,20 +303,49 @@ int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
 	return 0;
 }
 
+/*
+ * The listing is built at the first READDIR, not at OPENDIR: with
+ * cache_readdir the kernel answers repeated listings from its cache and
+ * only the (cheap) OPENDIR reaches us. The kernel drops that cache itself
+ * when an entry changes through this mount.
+ */
+struct rdir {
+	uint64_t id;
+	pthread_mutex_t lock;
+	struct dirlist *l; /* NULL until the first READDIR */
+};
+
 static void root_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dirlist *l = calloc(1, sizeof(*l));
+	struct rdir *rd = calloc(1, sizeof(*rd));
+
+	if (!rd) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rd->id = ino;
+	pthread_mutex_init(&rd->lock, NULL);
+	fi->fh = (uintptr_t)rd;
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+static int rdir_build(fuse_req_t req, struct rdir *rd)
+{
+	struct dirlist *l;
 	struct dirlayers dl;
 	struct rctx c;
 	int err;
 
-	err = l ? rctx_get(req, &c) : -ENOMEM;
-	if (err) {
-		free(l);
-		fuse_reply_err(req, -err);
-		return;
-	}
-	err = root_dir_layers(&c, ino, &dl);
+	if (rd->l)
+		return 0;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	err = rctx_get(req, &c);
+	if (!err)
+		err = root_dir_layers(&c, rd->id, &dl);
 	if (!err) {
 		err = root_list_dir(&c, &dl, l);
 		layers_close(&dl);
@@ -325,26 +354,38 @@ static void root_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	if (err) {
 		dirlist_free(l);
 		free(l);
-		fuse_reply_err(req, -err);
-		return;
+		return err;
 	}
-	fi->fh = (uintptr_t)l;
-	fuse_reply_open(req, fi);
+	rd->l = l;
+	return 0;
 }
 
 static void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			 struct fuse_file_info *fi)
 {
-	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off, NULL, NULL);
+	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
+	int err;
+
+	pthread_mutex_lock(&rd->lock);
+	err = rdir_build(req, rd);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		dirlist_reply(req, rd->l, ino, size, off, NULL, NULL);
+	pthread_mutex_unlock(&rd->lock);
 }
 
 static void root_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dirlist *l = (struct dirlist *)(uintptr_t)fi->fh;
+	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	dirlist_free(l);
-	free(l);
+	if (rd->l) {
+		dirlist_free(rd->l);
+		free(rd->l);
+	}
+	pthread_mutex_destroy(&rd->lock);
+	free(rd);
 	fuse_reply_err(req, 0);
 }
 

@@ -603,6 +603,10 @@ static void xattr_change(fuse_req_t req, fuse_ino_t ino, const char *attr, const
 	err = rctx_get(req, &c);
 	if (!err && xattr_private(attr))
 		err = -EPERM;
+	/* No POSIX ACLs: on the host they would change the mode behind the
+	 * kernel's attribute cache. Without them cp and mv use chmod. */
+	if (!err && strncmp(attr, "system.posix_acl_", 17) == 0)
+		err = -EOPNOTSUPP;
 	if (!err)
 		err = copyup_id(&c, ino, &parent, name, &o);
 	if (!err) {
