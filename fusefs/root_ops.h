@@ -17,6 +17,13 @@ struct rfile {
 	img_ino ino;
 	struct pin *pin; /* generated file: data lives in the pin */
 	const struct gen_entry *ge;
+	/* A lower file may be copied up while open (NFS servers keep files
+	 * open across clients' requests): reads then move to the copy. */
+	struct root_fs *fs;
+	uint64_t id;
+	uint64_t epoch;
+	int upper_fd; /* the copy, once seen; -1 before */
+	pthread_mutex_t lock;
 };
 
 /* Per-request: the mount and the node's pin, taken once. */

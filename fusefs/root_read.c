@@ -404,6 +404,11 @@ int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name,
 		  const struct uobj *o, struct rfile *f, bool *keep_cache)
 {
 	f->fd = -1;
+	f->upper_fd = -1;
+	f->fs = c->fs;
+	f->id = o->id;
+	f->epoch = atomic_load(&c->fs->epoch);
+	pthread_mutex_init(&f->lock, NULL);
 	*keep_cache = false;
 	switch (o->top) {
 	case L_UPPER:
@@ -468,16 +473,50 @@ fail:
 	fuse_reply_err(req, -err);
 }
 
+/* The overlay copy of a lower file opened before it was copied up, or -1. */
+static int rfile_copy_fd(struct rfile *f)
+{
+	char name[NAME_MAX + 1];
+	struct dirlayers parent;
+	struct uobj o;
+	struct pin *p;
+	uint64_t now;
+	int fd;
+
+	if (!f->fs || f->fd >= 0)
+		return -1;
+	fd = __atomic_load_n(&f->upper_fd, __ATOMIC_ACQUIRE);
+	now = atomic_load(&f->fs->epoch);
+	if (fd >= 0 || now == __atomic_load_n(&f->epoch, __ATOMIC_RELAXED))
+		return fd;
+	pthread_mutex_lock(&f->lock);
+	p = node_pin_get(f->fs->rt);
+	if (f->upper_fd < 0 && p &&
+	    layers_resolve_id(f->fs, p, f->id, &parent, name, &o) == 0) {
+		if (o.top == L_UPPER)
+			__atomic_store_n(&f->upper_fd,
+					 openat(parent.upper_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC),
+					 __ATOMIC_RELEASE);
+		layers_close(&parent);
+	}
+	pin_put(p);
+	__atomic_store_n(&f->epoch, now, __ATOMIC_RELAXED);
+	fd = f->upper_fd;
+	pthread_mutex_unlock(&f->lock);
+	return fd;
+}
+
 void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
 {
+	int fd = f->fd >= 0 ? f->fd : rfile_copy_fd(f);
 	char *buf;
 	ssize_t n;
 
-	if (f->fd >= 0) {
+	if (fd >= 0) {
 		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
 
 		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-		bv.buf[0].fd = f->fd;
+		bv.buf[0].fd = fd;
 		bv.buf[0].pos = off;
 		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 		return;
@@ -508,6 +547,11 @@ void rfile_close(struct rfile *f)
 {
 	if (f->fd >= 0)
 		close(f->fd);
+	if (f->fs) {
+		if (f->upper_fd >= 0)
+			close(f->upper_fd);
+		pthread_mutex_destroy(&f->lock);
+	}
 	if (f->gen)
 		image_gen_put(f->gen);
 	pin_put(f->pin);
