@@ -135,7 +135,7 @@ deps:
 	@scripts/deps.sh
 
 demo: deps all
-	@scripts/demo.sh
+	@NETBOOTFS_BUILD=$(abspath $(O)) scripts/demo.sh
 
 bench: deps all
 	@bench/run.sh
