@@ -23,7 +23,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define IMAGE_NAME_MAX   63
+#define IMAGE_NAME_MAX	 63
 #define IMAGE_GEN_ID_MAX 4095u /* ids fit in 12 bits of a FUSE node id */
 
 struct image_info {
@@ -46,8 +46,7 @@ int image_validate(const char *path, struct image_info *info, char *why, size_t 
  * Returns 0 or a negative errno with the first problem in @why (naming the
  * path inside the image and the block). */
 typedef void (*image_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-int image_verify(const char *path, image_progress_fn progress, void *ctx, char *why,
-		 size_t whylen);
+int image_verify(const char *path, image_progress_fn progress, void *ctx, char *why, size_t whylen);
 
 /* [a-z0-9][a-z0-9._-]{0,62}: what may stand before ".sqfs". */
 bool image_name_valid(const char *name);
@@ -59,8 +58,8 @@ struct image_gen;
 
 /* Called once per file that a scan adds or rejects. @gen is NULL when the
  * file was rejected (then @err/@why say why). */
-typedef void (*catalog_report_fn)(void *ctx, const char *path, const struct image_gen *gen,
-				  int err, const char *why);
+typedef void (*catalog_report_fn)(void *ctx, const char *path, const struct image_gen *gen, int err,
+				  const char *why);
 
 int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out);
 /* Look at the <images> directory (NAME.sqfs files): a file not seen before (new name, or a
@@ -105,14 +104,12 @@ int img_root(struct image_gen *g, img_ino *ino);
 /* st_ino is the squashfs inode number; st_dev is 0. */
 int img_getattr(struct image_gen *g, img_ino ino, struct stat *st);
 /* One component; no symlink is followed. -ENOENT, -ENOTDIR, -EIO. */
-int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
-	       struct stat *st);
+int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino, struct stat *st);
 /* A path relative to the image root ("boot/firmware"). Symlinks in the
  * path (and the last one if @follow) are resolved *inside* the image, as
  * in a chroot: ".." stops at the root and absolute targets start at the
  * image root. At most 40 links, else -ELOOP. */
-int img_resolve(struct image_gen *g, const char *path, bool follow, img_ino *ino,
-		struct stat *st);
+int img_resolve(struct image_gen *g, const char *path, bool follow, img_ino *ino, struct stat *st);
 /* Parent directory of directory @dir (the root is its own parent). */
 int img_parent(struct image_gen *g, img_ino dir, img_ino *parent);
 
@@ -129,8 +126,7 @@ ssize_t img_read(struct image_gen *g, img_ino ino, void *buf, size_t size, off_t
 ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size);
 /* listxattr(2) / getxattr(2) semantics (size 0 asks for the length). */
 ssize_t img_listxattr(struct image_gen *g, img_ino ino, char *buf, size_t size);
-ssize_t img_getxattr(struct image_gen *g, img_ino ino, const char *name, void *buf,
-		     size_t size);
+ssize_t img_getxattr(struct image_gen *g, img_ino ino, const char *name, void *buf, size_t size);
 
 /* ---- install (images/install.c) -------------------------------------- */
 

@@ -225,6 +225,23 @@ static int history_prune(const char *images_dir, const char *name, unsigned keep
 	return err;
 }
 
+static unsigned history_next_seq(const char *dir, const char *name, const char *stamp)
+{
+	char st[STAMP_LEN + 1];
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned seq, next = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (history_parse(name, de->d_name, st, &seq) && !strcmp(st, stamp) &&
+		    seq + 1 > next)
+			next = seq + 1;
+	closedir(d);
+	return next;
+}
+
 /* Hard-link the current image into the history under its stamp. */
 static int history_keep(const char *images_dir, const char *name, const char *cur, char *why,
 			size_t whylen)
@@ -253,7 +270,9 @@ static int history_keep(const char *images_dir, const char *name, const char *cu
 		why_set(why, whylen, "%s: %s", dir, strerror(-err));
 		goto out;
 	}
-	for (unsigned seq = 0; seq < MAX_SEQ; seq++) {
+	/* After the highest suffix already used for this stamp, never a
+	 * freed lower one: history must sort in the order files left. */
+	for (unsigned seq = history_next_seq(dir, name, stamp); seq < MAX_SEQ; seq++) {
 		char *path;
 		int r;
 

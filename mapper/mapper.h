@@ -15,8 +15,8 @@
 #include <stdio.h>
 
 #define NODE_NAME_MAX 63
-#define SERIAL_LEN    8  /* 8 lowercase hex digits */
-#define MAC_LEN       17 /* aa-bb-cc-dd-ee-ff */
+#define SERIAL_LEN    8	 /* 8 lowercase hex digits */
+#define MAC_LEN	      17 /* aa-bb-cc-dd-ee-ff */
 
 enum overlay_mode { OVERLAY_PERSISTENT, OVERLAY_VOLATILE };
 enum unknown_policy { UNKNOWN_IGNORE, UNKNOWN_DEFAULT };
@@ -24,22 +24,22 @@ enum dhcp_mode { DHCP_PROXY, DHCP_FULL };
 
 /* [server]; strings are never NULL (defaults filled in). */
 struct server_config {
-	const char *tftp_root;     /* /srv/tftpboot */
-	const char *nfs_root;      /* /srv/nfsroot */
-	const char *images;        /* /var/lib/netbootfs/images */
-	const char *overlays;      /* /var/lib/netbootfs/overlays */
-	const char *state;         /* /var/lib/netbootfs/state */
-	const char *address;       /* "" if unset */
-	const char *clients;       /* "" if unset */
+	const char *tftp_root;	   /* /srv/tftpboot */
+	const char *nfs_root;	   /* /srv/nfsroot */
+	const char *images;	   /* /var/lib/netbootfs/images */
+	const char *overlays;	   /* /var/lib/netbootfs/overlays */
+	const char *state;	   /* /var/lib/netbootfs/state */
+	const char *address;	   /* "" if unset */
+	const char *clients;	   /* "" if unset */
 	const char *default_image; /* "" if unset */
-	const char *templates;     /* /etc/netbootfs/templates */
-	const char *control;       /* control socket, /run/netbootfs.sock */
+	const char *templates;	   /* /etc/netbootfs/templates */
+	const char *control;	   /* control socket, /run/netbootfs.sock */
 	enum unknown_policy unknown;
 	unsigned boot_gap; /* seconds, default 60 */
 	enum dhcp_mode dhcp;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
-	const char *interface;  /* dnsmasq interface, "" if unset */
-	unsigned history;       /* image generations kept under .history/, default 3 */
+	const char *interface;	/* dnsmasq interface, "" if unset */
+	unsigned history;	/* image generations kept under .history/, default 3 */
 	/* Raspberry Pi MAC prefixes "b8:27:eb" ..., built-in list plus
 	 * [server] pi_mac_prefixes (comma separated, appended). */
 	const char *const *pi_mac_prefixes;
@@ -62,18 +62,18 @@ enum node_key {
 
 struct key_origin {
 	const char *section; /* "node:rpi-01", "profile:workers", "defaults", or "built-in" */
-	unsigned line;       /* 0 for built-in */
+	unsigned line;	     /* 0 for built-in */
 };
 
 struct node {
 	char name[NODE_NAME_MAX + 1];
 	char serial[SERIAL_LEN + 1]; /* "" if none */
-	char mac[MAC_LEN + 1];       /* "" if none; aa-bb-cc-dd-ee-ff */
-	const char *ip;              /* "" if none */
-	const char *image;           /* never empty after a successful load */
+	char mac[MAC_LEN + 1];	     /* "" if none; aa-bb-cc-dd-ee-ff */
+	const char *ip;		     /* "" if none */
+	const char *image;	     /* never empty after a successful load */
 	enum overlay_mode overlay;
-	const char *cmdline;  /* "" if none */
-	const char *boot_dir; /* "auto", or a path inside the image such as "boot" */
+	const char *cmdline;	   /* "" if none */
+	const char *boot_dir;	   /* "auto", or a path inside the image such as "boot" */
 	const char *const *layers; /* shared layer names, top first */
 	size_t n_layers;
 	const char *profile; /* "" if none */

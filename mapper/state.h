@@ -28,11 +28,11 @@ unsigned node_slots_get(const struct node_slots *s, const char *name);
 void node_slots_free(struct node_slots *s);
 
 struct discovered {
-	char id[18];   /* normalised serial or MAC */
-	char ip[46];   /* "" if unknown */
-	char vendor[64];  /* DHCP vendor class, "" if unknown */
+	char id[18];	 /* normalised serial or MAC */
+	char ip[46];	 /* "" if unknown */
+	char vendor[64]; /* DHCP vendor class, "" if unknown */
 	char hostname[64];
-	char via[8];   /* "tftp" or "dhcp" */
+	char via[8]; /* "tftp" or "dhcp" */
 	time_t first_seen, last_seen;
 	unsigned long count;
 };
