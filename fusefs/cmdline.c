@@ -21,8 +21,8 @@ static bool word_is(const char *w, size_t len, const char *word)
 /* Words of the image's cmdline that must not reach a netbooted node. */
 static bool word_dropped(const char *w, size_t len)
 {
-	static const char *const prefixes[] = {"root=", "rootfstype=", "init=", "fsck.repair=",
-					       "nfsroot=", "ip="};
+	static const char *const prefixes[] = {
+		"root=", "rootfstype=", "init=", "fsck.repair=", "nfsroot=", "ip="};
 	static const char *const words[] = {"resize", "rw", "ro", "rootwait"};
 	size_t i;
 

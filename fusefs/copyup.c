@@ -59,7 +59,8 @@ static int copy_data(struct root_fs *fs, struct pin *p, const struct dirlayers *
 	if (!buf)
 		return -ENOMEM;
 	if (o->top == L_SHARED) {
-		src = openat(dir->shared_fd[o->top_shared], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		src = openat(dir->shared_fd[o->top_shared], name,
+			     O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (src < 0) {
 			err = -errno;
 			goto out;
@@ -167,7 +168,8 @@ static int make_temp(struct root_fs *fs, struct pin *p, const struct dirlayers *
 	}
 	if (!err && fchownat(fs->work_fd, tmp, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) != 0)
 		err = -errno;
-	if (!err && !S_ISLNK(st->st_mode) && fchmodat(fs->work_fd, tmp, st->st_mode & 07777, 0) != 0)
+	if (!err && !S_ISLNK(st->st_mode) &&
+	    fchmodat(fs->work_fd, tmp, st->st_mode & 07777, 0) != 0)
 		err = -errno;
 	if (!err && utimensat(fs->work_fd, tmp, times, AT_SYMLINK_NOFOLLOW) != 0)
 		err = -errno;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fusefs/control.h"
 #include "fusefs/log.h"
 #include "fusefs/mount.h"
 #include "fusefs/notify.h"
@@ -120,6 +121,9 @@ int daemon_start(struct daemon *d)
 		return err;
 	}
 	catalog_scan(d->catalog, report_scan, d);
+	err = control_open(d, srv->control, &d->control);
+	if (err)
+		return err;
 	err = nodes_sync(d);
 	if (err)
 		return err;
@@ -133,16 +137,16 @@ int daemon_start(struct daemon *d)
 	err = roots_mount_all(d);
 	if (err)
 		return err;
-	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
-			      "ro,allow_other,default_permissions,fsname=netbootfs,subtype=netbootfs",
-			      &d->tftp);
+	err = fs_mount_create(
+		srv->tftp_root, &tftp_ops, d,
+		"ro,allow_other,default_permissions,fsname=netbootfs,subtype=netbootfs", &d->tftp);
 	if (err)
 		return err;
 	err = pool_add_session(d->pool, fs_mount_session(d->tftp));
 	if (err)
 		return err;
-	log_info("serving %zu nodes: boot trees at %s, roots under %s",
-		 mapper_node_count(d->cfg), srv->tftp_root, srv->nfs_root);
+	log_info("serving %zu nodes: boot trees at %s, roots under %s", mapper_node_count(d->cfg),
+		 srv->tftp_root, srv->nfs_root);
 	return 0;
 }
 
@@ -158,12 +162,12 @@ static void invalidate_gone_clients(struct daemon *d, const struct mapper *old,
 
 		c = o->serial[0] ? mapper_find_serial(cur, o->serial) : NULL;
 		if (o->serial[0] && (!c || strcmp(c->name, o->name) != 0))
-			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp),
-					     FUSE_ROOT_ID, o->serial);
+			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp), FUSE_ROOT_ID,
+					     o->serial);
 		c = o->mac[0] ? mapper_find_mac(cur, o->mac) : NULL;
 		if (o->mac[0] && (!c || strcmp(c->name, o->name) != 0))
-			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp),
-					     FUSE_ROOT_ID, o->mac);
+			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp), FUSE_ROOT_ID,
+					     o->mac);
 	}
 }
 
@@ -176,8 +180,7 @@ int daemon_reload(struct daemon *d)
 	err = mapper_load(d->config_path, &fresh, &errs);
 	if (err) {
 		log_config_errors(&errs);
-		log_err("%s: reload refused, still serving the last good config",
-			d->config_path);
+		log_err("%s: reload refused, still serving the last good config", d->config_path);
 		mapper_errors_free(&errs);
 		return err;
 	}
@@ -209,8 +212,8 @@ void daemon_rescan_images(struct daemon *d)
 		/* The TFTP root's bootcode.bin follows default_image at once;
 		 * nodes take new generations when they boot. */
 		if (node_repin(d, rt) && d->tftp)
-			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp),
-					     FUSE_ROOT_ID, "bootcode.bin");
+			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp), FUSE_ROOT_ID,
+					     "bootcode.bin");
 	}
 	nodes_sync(d);
 }
@@ -219,6 +222,8 @@ void daemon_stop(struct daemon *d)
 {
 	size_t i;
 
+	control_close(d->control);
+	d->control = NULL;
 	/* Unmount everything, stop the workers (their per-thread libfuse
 	 * buffers are freed as they exit), then free the sessions. */
 	if (d->pool) {

@@ -20,6 +20,7 @@
 
 #define MAX_SHARED_LAYERS 8
 
+struct control;
 struct worker_pool;
 struct notifier;
 struct fs_mount;
@@ -32,11 +33,11 @@ struct root_fs;
  */
 struct pin {
 	atomic_uint refs;
-	uint64_t seq;          /* unique per pin: caches keyed on it */
+	uint64_t seq;	       /* unique per pin: caches keyed on it */
 	struct image_gen *gen; /* NULL: the node's image is missing */
 	bool has_boot;
-	img_ino boot_ino;        /* boot dir inside the image */
-	char *cmdline;           /* generated cmdline.txt */
+	img_ino boot_ino; /* boot dir inside the image */
+	char *cmdline;	  /* generated cmdline.txt */
 	size_t cmdline_len;
 	char image[IMAGE_NAME_MAX + 1];
 	char boot_dir[256];
@@ -53,9 +54,9 @@ struct node_rt {
 	pthread_mutex_t lock;
 	/* Under lock: */
 	struct pin *pin;
-	bool in_config;          /* present in the current config */
+	bool in_config;		   /* present in the current config */
 	struct timespec last_tftp; /* CLOCK_MONOTONIC; 0 = none since start */
-	time_t last_boot;        /* wall clock */
+	time_t last_boot;	   /* wall clock */
 	atomic_uint_fast64_t tftp_bytes;
 };
 
@@ -82,6 +83,10 @@ struct daemon {
 	struct fs_mount *tftp;
 	/* Node root mounts by slot; created and destroyed by the main thread. */
 	struct root_fs *roots[NODE_SLOT_MAX + 1];
+	/* Roots of removed nodes: a worker may still hold one, so they are
+	 * only freed once the workers are gone. */
+	struct root_fs *retired_roots;
+	struct control *control; /* served by the main loop (control.h) */
 	volatile bool stopping;
 };
 

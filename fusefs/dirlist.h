@@ -16,7 +16,7 @@
 struct dirent_rec {
 	uint64_t cookie;
 	uint64_t ino;
-	mode_t type; /* S_IFREG, S_IFDIR, ... */
+	mode_t type;  /* S_IFREG, S_IFDIR, ... */
 	size_t order; /* insertion order: the first added of a name wins */
 	char *name;
 };

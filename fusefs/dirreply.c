@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size,
-		   off_t off, dirreply_attr_fn attr, void *ctx)
+void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size, off_t off,
+		   dirreply_attr_fn attr, void *ctx)
 {
 	static const char *const dots[] = {".", ".."};
 	char *buf = malloc(size ? size : 1);

@@ -8,12 +8,11 @@
 #include "fusefs/dirlist.h"
 
 /* For READDIRPLUS: fill @e for entry @r; non-zero skips the entry. */
-typedef int (*dirreply_attr_fn)(void *ctx, const struct dirent_rec *r,
-				struct fuse_entry_param *e);
+typedef int (*dirreply_attr_fn)(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e);
 
 /* "." and ".." at cookies 1 and 2, then the entries after @off. @attr is
  * NULL for plain READDIR. */
-void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size,
-		   off_t off, dirreply_attr_fn attr, void *ctx);
+void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size, off_t off,
+		   dirreply_attr_fn attr, void *ctx);
 
 #endif

@@ -19,8 +19,10 @@ char *genlayer_render(const char *text, size_t len, const struct genvars *vars, 
 	const struct {
 		const char *key;
 		const char *val;
-	} keys[] = {{"${node}", vars->node},	 {"${serial}", vars->serial},
-		    {"${mac}", vars->mac},	 {"${ip}", vars->ip},
+	} keys[] = {{"${node}", vars->node},
+		    {"${serial}", vars->serial},
+		    {"${mac}", vars->mac},
+		    {"${ip}", vars->ip},
 		    {"${image}", vars->image}};
 	char *out = NULL;
 	size_t i = 0, k, olen = 0;
@@ -113,8 +115,8 @@ static int add(struct genlayer *g, const char *path, bool is_dir, mode_t mode, c
 		return -ENOMEM;
 	}
 	g->v = v;
-	v[g->n] = (struct gen_entry){.path = strdup(path), .is_dir = is_dir, .mode = mode,
-				     .data = data, .len = len};
+	v[g->n] = (struct gen_entry){
+		.path = strdup(path), .is_dir = is_dir, .mode = mode, .data = data, .len = len};
 	if (!v[g->n].path) {
 		free(data);
 		return -ENOMEM;

@@ -19,7 +19,7 @@ struct node;
 struct server_config;
 
 struct gen_entry {
-	char *path; /* relative: "etc/hostname" */
+	char *path;  /* relative: "etc/hostname" */
 	bool is_dir; /* implied parent of a generated file */
 	mode_t mode;
 	char *data;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ROOT_ID   1
+#define ROOT_ID	  1
 #define MAX_DEPTH 4096
 
 static size_t bucket_of(const struct itable *t, uint64_t id)

@@ -91,8 +91,8 @@ int layers_open_root(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
 		char name[NODE_NAME_MAX + 2];
 
 		snprintf(name, sizeof(name), "@%s", p->layers[i]);
-		dl->shared_fd[i] =
-			openat(fs->overlays_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		dl->shared_fd[i] = openat(fs->overlays_fd, name,
+					  O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
 	if (p->gen && img_root(p->gen, &dl->img) == 0)
 		dl->img_dir = true;
@@ -119,8 +119,8 @@ static int host_step(int parent, const char *name, bool *hides)
 	return fd;
 }
 
-int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent,
-		const char *name, struct dirlayers *child)
+int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent, const char *name,
+		struct dirlayers *child)
 {
 	bool hidden = parent->lower_hidden, h = false;
 	struct stat st;
@@ -210,8 +210,7 @@ static uint32_t path_hash32(const char *s)
 }
 
 /* A copied-up object keeps the id of what it was copied from. */
-static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *name,
-		      uint64_t *id)
+static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *name, uint64_t *id)
 {
 	uint64_t v;
 	struct nid n;
@@ -233,8 +232,8 @@ static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *
  * way), and whether any lower layer has the name at all (then deleting it
  * needs a whiteout, even if an overlay file hides it now).
  */
-int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
-		  const char *name, struct uobj *o)
+int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir, const char *name,
+		  struct uobj *o)
 {
 	struct nid n = {.slot = fs->slot};
 	bool below_hidden = dir->lower_hidden, merge = true, top_dir = false;
@@ -294,7 +293,9 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 		}
 		o->lower_present = true;
 		if (merge && (o->top == L_NONE || (top_dir && S_ISDIR(st.st_mode)))) {
-			n = (struct nid){.kind = NID_SHARED, .slot = fs->slot, .gen = i,
+			n = (struct nid){.kind = NID_SHARED,
+					 .slot = fs->slot,
+					 .gen = i,
 					 .payload = (uint32_t)st.st_ino};
 			lowest = nid_encode(&n);
 			if (o->top == L_NONE) {
@@ -314,8 +315,10 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 		o->lower_present = true;
 		if (merge && (o->top == L_NONE || (top_dir && S_ISDIR(st.st_mode)))) {
 			o->in_image = true;
-			n = (struct nid){.kind = NID_IMG, .slot = fs->slot,
-					 .gen = image_gen_id(p->gen), .payload = o->img};
+			n = (struct nid){.kind = NID_IMG,
+					 .slot = fs->slot,
+					 .gen = image_gen_id(p->gen),
+					 .payload = o->img};
 			lowest = nid_encode(&n);
 			if (o->top == L_NONE) {
 				o->top = L_IMAGE;
@@ -327,7 +330,8 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 		return -ENOENT;
 	o->id = lowest;
 	if (o->top == L_UPPER && !origin_id(fs, p, dir->upper_fd, name, &o->id) && !lowest) {
-		n = (struct nid){.kind = NID_UPPER, .slot = fs->slot,
+		n = (struct nid){.kind = NID_UPPER,
+				 .slot = fs->slot,
 				 .gen = (unsigned)(o->st.st_ino >> 32) & 0xfff,
 				 .payload = (uint32_t)o->st.st_ino};
 		o->id = nid_encode(&n);
@@ -454,8 +458,8 @@ static int dc_build(struct root_fs *fs, struct pin *p, const struct dircache_ent
 }
 
 /* The path walk, and the check that @id is still what its path names. */
-static int resolve_by_walk(struct root_fs *fs, struct pin *p, uint64_t id,
-			   struct dirlayers *parent, char *name, struct uobj *o)
+static int resolve_by_walk(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
+			   char *name, struct uobj *o)
 {
 	char path[PATH_MAX];
 	int err;
@@ -488,7 +492,8 @@ int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct di
 
 	if (id == 1)
 		return layers_open_root(fs, p, dl);
-	if (dc_get(fs, id, epoch, p->seq, &e) && itable_path(&fs->itab, id, path, sizeof(path)) == 0 &&
+	if (dc_get(fs, id, epoch, p->seq, &e) &&
+	    itable_path(&fs->itab, id, path, sizeof(path)) == 0 &&
 	    dc_build(fs, p, &e, path, dl) == 0)
 		return 0;
 	err = resolve_by_walk(fs, p, id, &parent, name, &o);

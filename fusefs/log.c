@@ -22,7 +22,7 @@ void log_init(bool use_syslog, bool debug)
 
 void nb_log(int level, const char *fmt, ...)
 {
-	static const char *const names[] = {"emerg", "alert", "crit", "error",
+	static const char *const names[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
 	va_list ap;
 

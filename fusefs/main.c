@@ -20,11 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fusefs/control.h"
 #include "fusefs/daemon.h"
 #include "fusefs/log.h"
+#include "fusefs/root.h"
 
 #define DEFAULT_CONFIG "/etc/netbootfs/netbootfs.ini"
-#define VERSION        "0.1.0"
+#define VERSION	       "0.1.0"
 
 static void usage(FILE *f)
 {
@@ -125,8 +127,7 @@ static void watches_init(struct watches *w, struct daemon *d)
 		if (!w->config_dir[0])
 			strcpy(w->config_dir, "/");
 	} else {
-		snprintf(w->config_name, sizeof(w->config_name), "%.*s", NAME_MAX,
-			 w->config_dir);
+		snprintf(w->config_name, sizeof(w->config_name), "%.*s", NAME_MAX, w->config_dir);
 		strcpy(w->config_dir, ".");
 	}
 	/* Watch the directory: editors replace the file by rename. */
@@ -157,15 +158,18 @@ static void watches_read(struct watches *w, bool *reload, bool *rescan)
 
 static int serve(struct daemon *d, int sigfd)
 {
+	unsigned removing = 0; /* removed nodes whose roots are still busy */
 	struct watches w;
 
 	watches_init(&w, d);
 	for (;;) {
-		struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
-					{.fd = w.fd, .events = POLLIN}};
+		/* poll() skips a negative fd (no inotify, no control socket). */
+		struct pollfd pfd[3] = {{.fd = sigfd, .events = POLLIN},
+					{.fd = w.fd, .events = POLLIN},
+					{.fd = control_fd(d->control), .events = POLLIN}};
 		bool reload = false, rescan = false;
 
-		if (poll(pfd, w.fd >= 0 ? 2 : 1, -1) < 0) {
+		if (poll(pfd, 3, removing ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -189,6 +193,10 @@ static int serve(struct daemon *d, int sigfd)
 			daemon_reload(d);
 		if (rescan)
 			daemon_rescan_images(d);
+		if (pfd[2].revents & POLLIN)
+			control_serve(d->control);
+		if (reload || removing)
+			removing = roots_unmount_removed(d);
 	}
 	if (w.fd >= 0)
 		close(w.fd);
@@ -198,12 +206,9 @@ static int serve(struct daemon *d, int sigfd)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"debug", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
 	};
 	static struct daemon d; /* large (node table); the one context */
 	int status_fd = -1, sigfd, opt, err;

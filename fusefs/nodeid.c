@@ -11,8 +11,8 @@ uint64_t nid_encode(const struct nid *n)
 	if (n->kind == NID_ROOT)
 		return 1;
 	return (uint64_t)n->kind << KIND_SHIFT | (uint64_t)(n->via_mac ? 1 : 0) << VIA_SHIFT |
-	       (uint64_t)(n->slot & 0xffff) << SLOT_SHIFT | (uint64_t)(n->gen & 0xfff) << GEN_SHIFT |
-	       n->payload;
+	       (uint64_t)(n->slot & 0xffff) << SLOT_SHIFT |
+	       (uint64_t)(n->gen & 0xfff) << GEN_SHIFT | n->payload;
 }
 
 bool nid_decode(uint64_t id, struct nid *n)

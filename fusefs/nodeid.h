@@ -25,9 +25,9 @@
 enum nid_kind {
 	NID_ROOT = 0,
 	NID_CLIENT = 1, /* <tftp_root>/<serial or mac>/ */
-	NID_IMG = 2,    /* an inode of an image generation */
-	NID_GEN = 3,    /* a generated file (payload: hash of its path) */
-	NID_UPPER = 4,  /* only in a node's overlay: gen:payload = host inode (44 bits) */
+	NID_IMG = 2,	/* an inode of an image generation */
+	NID_GEN = 3,	/* a generated file (payload: hash of its path) */
+	NID_UPPER = 4,	/* only in a node's overlay: gen:payload = host inode (44 bits) */
 	NID_SHARED = 5, /* a shared layer object: gen = layer index, payload = host inode */
 };
 

@@ -83,12 +83,11 @@ static size_t pin_read_image_cmdline(struct pin *p, char *buf, size_t size)
 }
 
 /* The root's generated layer: hostname, fstab, cmdline.txt, templates. */
-static int pin_build_genlayer(struct pin *p, const struct node *n,
-			      const struct server_config *srv)
+static int pin_build_genlayer(struct pin *p, const struct node *n, const struct server_config *srv)
 {
 	char *fstab = NULL, cmdline_path[300] = "", mac[MAC_LEN + 1];
-	struct genvars vars = {.node = n->name, .serial = n->serial, .mac = mac,
-			       .ip = n->ip, .image = n->image};
+	struct genvars vars = {
+		.node = n->name, .serial = n->serial, .mac = mac, .ip = n->ip, .image = n->image};
 	ssize_t flen = 0;
 	struct stat st;
 	img_ino ino;
@@ -137,8 +136,8 @@ static struct pin *pin_create(struct daemon *d, const struct node *n)
 		len = pin_read_image_cmdline(p, image_cmdline, sizeof(image_cmdline));
 	}
 	if (n) {
-		p->cmdline = cmdline_render(image_cmdline, len, srv->address, srv->nfs_root, n->name,
-					    n->cmdline);
+		p->cmdline = cmdline_render(image_cmdline, len, srv->address, srv->nfs_root,
+					    n->name, n->cmdline);
 		if (!p->cmdline) {
 			pin_put(p);
 			return NULL;

@@ -46,8 +46,7 @@ static void inval_tree(struct fuse_session *se, const char *mountpoint)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, de->d_name,
-						 strlen(de->d_name));
+		fuse_lowlevel_notify_inval_entry(se, FUSE_ROOT_ID, de->d_name, strlen(de->d_name));
 	}
 	closedir(d);
 	fuse_lowlevel_notify_inval_inode(se, FUSE_ROOT_ID, 0, 0);

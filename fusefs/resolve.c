@@ -17,8 +17,8 @@
 #define MAX_LINKS 40
 #define MAX_DEPTH 256
 
-static int read_link(struct rctx *c, struct dirlayers *dl, const char *name,
-		     const struct uobj *o, char *buf, size_t size)
+static int read_link(struct rctx *c, struct dirlayers *dl, const char *name, const struct uobj *o,
+		     char *buf, size_t size)
 {
 	ssize_t n;
 

@@ -26,8 +26,8 @@ struct root_fs {
 	struct node_rt *rt;
 	unsigned slot;
 	int overlays_fd; /* <overlays>, for the shared layers @NAME */
-	int upper_fd;    /* <overlays>/<node> */
-	int work_fd;     /* <overlays>/.work/<node>: copy-up temp files */
+	int upper_fd;	 /* <overlays>/<node> */
+	int work_fd;	 /* <overlays>/.work/<node>: copy-up temp files */
 	struct itable itab;
 	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
 	char itab_path[PATH_MAX];
@@ -37,7 +37,14 @@ struct root_fs {
 	atomic_int open_files;
 	/* Where each directory lives in each layer, so a lookup need not walk
 	 * the path from the root; any change to the tree bumps the epoch. */
-	struct dircache *dircache; /* allocated on first use */
+	struct dircache *dircache;    /* allocated on first use */
+	struct root_fs *retired_next; /* unmounted, freed once unused */
+	atomic_int users;             /* TFTP requests and open files using it */
+	/* Files open read-only from lower layers, by id: once the node boots
+	 * onto another generation their ids resolve no more, but fstat() on
+	 * them (GETATTR without a file handle) must still work. */
+	pthread_mutex_t open_lock;
+	struct rfile *open_list;
 	pthread_mutex_t dircache_lock;
 	atomic_uint_fast64_t epoch;
 };
@@ -57,7 +64,7 @@ enum layer_kind { L_NONE, L_UPPER, L_GEN, L_SHARED, L_IMAGE };
 /* A directory of the union, as each layer has it. */
 struct dirlayers {
 	char path[PATH_MAX]; /* relative; "" for the root */
-	int upper_fd;        /* -1: not in the overlay */
+	int upper_fd;	     /* -1: not in the overlay */
 	bool lower_hidden;   /* the overlay dir is opaque: nothing below shows */
 	bool gen_dir;
 	int shared_fd[MAX_SHARED_LAYERS]; /* -1: absent or hidden */
@@ -82,11 +89,11 @@ int layers_open_root(struct root_fs *fs, struct pin *p, struct dirlayers *dl);
 /* Enter directory @path (relative), never following a symlink on the host. */
 int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct dirlayers *dl);
 /* Enter child directory @name of @parent. */
-int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent,
-		const char *name, struct dirlayers *child);
+int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent, const char *name,
+		struct dirlayers *child);
 void layers_close(struct dirlayers *dl);
-int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
-		  const char *name, struct uobj *o);
+int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir, const char *name,
+		  struct uobj *o);
 /* The layers of directory @id (cached). */
 int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl);
 /* The object an id names now, with its parent directory's layers: the
@@ -110,6 +117,11 @@ void copyup_clean_work(struct root_fs *fs);
 void copyup_remove_tree(int dirfd, const char *name);
 
 /* ---- roots.c: mounts -------------------------------------------------- */
+
+/* The root of @slot with a reference (NULL if none), for users outside the
+ * root's own mount (TFTP view, boot handling). */
+struct root_fs *root_fs_get(struct daemon *d, unsigned slot);
+void root_fs_put(struct root_fs *fs);
 
 int roots_mount_all(struct daemon *d);
 /* Stop serving and unmount every root; roots_unmount_all() then frees. */

@@ -12,7 +12,7 @@
 
 /* An open file of a root mount. */
 struct rfile {
-	int fd;                /* overlay or shared-layer file; -1 otherwise */
+	int fd;		       /* overlay or shared-layer file; -1 otherwise */
 	struct image_gen *gen; /* image file */
 	img_ino ino;
 	struct pin *pin; /* generated file: data lives in the pin */
@@ -24,6 +24,7 @@ struct rfile {
 	uint64_t epoch;
 	int upper_fd; /* the copy, once seen; -1 before */
 	pthread_mutex_t lock;
+	struct rfile *open_next; /* root_fs.open_list */
 };
 
 /* Per-request: the mount and the node's pin, taken once. */
@@ -49,9 +50,13 @@ void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct di
 int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l);
 
 /* Open @o (found as @name in @parent) for reading. */
-int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name,
-		  const struct uobj *o, struct rfile *f, bool *keep_cache);
-void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off);
+int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, const struct uobj *o,
+		  struct rfile *f, bool *keep_cache);
+/* Replies; returns the bytes sent (or a negative errno). */
+ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off);
+int rfile_getattr(struct rfile *f, struct stat *st);
+/* Attributes of @id from a file of it that is still open: -ESTALE if none. */
+int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st);
 void rfile_close(struct rfile *f);
 
 /* Resolve @path (relative to the node's root) following symlinks as a
@@ -74,8 +79,8 @@ void root_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void root_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
 void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		 const char *newname, unsigned int flags);
-void root_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-		   size_t size, int flags);
+void root_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+		   int flags);
 void root_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 /* Open for writing: copies up first. */
 int root_open_upper(struct rctx *c, uint64_t id, int flags, int *fd);

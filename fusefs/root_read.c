@@ -99,8 +99,7 @@ void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct di
 
 static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fuse_entry_param e = {.attr_timeout = ROOT_TIMEOUT,
-				     .entry_timeout = ROOT_TIMEOUT};
+	struct fuse_entry_param e = {.attr_timeout = ROOT_TIMEOUT, .entry_timeout = ROOT_TIMEOUT};
 	struct dirlayers dl;
 	struct rctx c;
 	uint64_t id = parent;
@@ -135,6 +134,48 @@ out:
 	rctx_put(&c);
 }
 
+/* Attributes of an open file, from the file itself: right even after the
+ * node rebooted onto another generation and its id resolves no more. */
+int rfile_getattr(struct rfile *f, struct stat *st)
+{
+	int fd =
+		f->fd >= 0 ? f->fd : (f->fs ? __atomic_load_n(&f->upper_fd, __ATOMIC_ACQUIRE) : -1);
+
+	if (fd >= 0)
+		return fstat(fd, st) == 0 ? 0 : -errno;
+	if (f->gen)
+		return img_getattr(f->gen, f->ino, st);
+	if (f->ge) {
+		memset(st, 0, sizeof(*st));
+		st->st_mode = S_IFREG | f->ge->mode;
+		st->st_nlink = 1;
+		st->st_size = (off_t)f->ge->len;
+		st->st_mtime = st->st_ctime = st->st_atime = f->pin->genl.mtime;
+		return 0;
+	}
+	return -EBADF;
+}
+
+int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st)
+{
+	struct rfile *f;
+	int err = -ESTALE;
+
+	pthread_mutex_lock(&fs->open_lock);
+	for (f = fs->open_list; f; f = f->open_next) {
+		if (f->id == id) {
+			err = rfile_getattr(f, st);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs->open_lock);
+	if (!err) {
+		st->st_ino = id;
+		st->st_dev = 0;
+	}
+	return err;
+}
+
 static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rfile *f = fi ? (struct rfile *)(uintptr_t)fi->fh : NULL;
@@ -145,15 +186,25 @@ static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	err = rctx_get(req, &c);
 	if (!err)
 		err = root_getattr_id(&c, ino, &st);
-	/* An open overlay file: its size as it is now. */
-	if (!err && f && f->fd >= 0) {
+	if (err == -ESTALE && !f)
+		err = root_open_getattr(c.fs, ino, &st);
+	if (f && (err == -ESTALE || (!err && (f->fd >= 0 || f->upper_fd >= 0)))) {
+		/* The open file knows best: its current size, or its
+		 * attributes once the id resolves no more. */
 		struct stat fst;
 
-		if (fstat(f->fd, &fst) == 0) {
-			st.st_size = fst.st_size;
-			st.st_blocks = fst.st_blocks;
-			st.st_mtim = fst.st_mtim;
-			st.st_ctim = fst.st_ctim;
+		if (rfile_getattr(f, &fst) == 0) {
+			if (err) {
+				st = fst;
+				err = 0;
+			} else {
+				st.st_size = fst.st_size;
+				st.st_blocks = fst.st_blocks;
+				st.st_mtim = fst.st_mtim;
+				st.st_ctim = fst.st_ctim;
+			}
+			st.st_ino = ino;
+			st.st_dev = 0;
 		}
 	}
 	if (err)
@@ -280,7 +331,8 @@ int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
 	}
 	if (!err && dl->img_dir) {
 		struct img_list_ctx g = {.l = l,
-					 .base = {.kind = NID_IMG, .slot = c->fs->slot,
+					 .base = {.kind = NID_IMG,
+						  .slot = c->fs->slot,
 						  .gen = image_gen_id(c->p->gen)}};
 
 		err = img_readdir(c->p->gen, dl->img, 0, list_img_cb, &g);
@@ -389,8 +441,7 @@ static void root_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 	fuse_reply_err(req, 0);
 }
 
-static void root_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
-			  struct fuse_file_info *fi)
+static void root_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)datasync;
@@ -400,8 +451,8 @@ static void root_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 /* ---- files ---------------------------------------------------------- */
 
-int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name,
-		  const struct uobj *o, struct rfile *f, bool *keep_cache)
+int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, const struct uobj *o,
+		  struct rfile *f, bool *keep_cache)
 {
 	f->fd = -1;
 	f->upper_fd = -1;
@@ -409,6 +460,11 @@ int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name,
 	f->id = o->id;
 	f->epoch = atomic_load(&c->fs->epoch);
 	pthread_mutex_init(&f->lock, NULL);
+	atomic_fetch_add(&c->fs->users, 1); /* dropped by rfile_close() */
+	pthread_mutex_lock(&c->fs->open_lock);
+	f->open_next = c->fs->open_list;
+	c->fs->open_list = f;
+	pthread_mutex_unlock(&c->fs->open_lock);
 	*keep_cache = false;
 	switch (o->top) {
 	case L_UPPER:
@@ -448,6 +504,7 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	f->fd = -1;
+	f->upper_fd = -1;
 	err = rctx_get(req, &c);
 	if (err)
 		goto fail;
@@ -491,12 +548,12 @@ static int rfile_copy_fd(struct rfile *f)
 		return fd;
 	pthread_mutex_lock(&f->lock);
 	p = node_pin_get(f->fs->rt);
-	if (f->upper_fd < 0 && p &&
-	    layers_resolve_id(f->fs, p, f->id, &parent, name, &o) == 0) {
+	if (f->upper_fd < 0 && p && layers_resolve_id(f->fs, p, f->id, &parent, name, &o) == 0) {
 		if (o.top == L_UPPER)
-			__atomic_store_n(&f->upper_fd,
-					 openat(parent.upper_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC),
-					 __ATOMIC_RELEASE);
+			__atomic_store_n(
+				&f->upper_fd,
+				openat(parent.upper_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC),
+				__ATOMIC_RELEASE);
 		layers_close(&parent);
 	}
 	pin_put(p);
@@ -506,7 +563,7 @@ static int rfile_copy_fd(struct rfile *f)
 	return fd;
 }
 
-void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
+ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
 {
 	int fd = f->fd >= 0 ? f->fd : rfile_copy_fd(f);
 	char *buf;
@@ -514,23 +571,26 @@ void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
 
 	if (fd >= 0) {
 		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+		struct stat st;
 
 		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		bv.buf[0].fd = fd;
 		bv.buf[0].pos = off;
+		n = fstat(fd, &st) == 0 && st.st_size > off ? st.st_size - off : 0;
 		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
-		return;
+		return n < (ssize_t)size ? n : (ssize_t)size;
 	}
 	if (f->ge) {
 		size_t len = (size_t)off < f->ge->len ? f->ge->len - (size_t)off : 0;
 
-		fuse_reply_buf(req, f->ge->data + (len ? off : 0), len < size ? len : size);
-		return;
+		len = len < size ? len : size;
+		fuse_reply_buf(req, f->ge->data + (len ? off : 0), len);
+		return (ssize_t)len;
 	}
 	buf = malloc(size ? size : 1);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
-		return;
+		return -ENOMEM;
 	}
 	n = img_read(f->gen, f->ino, buf, size, off);
 	if (n < 0) {
@@ -541,6 +601,7 @@ void rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
 		fuse_reply_buf(req, buf, (size_t)n);
 	}
 	free(buf);
+	return n;
 }
 
 void rfile_close(struct rfile *f)
@@ -548,9 +609,20 @@ void rfile_close(struct rfile *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	if (f->fs) {
+		struct rfile **pp;
+
+		pthread_mutex_lock(&f->fs->open_lock);
+		for (pp = &f->fs->open_list; *pp; pp = &(*pp)->open_next) {
+			if (*pp == f) {
+				*pp = f->open_next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&f->fs->open_lock);
 		if (f->upper_fd >= 0)
 			close(f->upper_fd);
 		pthread_mutex_destroy(&f->lock);
+		root_fs_put(f->fs);
 	}
 	if (f->gen)
 		image_gen_put(f->gen);
@@ -630,8 +702,8 @@ static bool xattr_private(const char *name)
 	       strncmp(name, "trusted.netbootfs.", 18) == 0;
 }
 
-static ssize_t host_xattr(int dirfd, const char *name, const char *attr, char *buf,
-			  size_t size, bool list)
+static ssize_t host_xattr(int dirfd, const char *name, const char *attr, char *buf, size_t size,
+			  bool list)
 {
 	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	char proc[64];
@@ -659,8 +731,8 @@ static void reply_xattr(fuse_req_t req, const char *buf, ssize_t n, size_t size)
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
-static ssize_t get_xattr_of(struct rctx *c, uint64_t id, const char *attr, char *buf,
-			    size_t size, bool list)
+static ssize_t get_xattr_of(struct rctx *c, uint64_t id, const char *attr, char *buf, size_t size,
+			    bool list)
 {
 	char name[NAME_MAX + 1];
 	struct dirlayers parent;

@@ -49,8 +49,7 @@ struct newent {
 };
 
 /* Checks and preparation shared by every op that makes a name. */
-static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name,
-			struct newent *ne)
+static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, struct newent *ne)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct stat st;
@@ -73,8 +72,8 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name,
 	err = copyup_dir_chain(ne->c.fs, ne->c.p, &ne->dl);
 	if (err)
 		return err;
-	ne->over_whiteout = fstatat(ne->dl.upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    is_whiteout(&st);
+	ne->over_whiteout =
+		fstatat(ne->dl.upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout(&st);
 	ne->uid = ctx->uid;
 	ne->gid = ctx->gid;
 	/* BSD group semantics of a setgid directory, as a local fs has them. */
@@ -115,8 +114,8 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 	return err;
 }
 
-static void newent_reply(fuse_req_t req, struct newent *ne, fuse_ino_t parent,
-			 const char *name, int err)
+static void newent_reply(fuse_req_t req, struct newent *ne, fuse_ino_t parent, const char *name,
+			 int err)
 {
 	struct fuse_entry_param e;
 
@@ -443,8 +442,9 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 		/* An empty directory there: remove it first. */
 		if (dst_exists)
 			err = remove_entry(&c, &ddl, newname, &dst);
-		whiteout_at_dst = !err && fstatat(ddl.upper_fd, newname, &st,
-						   AT_SYMLINK_NOFOLLOW) == 0 && is_whiteout(&st);
+		whiteout_at_dst = !err &&
+				  fstatat(ddl.upper_fd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				  is_whiteout(&st);
 		if (!err && whiteout_at_dst) {
 			err = set_opaque(sdl.upper_fd, name);
 			if (!err && renameat2(sdl.upper_fd, name, ddl.upper_fd, newname,
@@ -628,8 +628,8 @@ static void xattr_change(fuse_req_t req, fuse_ino_t ino, const char *attr, const
 	rctx_put(&c);
 }
 
-void root_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-		   size_t size, int flags)
+void root_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+		   int flags)
 {
 	xattr_change(req, ino, name, value, size, flags, false);
 }

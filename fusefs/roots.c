@@ -72,6 +72,7 @@ static void root_fs_free(struct root_fs *fs)
 	itable_destroy(&fs->itab);
 	pthread_mutex_destroy(&fs->copyup_lock);
 	pthread_mutex_destroy(&fs->dircache_lock);
+	pthread_mutex_destroy(&fs->open_lock);
 	free(fs->dircache);
 	free(fs);
 }
@@ -110,6 +111,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 	fs->overlays_fd = fs->upper_fd = fs->work_fd = -1;
 	pthread_mutex_init(&fs->copyup_lock, NULL);
 	pthread_mutex_init(&fs->dircache_lock, NULL);
+	pthread_mutex_init(&fs->open_lock, NULL);
 	err = itable_init(&fs->itab);
 	if (err) {
 		free(fs);
@@ -149,6 +151,51 @@ fail:
 	return err;
 }
 
+struct root_fs *root_fs_get(struct daemon *d, unsigned slot)
+{
+	struct root_fs *fs;
+
+	if (!slot || slot > NODE_SLOT_MAX)
+		return NULL;
+	fs = __atomic_load_n(&d->roots[slot], __ATOMIC_ACQUIRE);
+	if (!fs)
+		return NULL;
+	atomic_fetch_add(&fs->users, 1);
+	/* Unmounted meanwhile: it is retired, don't start using it. */
+	if (__atomic_load_n(&d->roots[slot], __ATOMIC_ACQUIRE) != fs) {
+		atomic_fetch_sub(&fs->users, 1);
+		return NULL;
+	}
+	return fs;
+}
+
+void root_fs_put(struct root_fs *fs)
+{
+	if (fs)
+		atomic_fetch_sub(&fs->users, 1);
+}
+
+/* Free retired roots nobody uses any more; returns how many remain. */
+static unsigned roots_reap(struct daemon *d, bool all)
+{
+	struct root_fs **pp = &d->retired_roots, *fs;
+	unsigned left = 0;
+
+	while ((fs = *pp)) {
+		if (!all && atomic_load(&fs->users) > 0) {
+			left++;
+			pp = &fs->retired_next;
+			continue;
+		}
+		*pp = fs->retired_next;
+		if (d->notifier)
+			notifier_flush(d->notifier); /* nothing queued names it */
+		fs_mount_destroy(fs->mnt);
+		root_fs_free(fs);
+	}
+	return left;
+}
+
 static void root_unmount(struct daemon *d, unsigned slot)
 {
 	struct root_fs *fs = d->roots[slot];
@@ -156,15 +203,19 @@ static void root_unmount(struct daemon *d, unsigned slot)
 
 	if (!fs)
 		return;
+	__atomic_store_n(&d->roots[slot], NULL, __ATOMIC_RELEASE);
 	if (d->pool)
 		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
-	fs_mount_destroy(fs->mnt);
+	fs_mount_unmount(fs->mnt);
 	err = itable_save(&fs->itab, fs->itab_path);
 	if (err)
 		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab_path,
 			 strerror(-err));
-	__atomic_store_n(&d->roots[slot], NULL, __ATOMIC_RELEASE);
-	root_fs_free(fs);
+	/* A TFTP request or an open file may still use it: freed by
+	 * roots_reap() once its users are gone. */
+	fs->retired_next = d->retired_roots;
+	d->retired_roots = fs;
+	roots_reap(d, !d->pool);
 }
 
 int roots_mount_all(struct daemon *d)
@@ -204,6 +255,7 @@ void roots_unmount_all(struct daemon *d)
 
 	for (slot = 1; slot <= NODE_SLOT_MAX; slot++)
 		root_unmount(d, slot);
+	roots_reap(d, !d->pool);
 }
 
 /* Empty a volatile overlay: every entry of the node's overlay dir. */
@@ -268,7 +320,7 @@ long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files)
 
 void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 {
-	struct root_fs *fs = d->roots[rt->slot];
+	struct root_fs *fs = root_fs_get(d, rt->slot);
 	struct pin *p = node_pin_get(rt);
 	bool volatile_overlay = p && p->overlay == OVERLAY_VOLATILE;
 
@@ -280,8 +332,8 @@ void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 		overlay_wipe(fs);
 	}
 	if (volatile_overlay || repinned)
-		notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt),
-				    fs_mount_path(fs->mnt));
+		notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt), fs_mount_path(fs->mnt));
+	root_fs_put(fs);
 }
 
 bool roots_node_up(struct daemon *d, unsigned slot)
@@ -334,7 +386,7 @@ unsigned roots_unmount_removed(struct daemon *d)
 		snprintf(mountpoint, sizeof(mountpoint), "%s", fs_mount_path(fs->mnt));
 		log_info("node %s: no longer in the config and idle: unmounting %s", rt->name,
 			 mountpoint);
-		root_unmount(d, slot); /* frees fs */
+		root_unmount(d, slot); /* retires fs */
 		rmdir(mountpoint);
 		/* Its pin goes too, so that its generation can close. */
 		pthread_mutex_lock(&rt->lock);
@@ -343,5 +395,5 @@ unsigned roots_unmount_removed(struct daemon *d)
 		pthread_mutex_unlock(&rt->lock);
 		pin_put(p);
 	}
-	return busy;
+	return busy + roots_reap(d, false);
 }

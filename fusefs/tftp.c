@@ -30,10 +30,10 @@
 #include "fusefs/root_ops.h"
 #include "mapper/ident.h"
 
-#define TIMEOUT_LONG     86400.0 /* the root and client dirs: invalidated explicitly */
-#define TIMEOUT_NODE     1.0     /* node files: the node may rewrite them in its root */
-#define TIMEOUT_NEGATIVE 1.0     /* unknown clients may be added by a reload */
-#define VIA_MAC_BIT      (1ull << 60)
+#define TIMEOUT_LONG	 86400.0 /* the root and client dirs: invalidated explicitly */
+#define TIMEOUT_NODE	 1.0	 /* node files: the node may rewrite them in its root */
+#define TIMEOUT_NEGATIVE 1.0	 /* unknown clients may be added by a reload */
+#define VIA_MAC_BIT	 (1ull << 60)
 
 /* An open file: a root file opened read-only, or bootcode.bin. */
 struct tftp_file {
@@ -81,9 +81,22 @@ static int node_ctx(struct daemon *d, unsigned slot, struct rctx *c)
 {
 	struct node_rt *rt = daemon_node(d, slot);
 
-	c->fs = slot ? __atomic_load_n(&d->roots[slot], __ATOMIC_ACQUIRE) : NULL;
-	c->p = rt && c->fs ? node_pin_get(rt) : NULL;
-	return c->p ? 0 : -ENOENT;
+	c->fs = rt ? root_fs_get(d, slot) : NULL;
+	c->p = c->fs ? node_pin_get(rt) : NULL;
+	if (!c->p) {
+		root_fs_put(c->fs);
+		c->fs = NULL;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void node_ctx_put(struct rctx *c)
+{
+	pin_put(c->p);
+	root_fs_put(c->fs);
+	c->p = NULL;
+	c->fs = NULL;
 }
 
 /* Directory layers and the root id of the node's boot dir. */
@@ -153,8 +166,11 @@ static int node_getattr(struct daemon *d, const struct nid *n, uint64_t id, stru
 		layers_close(&parent);
 		*st = o.st;
 		attr_present(st, id);
+	} else if (err == -ESTALE && c.fs && root_open_getattr(c.fs, id & ~VIA_MAC_BIT, st) == 0) {
+		attr_present(st, id); /* open before the node booted elsewhere */
+		err = 0;
 	}
-	pin_put(c.p);
+	node_ctx_put(&c);
 	return err == -ESTALE ? -ENOENT : err;
 }
 
@@ -223,8 +239,7 @@ static void record_unknown_client(struct daemon *d, const char *name)
 	pthread_rwlock_unlock(&d->cfg_lock);
 	err = discovered_record(state, name, "tftp", NULL, NULL, NULL, time(NULL));
 	if (err)
-		log_warn("cannot record unknown client %s in %s: %s", name, state,
-			 strerror(-err));
+		log_warn("cannot record unknown client %s in %s: %s", name, state, strerror(-err));
 	else
 		log_info("unknown client %s asked for its boot tree", name);
 }
@@ -258,8 +273,8 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 }
 
 /* @name in a node directory: its client dir (the boot dir) or below. */
-static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t parent,
-			  const char *name, uint64_t *id)
+static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t parent, const char *name,
+			  uint64_t *id)
 {
 	struct dirlayers dl;
 	struct uobj o;
@@ -278,7 +293,7 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 	}
 	if (!err)
 		*id = tftp_id(o.id, pn->via_mac);
-	pin_put(c.p);
+	node_ctx_put(&c);
 	return err == -ESTALE ? -ENOENT : err;
 }
 
@@ -309,7 +324,7 @@ static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_
 
 		*parent = up == boot_id ? nid_encode(&client) : tftp_id(up, n->via_mac);
 	}
-	pin_put(c.p);
+	node_ctx_put(&c);
 	return err;
 }
 
@@ -374,14 +389,19 @@ static void tftp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	int err = getattr_id(req_daemon(req), ino, &st);
 
 	/* fstat() of an open file: the size of what it reads (dnsmasq sends
-	 * exactly that many bytes). */
-	if (!err && f && f->rf->ge)
-		st.st_size = (off_t)f->rf->ge->len;
-	if (!err && f && f->rf->fd >= 0) {
+	 * exactly that many bytes), and its attributes even once the node
+	 * booted onto another generation. */
+	if (f) {
 		struct stat fst;
 
-		if (fstat(f->rf->fd, &fst) == 0)
+		if (rfile_getattr(f->rf, &fst) == 0) {
+			if (err) {
+				st = fst;
+				attr_present(&st, ino);
+				err = 0;
+			}
 			st.st_size = fst.st_size;
+		}
 	}
 	if (err)
 		fuse_reply_err(req, -err);
@@ -449,7 +469,7 @@ static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, str
 		layers_close(&dl);
 	}
 	dirlist_free(&raw);
-	pin_put(c.p);
+	node_ctx_put(&c);
 	return err;
 }
 
@@ -514,8 +534,8 @@ static void tftp_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 /* ---- files ---------------------------------------------------------- */
 
-static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id,
-			  struct rfile *rf, bool *keep_cache)
+static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id, struct rfile *rf,
+			  bool *keep_cache)
 {
 	char name[NAME_MAX + 1];
 	struct dirlayers parent;
@@ -530,12 +550,11 @@ static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id,
 					    : -EISDIR;
 		layers_close(&parent);
 	}
-	pin_put(c.p);
+	node_ctx_put(&c);
 	return err;
 }
 
-static int open_bootcode(struct daemon *d, const struct nid *n, struct rfile *rf,
-			 bool *keep_cache)
+static int open_bootcode(struct daemon *d, const struct nid *n, struct rfile *rf, bool *keep_cache)
 {
 	struct stat st;
 
@@ -563,6 +582,7 @@ static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	f->rf->fd = -1;
+	f->rf->upper_fd = -1;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
 		err = -EROFS;
 	else if (!nid_decode(ino, &n))
@@ -593,11 +613,13 @@ static void tftp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
 	struct tftp_file *f = (struct tftp_file *)(uintptr_t)fi->fh;
+	struct node_rt *rt = f->rt; /* f may be released once the reply is out */
+	ssize_t n;
 
 	(void)ino;
-	if (f->rt)
-		atomic_fetch_add(&f->rt->tftp_bytes, (uint64_t)size);
-	rfile_read(req, f->rf, size, off);
+	n = rfile_read(req, f->rf, size, off);
+	if (rt && n > 0)
+		atomic_fetch_add(&rt->tftp_bytes, (uint64_t)n);
 }
 
 static void tftp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

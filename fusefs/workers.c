@@ -18,7 +18,7 @@ struct pool_session {
 	struct pool_session *next;
 	struct fuse_session *se;
 	int fd;
-	unsigned busy;  /* workers inside this session, under pool lock */
+	unsigned busy; /* workers inside this session, under pool lock */
 	bool removed;
 };
 

@@ -102,7 +102,8 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (off != 0 && lseek(fd, (off_t)off, SEEK_SET) != (off_t)off) {
-			fprintf(stderr, "dirscan: lseek %lld: %s\n", (long long)off, strerror(errno));
+			fprintf(stderr, "dirscan: lseek %lld: %s\n", (long long)off,
+				strerror(errno));
 			close(fd);
 			goto out;
 		}

@@ -56,10 +56,10 @@ struct flag_name {
 };
 
 static const struct flag_name open_flags[] = {
-	{"O_RDONLY", O_RDONLY},       {"O_WRONLY", O_WRONLY},   {"O_RDWR", O_RDWR},
-	{"O_CREAT", O_CREAT},         {"O_EXCL", O_EXCL},       {"O_TRUNC", O_TRUNC},
-	{"O_APPEND", O_APPEND},       {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW},
-	{"O_NONBLOCK", O_NONBLOCK},   {"O_SYNC", O_SYNC},
+	{"O_RDONLY", O_RDONLY},	    {"O_WRONLY", O_WRONLY},	  {"O_RDWR", O_RDWR},
+	{"O_CREAT", O_CREAT},	    {"O_EXCL", O_EXCL},		  {"O_TRUNC", O_TRUNC},
+	{"O_APPEND", O_APPEND},	    {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW},
+	{"O_NONBLOCK", O_NONBLOCK}, {"O_SYNC", O_SYNC},
 };
 
 static int usage(void)
@@ -128,9 +128,8 @@ static int print_stat(const struct stat *st)
 {
 	printf("%s %04o %u %u %lld %lu %llu %u:%u %lld\n", type_name(st->st_mode),
 	       (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid,
-	       (long long)st->st_size, (unsigned long)st->st_nlink,
-	       (unsigned long long)st->st_ino, major(st->st_rdev), minor(st->st_rdev),
-	       (long long)st->st_blocks);
+	       (long long)st->st_size, (unsigned long)st->st_nlink, (unsigned long long)st->st_ino,
+	       major(st->st_rdev), minor(st->st_rdev), (long long)st->st_blocks);
 	return 0;
 }
 
@@ -297,10 +296,10 @@ static int run(const char *op, char **a, int argc)
 	ssize_t n;
 	int flags, fd;
 
-#define NEED(k)                                                                                    \
-	do {                                                                                       \
-		if (argc < (k))                                                                    \
-			return -2;                                                                 \
+#define NEED(k)                    \
+	do {                       \
+		if (argc < (k))    \
+			return -2; \
 	} while (0)
 	if (strcmp(op, "open") == 0) {
 		NEED(2);
@@ -329,7 +328,7 @@ static int run(const char *op, char **a, int argc)
 	}
 	if (strcmp(op, "renameat2") == 0) {
 		NEED(3);
-		flags = strcmp(a[2], "noreplace") == 0  ? RENAME_NOREPLACE
+		flags = strcmp(a[2], "noreplace") == 0	? RENAME_NOREPLACE
 			: strcmp(a[2], "exchange") == 0 ? RENAME_EXCHANGE
 							: 0;
 		return renameat2(AT_FDCWD, a[0], AT_FDCWD, a[1], (unsigned)flags);

@@ -11,8 +11,8 @@
 
 static void check(const char *image, const char *extra, const char *expected)
 {
-	char *got = cmdline_render(image, strlen(image), "10.0.0.1", "/srv/nfsroot", "rpi-01",
-				   extra);
+	char *got =
+		cmdline_render(image, strlen(image), "10.0.0.1", "/srv/nfsroot", "rpi-01", extra);
 
 	assert_non_null(got);
 	assert_string_equal(got, expected);

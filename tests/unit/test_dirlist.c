@@ -90,7 +90,10 @@ static void test_cookies_clear_of_dots(void **state)
 
 static void test_nodeid_roundtrip(void **state)
 {
-	struct nid in = {.kind = NID_IMG, .via_mac = true, .slot = 65535, .gen = 4095,
+	struct nid in = {.kind = NID_IMG,
+			 .via_mac = true,
+			 .slot = 65535,
+			 .gen = 4095,
 			 .payload = 0xfffffffe},
 		   out;
 	uint64_t id;

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket's requests: status and node-reset. Main thread only. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "fusefs/control.h"
+#include "fusefs/daemon.h"
+#include "fusefs/log.h"
+#include "fusefs/root.h"
+
+/* What status reports of one node, gathered first so that no lock is held
+ * while the reply is built. */
+struct node_view {
+	char name[NODE_NAME_MAX + 1];
+	char next_image[IMAGE_NAME_MAX + 1]; /* the image its config names */
+	unsigned slot;
+	bool in_config;
+	struct pin *pin; /* a reference, or NULL */
+};
+
+struct status_ctx {
+	struct node_view *v;
+	size_t n;
+	char overlays[PATH_MAX];
+	unsigned boot_gap;
+};
+
+static void status_ctx_free(struct status_ctx *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		pin_put(s->v[i].pin);
+	free(s->v);
+}
+
+/* Nodes in config order, then nodes removed from it whose root is still
+ * mounted (they go once idle). */
+static int collect_nodes(struct daemon *d, struct status_ctx *s)
+{
+	size_t i, count;
+	unsigned slot;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	count = mapper_node_count(d->cfg);
+	s->v = calloc(count + NODE_SLOT_MAX + 1, sizeof(*s->v));
+	if (!s->v) {
+		pthread_rwlock_unlock(&d->cfg_lock);
+		return -ENOMEM;
+	}
+	snprintf(s->overlays, sizeof(s->overlays), "%s", mapper_server(d->cfg)->overlays);
+	s->boot_gap = mapper_server(d->cfg)->boot_gap;
+	for (i = 0; i < count; i++) {
+		const struct node *n = mapper_node_at(d->cfg, i);
+		struct node_view *nv = &s->v[s->n++];
+
+		snprintf(nv->name, sizeof(nv->name), "%s", n->name);
+		snprintf(nv->next_image, sizeof(nv->next_image), "%s", n->image);
+		nv->slot = node_slots_get(d->slots, n->name);
+		nv->in_config = true;
+	}
+	for (slot = 1; slot <= NODE_SLOT_MAX; slot++) {
+		struct root_fs *fs = d->roots[slot];
+		struct node_view *nv;
+
+		if (!fs || mapper_find_name(d->cfg, fs->rt->name))
+			continue;
+		nv = &s->v[s->n++];
+		snprintf(nv->name, sizeof(nv->name), "%s", fs->rt->name);
+		nv->slot = slot;
+	}
+	pthread_rwlock_unlock(&d->cfg_lock);
+	for (i = 0; i < s->n; i++) {
+		struct node_rt *rt = s->v[i].slot ? daemon_node(d, s->v[i].slot) : NULL;
+
+		s->v[i].pin = rt ? node_pin_get(rt) : NULL;
+	}
+	return 0;
+}
+
+static struct json_object *json_gen_id(const struct image_gen *g)
+{
+	return g ? json_object_new_int64(image_gen_id(g)) : NULL;
+}
+
+static struct json_object *node_json(struct daemon *d, const struct status_ctx *s,
+				     const struct node_view *nv)
+{
+	struct json_object *o = json_object_new_object();
+	struct node_rt *rt = nv->slot ? daemon_node(d, nv->slot) : NULL;
+	const struct pin *p = nv->pin;
+	struct image_gen *next = NULL;
+	char overlay[PATH_MAX + NODE_NAME_MAX + 2];
+	uint64_t tftp_bytes = 0;
+	time_t last_boot = 0;
+	int open_files;
+	long idle;
+
+	if (rt) {
+		pthread_mutex_lock(&rt->lock);
+		last_boot = rt->last_boot;
+		pthread_mutex_unlock(&rt->lock);
+		tftp_bytes = atomic_load(&rt->tftp_bytes);
+	}
+	idle = nv->slot ? roots_idle_seconds(d, nv->slot, &open_files) : -1;
+	if (!nv->slot)
+		open_files = 0;
+	/* What the next boot takes, when it differs from the pin. */
+	if (nv->in_config && nv->next_image[0])
+		next = catalog_newest(d->catalog, nv->next_image);
+	if (next && p && p->gen == next) {
+		image_gen_put(next);
+		next = NULL;
+	}
+	snprintf(overlay, sizeof(overlay), "%s/%s", s->overlays, nv->name);
+
+	json_object_object_add(o, "name", json_object_new_string(nv->name));
+	json_object_object_add(o, "in_config", json_object_new_boolean(nv->in_config));
+	json_object_object_add(o, "mounted",
+			       json_object_new_boolean(nv->slot && d->roots[nv->slot]));
+	json_object_object_add(o, "image", p ? json_object_new_string(p->image) : NULL);
+	json_object_object_add(o, "generation", p ? json_gen_id(p->gen) : NULL);
+	json_object_object_add(o, "next_image",
+			       nv->in_config ? json_object_new_string(nv->next_image) : NULL);
+	json_object_object_add(o, "newer", json_gen_id(next));
+	json_object_object_add(o, "last_boot",
+			       last_boot ? json_object_new_int64((int64_t)last_boot) : NULL);
+	json_object_object_add(o, "tftp_bytes", json_object_new_int64((int64_t)tftp_bytes));
+	json_object_object_add(o, "open_files", json_object_new_int(open_files));
+	json_object_object_add(o, "idle_seconds", idle >= 0 ? json_object_new_int64(idle) : NULL);
+	json_object_object_add(o, "up",
+			       json_object_new_boolean(nv->slot && roots_node_up(d, nv->slot)));
+	json_object_object_add(o, "overlay_dir", json_object_new_string(overlay));
+	if (next)
+		image_gen_put(next);
+	return o;
+}
+
+static struct json_object *gen_json(struct daemon *d, const struct status_ctx *s,
+				    struct image_gen *g)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *pinned_by = json_object_new_array();
+	struct image_gen *newest = catalog_newest(d->catalog, image_gen_name(g));
+	struct node_rt *root_rt = daemon_node(d, 0);
+	struct pin *root_pin = root_rt ? node_pin_get(root_rt) : NULL;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].pin && s->v[i].pin->gen == g)
+			json_object_array_add(pinned_by, json_object_new_string(s->v[i].name));
+	json_object_object_add(o, "id", json_object_new_int64(image_gen_id(g)));
+	json_object_object_add(o, "image", json_object_new_string(image_gen_name(g)));
+	json_object_object_add(o, "path", json_object_new_string(image_gen_path(g)));
+	json_object_object_add(o, "size",
+			       json_object_new_int64((int64_t)image_gen_info(g)->file_size));
+	/* Every holder but the reference taken for this report. */
+	json_object_object_add(o, "refs", json_object_new_int64(image_gen_refcount(g) - 1));
+	json_object_object_add(o, "newest", json_object_new_boolean(newest == g));
+	json_object_object_add(o, "pinned_by", pinned_by);
+	json_object_object_add(o, "tftp_root",
+			       json_object_new_boolean(root_pin && root_pin->gen == g));
+	pin_put(root_pin);
+	if (newest)
+		image_gen_put(newest);
+	return o;
+}
+
+static int gen_cmp(const void *a, const void *b)
+{
+	unsigned x = image_gen_id(*(struct image_gen *const *)a);
+	unsigned y = image_gen_id(*(struct image_gen *const *)b);
+
+	return (x > y) - (x < y);
+}
+
+static struct json_object *gens_json(struct daemon *d, const struct status_ctx *s)
+{
+	struct json_object *arr = json_object_new_array();
+	struct image_gen **gens;
+	size_t n, i;
+
+	if (catalog_open_gens(d->catalog, &gens, &n) != 0)
+		return arr;
+	qsort(gens, n, sizeof(*gens), gen_cmp);
+	for (i = 0; i < n; i++) {
+		json_object_array_add(arr, gen_json(d, s, gens[i]));
+		image_gen_put(gens[i]);
+	}
+	free(gens);
+	return arr;
+}
+
+struct json_object *control_status(struct daemon *d)
+{
+	struct status_ctx s = {0};
+	struct json_object *o, *nodes;
+	size_t i;
+
+	if (collect_nodes(d, &s) != 0)
+		return control_error("out of memory");
+	o = json_object_new_object();
+	nodes = json_object_new_array();
+	for (i = 0; i < s.n; i++)
+		json_object_array_add(nodes, node_json(d, &s, &s.v[i]));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "config", json_object_new_string(d->config_path));
+	json_object_object_add(o, "boot_gap", json_object_new_int64(s.boot_gap));
+	json_object_object_add(o, "nodes", nodes);
+	json_object_object_add(o, "generations", gens_json(d, &s));
+	status_ctx_free(&s);
+	return o;
+}
+
+struct json_object *control_node_reset(struct daemon *d, const char *node, bool force)
+{
+	struct json_object *o;
+	unsigned slot = 0;
+	int open_files, err;
+	bool up;
+	long idle;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	if (mapper_find_name(d->cfg, node))
+		slot = node_slots_get(d->slots, node);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (!slot)
+		return control_error("no node '%s' in %s", node, d->config_path);
+	up = roots_node_up(d, slot);
+	if (up && !force) {
+		char why[96];
+
+		idle = roots_idle_seconds(d, slot, &open_files);
+		if (open_files > 0)
+			snprintf(why, sizeof(why), "%d open files", open_files);
+		else if (idle >= 0)
+			snprintf(why, sizeof(why), "its root served a request %lds ago", idle);
+		else
+			snprintf(why, sizeof(why), "it is booting");
+		o = control_error("node %s is up (%s); use --force to reset it anyway", node, why);
+		json_object_object_add(o, "up", json_object_new_boolean(1));
+		return o;
+	}
+	err = roots_reset_overlay(d, slot);
+	if (err)
+		return control_error("node %s: cannot reset its overlay: %s", node, strerror(-err));
+	if (up)
+		log_warn("node %s: overlay reset while the node is up (forced)", node);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "was_up", json_object_new_boolean(up));
+	return o;
+}
