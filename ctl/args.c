@@ -24,11 +24,9 @@ int args_parse(const char *cmd, const char *help, unsigned accept, int min_pos, 
 	       int argc, char **argv, struct arg_values *v)
 {
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"json", no_argument, NULL, 'j'},
-		{"hook", required_argument, NULL, 'k'},
-		{"dir", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},	{"json", no_argument, NULL, 'j'},
+		{"hook", required_argument, NULL, 'k'}, {"dir", required_argument, NULL, 'd'},
+		{"force", no_argument, NULL, 'f'},	{NULL, 0, NULL, 0},
 	};
 	int opt, li;
 
@@ -55,6 +53,11 @@ int args_parse(const char *cmd, const char *help, unsigned accept, int min_pos, 
 			if (!(accept & ARG_DIR))
 				goto unknown;
 			v->dir = optarg;
+			break;
+		case 'f':
+			if (!(accept & ARG_FORCE))
+				goto unknown;
+			v->force = true;
 			break;
 		case ':':
 			return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);

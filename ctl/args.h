@@ -7,15 +7,17 @@
 
 /* Which options a command accepts, besides -h/--help. */
 enum arg_accept {
-	ARG_JSON = 1u << 0, /* --json */
-	ARG_HOOK = 1u << 1, /* --hook PATH */
-	ARG_DIR = 1u << 2,  /* --dir DIR */
+	ARG_JSON = 1u << 0,  /* --json */
+	ARG_HOOK = 1u << 1,  /* --hook PATH */
+	ARG_DIR = 1u << 2,   /* --dir DIR */
+	ARG_FORCE = 1u << 3, /* --force */
 };
 
 struct arg_values {
 	bool json;
 	const char *hook;
 	const char *dir;
+	bool force;
 	char **pos; /* positional arguments */
 	int npos;
 };

@@ -50,6 +50,14 @@ int cmd_image(struct ctl *c, int argc, char **argv);
 int cmd_discovered(struct ctl *c, int argc, char **argv);
 int cmd_dhcp_event(struct ctl *c, int argc, char **argv);
 int cmd_gen(struct ctl *c, int argc, char **argv);
+int cmd_status(struct ctl *c, int argc, char **argv);
+/* "node reset", else cmd_node(); "image install|rollback|list", else cmd_image(). */
+int cmd_node_admin(struct ctl *c, int argc, char **argv);
+int cmd_image_admin(struct ctl *c, int argc, char **argv);
+/* image import|shell|gc */
+int cmd_image_import(struct ctl *c, int argc, char **argv);
+int cmd_image_shell(struct ctl *c, int argc, char **argv);
+int cmd_image_gc(struct ctl *c, int argc, char **argv);
 
 /* Generators behind `netbootctl gen`; each writes one config to @out. */
 struct gen_opts {

@@ -13,10 +13,26 @@ struct command {
 	ctl_cmd_fn run;
 };
 
+/* image import|shell|gc; the other image subcommands
+ * go to cmd_image_admin(). */
+static const struct command image_tools[] = {
+	{"import", cmd_image_import},
+	{"shell", cmd_image_shell},
+	{"gc", cmd_image_gc},
+};
+
+static int cmd_image_all(struct ctl *c, int argc, char **argv)
+{
+	for (size_t i = 0; argc >= 2 && i < sizeof(image_tools) / sizeof(image_tools[0]); i++)
+		if (strcmp(argv[1], image_tools[i].name) == 0)
+			return image_tools[i].run(c, argc - 1, argv + 1);
+	return cmd_image_admin(c, argc, argv);
+}
+
 static const struct command commands[] = {
-	{"check", cmd_check},	{"nodes", cmd_nodes},		{"node", cmd_node},
-	{"images", cmd_images}, {"image", cmd_image},		{"discovered", cmd_discovered},
-	{"gen", cmd_gen},	{"dhcp-event", cmd_dhcp_event},
+	{"check", cmd_check},	{"nodes", cmd_nodes},		{"node", cmd_node_admin},
+	{"images", cmd_images}, {"image", cmd_image_all},	{"discovered", cmd_discovered},
+	{"gen", cmd_gen},	{"dhcp-event", cmd_dhcp_event}, {"status", cmd_status},
 };
 
 static const char main_help[] =
@@ -32,8 +48,16 @@ static const char main_help[] =
 	"  check                      validate the configuration and the images\n"
 	"  nodes [--json]             list the nodes\n"
 	"  node show NAME [--json]    every effective key of a node and where it was set\n"
+	"  node reset NAME [--force]  empty a node's overlay (refused while it is up)\n"
 	"  images [--json]            list the images\n"
 	"  image verify NAME|FILE     read every block of an image\n"
+	"  image install FILE NAME    install an image file atomically, keeping the old one\n"
+	"  image rollback NAME        put the previous file of an image back\n"
+	"  image list [NAME] [--json] an image's current file and its history\n"
+	"  image import SRC NAME      a Pi disk image, SD card, dir or tarball to a netboot image\n"
+	"  image shell NAME [-- CMD]  change an image in a chroot; success makes a new generation\n"
+	"  image gc [NAME...]         remove unpinned history beyond [server] history\n"
+	"  status [--json]            what the running daemon serves, per node\n"
 	"  discovered [--json]        unmapped clients seen on TFTP or DHCP\n"
 	"  gen dnsmasq|exports|ganesha|systemd\n"
 	"                             print a configuration for the services around netbootfs\n"

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* netbootctl node reset NAME [--force]: empty a node's overlay. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl/args.h"
+#include "ctl/control_client.h"
+#include "ctl/ctl.h"
+#include "ctl/output.h"
+#include "ctl/overlay_dir.h"
+
+static const char reset_help[] =
+	"Usage: netbootctl [-c CONFIG] node reset NAME [--force]\n"
+	"\n"
+	"Empty the overlay of node NAME (<overlays>/NAME): the node's root shows\n"
+	"its image again at once. Refused while the node is up, unless --force:\n"
+	"a node is up while its root has open files or served a request within\n"
+	"the last 2 * boot_gap seconds, or while it boots (its boot tree was read\n"
+	"over TFTP within the last boot_gap seconds).\n"
+	"\n"
+	"The running daemon does the reset (through [server] control). Without a\n"
+	"daemon the overlay directory is emptied directly, unless the node's root\n"
+	"is still mounted.\n";
+
+/* Whether @path is a mount point (its device differs from its parent's). A
+ * dead FUSE mount (ENOTCONN) counts as not mounted: nobody serves it. */
+static bool is_mount_point(const char *path)
+{
+	char parent[PATH_MAX + 4];
+	struct stat st, pst;
+
+	if (stat(path, &st) != 0)
+		return false;
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	return stat(parent, &pst) == 0 && st.st_dev != pst.st_dev;
+}
+
+/* No daemon: empty the directory ourselves. */
+static int reset_offline(const struct mapper *m, const char *name)
+{
+	const struct server_config *srv = mapper_server(m);
+	char root[PATH_MAX], overlay[PATH_MAX];
+	int err;
+
+	snprintf(root, sizeof(root), "%s/%s", srv->nfs_root, name);
+	snprintf(overlay, sizeof(overlay), "%s/%s", srv->overlays, name);
+	if (is_mount_point(root)) {
+		ctl_err("node reset: %s is mounted but no daemon answers on %s; not touching %s",
+			root, srv->control, overlay);
+		return CTL_EXIT_FAIL;
+	}
+	err = overlay_empty(overlay);
+	if (err) {
+		ctl_err("node reset: %s: %s", overlay, strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	printf("node %s: overlay emptied (netbootfs is not running)\n", name);
+	return CTL_EXIT_OK;
+}
+
+static int node_reset(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL;
+	const struct mapper *m;
+	struct arg_values av;
+	char path[PATH_MAX];
+	const char *name;
+	int ret;
+
+	ret = args_parse("node reset", reset_help, ARG_FORCE, 1, 1, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	name = av.pos[0];
+	m = ctl_load_config(c);
+	if (!m)
+		return CTL_EXIT_FAIL;
+	if (!mapper_find_name(m, name)) {
+		ctl_err("node reset: no node '%s' in %s", name, mapper_path(m));
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(path, sizeof(path), "%s", mapper_server(m)->control);
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("node-reset"));
+	json_object_object_add(req, "node", json_object_new_string(name));
+	json_object_object_add(req, "force", json_object_new_boolean(av.force));
+	ret = ctl_daemon_call(path, req, &reply);
+	json_object_put(req);
+	if (ret < 0 && ctl_daemon_absent(ret))
+		return reset_offline(m, name);
+	if (ret < 0) {
+		ctl_daemon_error(path, "node reset", ret);
+		return CTL_EXIT_FAIL;
+	}
+	ret = ctl_reply_ok(reply) ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+	if (ret == CTL_EXIT_OK)
+		printf("node %s: overlay emptied\n", name);
+	else
+		ctl_err("node reset: %s", ctl_reply_error(reply));
+	json_object_put(reply);
+	return ret;
+}
+
+int cmd_node_admin(struct ctl *c, int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "reset") == 0)
+		return node_reset(c, argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(reset_help, stdout);
+		putchar('\n');
+	}
+	if (argc < 2)
+		return usage_error("node", "missing subcommand (show, reset)");
+	return cmd_node(c, argc, argv);
+}

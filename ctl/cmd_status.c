@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/* netbootctl status: what the running daemon serves, from its control socket. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/args.h"
+#include "ctl/control_client.h"
+#include "ctl/ctl.h"
+#include "ctl/output.h"
+#include "ctl/overlay_dir.h"
+
+static const char status_help[] =
+	"Usage: netbootctl [-c CONFIG] status [--json]\n"
+	"\n"
+	"Ask the running netbootfs (through [server] control) what it serves, one\n"
+	"line per node: NODE IMAGE GEN (the generation it booted with) NEWER (the\n"
+	"generation its next boot takes, when that differs; IMAGE:GEN when its\n"
+	"config names another image) LAST-BOOT TFTP-BYTES (served since the daemon\n"
+	"started) OVERLAY (bytes of file data in its overlay) UP. Then the open\n"
+	"image generations: GEN IMAGE REFS PINNED-BY.\n"
+	"\n"
+	"A node is up while its root has open files or served a request within\n"
+	"the last 2 * boot_gap seconds, or while it boots (its boot tree was read\n"
+	"over TFTP within the last boot_gap seconds).\n"
+	"\n"
+	"--json prints the daemon's answer: {\"nodes\": [...], \"generations\": [...]}\n"
+	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
+	"time), tftp_bytes, overlay_bytes, open_files, idle_seconds, up, in_config,\n"
+	"mounted; per generation id, image, path, size, refs, newest, pinned_by,\n"
+	"tftp_root. Exits 1 when the daemon is not running.\n";
+
+static const char *obj_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* An integer member; false when absent or null. */
+static bool obj_int(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int64(v);
+	return true;
+}
+
+static bool obj_bool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
+}
+
+static struct json_object *obj_array(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+		return NULL;
+	return v;
+}
+
+/* Add "overlay_bytes" to every node: the client measures, so that a big
+ * overlay never holds up the daemon. */
+static void add_overlay_sizes(struct json_object *nodes)
+{
+	size_t i;
+
+	for (i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		const char *dir = obj_str(n, "overlay_dir");
+		uint64_t bytes = 0;
+		int err = dir ? overlay_usage(dir, &bytes) : -ENOENT;
+
+		if (err && dir)
+			ctl_err("status: %s: %s", dir, strerror(-err));
+		json_object_object_add(n, "overlay_bytes",
+				       err ? NULL : json_object_new_int64((int64_t)bytes));
+	}
+}
+
+static const char *newer_text(struct json_object *n, char *buf, size_t len)
+{
+	const char *image = obj_str(n, "image"), *next = obj_str(n, "next_image");
+	int64_t gen;
+
+	buf[0] = '\0';
+	if (!obj_int(n, "newer", &gen))
+		return buf;
+	if (next && (!image || strcmp(image, next) != 0))
+		snprintf(buf, len, "%s:%" PRId64, next, gen);
+	else
+		snprintf(buf, len, "%" PRId64, gen);
+	return buf;
+}
+
+static int print_nodes(struct json_object *nodes)
+{
+	static const char *const headers[] = {"NODE",	   "IMAGE",	 "GEN",	    "NEWER",
+					      "LAST-BOOT", "TFTP-BYTES", "OVERLAY", "UP"};
+	struct table t;
+	size_t i;
+	int ret = 0;
+
+	table_init(&t, 8, headers);
+	for (i = 0; nodes && i < json_object_array_length(nodes) && ret == 0; i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		char name[NODE_NAME_MAX + 16], gen[16] = "", newer[96], boot[32] = "-";
+		char tftp[16], overlay[16] = "";
+		int64_t v;
+		const char *row[8] = {name,    obj_str(n, "image"),
+				      gen,     newer,
+				      boot,    tftp,
+				      overlay, obj_bool(n, "up") ? "yes" : "no"};
+
+		snprintf(name, sizeof(name), "%s%s", obj_str(n, "name") ? obj_str(n, "name") : "?",
+			 obj_bool(n, "in_config") ? "" : " (removed)");
+		if (obj_int(n, "generation", &v))
+			snprintf(gen, sizeof(gen), "%" PRId64, v);
+		newer_text(n, newer, sizeof(newer));
+		if (obj_int(n, "last_boot", &v))
+			fmt_time_utc((time_t)v, boot, sizeof(boot));
+		fmt_size(obj_int(n, "tftp_bytes", &v) ? (uint64_t)v : 0, tftp, sizeof(tftp));
+		if (obj_int(n, "overlay_bytes", &v))
+			fmt_size((uint64_t)v, overlay, sizeof(overlay));
+		ret = table_add(&t, row);
+	}
+	if (ret == 0)
+		table_print(&t, stdout);
+	table_free(&t);
+	return ret;
+}
+
+/* "n1,n2" and "(tftp root)" for bootcode.bin. */
+static void pinned_text(struct json_object *g, char *buf, size_t len)
+{
+	struct json_object *names = obj_array(g, "pinned_by");
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; names && i < json_object_array_length(names) && used < len; i++)
+		used += (size_t)snprintf(
+			buf + used, len - used, "%s%s", used ? "," : "",
+			json_object_get_string(json_object_array_get_idx(names, i)));
+	if (obj_bool(g, "tftp_root") && used < len)
+		snprintf(buf + used, len - used, "%s(tftp root)", used ? "," : "");
+}
+
+static int print_gens(struct json_object *gens)
+{
+	static const char *const headers[] = {"GEN",  "IMAGE",	"SIZE",
+					      "REFS", "NEWEST", "PINNED-BY"};
+	struct table t;
+	size_t i;
+	int ret = 0;
+
+	table_init(&t, 6, headers);
+	for (i = 0; gens && i < json_object_array_length(gens) && ret == 0; i++) {
+		struct json_object *g = json_object_array_get_idx(gens, i);
+		char id[16] = "", size[16] = "", refs[16] = "", pins[256];
+		const char *row[6] = {
+			id,  obj_str(g, "image"), size, refs, obj_bool(g, "newest") ? "yes" : "no",
+			pins};
+		int64_t v;
+
+		if (obj_int(g, "id", &v))
+			snprintf(id, sizeof(id), "%" PRId64, v);
+		if (obj_int(g, "size", &v))
+			fmt_size((uint64_t)v, size, sizeof(size));
+		if (obj_int(g, "refs", &v))
+			snprintf(refs, sizeof(refs), "%" PRId64, v);
+		pinned_text(g, pins, sizeof(pins));
+		ret = table_add(&t, row);
+	}
+	if (ret == 0)
+		table_print(&t, stdout);
+	table_free(&t);
+	return ret;
+}
+
+int cmd_status(struct ctl *c, int argc, char **argv)
+{
+	struct json_object *req, *reply = NULL;
+	struct arg_values av;
+	char path[PATH_MAX];
+	int ret;
+
+	ret = args_parse("status", status_help, ARG_JSON, 0, 0, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	if (ctl_control_path(c, "status", path, sizeof(path)) < 0)
+		return CTL_EXIT_FAIL;
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	ret = ctl_daemon_call(path, req, &reply);
+	json_object_put(req);
+	if (ret < 0) {
+		ctl_daemon_error(path, "status", ret);
+		return CTL_EXIT_FAIL;
+	}
+	if (!ctl_reply_ok(reply)) {
+		ctl_err("status: %s", ctl_reply_error(reply));
+		json_object_put(reply);
+		return CTL_EXIT_FAIL;
+	}
+	add_overlay_sizes(obj_array(reply, "nodes"));
+	json_object_object_del(reply, "ok");
+	if (av.json) {
+		ret = json_print(reply, stdout);
+	} else {
+		ret = print_nodes(obj_array(reply, "nodes"));
+		if (ret == 0) {
+			putchar('\n');
+			ret = print_gens(obj_array(reply, "generations"));
+		}
+	}
+	json_object_put(reply);
+	if (ret < 0) {
+		ctl_err("status: %s", strerror(-ret));
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl/overlay_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DEPTH 256
+
+static bool is_dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* Sizes under the open directory @fd (consumed). */
+static int usage_at(int fd, dev_t dev, unsigned depth, uint64_t *bytes)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *de;
+	int err = 0;
+
+	if (!dir) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while (!err && (de = readdir(dir))) {
+		struct stat st;
+		int sub;
+
+		if (is_dot(de->d_name))
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				err = -errno;
+			continue;
+		}
+		if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+			*bytes += (uint64_t)st.st_size;
+		if (!S_ISDIR(st.st_mode) || st.st_dev != dev)
+			continue;
+		if (depth >= MAX_DEPTH) {
+			err = -ELOOP;
+			break;
+		}
+		sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0) {
+			if (errno != ENOENT)
+				err = -errno;
+			continue;
+		}
+		err = usage_at(sub, dev, depth + 1, bytes);
+	}
+	closedir(dir);
+	return err;
+}
+
+int overlay_usage(const char *path, uint64_t *bytes)
+{
+	struct stat st;
+	int fd;
+
+	*bytes = 0;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return -errno;
+	}
+	return usage_at(fd, st.st_dev, 0, bytes);
+}
+
+/* Remove the entries of the open directory @fd (consumed). */
+static int empty_at(int fd, unsigned depth)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *de;
+	int err = 0, e;
+
+	if (!dir) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while ((de = readdir(dir))) {
+		int sub;
+
+		if (is_dot(de->d_name))
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		if (errno != EISDIR) {
+			err = err ? err : -errno;
+			continue;
+		}
+		sub = depth < MAX_DEPTH ? openat(fd, de->d_name,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+					: -1;
+		if (sub < 0) {
+			err = err ? err : (depth < MAX_DEPTH ? -errno : -ELOOP);
+			continue;
+		}
+		e = empty_at(sub, depth + 1);
+		if (!e && unlinkat(fd, de->d_name, AT_REMOVEDIR) != 0)
+			e = -errno;
+		err = err ? err : e;
+	}
+	closedir(dir);
+	return err;
+}
+
+int overlay_empty(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return empty_at(fd, 0);
+}

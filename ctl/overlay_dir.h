@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* A node's overlay directory (<overlays>/<node>) as netbootctl handles it. */
+#ifndef NETBOOTFS_CTL_OVERLAY_DIR_H
+#define NETBOOTFS_CTL_OVERLAY_DIR_H
+
+#include <stdint.h>
+
+/* Bytes of file data under @path: the apparent sizes of its regular files
+ * and symlinks, without crossing mounts or following links. A missing
+ * directory holds 0 bytes. 0 or a negative errno. */
+int overlay_usage(const char *path, uint64_t *bytes);
+/* Remove everything inside @path (not @path itself), never following a
+ * symlink. 0 or the first negative errno (it goes on past errors). */
+int overlay_empty(const char *path);
+
+#endif

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#include "ctl/why.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void ctl_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
