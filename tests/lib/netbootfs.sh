@@ -24,6 +24,8 @@ nb_layout()
 	NB_CONF=$NB/netbootfs.ini
 	mkdir -p "$NB"/{images,overlays,state,tftp,nfs,templates} || return 1
 	at_exit "nb_umount_all"
+	# NB_KEEP_LOG=FILE keeps the daemon log after the test (debugging).
+	[ -z "${NB_KEEP_LOG:-}" ] || at_exit "cp '$NB/netbootfs.log' '$NB_KEEP_LOG'"
 }
 
 # Every mount left under $NB (TFTP root, node roots), deepest first.
