@@ -22,6 +22,7 @@ SAN        ?= 0
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PROVE      ?= prove
+PROVE_JOBS ?= 2
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS  ?= -O2 -g
@@ -114,7 +115,7 @@ run-unit: $(UNIT_BIN)
 TAP_TESTS := $(wildcard tests/t/t[0-9]*.t)
 run-tap: all
 	@test -n "$(TAP_TESTS)" || { echo "run-tap: no tests found" >&2; exit 1; }
-	NETBOOTFS_BUILD=$(abspath $(O)) $(PROVE) -f $(TAP_TESTS)
+	NETBOOTFS_BUILD=$(abspath $(O)) $(PROVE) -j$(PROVE_JOBS) $(TAP_TESTS)
 
 FUZZ_O ?= $(O)-fuzz
 $(FUZZ_O)/fuzz_mapper: tests/fuzz/fuzz_mapper.c $(MAPPER_SRC)
