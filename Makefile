@@ -149,7 +149,16 @@ install: all
 	install -m 0644 docs/netbootfs.8 docs/netbootctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 docs/netbootfs.ini.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 conf/netbootfs.ini $(DESTDIR)$(SYSCONFDIR)/netbootfs/netbootfs.ini.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/netbootfs/netbootfs.ini || \
+		install -m 0644 conf/netbootfs.ini $(DESTDIR)$(SYSCONFDIR)/netbootfs/netbootfs.ini
 	for f in conf/*.sh; do [ -e "$$f" ] && install -m 0755 "$$f" $(DESTDIR)$(DATADIR)/ || true; done
+	# Units from the generator itself (one piece of code), for the installed config.
+	install -d $(DESTDIR)$(UNITDIR)
+	$(O)/netbootctl -c $(DESTDIR)$(SYSCONFDIR)/netbootfs/netbootfs.ini gen systemd \
+		--dir $(DESTDIR)$(UNITDIR)
+	find $(DESTDIR)$(UNITDIR) -type f -exec sed -i \
+		-e 's|^ExecStart=[^ ]*/netbootfs |ExecStart=$(SBINDIR)/netbootfs |' \
+		$(if $(DESTDIR),-e 's|$(abspath $(DESTDIR))||g') {} +
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
