@@ -420,11 +420,13 @@ static void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	pthread_mutex_lock(&rd->lock);
 	err = rdir_build(req, rd);
+	pthread_mutex_unlock(&rd->lock);
+	/* Unlocked before the reply: once it is out, RELEASEDIR may free rd.
+	 * The listing is immutable once built. */
 	if (err)
 		fuse_reply_err(req, -err);
 	else
 		dirlist_reply(req, rd->l, ino, size, off, NULL, NULL);
-	pthread_mutex_unlock(&rd->lock);
 }
 
 static void root_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
