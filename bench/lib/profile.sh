@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# profile.sh: where the daemon spends its time. perf record -g on the
+# netbootfs process (all its threads, user and kernel) while the metadata
+# walk and the full read run, warm and cold; the flat self-time profile and
+# the per-DSO split go to results/perf-<walk>-<cache>.txt.
+# (perf.data itself stays in the scratch dir: it is large.)
+
+BENCH_PROFILE=${BENCH_PROFILE:-meta tar}
+# DWARF unwinding: libz and libsquashfuse have no frame pointers, and the
+# callers inside the daemon are the point. A low rate keeps perf.data small.
+BENCH_PERF_ARGS=${BENCH_PERF_ARGS:---call-graph dwarf,8192 -F 149}
+
+profile_run()
+{
+	local w mode pid ppid data txt s
+	command -v perf >/dev/null || {
+		bench_log "no perf: profile skipped"
+		return 0
+	}
+	c_up netbootfs || bench_die "cannot mount netbootfs"
+	pid=$(c_pid netbootfs)
+	for w in $BENCH_PROFILE; do
+		for mode in warm cold; do
+			if [ $mode = warm ]; then
+				w_run "$w" "${CROOT[netbootfs]}" >/dev/null
+			else
+				drop_caches
+			fi
+			data=$T/perf-$w-$mode.data
+			# shellcheck disable=SC2086
+			perf record -q $BENCH_PERF_ARGS -p "$pid" -o "$data" >/dev/null 2>&1 &
+			ppid=$!
+			at_exit "stop_pid $ppid"
+			sleep 0.5
+			time_cmd s w_run "$w" "${CROOT[netbootfs]}"
+			kill -INT "$ppid"
+			wait "$ppid" 2>/dev/null
+			txt=$BENCH_OUT/perf-$w-$mode.txt
+			{
+				echo "# perf record $BENCH_PERF_ARGS -p <netbootfs> during '$w' ($mode): ${s}s"
+				echo "# --- self time by DSO"
+				perf report -i "$data" --stdio --no-children --sort dso -g none 2>/dev/null |
+					grep -v '^#' | grep -v '^$' | head -n 8
+				echo "# --- self time by symbol"
+				perf report -i "$data" --stdio --no-children --sort dso,symbol -g none \
+					--percent-limit 0.7 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 40
+				echo "# --- inclusive time (children) of daemon functions"
+				perf report -i "$data" --stdio --children --sort dso,symbol -g none \
+					--percent-limit 3 2>/dev/null | grep -v '^#' | grep -v '^$' |
+					grep -E 'netbootfs|libsquashfuse|libfuse' | head -n 40
+			} >"$txt"
+			bench_log "profile $w $mode: ${s}s, $txt"
+		done
+	done
+	c_down netbootfs
+}

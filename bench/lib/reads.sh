@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# reads.sh: read-only workloads over every contender, cold and warm.
+#
+#   meta    find -printf '%s %m' of every entry (lookup + getattr, readdir)
+#   tar     tar -cf - . | wc -c (every entry's metadata and every byte)
+#   seq     one large sequential read: bench/big.bin with 1 MiB reads
+#   rand4k  $BENCH_RAND_READS random 4 KiB reads in files all over the tree
+#           (open, pread, close; fixed list, fixed seed)
+#   parN    N parallel readers (N = 1 2 4), each cat-ing its share of every
+#           regular file (files dealt round-robin); by default cold only and
+#           on netbootfs, kernel and local only (BENCH_PAR_CONTENDERS,
+#           BENCH_PAR_CACHE)
+#
+# For each run, workload and contender: drop caches, time it (cold), time it
+# again (warm). Contenders take turns going first from run to run. Each
+# result keeps a check value (entries or bytes) that must be the same for
+# every contender.
+#
+# results/reads.csv: run,workload,cache,contender,seconds,check
+
+BENCH_READS=${BENCH_READS:-meta tar seq rand4k par1 par2 par4}
+# The parallel readers read the whole tree three times: on the slow FUSE
+# contenders that alone would take longer than the rest of `make bench`.
+BENCH_PAR_CONTENDERS=${BENCH_PAR_CONTENDERS:-netbootfs kernel local}
+BENCH_PAR_CACHE=${BENCH_PAR_CACHE:-cold}
+
+# Subshells with pipefail: a reader that fails (a crashed daemon) must fail
+# the run, not leave a short count behind.
+w_meta()
+(
+	set -o pipefail
+	cd "$1" && find . -printf '%s %m\n' | wc -l
+)
+
+w_tar()
+(
+	set -o pipefail
+	tar -C "$1" -cf - . | wc -c
+)
+
+w_seq()
+{
+	dd if="$1/bench/big.bin" of=/dev/null bs=1M status=none && stat -c %s "$1/bench/big.bin"
+}
+
+w_rand4k()
+{
+	perl -e 'my ($root, $list) = @ARGV; my $total = 0;
+		 open(my $l, "<", $list) or die "$list: $!";
+		 while (<$l>) {
+			chomp; my ($p, $off) = split /\t/;
+			open(my $f, "<", "$root/$p") or die "$p: $!";
+			sysseek($f, $off, 0) or die "seek $p: $!";
+			my $n = sysread($f, my $buf, 4096); die "read $p: $!" unless defined $n;
+			$total += $n; close($f);
+		 }
+		 print "$total\n";' "$1" "$DATA_LISTS/rand4k"
+}
+
+# The shards of the parallel readers, made once per N.
+_par_shards()
+{
+	local n=$1 i
+	[ -s "$T/par$n.0" ] && return 0
+	# netbootfs generates etc/hostname, etc/fstab and the boot dir's
+	# cmdline.txt (by design); leaving those out keeps byte counts equal.
+	perl -e 'my $n = shift; local $/ = "\0"; my @fh; my $i = 0;
+		 open($fh[$_], ">", "$ENV{T}/par$n.$_") or die for 0 .. $n - 1;
+		 while (<STDIN>) { next if m{^\./(etc/|boot/firmware/cmdline\.txt\0)};
+				   print { $fh[$i++ % $n] } $_; }' "$n" <"$DATA_LISTS/files0"
+	for ((i = 0; i < n; i++)); do
+		[ -e "$T/par$n.$i" ] || return 1
+	done
+}
+
+w_par()
+{
+	local root=$1 n=$2 i pids=() sum=0 rc=0
+	_par_shards "$n" || return 1
+	for ((i = 0; i < n; i++)); do
+		(set -o pipefail && cd "$root" &&
+			xargs -0 -n 256 cat -- <"$T/par$n.$i" | wc -c >"$T/par$n.$i.out") &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || rc=1
+	done
+	for ((i = 0; i < n; i++)); do
+		sum=$((sum + $(cat "$T/par$n.$i.out")))
+	done
+	echo "$sum"
+	return $rc
+}
+
+w_run()
+{
+	local w=$1 root=$2
+	case $w in
+	par*) w_par "$root" "${w#par}" ;;
+	*) "w_$w" "$root" ;;
+	esac
+}
+
+# The contenders in turn order for run $1 (a rotation of the list).
+_rotate()
+{
+	local r=$1
+	shift
+	local a=("$@") n=$# i
+	for ((i = 0; i < n; i++)); do
+		echo "${a[$(((i + r) % n))]}"
+	done
+}
+
+# The check value every contender must return for workload $1.
+declare -A READ_EXPECT
+
+reads_check()
+{
+	local w=$1 c=$2 check=$3
+	[ "$w" = meta ] && READ_EXPECT[meta]=$DATA_ENTRIES
+	[ "$w" = par2 ] || [ "$w" = par4 ] && READ_EXPECT[$w]=${READ_EXPECT[par1]:-}
+	[ -n "${READ_EXPECT[$w]:-}" ] || READ_EXPECT[$w]=$check
+	# tar also archives netbootfs's generated files (see _par_shards): their
+	# sizes may move the archive by a few 512-byte records.
+	[ "$w" = tar ] && [ "${check#-}" -gt 0 ] &&
+		[ $((check > READ_EXPECT[tar] ? check - READ_EXPECT[tar] : READ_EXPECT[tar] - check)) -le 16384 ] &&
+		return 0
+	[ "$check" = "${READ_EXPECT[$w]}" ] ||
+		bench_die "$w on $c returned $check, expected ${READ_EXPECT[$w]} (entries or bytes): a broken contender"
+}
+
+reads_run()
+{
+	local r w c s check mode
+	csv_reset reads.csv "run,workload,cache,contender,seconds,check"
+	for c in $BENCH_CONTENDERS; do
+		c_up "$c" || bench_die "cannot mount $c"
+	done
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		for w in $BENCH_READS; do
+			for c in $(_rotate "$r" $BENCH_CONTENDERS); do
+				if [[ $w == par* ]] && [[ " $BENCH_PAR_CONTENDERS " != *" $c "* ]]; then
+					continue
+				fi
+				for mode in cold warm; do
+					if [[ $w == par* ]] && [[ " $BENCH_PAR_CACHE " != *" $mode "* ]]; then
+						continue
+					fi
+					[ $mode = cold ] && drop_caches
+					time_cmd s w_run "$w" "${CROOT[$c]}" || bench_die "$w on $c failed"
+					check=$(tail -n1 "$T/.out")
+					reads_check "$w" "$c" "$check"
+					csv_add reads.csv "$r" "$w" "$mode" "$c" "$s" "$check"
+					bench_log "run $r $w $mode $c: ${s}s ($check)"
+				done
+			done
+		done
+	done
+	for c in $BENCH_CONTENDERS; do
+		c_down "$c"
+	done
+}

@@ -1,0 +1,438 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# report.sh: tables and plots from the raw CSV files in $BENCH_OUT.
+#
+# Every figure is "median [min–max]" over the runs. A ratio is computed run by
+# run (both figures from the same run), then summarised the same way; "x nb"
+# is contender time / netbootfs time, so above 1 means netbootfs is faster.
+#
+# The generated part of $BENCH_REPORT sits between the two markers below and
+# is replaced; the hand-written text around it (analysis) stays. Plot data go
+# to $BENCH_PLOTS/*.dat, PNGs to $BENCH_PLOTS/*.png (bench/*.gp).
+
+REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
+REPORT_END='<!-- END GENERATED -->'
+
+_report_tables()
+{
+	perl - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
+use strict;
+use warnings;
+
+my ($out, $plots) = @ARGV;
+my @ORDER = qw(netbootfs kernel squashfuse_ll squashfuse fuse-overlayfs local);
+my %LABEL = (
+	'netbootfs' => 'netbootfs',
+	'kernel' => 'kernel squashfs + overlayfs',
+	'squashfuse_ll' => 'squashfuse_ll',
+	'squashfuse' => 'squashfuse',
+	'fuse-overlayfs' => 'squashfuse_ll + fuse-overlayfs',
+	'local' => 'local disk (unpacked)',
+	'plain' => 'plain directory',
+);
+my %WDESC = (
+	meta => 'metadata walk: find -printf "%s %m" of every entry',
+	tar => 'full read: tar -cf - . | wc -c',
+	seq => 'one large sequential read (bench/big.bin, 1 MiB reads)',
+	rand4k => 'random 4 KiB reads (open, pread, close) all over the tree',
+	par1 => '1 reader: cat of every regular file',
+	par2 => '2 parallel readers, each half of the files',
+	par4 => '4 parallel readers, each a quarter of the files',
+	'meta+tar' => 'the issue\'s reference figure: metadata walk + full read, summed per run',
+	copyup_small => 'copy-up of 1,000 small files (append 1 byte), then syncfs',
+	copyup_big => 'copy-up of one 100 MiB file (append 1 byte), then syncfs',
+	create_small => 'create 10,000 files of 100 bytes, then syncfs',
+);
+
+sub csv {
+	my ($f) = @_;
+	open(my $h, '<', "$out/$f") or return ();
+	my $hdr = <$h>;
+	chomp $hdr;
+	my @k = split /,/, $hdr;
+	my @rows;
+	while (<$h>) {
+		chomp;
+		my @v = split /,/;
+		my %r;
+		@r{@k} = @v;
+		push @rows, \%r;
+	}
+	return @rows;
+}
+
+sub median {
+	my @v = sort { $a <=> $b } @_;
+	return undef unless @v;
+	my $n = @v;
+	return $n % 2 ? $v[$n / 2] : ($v[$n / 2 - 1] + $v[$n / 2]) / 2;
+}
+
+sub fmt {
+	my ($x) = @_;
+	return '–' unless defined $x;
+	my $a = abs($x);
+	return sprintf('%.0f', $x) if $a >= 1000;
+	return sprintf('%.1f', $x) if $a >= 100;
+	return sprintf('%.2f', $x) if $a >= 10;
+	return sprintf('%.3f', $x) if $a >= 0.1;
+	return sprintf('%.4f', $x);
+}
+
+# "median [min–max]" of a list
+sub mmm {
+	my @v = grep { defined } @_;
+	return '–' unless @v;
+	my @s = sort { $a <=> $b } @v;
+	return fmt(median(@v)) . ' [' . fmt($s[0]) . '–' . fmt($s[-1]) . ']';
+}
+
+sub ratio_cell {
+	my @v = grep { defined } @_;
+	return '–' unless @v;
+	my @s = sort { $a <=> $b } @v;
+	return sprintf('%.2fx [%.2f–%.2f]', median(@v), $s[0], $s[-1]);
+}
+
+sub present {
+	my ($have) = @_;
+	return grep { $have->{$_} } @ORDER;
+}
+
+my (%plotdat);
+sub dat {
+	my ($name, $text) = @_;
+	mkdir $plots;
+	open(my $h, '>', "$plots/$name.dat") or die "$plots/$name.dat: $!";
+	print $h $text;
+}
+
+# ---- reads ---------------------------------------------------------------
+my @reads = csv('reads.csv');
+my (%t, %have, %wl, %runs, %checks);
+for my $r (@reads) {
+	$t{$r->{workload}}{$r->{cache}}{$r->{contender}}{$r->{run}} = $r->{seconds};
+	$have{$r->{contender}} = 1;
+	$wl{$r->{workload}} = 1;
+	$runs{$r->{run}} = 1;
+	$checks{$r->{workload}}{$r->{contender}}{$r->{check}} = 1;
+}
+# The reference figure: meta + tar in the same run.
+if ($wl{meta} && $wl{tar}) {
+	for my $c (keys %{$t{meta}{cold}}) {
+		for my $m (qw(cold warm)) {
+			for my $run (keys %{$t{meta}{$m}{$c}}) {
+				next unless defined $t{tar}{$m}{$c}{$run};
+				$t{'meta+tar'}{$m}{$c}{$run} = $t{meta}{$m}{$c}{$run} + $t{tar}{$m}{$c}{$run};
+			}
+		}
+	}
+	$wl{'meta+tar'} = 1;
+}
+my @WORDER = grep { $wl{$_} } qw(meta+tar meta tar seq rand4k par1 par2 par4);
+my @cs = present(\%have);
+
+sub per_run_ratio {
+	my ($h, $num, $den) = @_;
+	my @r;
+	for my $run (sort keys %{$h->{$num} || {}}) {
+		my ($a, $b) = ($h->{$num}{$run}, $h->{$den}{$run});
+		push @r, $a / $b if defined $a && defined $b && $b > 0;
+	}
+	return @r;
+}
+
+if (@reads) {
+	printf "### Reads\n\n%d runs; seconds, median [min–max]; \"x nb\" = contender / netbootfs, run by run.\n\n",
+		scalar(keys %runs);
+	for my $w (@WORDER) {
+		print "**$w** — $WDESC{$w}\n\n";
+		print "| contender | cold s | cold x nb | warm s | warm x nb |\n|---|---|---|---|---|\n";
+		for my $c (@cs) {
+			next unless $t{$w}{cold}{$c};
+			my @row = ($LABEL{$c});
+			for my $m (qw(cold warm)) {
+				push @row, mmm(values %{$t{$w}{$m}{$c}});
+				push @row, $c eq 'netbootfs' ? '1' : ratio_cell(per_run_ratio($t{$w}{$m}, $c, 'netbootfs'));
+			}
+			print '| ', join(' | ', @row), " |\n";
+		}
+		print "\n";
+	}
+	# Against the in-kernel limit, like the issue's reference figures.
+	if ($have{kernel}) {
+		print "**Relative to kernel squashfs + overlayfs** (time / kernel time, run by run; the issue's reference on its machine: squashfuse_ll 1.87x warm / 1.51x cold, squashfuse 8.0x / 5.1x, squashfuse + fuse-overlayfs 12.0x / 10.7x)\n\n";
+		print '| workload | cache | ', join(' | ', map { $LABEL{$_} } grep { $_ ne 'kernel' } @cs), " |\n";
+		print '|---|---|', join('', map { '---|' } grep { $_ ne 'kernel' } @cs), "\n";
+		for my $w (@WORDER) {
+			for my $m (qw(cold warm)) {
+				print "| $w | $m | ", join(' | ', map { ratio_cell(per_run_ratio($t{$w}{$m}, $_, 'kernel')) } grep { $_ ne 'kernel' } @cs), " |\n";
+			}
+		}
+		print "\n";
+	}
+	my @bad;
+	for my $w (keys %checks) {
+		my %vals;
+		for my $c (keys %{$checks{$w}}) {
+			$vals{$_}{$c} = 1 for keys %{$checks{$w}{$c}};
+		}
+		push @bad, "$w: " . join('; ', map { "$_ (" . join(' ', sort keys %{$vals{$_}}) . ')' } sort keys %vals)
+			if keys %vals > 1;
+	}
+	if (@bad) {
+		print "Check values (entries or bytes) that differ between contenders:\n\n";
+		print "- $_\n" for sort @bad;
+		print "\n";
+	} else {
+		print "Every contender returned the same check value (entry count or byte count) for every workload.\n\n";
+	}
+	# plot data: one row per workload, one column per contender (medians)
+	for my $m (qw(cold warm)) {
+		my $txt = join(' ', 'workload', map { "\"$LABEL{$_}\"" } @cs) . "\n";
+		for my $w (grep { $_ ne 'meta+tar' } @WORDER) {
+			$txt .= join(' ', $w, map { my $v = median(values %{$t{$w}{$m}{$_} || {}}); defined $v ? $v : '-' } @cs) . "\n";
+		}
+		dat("reads-$m", $txt);
+	}
+}
+
+# ---- writes --------------------------------------------------------------
+my @writes = csv('writes.csv');
+if (@writes) {
+	my (%wt, %wh, %ww, %wr);
+	for my $r (@writes) {
+		$wt{$r->{workload}}{$r->{contender}}{$r->{run}} = $r->{seconds};
+		$wh{$r->{contender}} = 1;
+		$ww{$r->{workload}} = 1;
+		$wr{$r->{run}} = 1;
+	}
+	my @wc = present(\%wh);
+	printf "### Writes (copy-up and create)\n\n%d runs, each on a fresh empty upper after drop_caches; seconds, median [min–max].\n\n",
+		scalar(keys %wr);
+	print '| workload | ', join(' | ', map { "$LABEL{$_} s" . ($_ eq 'netbootfs' ? '' : " | x nb") } @wc), " |\n";
+	print '|---|', join('', map { $_ eq 'netbootfs' ? '---|' : '---|---|' } @wc), "\n";
+	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small)) {
+		my @row = ($w);
+		for my $c (@wc) {
+			push @row, mmm(values %{$wt{$w}{$c}});
+			push @row, ratio_cell(per_run_ratio($wt{$w}, $c, 'netbootfs')) unless $c eq 'netbootfs';
+		}
+		print '| ', join(' | ', @row), " |\n";
+	}
+	print "\n";
+	print "- **$_**: $WDESC{$_}\n" for grep { $ww{$_} } qw(copyup_small copyup_big create_small);
+	print "\n";
+	my $txt = join(' ', 'workload', map { "\"$LABEL{$_}\"" } @wc) . "\n";
+	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small)) {
+		$txt .= join(' ', $w, map { median(values %{$wt{$w}{$_}}) } @wc) . "\n";
+	}
+	dat('writes', $txt);
+}
+
+# ---- boot storm ----------------------------------------------------------
+my @storm = csv('bootstorm.csv');
+if (@storm) {
+	my (%s, %ns, %sr, $failed);
+	for my $r (@storm) {
+		for my $k (qw(total_s p50_s p99_s)) {
+			$s{$r->{clients}}{$r->{source}}{$k}{$r->{run}} = $r->{$k};
+		}
+		$ns{$r->{clients}} = 1;
+		$sr{$r->{run}} = 1;
+		$failed += $r->{failed};
+	}
+	printf "### Boot storm (TFTP through dnsmasq)\n\n%d runs; N clients fetch a Pi 4 boot tree (about 32 MiB) at once, caches dropped first; seconds, median [min–max]; \"nb / plain\" = netbootfs / plain directory, run by run (target: at most 1.1x).\n\n",
+		scalar(keys %sr);
+	print "| N | source | total | per-client p50 | per-client p99 | nb / plain (total) | nb / plain (p99) |\n|---|---|---|---|---|---|---|\n";
+	my $txt = "N nb_total plain_total nb_p50 plain_p50 nb_p99 plain_p99\n";
+	for my $n (sort { $a <=> $b } keys %ns) {
+		for my $src (qw(netbootfs plain)) {
+			next unless $s{$n}{$src};
+			my @row = ($n, $LABEL{$src}, map { mmm(values %{$s{$n}{$src}{$_}}) } qw(total_s p50_s p99_s));
+			if ($src eq 'netbootfs') {
+				my (@rt, @rp);
+				for my $run (keys %{$s{$n}{$src}{total_s}}) {
+					next unless defined $s{$n}{plain}{total_s}{$run};
+					push @rt, $s{$n}{netbootfs}{total_s}{$run} / $s{$n}{plain}{total_s}{$run};
+					push @rp, $s{$n}{netbootfs}{p99_s}{$run} / $s{$n}{plain}{p99_s}{$run};
+				}
+				push @row, ratio_cell(@rt), ratio_cell(@rp);
+			} else {
+				push @row, '', '';
+			}
+			print '| ', join(' | ', @row), " |\n";
+		}
+		$txt .= join(' ', $n, map { my ($src, $k) = @$_; median(values %{$s{$n}{$src}{$k} || {}}) // '-' }
+			[qw(netbootfs total_s)], [qw(plain total_s)], [qw(netbootfs p50_s)], [qw(plain p50_s)],
+			[qw(netbootfs p99_s)], [qw(plain p99_s)]) . "\n";
+	}
+	printf "\nFailed client fetches over all runs: %d.\n\n", $failed // 0;
+	dat('bootstorm', $txt);
+}
+
+# ---- scale ---------------------------------------------------------------
+my @scale = csv('scale.csv');
+my @mapper = csv('mapper.csv');
+if (@scale) {
+	my (%sc, %sr);
+	for my $r (@scale) {
+		$sc{$r->{nodes}}{$_}{$r->{run}} = $r->{$_} for qw(start_s rss_kib threads fds stop_s);
+		$sr{$r->{run}} = 1;
+	}
+	printf "### Scale: one daemon, N nodes (one root mount each, plus the TFTP mount)\n\n%d runs; median [min–max]. Start: exec to \"serving\" with every mount up.\n\n",
+		scalar(keys %sr);
+	print "| nodes | start s | RSS MiB | threads | fds | stop s |\n|---|---|---|---|---|---|\n";
+	my $txt = "nodes start_s rss_mib threads fds\n";
+	for my $n (sort { $a <=> $b } keys %sc) {
+		print "| $n | ", join(' | ', mmm(values %{$sc{$n}{start_s}}), mmm(map { $_ / 1024 } values %{$sc{$n}{rss_kib}}),
+			mmm(values %{$sc{$n}{threads}}), mmm(values %{$sc{$n}{fds}}), mmm(values %{$sc{$n}{stop_s}})), " |\n";
+		$txt .= join(' ', $n, median(values %{$sc{$n}{start_s}}), median(values %{$sc{$n}{rss_kib}}) / 1024,
+			median(values %{$sc{$n}{threads}}), median(values %{$sc{$n}{fds}})) . "\n";
+	}
+	print "\n";
+	dat('scale', $txt);
+}
+if (@mapper) {
+	my (%mp, %mr);
+	for my $r (@mapper) {
+		$mp{$r->{nodes}}{$_}{$r->{run}} = $r->{$_} for qw(ns_per_lookup_name ns_per_lookup_serial ns_per_lookup_mac);
+		$mr{$r->{run}} = 1;
+	}
+	printf "### Mapper lookup latency (bench/mapper_lookup.c)\n\n%d runs; ns per lookup, median [min–max]; shuffled keys, every lookup hits.\n\n",
+		scalar(keys %mr);
+	print "| nodes | by name | by serial | by MAC |\n|---|---|---|---|\n";
+	my $txt = "nodes name serial mac\n";
+	for my $n (sort { $a <=> $b } keys %mp) {
+		print "| $n | ", join(' | ', map { mmm(values %{$mp{$n}{$_}}) } qw(ns_per_lookup_name ns_per_lookup_serial ns_per_lookup_mac)), " |\n";
+		$txt .= join(' ', $n, map { median(values %{$mp{$n}{$_}}) } qw(ns_per_lookup_name ns_per_lookup_serial ns_per_lookup_mac)) . "\n";
+	}
+	print "\n";
+	dat('mapper', $txt);
+}
+
+# ---- targets -------------------------------------------------------------
+my @tg;
+my $ratio_row = sub {
+	my ($what, $target, $ok, @v) = @_;
+	return unless @v;
+	my $m = median(@v);
+	push @tg, sprintf('| %s | %s | %s | %s |', $what, $target, ratio_cell(@v), $ok->($m) ? 'met' : '**missed**');
+};
+if ($t{'meta+tar'}) {
+	$ratio_row->('warm meta+tar, netbootfs / kernel', '≤ 1.3x', sub { $_[0] <= 1.3 },
+		per_run_ratio($t{'meta+tar'}{warm}, 'netbootfs', 'kernel'));
+	$ratio_row->('cold meta+tar, netbootfs / kernel', '≤ 1.4x', sub { $_[0] <= 1.4 },
+		per_run_ratio($t{'meta+tar'}{cold}, 'netbootfs', 'kernel'));
+}
+if ($t{par1} && $t{par4}) {
+	my $c = $t{par1}{cold}{netbootfs};
+	my @v;
+	for my $run (keys %{$c || {}}) {
+		push @v, $c->{$run} / $t{par4}{cold}{netbootfs}{$run} if $t{par4}{cold}{netbootfs}{$run};
+	}
+	$ratio_row->('cold, netbootfs: 1 reader time / 4 readers time', '≥ 1.6x', sub { $_[0] >= 1.6 }, @v);
+}
+if (@storm) {
+	my %s;
+	$s{$_->{clients}}{$_->{source}}{$_->{run}} = $_->{total_s} for @storm;
+	for my $n (sort { $a <=> $b } keys %s) {
+		$ratio_row->("boot storm N=$n total, netbootfs / plain", '≤ 1.1x', sub { $_[0] <= 1.1 },
+			per_run_ratio($s{$n}, 'netbootfs', 'plain'));
+	}
+}
+if (@scale) {
+	my (%st, %rss, %thr);
+	for (@scale) {
+		push @{$st{$_->{nodes}}}, $_->{start_s};
+		push @{$rss{$_->{nodes}}}, $_->{rss_kib} / 1024;
+		push @{$thr{$_->{nodes}}}, $_->{threads};
+	}
+	my ($big) = sort { $b <=> $a } keys %st;
+	my ($small) = sort { $a <=> $b } keys %st;
+	push @tg, sprintf('| %d nodes: all mounts up | < 10 s | %s s | %s |', $big, mmm(@{$st{$big}}), median(@{$st{$big}}) < 10 ? 'met' : '**missed**');
+	push @tg, sprintf('| %d nodes: RSS | < 200 MiB | %s MiB | %s |', $big, mmm(@{$rss{$big}}), median(@{$rss{$big}}) < 200 ? 'met' : '**missed**');
+	push @tg, sprintf('| threads, %d → %d nodes | bounded | %s → %s | %s |', $small, $big, median(@{$thr{$small}}), median(@{$thr{$big}}),
+		median(@{$thr{$big}}) == median(@{$thr{$small}}) ? 'met' : '**missed**');
+}
+if (@mapper) {
+	my %mp;
+	push @{$mp{$_->{nodes}}}, $_->{ns_per_lookup_name} for @mapper;
+	my @n = sort { $a <=> $b } keys %mp;
+	my $r = median(@{$mp{$n[-1]}}) / median(@{$mp{$n[0]}});
+	push @tg, sprintf('| mapper lookup by name, %d / %d nodes | flat | %.2fx | %s |', $n[-1], $n[0], $r,
+		$r < 3 ? 'met (cache misses only)' : '**missed**');
+}
+if (@tg) {
+	print "### Targets\n\n| what | target | measured | |\n|---|---|---|---|\n", join("\n", @tg), "\n\n";
+}
+PERL
+}
+
+_report_plots()
+{
+	local gp
+	command -v gnuplot >/dev/null || return 0
+	for gp in "$BENCH_DIR"/*.gp; do
+		gnuplot -e "dir='$BENCH_PLOTS'" "$gp" 2>"$T/gnuplot.err" ||
+			bench_log "gnuplot $(basename "$gp"): $(head -n 3 "$T/gnuplot.err")"
+	done
+}
+
+_report_section()
+{
+	local rel
+	rel=$(realpath --relative-to="$(dirname "$BENCH_REPORT")" "$BENCH_PLOTS")
+	echo "$REPORT_BEGIN"
+	echo
+	echo "### Machine"
+	echo
+	echo '```'
+	cat "$BENCH_OUT/machine.txt" 2>/dev/null
+	echo '```'
+	echo
+	_report_tables
+	echo "### Plots"
+	echo
+	for p in reads meta writes bootstorm scale; do
+		[ -s "$BENCH_PLOTS/$p.png" ] && echo "![$p]($rel/$p.png)"
+	done
+	echo
+	for p in "$BENCH_OUT"/perf-*.txt; do
+		[ -s "$p" ] || continue
+		echo "### Profile: $(basename "$p" .txt)"
+		echo
+		echo '```'
+		head -n 40 "$p"
+		echo '```'
+		echo
+	done
+	echo "$REPORT_END"
+}
+
+report_run()
+{
+	local gen=$T/report.md
+	mkdir -p "$BENCH_PLOTS"
+	_report_section >"$gen.tables" || bench_die "report generation failed"
+	_report_plots
+	# the plots exist now: generate again so that their links are listed
+	_report_section >"$gen.tables"
+	if [ -s "$BENCH_REPORT" ] && grep -qF "$REPORT_BEGIN" "$BENCH_REPORT"; then
+		awk -v b="$REPORT_BEGIN" -v e="$REPORT_END" -v f="$gen.tables" '
+			$0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip' "$BENCH_REPORT" >"$gen"
+	else
+		{
+			echo "# netbootfs benchmarks"
+			echo
+			echo "Generated by \`make bench\` (bench/run.sh); raw CSV in bench/results/."
+			echo
+			cat "$gen.tables"
+		} >"$gen"
+	fi
+	cp "$gen" "$BENCH_REPORT"
+	bench_log "report: $BENCH_REPORT"
+}
