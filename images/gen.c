@@ -34,6 +34,7 @@ void gen_destroy(struct image_gen *g)
 		return;
 	readers_destroy(g);
 	ino_map_destroy(&g->map);
+	dir_index_destroy(&g->dirs);
 	pthread_mutex_destroy(&g->walk_lock);
 	if (g->fd >= 0)
 		close(g->fd);
@@ -78,10 +79,10 @@ int gen_open(const char *path, const char *name, unsigned id, struct image_gen *
 	if (!g)
 		return -ENOMEM;
 	atomic_init(&g->refs, 1);
-	atomic_init(&g->next_reader, 0);
 	g->id = id;
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	ino_map_init(&g->map);
+	dir_index_init(&g->dirs);
 	pthread_mutex_init(&g->walk_lock, NULL);
 	for (int i = 0; i < IMG_READERS; i++)
 		pthread_mutex_init(&g->readers[i].lock, NULL);
@@ -118,11 +119,13 @@ fail:
 
 struct img_reader *reader_get(struct image_gen *g)
 {
-	unsigned start = atomic_fetch_add_explicit(&g->next_reader, 1, memory_order_relaxed);
 	struct img_reader *r;
 
+	/* Lowest free reader first: each reader has its own metadata and
+	 * fragment caches, so one client's requests should keep landing on
+	 * the same (warm) one; the others take what arrives in parallel. */
 	for (unsigned i = 0; i < IMG_READERS; i++) {
-		r = &g->readers[(start + i) % IMG_READERS];
+		r = &g->readers[i];
 		if (pthread_mutex_trylock(&r->lock) == 0)
 			return r;
 	}

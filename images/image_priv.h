@@ -91,6 +91,32 @@ int dir_iter_next(sqfs *fs, struct dir_iter *it, struct dir_ent *e);
 /* Exact-name lookup in @dir: 0, -ENOENT or -EIO. */
 int dir_find(sqfs *fs, const sqfs_inode *dir, const char *name, struct dir_ent *e);
 
+/* ---- directory name tables (dir_index.c) ------------------------------- */
+
+#define DIR_INDEX_SLOTS	    4096u    /* directories cached per generation */
+#define DIR_INDEX_MAX_NAMES 65536u   /* larger directories are scanned */
+#define DIR_INDEX_MAX_TOTAL 1048576u /* names cached per generation (~40 MiB) */
+
+struct dir_names;
+struct dir_index {
+	pthread_mutex_t lock;
+	struct dir_names *slots[DIR_INDEX_SLOTS];
+	size_t names;
+};
+
+struct image_gen;
+struct img_reader;
+int dir_index_init(struct dir_index *di);
+void dir_index_destroy(struct dir_index *di);
+/* dir_find() through the table of @dir (inode number @dir_ino), which the
+ * first lookup builds. */
+int dir_index_find(struct image_gen *g, struct img_reader *r, uint32_t dir_ino,
+		   const sqfs_inode *dir, const char *name, struct dir_ent *e);
+/* The lookup when @dir_ino's table is cached (*err: 0 or -ENOENT), without
+ * loading the directory's inode; false when it is not cached. */
+bool dir_index_cached(struct image_gen *g, uint32_t dir_ino, const char *name, struct dir_ent *e,
+		      int *err);
+
 /* ---- file data (file_read.c) ------------------------------------------- */
 
 /* Where a file's block list was left, so sequential reads continue there. */
@@ -166,8 +192,8 @@ struct image_gen {
 	sqfs_inode_id root_id;
 	bool has_export;
 	struct img_reader readers[IMG_READERS];
-	atomic_uint next_reader;
 	struct ino_map map;
+	struct dir_index dirs;
 	pthread_mutex_t walk_lock; /* one full tree walk at a time */
 	struct gen_registry *reg;  /* NULL when opened outside a catalog */
 	struct image_gen *reg_next;

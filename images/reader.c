@@ -216,6 +216,11 @@ int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
 	if (strlen(name) > SQUASHFS_NAME_LEN)
 		return -ENAMETOOLONG;
 	r = reader_get(g);
+	if (strcmp(name, ".") && strcmp(name, "..") && dir_index_cached(g, dir, name, &e, &err)) {
+		if (err)
+			goto out;
+		goto child; /* no need for the directory's own inode */
+	}
 	err = gen_inode(g, r, dir, &inode, NULL);
 	if (err)
 		goto out;
@@ -230,7 +235,8 @@ int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
 		if (!err)
 			err = gen_inode(g, r, found, &child, NULL);
 	} else {
-		err = dir_find(&r->fs, &inode, name, &e);
+		err = dir_index_find(g, r, dir, &inode, name, &e);
+child:
 		if (!err && (inode_load(&r->fs, e.id, &child) || child.base.inode_number != e.ino ||
 			     (child.base.mode & S_IFMT) != e.type))
 			err = -EIO;

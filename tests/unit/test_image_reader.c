@@ -548,6 +548,65 @@ static void test_inode_numbers_survive_reopen(void **state)
 	image_gen_put(fresh);
 }
 
+struct listed {
+	char name[32];
+	img_ino ino;
+};
+
+static int listed_cb(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t off)
+{
+	struct listed **pos = ctx;
+
+	(void)type;
+	(void)off;
+	snprintf((*pos)->name, sizeof((*pos)->name), "%s", name);
+	(*pos)->ino = ino;
+	(*pos)++;
+	return 0;
+}
+
+/* Lookups go through a per-generation table of each directory's names,
+ * built by the first lookup: every name must resolve to what the listing
+ * says, before and after the table exists, and absent names stay absent. */
+static void test_lookup_through_name_table(void **state)
+{
+	static const char *const absent[] = {"file-1000",  "file-000", "file-00000", "File-0001",
+					     "file-0001 ", "zzz",      "a"};
+	struct fx *f = *state;
+	struct image_gen *gens[2];
+	char why[256];
+
+	assert_int_equal(image_gen_open(f->img, &gens[0], why, sizeof(why)), 0);
+	assert_int_equal(image_gen_open(f->img_noexp, &gens[1], why, sizeof(why)), 0);
+	for (int k = 0; k < 2; k++) {
+		struct image_gen *g = gens[k];
+		struct listed *all = calloc(MANY + 1, sizeof(*all)), *pos = all;
+		img_ino many = must_resolve(g, "dir/many", NULL), ino;
+		struct stat st;
+
+		/* The very first lookup in the directory is a miss. */
+		assert_int_equal(img_lookup(g, many, "file-1000", &ino, &st), -ENOENT);
+		assert_int_equal(img_readdir(g, many, 0, listed_cb, &pos), 0);
+		assert_int_equal(pos - all, MANY);
+		for (int pass = 0; pass < 2; pass++) {
+			for (int i = 0; i < MANY; i++) {
+				ino = 0;
+				assert_int_equal(img_lookup(g, many, all[i].name, &ino, &st), 0);
+				assert_int_equal(ino, all[i].ino);
+				assert_true(S_ISREG(st.st_mode));
+				assert_int_equal(st.st_size, 1);
+			}
+			for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+				assert_int_equal(img_lookup(g, many, absent[i], &ino, &st),
+						 -ENOENT);
+		}
+		/* A regular file is no directory, cached table or not. */
+		assert_int_equal(img_lookup(g, all[0].ino, "x", &ino, &st), -ENOTDIR);
+		free(all);
+		image_gen_put(g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_xattrs),
 		cmocka_unit_test(test_resolve_confined),
 		cmocka_unit_test(test_inode_numbers_survive_reopen),
+		cmocka_unit_test(test_lookup_through_name_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
