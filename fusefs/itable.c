@@ -93,6 +93,15 @@ int itable_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
 
 	if (id == ROOT_ID)
 		return 0;
+	/* Nearly every call re-records what is there (each LOOKUP of a known
+	 * name): check under the shared lock first. */
+	pthread_rwlock_rdlock(&t->lock);
+	e = find(t, id);
+	if (e && e->parent == parent && strcmp(e->name, name) == 0) {
+		pthread_rwlock_unlock(&t->lock);
+		return 0;
+	}
+	pthread_rwlock_unlock(&t->lock);
 	pthread_rwlock_wrlock(&t->lock);
 	e = find(t, id);
 	if (e && e->parent == parent && strcmp(e->name, name) == 0)
@@ -172,6 +181,23 @@ int itable_parent(struct itable *t, uint64_t id, uint64_t *parent)
 		*parent = e->parent;
 	else
 		err = -ENOENT;
+	pthread_rwlock_unlock(&t->lock);
+	return err;
+}
+
+int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size_t size)
+{
+	struct itable_ent *e;
+	int err = 0;
+
+	pthread_rwlock_rdlock(&t->lock);
+	e = id == ROOT_ID ? NULL : find(t, id);
+	if (!e)
+		err = -ENOENT;
+	else if ((size_t)snprintf(name, size, "%s", e->name) >= size)
+		err = -ENAMETOOLONG;
+	else
+		*parent = e->parent;
 	pthread_rwlock_unlock(&t->lock);
 	return err;
 }

@@ -37,6 +37,8 @@ bool itable_has(struct itable *t, uint64_t id);
 /* "a/b/c" relative to the root ("" for the root itself); -ENOENT for an id
  * never recorded (or removed), -ELOOP on a corrupt chain. */
 int itable_path(struct itable *t, uint64_t id, char *buf, size_t size);
+/* Parent and name of @id (not the root), or -ENOENT. */
+int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size_t size);
 /* Parent of @id, or -ENOENT. */
 int itable_parent(struct itable *t, uint64_t id, uint64_t *parent);
 int itable_save(struct itable *t, const char *path);

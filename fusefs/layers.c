@@ -357,7 +357,8 @@ static int split_path(char *path, char *name)
 
 /* ---- the directory cache -------------------------------------------- */
 
-#define DIRCACHE_SIZE 1024 /* entries per node, direct mapped */
+#define DIRCACHE_SIZE 4096 /* entries per node, direct mapped (160 KiB) */
+#define DIR_CHAIN_MAX 64   /* levels entered from a cached ancestor */
 
 enum { DC_UPPER = 1, DC_HIDDEN = 2, DC_GEN = 4, DC_IMG = 8 };
 
@@ -481,21 +482,88 @@ static int resolve_by_walk(struct root_fs *fs, struct pin *p, uint64_t id, struc
 	return 0;
 }
 
+/* Directory @id from the cache, or false. */
+static bool dc_open(struct root_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
+		    struct dirlayers *dl)
+{
+	char path[PATH_MAX];
+	struct dircache_ent e;
+
+	return dc_get(fs, id, epoch, p->seq, &e) &&
+	       itable_path(&fs->itab, id, path, sizeof(path)) == 0 &&
+	       dc_build(fs, p, &e, path, dl) == 0;
+}
+
+/*
+ * A directory the cache does not have: enter it from its nearest cached
+ * ancestor (or the root) one level at a time, checking at each level that
+ * the name still resolves to the id the table has, and caching each level.
+ * A miss then costs the levels that are missing, not the whole path.
+ * -EAGAIN: deeper than DIR_CHAIN_MAX or the table moved under us.
+ */
+static int dc_fill(struct root_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
+		   struct dirlayers *dl)
+{
+	uint64_t chain[DIR_CHAIN_MAX + 1], up = id, parent;
+	char name[NAME_MAX + 1];
+	struct dirlayers top, next;
+	struct uobj o;
+	unsigned n = 0;
+	int err;
+
+	for (;;) {
+		if (n == DIR_CHAIN_MAX)
+			return -EAGAIN;
+		chain[n++] = up;
+		if (itable_parent(&fs->itab, up, &up) != 0)
+			return -ESTALE;
+		if (up == 1) {
+			err = layers_open_root(fs, p, &top);
+			if (err)
+				return err;
+			break;
+		}
+		if (dc_open(fs, p, up, epoch, &top))
+			break;
+	}
+	chain[n] = up; /* what @top is */
+	while (n--) {
+		err = itable_get(&fs->itab, chain[n], &parent, name, sizeof(name));
+		if (!err && parent != chain[n + 1])
+			err = -EAGAIN;
+		if (!err)
+			err = layers_lookup(fs, p, &top, name, &o);
+		if (!err && o.id != chain[n])
+			err = -ESTALE; /* something else lives there now */
+		if (!err && !S_ISDIR(o.st.st_mode))
+			err = -ENOTDIR;
+		if (!err)
+			err = layers_step(fs, p, &top, name, &next);
+		layers_close(&top);
+		if (err)
+			return err == -ENOENT ? -ESTALE : err;
+		top = next;
+		dc_put(fs, chain[n], epoch, p->seq, &top);
+	}
+	*dl = top;
+	return 0;
+}
+
 int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl)
 {
 	uint64_t epoch = atomic_load(&fs->epoch);
 	struct dirlayers parent;
-	char name[NAME_MAX + 1], path[PATH_MAX];
-	struct dircache_ent e;
+	char name[NAME_MAX + 1];
 	struct uobj o;
 	int err;
 
 	if (id == 1)
 		return layers_open_root(fs, p, dl);
-	if (dc_get(fs, id, epoch, p->seq, &e) &&
-	    itable_path(&fs->itab, id, path, sizeof(path)) == 0 &&
-	    dc_build(fs, p, &e, path, dl) == 0)
+	if (dc_open(fs, p, id, epoch, dl))
 		return 0;
+	err = dc_fill(fs, p, id, epoch, dl);
+	if (err != -EAGAIN)
+		return err;
 	err = resolve_by_walk(fs, p, id, &parent, name, &o);
 	if (err)
 		return err;
