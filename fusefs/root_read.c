@@ -429,6 +429,52 @@ static void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		dirlist_reply(req, rd->l, ino, size, off, NULL, NULL);
 }
 
+/* READDIRPLUS: each entry with what a LOOKUP of it would answer, so a walk
+ * (find, tar, an NFS client's READDIRPLUS) costs one request per listing
+ * chunk instead of one per name. */
+struct plus_ctx {
+	struct rctx c;
+	struct dirlayers dl;
+	uint64_t dir;
+};
+
+static int plus_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e)
+{
+	struct plus_ctx *pc = ctx;
+
+	/* A name that no longer resolves goes out without attributes: the
+	 * kernel then looks it up by itself, as after a plain READDIR. */
+	if (root_make_entry(&pc->c, pc->dir, &pc->dl, r->name, e) != 0)
+		memset(e, 0, sizeof(*e));
+	return 0;
+}
+
+static void root_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			     struct fuse_file_info *fi)
+{
+	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
+	struct plus_ctx pc = {.dir = ino};
+	int err;
+
+	pthread_mutex_lock(&rd->lock);
+	err = rdir_build(req, rd);
+	pthread_mutex_unlock(&rd->lock);
+	if (!err)
+		err = rctx_get(req, &pc.c);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	err = root_dir_layers(&pc.c, ino, &pc.dl);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		dirlist_reply(req, rd->l, ino, size, off, plus_attr, &pc);
+	if (!err)
+		layers_close(&pc.dl);
+	rctx_put(&pc.c);
+}
+
 static void root_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
@@ -523,6 +569,7 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (err)
 		goto fail;
 	fi->keep_cache = keep_cache;
+	fi->noflush = 1; /* FLUSH has nothing to do here: spare the round trip */
 	fi->fh = (uintptr_t)f;
 	atomic_fetch_add(&c.fs->open_files, 1);
 	fuse_reply_open(req, fi);
@@ -825,6 +872,9 @@ static void root_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	/* Always READDIRPLUS: in "auto" mode the kernel asks for it only for
+	 * the first chunk of a listing, and then LOOKUPs every later name. */
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 const struct fuse_lowlevel_ops root_ops = {
@@ -848,6 +898,7 @@ const struct fuse_lowlevel_ops root_ops = {
 	.fsync = root_fsync,
 	.opendir = root_opendir,
 	.readdir = root_readdir,
+	.readdirplus = root_readdirplus,
 	.releasedir = root_releasedir,
 	.fsyncdir = root_fsyncdir,
 	.statfs = root_statfs,

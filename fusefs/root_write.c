@@ -245,6 +245,7 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	} else {
 		f->fd = fd;
 		fi->fh = (uintptr_t)f;
+		fi->noflush = 1; /* as in root_open() */
 		atomic_fetch_add(&ne.c.fs->open_files, 1);
 		fuse_reply_create(req, &e, fi);
 	}
