@@ -12,6 +12,32 @@ BENCH_PROFILE=${BENCH_PROFILE:-meta tar}
 # callers inside the daemon are the point. A low rate keeps perf.data small.
 BENCH_PERF_ARGS=${BENCH_PERF_ARGS:---call-graph dwarf,8192 -F 149}
 
+# FUSE requests by opcode while CMD runs (the kernel's fuse tracepoints,
+# all FUSE mounts; the harness runs one contender at a time). Prints
+# "OPCODE count" lines, most frequent first; nothing without tracefs.
+fuse_requests()
+{
+	local tr=/sys/kernel/tracing ev
+	[ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
+	ev=$tr/events/fuse/fuse_request_send
+	if [ ! -d $ev ]; then
+		"$@" >/dev/null
+		return 0
+	fi
+	echo 0 >$tr/tracing_on
+	echo 131072 >$tr/buffer_size_kb
+	echo >$tr/trace
+	echo 1 >$ev/enable
+	echo 1 >$tr/tracing_on
+	"$@" >/dev/null
+	echo 0 >$tr/tracing_on
+	echo 0 >$ev/enable
+	grep -o 'opcode [0-9]* ([A-Z_]*)' $tr/trace | awk '{ n[$3]++ } END { for (k in n) print n[k], k }' |
+		sort -rn | tr -d '()' | awk '{ print $2, $1 }'
+	echo >$tr/trace
+	echo 1408 >$tr/buffer_size_kb
+}
+
 profile_run()
 {
 	local w mode pid ppid data txt s
@@ -38,8 +64,11 @@ profile_run()
 			kill -INT "$ppid"
 			wait "$ppid" 2>/dev/null
 			txt=$BENCH_OUT/perf-$w-$mode.txt
+			[ $mode = warm ] || drop_caches
 			{
 				echo "# perf record $BENCH_PERF_ARGS -p <netbootfs> during '$w' ($mode): ${s}s"
+				echo "# --- FUSE requests by opcode (another run, same state)"
+				fuse_requests w_run "$w" "${CROOT[netbootfs]}"
 				echo "# --- self time by DSO"
 				perf report -i "$data" --stdio --no-children --sort dso -g none 2>/dev/null |
 					grep -v '^#' | grep -v '^$' | head -n 8

@@ -150,11 +150,12 @@ if (@reads) {
 		print "**$w** — $WDESC{$w}\n\n";
 		print "| contender | cold s | cold x nb | warm s | warm x nb |\n|---|---|---|---|---|\n";
 		for my $c (@cs) {
-			next unless $t{$w}{cold}{$c};
+			next unless $t{$w}{cold}{$c} || $t{$w}{warm}{$c};
 			my @row = ($LABEL{$c});
 			for my $m (qw(cold warm)) {
-				push @row, mmm(values %{$t{$w}{$m}{$c}});
-				push @row, $c eq 'netbootfs' ? '1' : ratio_cell(per_run_ratio($t{$w}{$m}, $c, 'netbootfs'));
+				push @row, mmm(values %{$t{$w}{$m}{$c} || {}});
+				push @row, !$t{$w}{$m}{$c} ? '–' : $c eq 'netbootfs' ? '1'
+					: ratio_cell(per_run_ratio($t{$w}{$m}, $c, 'netbootfs'));
 			}
 			print '| ', join(' | ', @row), " |\n";
 		}
@@ -167,6 +168,7 @@ if (@reads) {
 		print '|---|---|', join('', map { '---|' } grep { $_ ne 'kernel' } @cs), "\n";
 		for my $w (@WORDER) {
 			for my $m (qw(cold warm)) {
+				next unless $t{$w}{$m}{kernel};
 				print "| $w | $m | ", join(' | ', map { ratio_cell(per_run_ratio($t{$w}{$m}, $_, 'kernel')) } grep { $_ ne 'kernel' } @cs), " |\n";
 			}
 		}
