@@ -48,14 +48,38 @@ static int cursor_seek(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id, const 
 	return 0;
 }
 
-static ssize_t block_copy(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id,
-			  const sqfs_inode *inode, uint64_t blk, size_t skip, char *buf, size_t len,
-			  struct blk_fault *f)
+/* A decompressed block: from the generation's shared cache when there is
+ * one, else from @fs's own @own cache. Hand it back with block_put(). */
+static int block_get(sqfs *fs, struct block_cache *shared, sqfs_cache *own, uint64_t pos,
+		     uint32_t hdr, const sqfs_block **block, struct block_slot **slot)
+{
+	sqfs_block *b;
+
+	*slot = NULL;
+	if (shared)
+		return block_cache_get(shared, fs, pos, hdr, block, slot);
+	if (sqfs_data_cache(fs, own, (sqfs_off_t)pos, hdr, &b) != SQFS_OK)
+		return -EIO;
+	*block = b;
+	return 0;
+}
+
+static void block_put(struct block_cache *shared, struct block_slot *slot, const sqfs_block *block)
+{
+	if (shared)
+		block_cache_put(shared, slot, block);
+}
+
+static ssize_t block_copy(sqfs *fs, struct block_cache *shared, struct blk_cursor *bc,
+			  sqfs_inode_id id, const sqfs_inode *inode, uint64_t blk, size_t skip,
+			  char *buf, size_t len, struct blk_fault *f)
 {
 	uint64_t bs = fs->sb.block_size;
 	uint64_t want = inode->xtra.reg.file_size - blk * bs;
+	struct block_slot *slot;
+	const sqfs_block *block;
+	ssize_t n = (ssize_t)len;
 	sqfs_md_cursor peek;
-	sqfs_block *block;
 	uint32_t hdr, csize;
 	char what[96];
 
@@ -77,25 +101,29 @@ static ssize_t block_copy(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id,
 	if (csize > bs || bc->data_pos > fs->sb.bytes_used ||
 	    csize > fs->sb.bytes_used - bc->data_pos)
 		return fault(f, false, blk, bc->data_pos, "block lies outside the image");
-	if (sqfs_data_cache(fs, &fs->data_cache, (sqfs_off_t)bc->data_pos, hdr, &block) != SQFS_OK)
+	if (block_get(fs, shared, &fs->data_cache, bc->data_pos, hdr, &block, &slot))
 		return fault(f, false, blk, bc->data_pos, "cannot read or decompress");
 	if (block->size != want) {
 		snprintf(what, sizeof(what), "decompressed to %zu bytes, expected %" PRIu64,
 			 block->size, want);
-		return fault(f, false, blk, bc->data_pos, what);
+		n = fault(f, false, blk, bc->data_pos, what);
+	} else {
+		memcpy(buf, (char *)block->data + skip, len);
 	}
-	memcpy(buf, (char *)block->data + skip, len);
-	return (ssize_t)len;
+	block_put(shared, slot, block);
+	return n;
 }
 
-static ssize_t frag_copy(sqfs *fs, const sqfs_inode *inode, uint64_t blk, size_t skip, char *buf,
-			 size_t len, struct blk_fault *f)
+static ssize_t frag_copy(sqfs *fs, struct block_cache *shared, const sqfs_inode *inode,
+			 uint64_t blk, size_t skip, char *buf, size_t len, struct blk_fault *f)
 {
 	uint64_t tail = inode->xtra.reg.file_size % fs->sb.block_size;
 	uint32_t idx = inode->xtra.reg.frag_idx;
 	struct squashfs_fragment_entry fe;
+	struct block_slot *slot;
+	const sqfs_block *block;
+	ssize_t n = (ssize_t)len;
 	uint32_t csize;
-	sqfs_block *block;
 
 	if (idx == IMG_NO_FRAG || idx >= fs->sb.fragments)
 		return fault(f, true, blk, 0, "missing fragment");
@@ -105,17 +133,19 @@ static ssize_t frag_copy(sqfs *fs, const sqfs_inode *inode, uint64_t blk, size_t
 	if (csize == 0 || csize > fs->sb.block_size || fe.start_block > fs->sb.bytes_used ||
 	    csize > fs->sb.bytes_used - fe.start_block)
 		return fault(f, true, blk, fe.start_block, "fragment lies outside the image");
-	if (sqfs_data_cache(fs, &fs->frag_cache, (sqfs_off_t)fe.start_block, fe.size, &block) !=
-	    SQFS_OK)
+	if (block_get(fs, shared, &fs->frag_cache, fe.start_block, fe.size, &block, &slot))
 		return fault(f, true, blk, fe.start_block, "cannot read or decompress fragment");
 	if (inode->xtra.reg.frag_off > block->size || tail > block->size - inode->xtra.reg.frag_off)
-		return fault(f, true, blk, fe.start_block, "file tail lies outside its fragment");
-	memcpy(buf, (char *)block->data + inode->xtra.reg.frag_off + skip, len);
-	return (ssize_t)len;
+		n = fault(f, true, blk, fe.start_block, "file tail lies outside its fragment");
+	else
+		memcpy(buf, (char *)block->data + inode->xtra.reg.frag_off + skip, len);
+	block_put(shared, slot, block);
+	return n;
 }
 
-ssize_t file_read(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id, const sqfs_inode *inode,
-		  void *buf, size_t size, uint64_t off, struct blk_fault *f)
+ssize_t file_read(sqfs *fs, struct block_cache *shared, struct blk_cursor *bc, sqfs_inode_id id,
+		  const sqfs_inode *inode, void *buf, size_t size, uint64_t off,
+		  struct blk_fault *f)
 {
 	uint64_t file_size = inode->xtra.reg.file_size;
 	uint64_t bs = fs->sb.block_size;
@@ -137,9 +167,10 @@ ssize_t file_read(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id, const sqfs_
 		if (len > size - done)
 			len = size - done;
 		if (blk < nblocks)
-			n = block_copy(fs, bc, id, inode, blk, skip, (char *)buf + done, len, f);
+			n = block_copy(fs, shared, bc, id, inode, blk, skip, (char *)buf + done,
+				       len, f);
 		else
-			n = frag_copy(fs, inode, blk, skip, (char *)buf + done, len, f);
+			n = frag_copy(fs, shared, inode, blk, skip, (char *)buf + done, len, f);
 		if (n < 0)
 			return n;
 		done += (size_t)n;

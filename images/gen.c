@@ -35,6 +35,7 @@ void gen_destroy(struct image_gen *g)
 	readers_destroy(g);
 	ino_map_destroy(&g->map);
 	dir_index_destroy(&g->dirs);
+	block_cache_destroy(&g->blocks);
 	pthread_mutex_destroy(&g->walk_lock);
 	if (g->fd >= 0)
 		close(g->fd);
@@ -83,6 +84,7 @@ int gen_open(const char *path, const char *name, unsigned id, struct image_gen *
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	ino_map_init(&g->map);
 	dir_index_init(&g->dirs);
+	block_cache_init(&g->blocks);
 	pthread_mutex_init(&g->walk_lock, NULL);
 	for (int i = 0; i < IMG_READERS; i++)
 		pthread_mutex_init(&g->readers[i].lock, NULL);

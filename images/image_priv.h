@@ -117,6 +117,36 @@ int dir_index_find(struct image_gen *g, struct img_reader *r, uint32_t dir_ino,
 bool dir_index_cached(struct image_gen *g, uint32_t dir_ino, const char *name, struct dir_ent *e,
 		      int *err);
 
+/* ---- decompressed blocks shared by a generation's readers (block_cache.c) */
+
+#define SHARED_BLOCKS 128 /* per generation: up to 16 MiB at 128 KiB blocks */
+
+struct block_slot {
+	uint64_t pos; /* image offset of the compressed block */
+	sqfs_block *block;
+	unsigned refs;
+	bool loading;
+	uint64_t used;
+};
+
+struct block_cache {
+	pthread_mutex_t lock;
+	pthread_cond_t loaded;
+	struct block_slot v[SHARED_BLOCKS];
+	uint64_t tick;
+	uint64_t loads; /* blocks decompressed into a slot */
+};
+
+void block_cache_init(struct block_cache *c);
+void block_cache_destroy(struct block_cache *c);
+/* The decompressed fragment block at @pos (size word @hdr), decompressed
+ * once for every reader of the generation; hand both back to
+ * block_cache_put(). */
+int block_cache_get(struct block_cache *c, sqfs *fs, uint64_t pos, uint32_t hdr,
+		    const sqfs_block **block, struct block_slot **slot);
+void block_cache_put(struct block_cache *c, struct block_slot *slot, const sqfs_block *block);
+uint64_t block_cache_loads(struct block_cache *c);
+
 /* ---- file data (file_read.c) ------------------------------------------- */
 
 /* Where a file's block list was left, so sequential reads continue there. */
@@ -137,9 +167,11 @@ struct blk_fault {
 };
 
 /* Bytes read (short only at end of file) or -EIO with @fault filled when
- * not NULL. @inode must be a regular file. */
-ssize_t file_read(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id, const sqfs_inode *inode,
-		  void *buf, size_t size, uint64_t off, struct blk_fault *fault);
+ * not NULL. @inode must be a regular file. Blocks come from @shared when
+ * not NULL (a generation's readers share it), else from @fs's own caches. */
+ssize_t file_read(sqfs *fs, struct block_cache *shared, struct blk_cursor *bc, sqfs_inode_id id,
+		  const sqfs_inode *inode, void *buf, size_t size, uint64_t off,
+		  struct blk_fault *fault);
 
 /* ---- xattrs (xattr_read.c) --------------------------------------------- */
 
@@ -194,6 +226,7 @@ struct image_gen {
 	struct img_reader readers[IMG_READERS];
 	struct ino_map map;
 	struct dir_index dirs;
+	struct block_cache blocks;
 	pthread_mutex_t walk_lock; /* one full tree walk at a time */
 	struct gen_registry *reg;  /* NULL when opened outside a catalog */
 	struct image_gen *reg_next;

@@ -122,6 +122,9 @@ int img_readdir(struct image_gen *g, img_ino dir, uint64_t off, img_dirent_fn fn
 
 /* Bytes read (short only at end of file), or -EIO / -EISDIR. */
 ssize_t img_read(struct image_gen *g, img_ino ino, void *buf, size_t size, off_t off);
+/* Data and fragment blocks @g has decompressed so far: each block once for
+ * all readers while it stays in the generation's cache (128 blocks). */
+uint64_t img_block_loads(struct image_gen *g);
 /* NUL-terminates; returns the target length, -ERANGE if @size is too small. */
 ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size);
 /* listxattr(2) / getxattr(2) semantics (size 0 asks for the length). */

@@ -321,9 +321,16 @@ ssize_t img_read(struct image_gen *g, img_ino ino, void *buf, size_t size, off_t
 		err = -EISDIR;
 	else if (!err && !S_ISREG(inode.base.mode))
 		err = -EINVAL;
-	n = err ? err : file_read(&r->fs, &r->cursor, id, &inode, buf, size, (uint64_t)off, NULL);
+	n = err ? err
+		: file_read(&r->fs, &g->blocks, &r->cursor, id, &inode, buf, size, (uint64_t)off,
+			    NULL);
 	reader_put(r);
 	return n;
+}
+
+uint64_t img_block_loads(struct image_gen *g)
+{
+	return block_cache_loads(&g->blocks);
 }
 
 ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size)

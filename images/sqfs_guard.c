@@ -37,12 +37,12 @@ int file_ident_of(int fd, struct file_ident *id)
 /* libsquashfuse 0.1.105 forgets the xattr id table in sqfs_destroy() and
  * on sqfs_init() failure; sqfs_table_destroy() NULLs what it frees, so
  * calling it again is safe with versions that do free it. */
-/* libsquashfuse keeps 8 metadata blocks (64 KiB) and 8 fragment blocks per
- * sqfs. One lookup touches a directory, the export table and the inode
- * table, so on a real tree 8 blocks thrash and every miss is an inflate.
- * Blocks are allocated as they are cached: an idle image costs nothing. */
-#define IMG_MD_CACHE_BLOCKS   512 /* up to 4 MiB per reader */
-#define IMG_FRAG_CACHE_BLOCKS 32  /* up to 4 MiB per reader at 128 KiB blocks */
+/* libsquashfuse keeps 8 metadata blocks (64 KiB) per sqfs. One lookup
+ * touches a directory, the export table and the inode table, so on a real
+ * tree 8 blocks thrash and every miss is an inflate. Blocks are allocated
+ * as they are cached: an idle image costs nothing. (Fragments are cached
+ * per generation, see frag_cache.c.) */
+#define IMG_MD_CACHE_BLOCKS 512 /* up to 4 MiB per reader */
 
 static int grow_cache(sqfs_cache *cache, size_t blocks)
 {
@@ -58,8 +58,7 @@ int img_sqfs_init(sqfs *fs, int fd)
 		sqfs_table_destroy(&fs->xattr_table);
 		return -EIO;
 	}
-	if (grow_cache(&fs->md_cache, IMG_MD_CACHE_BLOCKS) ||
-	    grow_cache(&fs->frag_cache, IMG_FRAG_CACHE_BLOCKS)) {
+	if (grow_cache(&fs->md_cache, IMG_MD_CACHE_BLOCKS)) {
 		img_sqfs_destroy(fs);
 		return -ENOMEM;
 	}

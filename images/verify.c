@@ -196,7 +196,7 @@ static int read_files(struct verify *v, image_progress_fn progress, void *ctx)
 			struct blk_fault fault = {.block = off / bs};
 			ssize_t n;
 
-			n = file_read(v->fs, &bc, f->id, &inode, buf, bs, off, &fault);
+			n = file_read(v->fs, NULL, &bc, f->id, &inode, buf, bs, off, &fault);
 			if (n < 0 || (uint64_t)n != (f->size - off < bs ? f->size - off : bs)) {
 				if (n >= 0)
 					snprintf(fault.what, sizeof(fault.what), "short read");

@@ -226,11 +226,79 @@ static void test_threads_learned_map(void **state)
 	hammer(f, f->img_noexp);
 }
 
+struct whole_reader {
+	struct fx *f;
+	struct image_gen *g;
+	pthread_barrier_t *start;
+	atomic_uint *errors;
+};
+
+static void read_every_file(struct fx *f, struct image_gen *g, atomic_uint *errors)
+{
+	unsigned char *buf = malloc(1000000);
+
+	for (int k = 0; k < NFILES; k++) {
+		const struct src_file *sf = &f->files[k];
+		img_ino ino;
+		ssize_t n;
+
+		if (img_resolve(g, sf->rel, true, &ino, NULL) ||
+		    (n = img_read(g, ino, buf, 1000000, 0)) < 0 || (size_t)n != sf->size ||
+		    memcmp(buf, sf->data, sf->size))
+			atomic_fetch_add(errors, 1);
+	}
+	free(buf);
+}
+
+static void *whole_reader_main(void *arg)
+{
+	struct whole_reader *w = arg;
+
+	pthread_barrier_wait(w->start);
+	read_every_file(w->f, w->g, w->errors);
+	return NULL;
+}
+
+/* Readers working at once on the same files share the decompressed data and
+ * fragment blocks: eight threads cost as many decompressions as one. */
+static void test_blocks_decompressed_once(void **state)
+{
+	struct fx *f = *state;
+	struct whole_reader w[THREADS];
+	pthread_t tids[THREADS];
+	pthread_barrier_t start;
+	atomic_uint errors = 0;
+	struct image_gen *g;
+	uint64_t alone;
+	char why[256];
+
+	assert_int_equal(image_gen_open(f->img, &g, why, sizeof(why)), 0);
+	read_every_file(f, g, &errors);
+	alone = img_block_loads(g);
+	image_gen_put(g);
+	assert_int_equal(errors, 0);
+	assert_true(alone > 0);
+
+	assert_int_equal(image_gen_open(f->img, &g, why, sizeof(why)), 0);
+	pthread_barrier_init(&start, NULL, THREADS);
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct whole_reader){.f = f, .g = g, .start = &start, .errors = &errors};
+		assert_int_equal(pthread_create(&tids[i], NULL, whole_reader_main, &w[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(tids[i], NULL);
+	pthread_barrier_destroy(&start);
+	assert_int_equal(errors, 0);
+	assert_int_equal(img_block_loads(g), alone);
+	image_gen_put(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_threads_export),
 		cmocka_unit_test(test_threads_learned_map),
+		cmocka_unit_test(test_blocks_decompressed_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
