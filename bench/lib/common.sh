@@ -147,7 +147,7 @@ bench_machine()
 	mkdir -p "$BENCH_OUT" "$BENCH_CACHE"
 	{
 		echo "date: $(date -u +%FT%TZ)"
-		echo "daemon: ${BENCH_DAEMON_REV:-$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null)$(git -C "$SRCDIR" diff --quiet 2>/dev/null || echo ' (+ uncommitted changes)')} ($NETBOOTFS)"
+		echo "daemon: ${BENCH_DAEMON_REV:-$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null)$(git -C "$SRCDIR" diff --quiet -- . ':!bench/results' 2>/dev/null || echo ' (+ uncommitted changes)')} ($NETBOOTFS)"
 		echo "cpu: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 		echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 		echo "kernel: $(uname -r)"
