@@ -57,6 +57,22 @@ nb_write_config()
 	} >"$NB_CONF.tmp" && mv "$NB_CONF.tmp" "$NB_CONF"
 }
 
+# nb_one_node_config IMAGE: the config of one node, n1 (serial 1a2b3c4d,
+# MAC dc:a6:32:00:00:01), booting IMAGE, which is also the default image.
+nb_one_node_config()
+{
+	nb_write_config <<-INI
+	default_image = $1
+
+	[defaults]
+	image = $1
+
+	[node:n1]
+	serial = 1a2b3c4d
+	mac = dc:a6:32:00:00:01
+	INI
+}
+
 nb_image()
 {
 	local name=$1 dir=$2

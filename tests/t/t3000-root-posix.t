@@ -35,16 +35,7 @@ chmod 0755 "$img/srv" "$img/srv/lowdir" "$img/srv/lowdir/sub" "$img/srv/lowempty
 	"$img/var/lib" "$img/var/lib/pkg"
 chmod 0644 "$img/srv/lowdir/one" "$img/srv/lowdir/sub/two" "$img/var/lib/pkg/state"
 nb_image os-a "$img"
-nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-INI
+nb_one_node_config os-a
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 

@@ -35,16 +35,7 @@ ln -s copyright "$img/usr/share/doc/pkg/license"
 find "$img/srv" "$img/usr" -type d -exec chmod 0755 {} +
 find "$img/srv" "$img/usr" -type f -exec chmod 0644 {} +
 nb_image os-a "$img"
-nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-INI
+nb_one_node_config os-a
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 K=$T/kview

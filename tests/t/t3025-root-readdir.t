@@ -31,16 +31,7 @@ mkdir -m 0755 "$img/big"
 done)
 find "$img/big" -exec touch -h -d @1700000000 {} +
 nb_image os-a "$img"
-nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-INI
+nb_one_node_config os-a
 nb_start || exit 1
 if ! wait_mounted "$NB/nfs/n1" 10; then
 	echo "Bail out! $NB/nfs/n1 is not mounted"

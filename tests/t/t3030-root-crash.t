@@ -25,16 +25,7 @@ for i in 1 2 3 4; do
 done
 chmod 0644 "$img/big"/f*
 nb_image os-a "$img"
-nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-INI
+nb_one_node_config os-a
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 
