@@ -412,17 +412,25 @@ static int rdir_build(fuse_req_t req, struct rdir *rd)
 	return 0;
 }
 
+static int rdir_build_locked(fuse_req_t req, struct rdir *rd)
+{
+	int err;
+
+	pthread_mutex_lock(&rd->lock);
+	err = rdir_build(req, rd);
+	pthread_mutex_unlock(&rd->lock);
+	return err;
+}
+
 static void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			 struct fuse_file_info *fi)
 {
 	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
 	int err;
 
-	pthread_mutex_lock(&rd->lock);
-	err = rdir_build(req, rd);
-	pthread_mutex_unlock(&rd->lock);
 	/* Unlocked before the reply: once it is out, RELEASEDIR may free rd.
 	 * The listing is immutable once built. */
+	err = rdir_build_locked(req, rd);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -456,9 +464,7 @@ static void root_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t 
 	struct plus_ctx pc = {.dir = ino};
 	int err;
 
-	pthread_mutex_lock(&rd->lock);
-	err = rdir_build(req, rd);
-	pthread_mutex_unlock(&rd->lock);
+	err = rdir_build_locked(req, rd);
 	if (!err)
 		err = rctx_get(req, &pc.c);
 	if (err) {
