@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size, off_t off,
-		   dirreply_attr_fn attr, void *ctx)
+		   dirreply_attr_fn attr, dirreply_sent_fn sent, void *ctx)
 {
 	static const char *const dots[] = {".", ".."};
 	char *buf = malloc(size ? size : 1);
@@ -42,6 +42,8 @@ void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size
 				continue;
 			want = fuse_add_direntry_plus(req, buf + pos, size - pos, r->name, &e,
 						      (off_t)r->cookie);
+			if (want <= size - pos && sent)
+				sent(ctx, &e);
 		} else {
 			struct stat st = {.st_ino = r->ino, .st_mode = r->type};
 

@@ -242,6 +242,18 @@ out:
 }
 
 /* Text, one "id parent name" per line; names never hold '\n' or '/'. */
+void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx)
+{
+	struct itable_ent *e;
+	size_t i;
+
+	pthread_rwlock_rdlock(&t->lock);
+	for (i = 0; i < t->nbuckets; i++)
+		for (e = t->buckets[i]; e; e = e->next)
+			fn(ctx, e->id, e->parent, e->name);
+	pthread_rwlock_unlock(&t->lock);
+}
+
 int itable_save(struct itable *t, const char *path)
 {
 	char tmp[4096];

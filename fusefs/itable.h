@@ -41,6 +41,9 @@ int itable_path(struct itable *t, uint64_t id, char *buf, size_t size);
 int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size_t size);
 /* Parent of @id, or -ENOENT. */
 int itable_parent(struct itable *t, uint64_t id, uint64_t *parent);
+/* Call @fn for every entry, under the read lock: @fn must not use @t. */
+typedef void (*itable_visit_fn)(void *ctx, uint64_t id, uint64_t parent, const char *name);
+void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx);
 int itable_save(struct itable *t, const char *path);
 int itable_load(struct itable *t, const char *path);
 

@@ -19,8 +19,8 @@ struct inval {
 	struct inval *next;
 	struct fuse_session *se;
 	uint64_t parent;
-	char name[NAME_MAX + 1];
 	char *tree; /* a mount point: drop all of its top-level entries */
+	char name[];
 };
 
 struct notifier {
@@ -143,16 +143,18 @@ void notifier_inval_entry(struct notifier *n, struct fuse_session *se, uint64_t 
 {
 	struct inval *it;
 
-	if (!n || !se || !*name)
+	if (!n || !se || !*name || strlen(name) > NAME_MAX)
 		return;
-	it = calloc(1, sizeof(*it));
+	/* Sized to the name: a reboot onto a new generation may queue one
+	 * per name the kernel cached. */
+	it = calloc(1, sizeof(*it) + strlen(name) + 1);
 	if (!it) {
 		log_err("cannot queue a cache invalidation: out of memory");
 		return;
 	}
 	it->se = se;
 	it->parent = parent;
-	snprintf(it->name, sizeof(it->name), "%s", name);
+	strcpy(it->name, name);
 	queue(n, it);
 }
 
@@ -162,7 +164,7 @@ void notifier_inval_tree(struct notifier *n, struct fuse_session *se, const char
 
 	if (!n || !se)
 		return;
-	it = calloc(1, sizeof(*it));
+	it = calloc(1, sizeof(*it) + 1);
 	if (!it || !(it->tree = strdup(mountpoint))) {
 		free(it);
 		log_err("cannot queue a cache invalidation: out of memory");

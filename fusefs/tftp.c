@@ -512,14 +512,14 @@ static int tftp_entry_attr(void *ctx, const struct dirent_rec *r, struct fuse_en
 static void tftp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			 struct fuse_file_info *fi)
 {
-	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off, NULL, NULL);
+	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off, NULL, NULL, NULL);
 }
 
 static void tftp_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			     struct fuse_file_info *fi)
 {
 	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off, tftp_entry_attr,
-		      req_daemon(req));
+		      NULL, req_daemon(req));
 }
 
 static void tftp_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
