@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include "fusefs/daemon.h"
+#include "fusefs/genholds.h"
+#include "fusefs/hfd.h"
 #include "fusefs/itable.h"
 
 struct fs_mount;
@@ -39,7 +41,7 @@ struct root_fs {
 	 * the path from the root; any change to the tree bumps the epoch. */
 	struct dircache *dircache;    /* allocated on first use */
 	struct root_fs *retired_next; /* unmounted, freed once unused */
-	atomic_int users;             /* TFTP requests and open files using it */
+	atomic_int users;	      /* TFTP requests and open files using it */
 	/* Files open read-only from lower layers, by id: once the node boots
 	 * onto another generation their ids resolve no more, but fstat() on
 	 * them (GETATTR without a file handle) must still work. */
@@ -47,6 +49,11 @@ struct root_fs {
 	struct rfile *open_list;
 	pthread_mutex_t dircache_lock;
 	atomic_uint_fast64_t epoch;
+	/* The kernel opens files without OPEN (set at INIT): reads and
+	 * writes come by node id (root_noopen.c). */
+	bool no_open;
+	struct gen_holds holds; /* generations the kernel holds inodes of */
+	struct hfd_cache hfd;	/* overlay files open for handle-less I/O */
 };
 
 /* The tree changed (call after the change is visible). */

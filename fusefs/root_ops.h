@@ -54,6 +54,10 @@ int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, co
 		  struct rfile *f, bool *keep_cache);
 /* Replies; returns the bytes sent (or a negative errno). */
 ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off);
+/* The same from a host file, a generated file, an image file. */
+ssize_t reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off);
+ssize_t reply_gen_data(fuse_req_t req, const struct gen_entry *ge, size_t size, off_t off);
+ssize_t reply_image_data(fuse_req_t req, struct image_gen *g, img_ino ino, size_t size, off_t off);
 int rfile_getattr(struct rfile *f, struct stat *st);
 /* Attributes of @id from a file of it that is still open: -ESTALE if none. */
 int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st);
@@ -65,6 +69,22 @@ void rfile_close(struct rfile *f);
  * *via_link: the last component was reached through a symlink. */
 int union_resolve(struct rctx *c, const char *path, struct dirlayers *parent, char *name,
 		  struct uobj *o, uint64_t *parent_id, bool *via_link);
+
+/* Handle-less I/O (root_noopen.c), for files the kernel opened without
+ * asking. */
+void root_read_noopen(fuse_req_t req, uint64_t id, size_t size, off_t off);
+void root_write_noopen(fuse_req_t req, uint64_t id, const char *buf, size_t size, off_t off);
+void root_fsync_noopen(fuse_req_t req, uint64_t id, int datasync);
+/* Attributes of @id when its path resolves no more: an overlay file still
+ * cached open, or an image file of a generation the kernel holds. */
+int root_getattr_unresolved(struct root_fs *fs, uint64_t id, struct stat *st);
+/* Overlay file @name of @dirfd (node id @id) is about to lose its name:
+ * keep it open, for the kernel's handle-less writes and reads to it. */
+void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name);
+/* Call before replying entry @e: the kernel will hold a lookup of it. */
+void root_count_entry(struct rctx *c, const struct fuse_entry_param *e);
+void root_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void root_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
 
 /* Write half (root_write.c). */
 void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,

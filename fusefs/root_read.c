@@ -89,12 +89,14 @@ void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct di
 	struct fuse_entry_param e;
 	int err = root_make_entry(c, parent, dl, name, &e);
 
-	if (err == -ENOENT)
+	if (err == -ENOENT) {
 		fuse_reply_entry(req, &e); /* negative, cached */
-	else if (err)
+	} else if (err) {
 		fuse_reply_err(req, -err);
-	else
+	} else {
+		root_count_entry(c, &e);
 		fuse_reply_entry(req, &e);
+	}
 }
 
 static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -119,6 +121,7 @@ static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
 		} else {
 			e.ino = id;
+			root_count_entry(&c, &e);
 			fuse_reply_entry(req, &e);
 		}
 		goto out;
@@ -186,6 +189,8 @@ static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	err = rctx_get(req, &c);
 	if (!err)
 		err = root_getattr_id(&c, ino, &st);
+	if ((err == -ESTALE || err == -ENOENT) && !f)
+		err = root_getattr_unresolved(c.fs, ino, &st);
 	if (err == -ESTALE && !f)
 		err = root_open_getattr(c.fs, ino, &st);
 	if (f && (err == -ESTALE || (!err && (f->fd >= 0 || f->upper_fd >= 0)))) {
@@ -434,7 +439,7 @@ static void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		dirlist_reply(req, rd->l, ino, size, off, NULL, NULL);
+		dirlist_reply(req, rd->l, ino, size, off, NULL, NULL, NULL);
 }
 
 /* READDIRPLUS: each entry with what a LOOKUP of it would answer, so a walk
@@ -457,6 +462,12 @@ static int plus_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_pa
 	return 0;
 }
 
+/* The entry fits the reply: the kernel takes a lookup of it. */
+static void plus_sent(void *ctx, const struct fuse_entry_param *e)
+{
+	root_count_entry(&((struct plus_ctx *)ctx)->c, e);
+}
+
 static void root_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			     struct fuse_file_info *fi)
 {
@@ -475,7 +486,7 @@ static void root_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t 
 	if (err)
 		fuse_reply_err(req, -err);
 	else
-		dirlist_reply(req, rd->l, ino, size, off, plus_attr, &pc);
+		dirlist_reply(req, rd->l, ino, size, off, plus_attr, plus_sent, &pc);
 	if (!err)
 		layers_close(&pc.dl);
 	rctx_put(&pc.c);
@@ -559,6 +570,10 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	f->fd = -1;
 	f->upper_fd = -1;
+	if (((struct root_fs *)fuse_req_userdata(req))->no_open) {
+		err = -ENOSYS; /* the kernel opens by itself from now on */
+		goto fail;
+	}
 	err = rctx_get(req, &c);
 	if (err)
 		goto fail;
@@ -618,45 +633,59 @@ static int rfile_copy_fd(struct rfile *f)
 	return fd;
 }
 
-ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
+ssize_t reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off)
 {
-	int fd = f->fd >= 0 ? f->fd : rfile_copy_fd(f);
-	char *buf;
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
+	struct stat st;
 	ssize_t n;
 
-	if (fd >= 0) {
-		struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-		struct stat st;
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = fd;
+	bv.buf[0].pos = off;
+	n = fstat(fd, &st) == 0 && st.st_size > off ? st.st_size - off : 0;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	return n < (ssize_t)size ? n : (ssize_t)size;
+}
 
-		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-		bv.buf[0].fd = fd;
-		bv.buf[0].pos = off;
-		n = fstat(fd, &st) == 0 && st.st_size > off ? st.st_size - off : 0;
-		fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
-		return n < (ssize_t)size ? n : (ssize_t)size;
-	}
-	if (f->ge) {
-		size_t len = (size_t)off < f->ge->len ? f->ge->len - (size_t)off : 0;
+ssize_t reply_gen_data(fuse_req_t req, const struct gen_entry *ge, size_t size, off_t off)
+{
+	size_t len = (size_t)off < ge->len ? ge->len - (size_t)off : 0;
 
-		len = len < size ? len : size;
-		fuse_reply_buf(req, f->ge->data + (len ? off : 0), len);
-		return (ssize_t)len;
-	}
-	buf = malloc(size ? size : 1);
+	len = len < size ? len : size;
+	fuse_reply_buf(req, ge->data + (len ? off : 0), len);
+	return (ssize_t)len;
+}
+
+ssize_t reply_image_data(fuse_req_t req, struct image_gen *g, img_ino ino, size_t size, off_t off)
+{
+	char *buf = malloc(size ? size : 1);
+	ssize_t n;
+
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return -ENOMEM;
 	}
-	n = img_read(f->gen, f->ino, buf, size, off);
+	n = img_read(g, ino, buf, size, off);
 	if (n < 0) {
-		log_err("read of %s generation %u inode %u at %lld: %s", image_gen_name(f->gen),
-			image_gen_id(f->gen), f->ino, (long long)off, strerror((int)-n));
+		log_err("read of %s generation %u inode %u at %lld: %s", image_gen_name(g),
+			image_gen_id(g), ino, (long long)off, strerror((int)-n));
 		fuse_reply_err(req, (int)-n);
 	} else {
 		fuse_reply_buf(req, buf, (size_t)n);
 	}
 	free(buf);
 	return n;
+}
+
+ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
+{
+	int fd = f->fd >= 0 ? f->fd : rfile_copy_fd(f);
+
+	if (fd >= 0)
+		return reply_fd_data(req, fd, size, off);
+	if (f->ge)
+		return reply_gen_data(req, f->ge, size, off);
+	return reply_image_data(req, f->gen, f->ino, size, off);
 }
 
 void rfile_close(struct rfile *f)
@@ -688,8 +717,10 @@ void rfile_close(struct rfile *f)
 static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
-	(void)ino;
-	rfile_read(req, (struct rfile *)(uintptr_t)fi->fh, size, off);
+	if (fi->fh)
+		rfile_read(req, (struct rfile *)(uintptr_t)fi->fh, size, off);
+	else
+		root_read_noopen(req, ino, size, off);
 }
 
 static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -698,7 +729,10 @@ static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t s
 	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
 	ssize_t n;
 
-	(void)ino;
+	if (!f) {
+		root_write_noopen(req, ino, buf, size, off);
+		return;
+	}
 	if (f->fd < 0) {
 		fuse_reply_err(req, EBADF);
 		return;
@@ -710,11 +744,13 @@ static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t s
 		fuse_reply_write(req, (size_t)n);
 }
 
+/* Nothing to flush: ENOSYS tells the kernel to stop sending FLUSH on every
+ * close (files opened without OPEN have no noflush flag). */
 static void root_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	(void)fi;
-	fuse_reply_err(req, 0);
+	fuse_reply_err(req, ENOSYS);
 }
 
 static void root_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -722,7 +758,10 @@ static void root_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse
 	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
 	int err = 0;
 
-	(void)ino;
+	if (!f) {
+		root_fsync_noopen(req, ino, datasync);
+		return;
+	}
 	if (f->fd >= 0 && (datasync ? fdatasync(f->fd) : fsync(f->fd)) != 0)
 		err = errno;
 	fuse_reply_err(req, err);
@@ -731,6 +770,12 @@ static void root_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse
 static void root_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
+	if (!fi->fh) {
+		/* Created before the kernel learnt that OPEN is not needed:
+		 * it has a RELEASE for the handle-less file. */
+		fuse_reply_err(req, 0);
+		return;
+	}
 	rfile_close((struct rfile *)(uintptr_t)fi->fh);
 	atomic_fetch_sub(&((struct root_fs *)fuse_req_userdata(req))->open_files, 1);
 	fuse_reply_err(req, 0);
@@ -873,7 +918,15 @@ static void root_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void root_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct root_fs *fs = userdata;
+
+	/* Open files without an OPEN (and RELEASE) round trip each; an O_TRUNC
+	 * then comes as a SETATTR of the size, which copies up. */
+	if (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPEN_SUPPORT;
+		conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+		fs->no_open = true;
+	}
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
@@ -901,6 +954,8 @@ const struct fuse_lowlevel_ops root_ops = {
 	.write = root_write,
 	.flush = root_flush,
 	.release = root_release,
+	.forget = root_forget,
+	.forget_multi = root_forget_multi,
 	.fsync = root_fsync,
 	.opendir = root_opendir,
 	.readdir = root_readdir,

@@ -121,10 +121,12 @@ static void newent_reply(fuse_req_t req, struct newent *ne, fuse_ino_t parent, c
 
 	if (!err)
 		err = root_make_entry(&ne->c, parent, &ne->dl, name, &e);
-	if (err)
+	if (err) {
 		fuse_reply_err(req, -err);
-	else
+	} else {
+		root_count_entry(&ne->c, &e);
 		fuse_reply_entry(req, &e);
+	}
 	newent_end(ne);
 }
 
@@ -218,12 +220,20 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	int err = f ? newent_begin(req, parent, name, &ne) : -ENOMEM;
 	int flags = (fi->flags & (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_DIRECT)) | O_CREAT |
 		    O_EXCL | O_CLOEXEC;
+	struct hfd *h;
 	int fd = -1;
 
 	if (!f) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	/* Without OPEN the kernel sends no RELEASE either, not even for a
+	 * created file: no handle then, the file goes to the cache of open
+	 * overlay files, where the writes that follow find it. Shared by
+	 * every later writer, so it is opened plainly read-write (the kernel
+	 * passes the offsets, and sends FSYNC for O_SYNC). */
+	if (!err && ne.c.fs->no_open)
+		flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
 	if (!err) {
 		fd = openat(ne.c.fs->work_fd, ne.tmp, flags, mode & 07777);
 		if (fd < 0)
@@ -242,11 +252,19 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 			close(fd);
 		free(f);
 		fuse_reply_err(req, -err);
+	} else if (ne.c.fs->no_open) {
+		free(f);
+		fi->fh = 0;
+		if (hfd_add(&ne.c.fs->hfd, e.ino, fd, true, &h) == 0)
+			hfd_put(&ne.c.fs->hfd, h);
+		root_count_entry(&ne.c, &e);
+		fuse_reply_create(req, &e, fi);
 	} else {
 		f->fd = fd;
 		fi->fh = (uintptr_t)f;
 		fi->noflush = 1; /* as in root_open() */
 		atomic_fetch_add(&ne.c.fs->open_files, 1);
+		root_count_entry(&ne.c, &e);
 		fuse_reply_create(req, &e, fi);
 	}
 	newent_end(&ne);
@@ -309,6 +327,8 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 			err = -errno;
 		return err;
 	}
+	if (S_ISREG(o->st.st_mode))
+		root_keep_open(fs, o->id, dl->upper_fd, name);
 	if (!dir && !o->lower_present)
 		return unlinkat(dl->upper_fd, name, 0) == 0 ? 0 : -errno;
 	/* Atomically: the object moves to the work dir, a whiteout stays. */
@@ -456,9 +476,12 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 		} else if (!err && renameat(sdl.upper_fd, name, ddl.upper_fd, newname) != 0) {
 			err = -errno;
 		}
-	} else if (renameat2(sdl.upper_fd, name, ddl.upper_fd, newname,
-			     src.lower_present ? RENAME_WHITEOUT : 0) != 0) {
-		err = -errno;
+	} else {
+		if (dst_exists && dst.top == L_UPPER && S_ISREG(dst.st.st_mode))
+			root_keep_open(c.fs, dst.id, ddl.upper_fd, newname);
+		if (renameat2(sdl.upper_fd, name, ddl.upper_fd, newname,
+			      src.lower_present ? RENAME_WHITEOUT : 0) != 0)
+			err = -errno;
 	}
 	if (!err) {
 		if (dst_exists)

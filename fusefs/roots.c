@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "fusefs/log.h"
 #include "fusefs/mount.h"
+#include "fusefs/nodeid.h"
 #include "fusefs/notify.h"
 #include "fusefs/workers.h"
 
@@ -73,6 +75,8 @@ static void root_fs_free(struct root_fs *fs)
 	pthread_mutex_destroy(&fs->copyup_lock);
 	pthread_mutex_destroy(&fs->dircache_lock);
 	pthread_mutex_destroy(&fs->open_lock);
+	genholds_destroy(&fs->holds);
+	hfd_destroy(&fs->hfd);
 	free(fs->dircache);
 	free(fs);
 }
@@ -112,6 +116,8 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 	pthread_mutex_init(&fs->copyup_lock, NULL);
 	pthread_mutex_init(&fs->dircache_lock, NULL);
 	pthread_mutex_init(&fs->open_lock, NULL);
+	genholds_init(&fs->holds);
+	hfd_init(&fs->hfd);
 	err = itable_init(&fs->itab);
 	if (err) {
 		free(fs);
@@ -318,22 +324,59 @@ long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files)
 	return (long)(ts.tv_sec - last);
 }
 
+struct old_gen_inval {
+	struct root_fs *fs;
+	unsigned keep; /* the new pin's generation */
+	unsigned long queued;
+};
+
+static void inval_old_gen_entry(void *ctx, uint64_t id, uint64_t parent, const char *name)
+{
+	struct old_gen_inval *oi = ctx;
+	struct nid n;
+
+	if (!nid_decode(id, &n) || n.kind != NID_IMG || n.gen == oi->keep ||
+	    !genholds_count(&oi->fs->holds, n.gen))
+		return;
+	notifier_inval_entry(oi->fs->d->notifier, fs_mount_session(oi->fs->mnt), parent, name);
+	oi->queued++;
+}
+
+/*
+ * After a reboot onto another generation, drop every name of the old one
+ * the kernel may have cached, not only the top-level ones: a dentry below
+ * a dropped one stays cached (and so its generation loaded) until memory
+ * runs short. Names still in use go once closed.
+ */
+static void inval_old_gens(struct root_fs *fs, const struct image_gen *keep)
+{
+	struct old_gen_inval oi = {.fs = fs, .keep = keep ? image_gen_id(keep) : 0};
+
+	itable_foreach(&fs->itab, inval_old_gen_entry, &oi);
+	if (oi.queued)
+		log_debug("node %s: dropping %lu cached names of older generations", fs->rt->name,
+			  oi.queued);
+}
+
 void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 {
 	struct root_fs *fs = root_fs_get(d, rt->slot);
 	struct pin *p = node_pin_get(rt);
 	bool volatile_overlay = p && p->overlay == OVERLAY_VOLATILE;
 
-	pin_put(p);
 	if (!fs)
-		return;
+		goto out;
 	if (volatile_overlay) {
 		log_info("node %s: volatile overlay emptied", rt->name);
 		overlay_wipe(fs);
 	}
 	if (volatile_overlay || repinned)
 		notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt), fs_mount_path(fs->mnt));
+	if (repinned)
+		inval_old_gens(fs, p ? p->gen : NULL);
 	root_fs_put(fs);
+out:
+	pin_put(p);
 }
 
 bool roots_node_up(struct daemon *d, unsigned slot)
@@ -377,6 +420,13 @@ unsigned roots_unmount_removed(struct daemon *d)
 		if (listed)
 			continue;
 		if (roots_node_up(d, slot)) {
+			busy++;
+			continue;
+		}
+		/* The kernel opens files without telling the daemon: it alone
+		 * knows whether one is open, and refuses a plain unmount
+		 * then. (The session sees the unmount and stops.) */
+		if (umount2(fs_mount_path(fs->mnt), UMOUNT_NOFOLLOW) != 0 && errno == EBUSY) {
 			busy++;
 			continue;
 		}
