@@ -180,3 +180,22 @@ void hfd_forget(struct hfd_cache *c, uint64_t id)
 	if (fd >= 0)
 		close(fd);
 }
+
+void hfd_forget_all(struct hfd_cache *c)
+{
+	int fds[HFD_SLOTS];
+	unsigned i, n = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; c->v && i < HFD_SLOTS; i++) {
+		if (c->v[i].fd >= 0 && c->v[i].id != 0) {
+			int fd = hfd_drop_locked(&c->v[i]);
+
+			if (fd >= 0)
+				fds[n++] = fd;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}

@@ -44,5 +44,7 @@ int hfd_add(struct hfd_cache *c, uint64_t id, int fd, bool writable, struct hfd 
 void hfd_put(struct hfd_cache *c, struct hfd *h);
 /* The kernel forgot @id: close its file once unused. */
 void hfd_forget(struct hfd_cache *c, uint64_t id);
+/* Forget every file (the overlay was emptied under them). */
+void hfd_forget_all(struct hfd_cache *c);
 
 #endif

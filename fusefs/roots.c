@@ -292,6 +292,9 @@ static void overlay_wipe(struct root_fs *fs)
 		copyup_remove_tree(fs->work_fd, tmp);
 	}
 	closedir(dir);
+	/* A read must not find an emptied file by its id before the
+	 * kernel's FORGET of it arrives. */
+	hfd_forget_all(&fs->hfd);
 	root_changed(fs);
 }
 

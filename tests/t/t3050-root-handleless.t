@@ -5,7 +5,9 @@
 # data for its writer and readers, even after more files than the
 # daemon's cache of open overlay files were written in between; O_TRUNC
 # truncates (by copying up); a reader of an image file sees a copy-up made
-# while it is open; fsync syncs a file the daemon no longer has open.
+# while it is open; fsync syncs a file the daemon no longer has open; an
+# emptied overlay (node reset) is not read through a descriptor cached
+# before it.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
@@ -113,5 +115,18 @@ printf 'durable\n' >"$R/work/sync.txt"
 for i in $(seq 1 40); do printf '%s\n' "$i" >"$R/work/other-$i"; done
 t_is "$("$FSOP" fsync "$R/work/sync.txt")" 0 "fsync of a file written before 40 others"
 t_is "$(cat "$U/work/sync.txt")" durable "its bytes are in the overlay"
+
+# ---- an emptied overlay: reads by id go back to the image -----------------
+printf 'the overlay version, longer than the image one\n' >"$R/srv/lower2.txt"
+t_is "$(cat "$R/srv/lower2.txt")" "the overlay version, longer than the image one" \
+	"an image file rewritten (copied up) and read back"
+# Held open, the kernel keeps the file's inode, so the next open finds it
+# under the same id: only the daemon can tell that its overlay copy went.
+exec 6<"$R/srv/lower2.txt"
+out=$("$NETBOOTCTL" -c "$NB_CONF" node reset n1 --force 2>&1)
+t_is "$?" 0 "node reset --force empties the overlay ($out)"
+t_is "$(cat "$R/srv/lower2.txt")" second-lower-file \
+	"a fresh read of the file returns the image's bytes, not the emptied copy's"
+exec 6<&-
 
 done_testing
