@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A string -> index hash table with open addressing (linear probing), kept at
- * most half full so that lookups are O(1) on average. Keys are not copied:
- * they must stay valid and unchanged while they are in the map.
+ * most half full so that lookups are O(1) on average. Short keys are copied
+ * into the table; longer ones are not, so every key must stay valid and
+ * unchanged while it is in the map.
  */
 #ifndef NETBOOTFS_MAPPER_STRMAP_H
 #define NETBOOTFS_MAPPER_STRMAP_H
