@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -52,46 +51,6 @@ static void session_release(struct worker_pool *p, struct pool_session *ps)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* More requests are queued on @ps now. */
-static bool session_backlog(const struct pool_session *ps)
-{
-	struct pollfd pfd = {.fd = ps->fd, .events = POLLIN};
-
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
-/*
- * Serve @ps until it has nothing queued, then re-arm it. Another worker is
- * woken for the session (by re-arming it early) only when requests are
- * queued behind the one in hand: re-arming before every request woke a
- * second worker for nothing each time, and spread one client's requests
- * over all threads (a cold tar took 10% longer than with this loop).
- */
-static void serve_session(struct worker_pool *p, struct pool_session *ps, struct fuse_buf *buf)
-{
-	for (;;) {
-		int res;
-
-		/* Being removed: pool_remove_session() waits for this worker. */
-		if (__atomic_load_n(&ps->removed, __ATOMIC_RELAXED))
-			return;
-		res = fuse_session_receive_buf(ps->se, buf);
-
-		if (fuse_session_exited(ps->se) || (res < 0 && res != -EINTR && res != -EAGAIN))
-			return; /* unmounted (ENODEV) or broken: leave it disarmed */
-		if (res <= 0) {
-			session_arm(p, ps, EPOLL_CTL_MOD); /* a request now wakes a worker */
-			return;
-		}
-		if (session_backlog(ps)) {
-			session_arm(p, ps, EPOLL_CTL_MOD);
-			fuse_session_process_buf(ps->se, buf);
-			return;
-		}
-		fuse_session_process_buf(ps->se, buf);
-	}
-}
-
 static void *worker_main(void *arg)
 {
 	struct worker_pool *p = arg;
@@ -100,7 +59,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct epoll_event ev;
 		struct pool_session *ps;
-		int n;
+		int n, res;
 
 		n = epoll_wait(p->epfd, &ev, 1, -1);
 		if (n < 0 && errno == EINTR)
@@ -120,7 +79,15 @@ static void *worker_main(void *arg)
 		ps->busy++;
 		pthread_mutex_unlock(&p->lock);
 
-		serve_session(p, ps, &buf);
+		res = fuse_session_receive_buf(ps->se, &buf);
+		if (fuse_session_exited(ps->se) || (res < 0 && res != -EINTR && res != -EAGAIN)) {
+			/* Unmounted (ENODEV) or broken: leave it disarmed. */
+			session_release(p, ps);
+			continue;
+		}
+		session_arm(p, ps, EPOLL_CTL_MOD);
+		if (res > 0)
+			fuse_session_process_buf(ps->se, &buf);
 		session_release(p, ps);
 	}
 	free(buf.mem);
@@ -211,7 +178,7 @@ void pool_remove_session(struct worker_pool *p, struct fuse_session *se)
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
-	__atomic_store_n(&ps->removed, true, __ATOMIC_RELAXED);
+	ps->removed = true;
 	epoll_ctl(p->epfd, EPOLL_CTL_DEL, ps->fd, NULL);
 	while (ps->busy)
 		pthread_cond_wait(&p->idle, &p->lock);
