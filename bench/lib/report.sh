@@ -329,6 +329,11 @@ if ($t{'meta+tar'}) {
 		per_run_ratio($t{'meta+tar'}{warm}, 'netbootfs', 'kernel'));
 	$ratio_row->('cold meta+tar, netbootfs / kernel', '≤ 1.4x', sub { $_[0] <= 1.4 },
 		per_run_ratio($t{'meta+tar'}{cold}, 'netbootfs', 'kernel'));
+	# "ahead of squashfuse_ll on both": its time over netbootfs's above 1.
+	for my $cache (qw(warm cold)) {
+		$ratio_row->("$cache meta+tar, squashfuse_ll / netbootfs", '> 1x (ahead)', sub { $_[0] > 1 },
+			per_run_ratio($t{'meta+tar'}{$cache}, 'squashfuse_ll', 'netbootfs'));
+	}
 }
 if ($t{par1} && $t{par4}) {
 	my $c = $t{par1}{cold}{netbootfs};
