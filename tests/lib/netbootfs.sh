@@ -11,6 +11,7 @@
 #   nb_image NAME DIR [ARGS]   pack DIR into $NB/images/NAME.sqfs
 #   nb_start                   start `netbootfs -f`, wait for the TFTP mount;
 #                              log in $NB/netbootfs.log, PID in $NB_PID
+#   nb_start_root NODE         nb_start, then bail out unless NODE's root is up
 #   nb_stop                    SIGTERM, wait for exit and for the unmount
 #   nb_kill9                   SIGKILL: leaves a dead mount behind
 #   nb_log_has ERE             the daemon log has a line matching ERE
@@ -93,6 +94,16 @@ nb_start()
 		diag "netbootfs did not come up; log:"
 		_t_diag_stream <"$NB/netbootfs.log"
 		return 1
+	fi
+}
+
+# nb_start_root NODE: nb_start, then bail out unless NODE's root is mounted.
+nb_start_root()
+{
+	nb_start || exit 1
+	if ! wait_mounted "$NB/nfs/$1" 10; then
+		echo "Bail out! $NB/nfs/$1 is not mounted"
+		exit 1
 	fi
 }
 

@@ -32,11 +32,7 @@ done)
 find "$img/big" -exec touch -h -d @1700000000 {} +
 nb_image os-a "$img"
 nb_one_node_config os-a
-nb_start || exit 1
-if ! wait_mounted "$NB/nfs/n1" 10; then
-	echo "Bail out! $NB/nfs/n1 is not mounted"
-	exit 1
-fi
+nb_start_root n1
 D=$NB/nfs/n1/big
 
 (cd "$img/big" && ls -A) | sort >"$T/image-names"

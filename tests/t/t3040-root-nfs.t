@@ -32,11 +32,7 @@ nb_write_config <<-INI
 	mac = dc:a6:32:00:00:01
 	ip = $NB_NET.51
 INI
-nb_start || exit 1
-if ! wait_mounted "$NB/nfs/n1" 10; then
-	echo "Bail out! $NB/nfs/n1 is not mounted"
-	exit 1
-fi
+nb_start_root n1
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 

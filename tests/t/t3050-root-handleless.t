@@ -28,11 +28,7 @@ printf 'truncate-me\n' >"$img/srv/trunc.txt"
 head -c 3000000 /dev/urandom >"$img/srv/big.bin"
 nb_image os-a "$img"
 nb_one_node_config os-a
-nb_start || exit 1
-if ! wait_mounted "$NB/nfs/n1" 10; then
-	echo "Bail out! $NB/nfs/n1 is not mounted"
-	exit 1
-fi
+nb_start_root n1
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 
