@@ -254,10 +254,15 @@ void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx)
 	pthread_rwlock_unlock(&t->lock);
 }
 
+static void save_entry(void *ctx, uint64_t id, uint64_t parent, const char *name)
+{
+	if (!strchr(name, '\n'))
+		fprintf(ctx, "%" PRIx64 " %" PRIx64 " %s\n", id, parent, name);
+}
+
 int itable_save(struct itable *t, const char *path)
 {
 	char tmp[4096];
-	size_t i;
 	FILE *f;
 	int err = 0;
 
@@ -265,16 +270,7 @@ int itable_save(struct itable *t, const char *path)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	pthread_rwlock_rdlock(&t->lock);
-	for (i = 0; i < t->nbuckets; i++) {
-		struct itable_ent *e;
-
-		for (e = t->buckets[i]; e; e = e->next)
-			if (!strchr(e->name, '\n'))
-				fprintf(f, "%" PRIx64 " %" PRIx64 " %s\n", e->id, e->parent,
-					e->name);
-	}
-	pthread_rwlock_unlock(&t->lock);
+	itable_foreach(t, save_entry, f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		err = -errno;
 	if (fclose(f) != 0 && !err)
