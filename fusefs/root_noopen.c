@@ -33,6 +33,17 @@ void root_count_entry(struct rctx *c, const struct fuse_entry_param *e)
 		log_warn("node %s: out of memory counting the kernel's lookups", c->fs->rt->name);
 }
 
+/* An image file by its id alone, from a generation the kernel holds. */
+static struct image_gen *held_image(struct root_fs *fs, uint64_t id, img_ino *ino)
+{
+	struct nid n;
+
+	if (!nid_decode(id, &n) || n.kind != NID_IMG || n.slot != fs->slot)
+		return NULL;
+	*ino = n.payload;
+	return genholds_get(&fs->holds, n.gen);
+}
+
 void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -45,8 +56,6 @@ void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name
 	if (fd >= 0 && hfd_add(&fs->hfd, id, fd, rw, &h) == 0)
 		hfd_put(&fs->hfd, h);
 }
-
-static struct image_gen *held_image(struct root_fs *fs, uint64_t id, img_ino *ino);
 
 /* An image file deleted while open, then written: the writer gets a
  * private copy (the overlay's upper layer has no name for it any more). */
@@ -99,17 +108,6 @@ static int overlay_file_rw(struct rctx *c, uint64_t id, struct hfd **out)
 	if (err)
 		return err;
 	return hfd_add(&c->fs->hfd, id, fd, true, out);
-}
-
-/* An image file by its id alone, from a generation the kernel holds. */
-static struct image_gen *held_image(struct root_fs *fs, uint64_t id, img_ino *ino)
-{
-	struct nid n;
-
-	if (!nid_decode(id, &n) || n.kind != NID_IMG || n.slot != fs->slot)
-		return NULL;
-	*ino = n.payload;
-	return genholds_get(&fs->holds, n.gen);
 }
 
 /* Reply with @id's bytes, found by its path (the overlay file is cached
