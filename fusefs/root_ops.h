@@ -43,6 +43,8 @@ int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st);
 /* Look @name up in @dl and record it in the id table. */
 int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const char *name,
 		    struct fuse_entry_param *e);
+/* Reply entry @e (made by root_make_entry()), counting the kernel's lookup. */
+void root_reply_made_entry(fuse_req_t req, struct rctx *c, const struct fuse_entry_param *e);
 /* The same, and reply it (a negative entry for ENOENT). */
 void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct dirlayers *dl,
 		      const char *name);

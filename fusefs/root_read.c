@@ -83,6 +83,12 @@ int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const
 	return 0;
 }
 
+void root_reply_made_entry(fuse_req_t req, struct rctx *c, const struct fuse_entry_param *e)
+{
+	root_count_entry(c, e); /* before the reply: a FORGET may follow it at once */
+	fuse_reply_entry(req, e);
+}
+
 void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct dirlayers *dl,
 		      const char *name)
 {
@@ -94,8 +100,7 @@ void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct di
 	} else if (err) {
 		fuse_reply_err(req, -err);
 	} else {
-		root_count_entry(c, &e);
-		fuse_reply_entry(req, &e);
+		root_reply_made_entry(req, c, &e);
 	}
 }
 
@@ -121,8 +126,7 @@ static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 			fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
 		} else {
 			e.ino = id;
-			root_count_entry(&c, &e);
-			fuse_reply_entry(req, &e);
+			root_reply_made_entry(req, &c, &e);
 		}
 		goto out;
 	}
@@ -557,23 +561,24 @@ int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, co
 static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char name[NAME_MAX + 1];
-	struct rfile *f = calloc(1, sizeof(*f));
+	struct rfile *f;
 	struct dirlayers parent;
 	bool keep_cache = false;
 	struct uobj o;
 	struct rctx c;
 	int err;
 
+	if (((struct root_fs *)fuse_req_userdata(req))->no_open) {
+		fuse_reply_err(req, ENOSYS); /* the kernel opens by itself from now on */
+		return;
+	}
+	f = calloc(1, sizeof(*f));
 	if (!f) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	f->fd = -1;
 	f->upper_fd = -1;
-	if (((struct root_fs *)fuse_req_userdata(req))->no_open) {
-		err = -ENOSYS; /* the kernel opens by itself from now on */
-		goto fail;
-	}
 	err = rctx_get(req, &c);
 	if (err)
 		goto fail;

@@ -124,8 +124,7 @@ static void newent_reply(fuse_req_t req, struct newent *ne, fuse_ino_t parent, c
 	if (err) {
 		fuse_reply_err(req, -err);
 	} else {
-		root_count_entry(&ne->c, &e);
-		fuse_reply_entry(req, &e);
+		root_reply_made_entry(req, &ne->c, &e);
 	}
 	newent_end(ne);
 }
@@ -214,26 +213,27 @@ void root_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		 struct fuse_file_info *fi)
 {
-	struct rfile *f = calloc(1, sizeof(*f));
-	struct fuse_entry_param e;
-	struct newent ne;
-	int err = f ? newent_begin(req, parent, name, &ne) : -ENOMEM;
-	int flags = (fi->flags & (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_DIRECT)) | O_CREAT |
-		    O_EXCL | O_CLOEXEC;
-	struct hfd *h;
-	int fd = -1;
-
-	if (!f) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
+	struct root_fs *fs = fuse_req_userdata(req);
 	/* Without OPEN the kernel sends no RELEASE either, not even for a
 	 * created file: no handle then, the file goes to the cache of open
 	 * overlay files, where the writes that follow find it. Shared by
 	 * every later writer, so it is opened plainly read-write (the kernel
 	 * passes the offsets, and sends FSYNC for O_SYNC). */
-	if (!err && ne.c.fs->no_open)
-		flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
+	struct rfile *f = fs->no_open ? NULL : calloc(1, sizeof(*f));
+	struct fuse_entry_param e;
+	struct newent ne;
+	int flags = fs->no_open
+			    ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
+			    : (fi->flags & (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_DIRECT)) |
+				      O_CREAT | O_EXCL | O_CLOEXEC;
+	struct hfd *h;
+	int err, fd = -1;
+
+	if (!fs->no_open && !f) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	err = newent_begin(req, parent, name, &ne);
 	if (!err) {
 		fd = openat(ne.c.fs->work_fd, ne.tmp, flags, mode & 07777);
 		if (fd < 0)
@@ -252,19 +252,18 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 			close(fd);
 		free(f);
 		fuse_reply_err(req, -err);
-	} else if (ne.c.fs->no_open) {
-		free(f);
-		fi->fh = 0;
-		if (hfd_add(&ne.c.fs->hfd, e.ino, fd, true, &h) == 0)
-			hfd_put(&ne.c.fs->hfd, h);
-		root_count_entry(&ne.c, &e);
-		fuse_reply_create(req, &e, fi);
 	} else {
-		f->fd = fd;
-		fi->fh = (uintptr_t)f;
-		fi->noflush = 1; /* as in root_open() */
-		atomic_fetch_add(&ne.c.fs->open_files, 1);
-		root_count_entry(&ne.c, &e);
+		if (fs->no_open) {
+			fi->fh = 0;
+			if (hfd_add(&fs->hfd, e.ino, fd, true, &h) == 0)
+				hfd_put(&fs->hfd, h);
+		} else {
+			f->fd = fd;
+			fi->fh = (uintptr_t)f;
+			fi->noflush = 1; /* as in root_open() */
+			atomic_fetch_add(&fs->open_files, 1);
+		}
+		root_count_entry(&ne.c, &e); /* before the reply, as for every entry */
 		fuse_reply_create(req, &e, fi);
 	}
 	newent_end(&ne);
