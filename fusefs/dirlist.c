@@ -13,12 +13,11 @@ uint64_t dirlist_cookie(const char *name)
 		h ^= (unsigned char)*name;
 		h *= 0x100000001b3ull;
 	}
-	/* Positive as an off_t, and clear of the "." and ".." cookies. */
-	h &= 0x7fffffffffffffffull;
-	return h <= DIRLIST_COOKIE_DOTDOT ? h + 3 : h;
+	/* Above every image position, and positive as an off_t. */
+	return DIRLIST_COOKIE_HASHED + (h & 0x3fffffffffffffffull);
 }
 
-int dirlist_add(struct dirlist *l, const char *name, uint64_t ino, mode_t type)
+static int add(struct dirlist *l, const char *name, uint64_t ino, mode_t type, uint64_t cookie)
 {
 	struct dirent_rec *e;
 
@@ -35,40 +34,62 @@ int dirlist_add(struct dirlist *l, const char *name, uint64_t ino, mode_t type)
 	e->name = strdup(name);
 	if (!e->name)
 		return -ENOMEM;
-	e->cookie = dirlist_cookie(name);
+	e->cookie = cookie;
 	e->ino = ino;
 	e->type = type;
 	e->order = l->n++;
 	return 0;
 }
 
-static int rec_cmp(const void *a, const void *b)
+int dirlist_add(struct dirlist *l, const char *name, uint64_t ino, mode_t type)
+{
+	return add(l, name, ino, type, dirlist_cookie(name));
+}
+
+int dirlist_add_at(struct dirlist *l, const char *name, uint64_t ino, mode_t type, uint32_t pos)
+{
+	return add(l, name, ino, type, DIRLIST_COOKIE_DOTDOT + 1 + (uint64_t)pos);
+}
+
+static int by_name(const void *a, const void *b)
 {
 	const struct dirent_rec *x = a, *y = b;
-	int c;
+	int c = strcmp(x->name, y->name);
 
-	if (x->cookie != y->cookie)
-		return x->cookie < y->cookie ? -1 : 1;
-	c = strcmp(x->name, y->name);
 	if (c)
 		return c;
 	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int by_cookie(const void *a, const void *b)
+{
+	const struct dirent_rec *x = a, *y = b;
+
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 void dirlist_finish(struct dirlist *l)
 {
 	size_t i, out = 0;
 
-	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), rec_cmp);
+	if (l->n < 2)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), by_name);
 	for (i = 0; i < l->n; i++) {
-		if (out && strcmp(l->v[out - 1].name, l->v[i].name) == 0) {
+		struct dirent_rec *win = out ? &l->v[out - 1] : NULL;
+
+		if (win && strcmp(win->name, l->v[i].name) == 0) {
+			if (l->v[i].cookie < win->cookie)
+				win->cookie = l->v[i].cookie;
 			free(l->v[i].name);
 			continue;
 		}
 		l->v[out++] = l->v[i];
 	}
 	l->n = out;
+	qsort(l->v, l->n, sizeof(*l->v), by_cookie);
 }
 
 size_t dirlist_seek(const struct dirlist *l, uint64_t off)

@@ -307,6 +307,7 @@ static int list_gen_cb(void *ctx, const struct gen_entry *e, const char *name)
 struct img_list_ctx {
 	struct dirlist *l;
 	struct nid base;
+	uint32_t pos; /* index of the next entry in the image directory */
 };
 
 static int list_img_cb(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t off)
@@ -316,7 +317,7 @@ static int list_img_cb(void *ctx, const char *name, img_ino ino, mode_t type, ui
 
 	(void)off;
 	n.payload = ino;
-	return dirlist_add(g->l, name, nid_encode(&n), type & S_IFMT);
+	return dirlist_add_at(g->l, name, nid_encode(&n), type & S_IFMT, g->pos++);
 }
 
 int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)

@@ -50,6 +50,17 @@ t_is "$(wc -l <"$T/expected")" 5000 "5,000 entries expected"
 
 ls -A "$D" | sort >"$T/ls"
 t_ok "ls lists exactly the expected 5,000 names" diff -u "$T/expected" "$T/ls"
+
+# Readdir order: the image's names in the image's own order (mksquashfs
+# stores a directory sorted by name, its files in that order), a copied-up
+# name in its image place, then the overlay's names.
+copied=$(grep -v -e '-dir$' -e '-link$' "$T/image-names" | sed -n 100p)
+echo x >>"$D/$copied"
+t_ok "$copied copied up" test -f "$NB/overlays/n1/big/$copied"
+ls -AU "$D" >"$T/ls-order"
+t_ok "readdir order: the image's 2,450 names first, in image order" \
+	diff -u <(tail -n +51 "$T/image-names" | LC_ALL=C sort) <(head -n 2450 "$T/ls-order")
+t_is "$(tail -n +2451 "$T/ls-order" | grep -c '^ovl-')" 2550 "then the overlay's 2,550 names"
 t_is "$(sort "$T/ls" | uniq -d | wc -l)" 0 "ls: no duplicates"
 
 # One read per open, 32 KiB buffer, then 512 bytes: no changes in between.

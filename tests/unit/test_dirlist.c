@@ -64,6 +64,73 @@ static void test_offsets_stable_across_reopen(void **state)
 	}
 }
 
+/* An image directory of 3000 names (in its own order, not the hash's)
+ * under a changing upper layer that copies some of them up, adds names of
+ * its own and removes them again: read in chunks with a rebuild between
+ * chunks, every image name comes exactly once and in image order, then
+ * every upper name present throughout. */
+static void test_image_order_stable_across_reopen(void **state)
+{
+	unsigned char seen[4000] = {0};
+	uint64_t off = 0;
+	int round = 0, last_img = -1, i;
+	char name[32];
+
+	(void)state;
+	for (;;) {
+		struct dirlist l = {0};
+		size_t k, n;
+
+		for (i = 3000; i < 3500 + round; i++) {
+			if (round % 2 && i % 3 == 0)
+				continue; /* upper names that come and go */
+			snprintf(name, sizeof(name), "up-%05d", i);
+			assert_int_equal(dirlist_add(&l, name, (uint64_t)i + 10, S_IFREG), 0);
+		}
+		for (i = round; i < 3000; i += 7) { /* copied up: upper ino wins */
+			snprintf(name, sizeof(name), "img-%05d", 2999 - i);
+			assert_int_equal(dirlist_add(&l, name, (uint64_t)i + 10, S_IFREG), 0);
+		}
+		for (i = 0; i < 3000; i++) {
+			/* Image order is reverse name order here. */
+			snprintf(name, sizeof(name), "img-%05d", 2999 - i);
+			assert_int_equal(
+				dirlist_add_at(&l, name, (uint64_t)i + 10, S_IFREG, (uint32_t)i),
+				0);
+		}
+		dirlist_finish(&l);
+		k = dirlist_seek(&l, off);
+		for (n = 0; k < l.n && n < 97; k++, n++) {
+			int idx = (int)(l.v[k].ino - 10);
+
+			assert_true(l.v[k].cookie > off);
+			if (strncmp(l.v[k].name, "img-", 4) == 0) {
+				int pos = 2999 - atoi(l.v[k].name + 4);
+
+				assert_int_equal(pos, last_img + 1);
+				assert_int_equal(l.v[k].cookie, DIRLIST_COOKIE_DOTDOT + 1 + pos);
+				last_img = pos;
+				idx = pos;
+			} else {
+				assert_int_equal(last_img, 2999); /* after the image's names */
+			}
+			seen[idx]++;
+			off = l.v[k].cookie;
+		}
+		n = l.n - k;
+		dirlist_free(&l);
+		round++;
+		if (n == 0)
+			break;
+	}
+	for (i = 0; i < 3500; i++) {
+		if (i >= 3000 && i % 3 == 0)
+			assert_in_range(seen[i], 0, 1);
+		else
+			assert_int_equal(seen[i], 1);
+	}
+}
+
 static void test_first_of_a_name_wins(void **state)
 {
 	struct dirlist l = {0};
@@ -86,6 +153,8 @@ static void test_cookies_clear_of_dots(void **state)
 	assert_true(dirlist_cookie("") > DIRLIST_COOKIE_DOTDOT);
 	assert_true(dirlist_cookie("x") > DIRLIST_COOKIE_DOTDOT);
 	assert_true((int64_t)dirlist_cookie("anything") > 0);
+	assert_true(dirlist_cookie("") >= DIRLIST_COOKIE_HASHED);
+	assert_true(dirlist_cookie("x") >= DIRLIST_COOKIE_HASHED);
 }
 
 static void test_nodeid_roundtrip(void **state)
@@ -124,6 +193,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_offsets_stable_across_reopen),
+		cmocka_unit_test(test_image_order_stable_across_reopen),
 		cmocka_unit_test(test_first_of_a_name_wins),
 		cmocka_unit_test(test_cookies_clear_of_dots),
 		cmocka_unit_test(test_nodeid_roundtrip),
