@@ -13,7 +13,8 @@
 # unpacked to $DATA_TREE on the local disk (the PiServer way).
 #
 #   data_prepare      sets DATA_IMAGE, DATA_TREE, DATA_LISTS and the lists:
-#     $DATA_LISTS/files0      every regular file, NUL-separated, relative
+#     $DATA_LISTS/files0      every regular file, NUL-separated, relative, in
+#                             the image's order
 #     $DATA_LISTS/rand4k      "path<TAB>offset" lines for the random reads
 #     $DATA_LISTS/small1000   1,000 small files for the copy-up runs
 #     $DATA_LISTS/entries     number of entries find reports under the root
@@ -39,11 +40,26 @@ _data_build_image()
 	mv "$out.tmp" "$out"
 }
 
+# Every regular file in the order the image stores them: what a reader
+# walking the tree meets (find on a squashfs lists each directory as
+# mksquashfs sorted it). A sorted path list is not that order ("a.d/x"
+# sorts before "a/x", the image has a/ first) and made every squashfs
+# contender decompress fragment blocks again and again.
+_data_image_files0()
+{
+	local image=$1 out=$2 mnt=$T/files0-mnt rc=0
+	mkdir -p "$mnt" || return 1
+	mount -t squashfs -o loop,ro "$image" "$mnt" || return 1
+	(cd "$mnt" && find . -type f -print0) >"$out" || rc=1
+	umount "$mnt" || rc=1
+	return $rc
+}
+
 _data_lists()
 {
 	local tree=$1 dir=$2
 	mkdir -p "$dir" || return 1
-	(cd "$tree" && find . -type f -print0 | sort -z) >"$dir/files0" || return 1
+	_data_image_files0 "$DATA_IMAGE" "$dir/files0" || return 1
 	(cd "$tree" && find . | wc -l) >"$dir/entries" || return 1
 	# Deterministic picks (fixed seed): random 4 KiB reads over files of at
 	# least 8 KiB, and 1,000 files under 16 KiB for the copy-up runs.
@@ -58,6 +74,7 @@ _data_lists()
 			 for (my $i = @f - 1; $i > 0; $i--) { my $j = int(rand($i + 1)); @f[$i, $j] = @f[$j, $i]; }
 			 print @f[0 .. ($#f < 999 ? $#f : 999)];' >"$dir/small1000" || return 1
 	[ "$(wc -l <"$dir/small1000")" -ge 100 ] || bench_die "too few small files in $BENCH_TREE"
+	echo 2 >"$dir/version"
 }
 
 data_prepare()
@@ -79,7 +96,8 @@ data_prepare()
 		unsquashfs -q -n -d "$DATA_TREE.tmp" "$DATA_IMAGE" >/dev/null || bench_die "unsquashfs failed"
 		mv "$DATA_TREE.tmp" "$DATA_TREE"
 	fi
-	if [ ! -s "$DATA_LISTS/small1000" ]; then
+	# v2: files0 in image order (older caches have it sorted by path).
+	if [ ! -s "$DATA_LISTS/small1000" ] || [ "$(cat "$DATA_LISTS/version" 2>/dev/null)" != 2 ]; then
 		_data_lists "$DATA_TREE" "$DATA_LISTS.tmp" || bench_die "cannot list the tree"
 		rm -rf "$DATA_LISTS"
 		mv "$DATA_LISTS.tmp" "$DATA_LISTS"
