@@ -33,8 +33,10 @@
 
 /* ---- guards (sqfs_guard.c) ---------------------------------------------- */
 
-/* sqfs_init()/sqfs_destroy() without their leaks. */
+/* sqfs_init()/sqfs_destroy() without their leaks, and with gzip blocks
+ * inflated by libdeflate (inflate.c). */
 int img_sqfs_init(sqfs *fs, int fd);
+void img_use_fast_inflate(sqfs *fs);
 void img_sqfs_destroy(sqfs *fs);
 /* 0 when libsquashfuse may start reading metadata at @cur. */
 int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur);

@@ -62,6 +62,7 @@ int img_sqfs_init(sqfs *fs, int fd)
 		img_sqfs_destroy(fs);
 		return -ENOMEM;
 	}
+	img_use_fast_inflate(fs);
 	return 0;
 }
 
