@@ -26,6 +26,31 @@ static void build(struct dirlist *l, int from, int to, int skip_mod)
 	dirlist_finish(l);
 }
 
+/* One getdents-sized chunk (97 entries) after *@off, as a reader resuming
+ * after a reopen sees it: each entry goes to @visit. Frees @l; returns the
+ * number of entries left after the chunk. */
+static size_t read_chunk(struct dirlist *l, uint64_t *off,
+			 void (*visit)(const struct dirent_rec *e, void *ctx), void *ctx)
+{
+	size_t k = dirlist_seek(l, *off), n;
+
+	for (n = 0; k < l->n && n < 97; k++, n++) {
+		assert_true(l->v[k].cookie > *off);
+		visit(&l->v[k], ctx);
+		*off = l->v[k].cookie;
+	}
+	n = l->n - k;
+	dirlist_free(l);
+	return n;
+}
+
+static void count_by_ino(const struct dirent_rec *e, void *ctx)
+{
+	unsigned char *seen = ctx;
+
+	seen[e->ino - 10]++;
+}
+
 /* Read a listing in chunks, reopening (rebuilding) between chunks while
  * entries come and go: every entry present throughout is seen exactly once. */
 static void test_offsets_stable_across_reopen(void **state)
@@ -37,23 +62,12 @@ static void test_offsets_stable_across_reopen(void **state)
 	(void)state;
 	for (;;) {
 		struct dirlist l = {0};
-		size_t k, n;
 
 		/* Entries 0..4999 always; every round removes a different
 		 * third and adds 5000+round. */
 		build(&l, 0, 5000 + round, round % 2 ? 3 : 0);
-		k = dirlist_seek(&l, off);
-		for (n = 0; k < l.n && n < 97; k++, n++) {
-			int idx = (int)(l.v[k].ino - 10);
-
-			assert_true(l.v[k].cookie > off);
-			seen[idx]++;
-			off = l.v[k].cookie;
-		}
-		n = l.n - k;
-		dirlist_free(&l);
 		round++;
-		if (n == 0)
+		if (read_chunk(&l, &off, count_by_ino, seen) == 0)
 			break;
 	}
 	for (i = 0; i < 5000; i++) {
@@ -64,6 +78,35 @@ static void test_offsets_stable_across_reopen(void **state)
 	}
 }
 
+struct order_check {
+	unsigned char seen[4000];
+	int last_img; /* image position of the last image name returned */
+	int round;    /* names at positions round, round + 7, ... are copied up */
+};
+
+/* Image names ("img-NNNNN", stored in reverse name order) come first, in
+ * image order, with their position as cookie; upper names after them. */
+static void check_image_order(const struct dirent_rec *e, void *ctx)
+{
+	struct order_check *o = ctx;
+
+	if (strncmp(e->name, "img-", 4) == 0) {
+		int pos = 2999 - atoi(e->name + 4);
+
+		assert_int_equal(pos, o->last_img + 1);
+		assert_int_equal(e->cookie, DIRLIST_COOKIE_DOTDOT + 1 + pos);
+		if (pos >= o->round && (pos - o->round) % 7 == 0)
+			assert_int_equal(e->ino, 100000 + pos); /* the upper copy wins */
+		else
+			assert_int_equal(e->ino, 10 + pos);
+		o->last_img = pos;
+		o->seen[pos]++;
+	} else {
+		assert_int_equal(o->last_img, 2999);
+		o->seen[e->ino - 10]++;
+	}
+}
+
 /* An image directory of 3000 names (in its own order, not the hash's)
  * under a changing upper layer that copies some of them up, adds names of
  * its own and removes them again: read in chunks with a rebuild between
@@ -71,25 +114,25 @@ static void test_offsets_stable_across_reopen(void **state)
  * every upper name present throughout. */
 static void test_image_order_stable_across_reopen(void **state)
 {
-	unsigned char seen[4000] = {0};
+	struct order_check o = {.last_img = -1};
 	uint64_t off = 0;
-	int round = 0, last_img = -1, i;
+	int round = 0, i;
 	char name[32];
 
 	(void)state;
 	for (;;) {
 		struct dirlist l = {0};
-		size_t k, n;
 
+		o.round = round;
 		for (i = 3000; i < 3500 + round; i++) {
 			if (round % 2 && i % 3 == 0)
 				continue; /* upper names that come and go */
 			snprintf(name, sizeof(name), "up-%05d", i);
 			assert_int_equal(dirlist_add(&l, name, (uint64_t)i + 10, S_IFREG), 0);
 		}
-		for (i = round; i < 3000; i += 7) { /* copied up: upper ino wins */
+		for (i = round; i < 3000; i += 7) { /* copied up */
 			snprintf(name, sizeof(name), "img-%05d", 2999 - i);
-			assert_int_equal(dirlist_add(&l, name, (uint64_t)i + 10, S_IFREG), 0);
+			assert_int_equal(dirlist_add(&l, name, 100000 + (uint64_t)i, S_IFREG), 0);
 		}
 		for (i = 0; i < 3000; i++) {
 			/* Image order is reverse name order here. */
@@ -99,35 +142,15 @@ static void test_image_order_stable_across_reopen(void **state)
 				0);
 		}
 		dirlist_finish(&l);
-		k = dirlist_seek(&l, off);
-		for (n = 0; k < l.n && n < 97; k++, n++) {
-			int idx = (int)(l.v[k].ino - 10);
-
-			assert_true(l.v[k].cookie > off);
-			if (strncmp(l.v[k].name, "img-", 4) == 0) {
-				int pos = 2999 - atoi(l.v[k].name + 4);
-
-				assert_int_equal(pos, last_img + 1);
-				assert_int_equal(l.v[k].cookie, DIRLIST_COOKIE_DOTDOT + 1 + pos);
-				last_img = pos;
-				idx = pos;
-			} else {
-				assert_int_equal(last_img, 2999); /* after the image's names */
-			}
-			seen[idx]++;
-			off = l.v[k].cookie;
-		}
-		n = l.n - k;
-		dirlist_free(&l);
 		round++;
-		if (n == 0)
+		if (read_chunk(&l, &off, check_image_order, &o) == 0)
 			break;
 	}
 	for (i = 0; i < 3500; i++) {
 		if (i >= 3000 && i % 3 == 0)
-			assert_in_range(seen[i], 0, 1);
+			assert_in_range(o.seen[i], 0, 1);
 		else
-			assert_int_equal(seen[i], 1);
+			assert_int_equal(o.seen[i], 1);
 	}
 }
 
