@@ -135,11 +135,15 @@ fuzz-smoke:
 deps:
 	@scripts/deps.sh
 
-demo: deps all
+# Build in a sub-make: on a fresh machine the pkg-config flags above were
+# computed before `deps` installed the libraries.
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@NETBOOTFS_BUILD=$(abspath $(O)) scripts/demo.sh
 
-bench: deps all
-	@bench/run.sh
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@NETBOOTFS_BUILD=$(abspath $(O)) bench/run.sh
 
 # ---- install -----------------------------------------------------------
 install: all
