@@ -55,11 +55,16 @@ _data_image_files0()
 	return $rc
 }
 
+# The lists' format; cached lists of another version are made again (2:
+# files0 in image order, not sorted by path).
+DATA_LISTS_VERSION=2
+
+# _data_lists IMAGE TREE DIR
 _data_lists()
 {
-	local tree=$1 dir=$2
+	local image=$1 tree=$2 dir=$3
 	mkdir -p "$dir" || return 1
-	_data_image_files0 "$DATA_IMAGE" "$dir/files0" || return 1
+	_data_image_files0 "$image" "$dir/files0" || return 1
 	(cd "$tree" && find . | wc -l) >"$dir/entries" || return 1
 	# Deterministic picks (fixed seed): random 4 KiB reads over files of at
 	# least 8 KiB, and 1,000 files under 16 KiB for the copy-up runs.
@@ -74,7 +79,7 @@ _data_lists()
 			 for (my $i = @f - 1; $i > 0; $i--) { my $j = int(rand($i + 1)); @f[$i, $j] = @f[$j, $i]; }
 			 print @f[0 .. ($#f < 999 ? $#f : 999)];' >"$dir/small1000" || return 1
 	[ "$(wc -l <"$dir/small1000")" -ge 100 ] || bench_die "too few small files in $BENCH_TREE"
-	echo 2 >"$dir/version"
+	echo "$DATA_LISTS_VERSION" >"$dir/version"
 }
 
 data_prepare()
@@ -96,9 +101,9 @@ data_prepare()
 		unsquashfs -q -n -d "$DATA_TREE.tmp" "$DATA_IMAGE" >/dev/null || bench_die "unsquashfs failed"
 		mv "$DATA_TREE.tmp" "$DATA_TREE"
 	fi
-	# v2: files0 in image order (older caches have it sorted by path).
-	if [ ! -s "$DATA_LISTS/small1000" ] || [ "$(cat "$DATA_LISTS/version" 2>/dev/null)" != 2 ]; then
-		_data_lists "$DATA_TREE" "$DATA_LISTS.tmp" || bench_die "cannot list the tree"
+	if [ ! -s "$DATA_LISTS/small1000" ] ||
+		[ "$(cat "$DATA_LISTS/version" 2>/dev/null)" != "$DATA_LISTS_VERSION" ]; then
+		_data_lists "$DATA_IMAGE" "$DATA_TREE" "$DATA_LISTS.tmp" || bench_die "cannot list the tree"
 		rm -rf "$DATA_LISTS"
 		mv "$DATA_LISTS.tmp" "$DATA_LISTS"
 	fi
