@@ -52,7 +52,7 @@ w_rand4k()
 		 open(my $l, "<", $list) or die "$list: $!";
 		 while (<$l>) {
 			chomp; my ($p, $off) = split /\t/;
-			open(my $f, "<", "$root/$p") or die "$p: $!";
+			open(my $f, "<:unix", "$root/$p") or die "$p: $!";
 			sysseek($f, $off, 0) or die "seek $p: $!";
 			my $n = sysread($f, my $buf, 4096); die "read $p: $!" unless defined $n;
 			$total += $n; close($f);
@@ -84,7 +84,7 @@ _par_read()
 {
 	perl -e 'local $/ = "\0"; my ($t, $buf) = (0);
 		 while (my $p = <STDIN>) { chomp $p;
-			open(my $f, "<", $p) or die "open $p: $!";
+			open(my $f, "<:unix", $p) or die "open $p: $!";
 			while (1) { my $n = sysread($f, $buf, 131072);
 				    die "read $p: $!" unless defined $n;
 				    last unless $n; $t += $n; }

@@ -21,7 +21,7 @@ w_copyup_small()
 	local root=$1 upper=$2
 	perl -e 'my ($root, $list) = @ARGV; my $n = 0;
 		 open(my $l, "<", $list) or die "$list: $!";
-		 while (<$l>) { chomp; open(my $f, ">>", "$root/$_") or die "$_: $!";
+		 while (<$l>) { chomp; open(my $f, ">>:unix", "$root/$_") or die "$_: $!";
 				print $f "x" or die; close($f) or die "$_: $!"; $n++; }
 		 print "$n\n";' "$root" "$DATA_LISTS/small1000" &&
 		sync -f "$upper"
@@ -38,7 +38,7 @@ w_create_small()
 	local root=$1 upper=$2
 	perl -e 'my $d = "$ARGV[0]/bench/created"; mkdir($d) or die "$d: $!";
 		 my $data = "y" x 99 . "\n";
-		 for my $i (1 .. 10000) { open(my $f, ">", "$d/f$i") or die "f$i: $!";
+		 for my $i (1 .. 10000) { open(my $f, ">:unix", "$d/f$i") or die "f$i: $!";
 					  print $f $data or die; close($f) or die "f$i: $!"; }
 		 print "10000\n";' "$root" && sync -f "$upper"
 }
