@@ -113,6 +113,15 @@ time_cmd()
 	return $rc
 }
 
+# cpu_busy_ticks: clock ticks every CPU spent busy since boot (user, nice,
+# system, irq, softirq; not idle, iowait or steal), from /proc/stat.
+cpu_busy_ticks()
+{
+	local _cpu user nice system _idle _iowait irq softirq _rest
+	read -r _cpu user nice system _idle _iowait irq softirq _rest </proc/stat
+	echo $((user + nice + system + irq + softirq))
+}
+
 # csv_open FILE HEADER: start FILE unless it exists with the same header.
 csv_open()
 {

@@ -19,7 +19,10 @@
 # result keeps a check value (entries or bytes) that must be the same for
 # every contender.
 #
-# results/reads.csv: run,workload,cache,contender,seconds,check
+# results/reads.csv: run,workload,cache,contender,seconds,check,cpu_busy_s
+# (cpu_busy_s: CPU time the whole machine spent busy during the workload,
+# summed over CPUs: how much of the machine a workload keeps busy bounds
+# what more readers can gain)
 
 BENCH_READS=${BENCH_READS:-meta tar seq rand4k par1 par2 par4}
 # The parallel readers read the whole tree three times: on the slow FUSE
@@ -150,8 +153,9 @@ reads_check()
 
 reads_run()
 {
-	local r w c s check mode
-	csv_reset reads.csv "run,workload,cache,contender,seconds,check"
+	local r w c s check mode b0 b1 busy CLK_TCK
+	CLK_TCK=$(getconf CLK_TCK)
+	csv_reset reads.csv "run,workload,cache,contender,seconds,check,cpu_busy_s"
 	for c in $BENCH_CONTENDERS; do
 		c_up "$c" || bench_die "cannot mount $c"
 	done
@@ -166,10 +170,13 @@ reads_run()
 						continue
 					fi
 					[ $mode = cold ] && drop_caches
+					b0=$(cpu_busy_ticks)
 					time_cmd s w_run "$w" "${CROOT[$c]}" || bench_die "$w on $c failed"
+					b1=$(cpu_busy_ticks)
+					busy=$(awk -v t=$((b1 - b0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
 					check=$(tail -n1 "$T/.out")
 					reads_check "$w" "$c" "$check"
-					csv_add reads.csv "$r" "$w" "$mode" "$c" "$s" "$check"
+					csv_add reads.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$busy"
 					bench_log "run $r $w $mode $c: ${s}s ($check)"
 				done
 			done

@@ -109,10 +109,19 @@ sub dat {
 }
 
 # ---- reads ---------------------------------------------------------------
+my $ncpu;
+if (open(my $h, '<', "$out/machine.txt")) {
+	while (<$h>) { $ncpu = $1 if /^cpu: (\d+) x/; }
+}
 my @reads = csv('reads.csv');
-my (%t, %have, %wl, %runs, %checks);
+my (%t, %busy, %cpus, %have, %wl, %runs, %checks);
 for my $r (@reads) {
 	$t{$r->{workload}}{$r->{cache}}{$r->{contender}}{$r->{run}} = $r->{seconds};
+	# CPUs kept busy on average (older CSV files have no cpu_busy_s)
+	if (defined $r->{cpu_busy_s} && $r->{cpu_busy_s} ne '' && $r->{seconds} > 0) {
+		$busy{$r->{workload}}{$r->{cache}}{$r->{contender}}{$r->{run}} = $r->{cpu_busy_s};
+		$cpus{$r->{workload}}{$r->{cache}}{$r->{contender}}{$r->{run}} = $r->{cpu_busy_s} / $r->{seconds};
+	}
 	$have{$r->{contender}} = 1;
 	$wl{$r->{workload}} = 1;
 	$runs{$r->{run}} = 1;
@@ -171,6 +180,18 @@ if (@reads) {
 				next unless $t{$w}{$m}{kernel};
 				print "| $w | $m | ", join(' | ', map { ratio_cell(per_run_ratio($t{$w}{$m}, $_, 'kernel')) } grep { $_ ne 'kernel' } @cs), " |\n";
 			}
+		}
+		print "\n";
+	}
+	# Readers gain from the CPUs one reader leaves idle, and lose what
+	# sharing the machine costs in CPU time per byte.
+	if ($busy{par1} && $busy{par4} && $ncpu) {
+		printf "**CPU time of the parallel readers** (cold; busy CPU time of the whole machine, %d CPUs; median [min–max])\n\n", $ncpu;
+		print "| contender | CPUs busy, 1 reader | CPUs busy, 4 readers | CPU time, 4 readers / 1 reader |\n|---|---|---|---|\n";
+		for my $c (@cs) {
+			next unless $busy{par1}{cold}{$c} && $busy{par4}{cold}{$c};
+			print "| $LABEL{$c} | ", mmm(values %{$cpus{par1}{cold}{$c}}), ' | ', mmm(values %{$cpus{par4}{cold}{$c}}),
+				' | ', ratio_cell(per_run_ratio({a => $busy{par4}{cold}{$c}, b => $busy{par1}{cold}{$c}}, 'a', 'b')), " |\n";
 		}
 		print "\n";
 	}
@@ -341,7 +362,12 @@ if ($t{par1} && $t{par4}) {
 	for my $run (keys %{$c || {}}) {
 		push @v, $c->{$run} / $t{par4}{cold}{netbootfs}{$run} if $t{par4}{cold}{netbootfs}{$run};
 	}
-	$ratio_row->('cold, netbootfs: 1 reader time / 4 readers time', '≥ 1.6x', sub { $_[0] >= 1.6 }, @v);
+	my $what = 'cold, netbootfs: 1 reader time / 4 readers time';
+	if ($ncpu && $cpus{par1}{cold}{netbootfs}) {
+		$what .= sprintf(' (1 reader keeps %.2f of %d CPUs busy)',
+			median(values %{$cpus{par1}{cold}{netbootfs}}), $ncpu);
+	}
+	$ratio_row->($what, '≥ 1.6x', sub { $_[0] >= 1.6 }, @v);
 }
 if (@storm) {
 	my %s;
