@@ -41,7 +41,7 @@ bench_require()
 	[ "$(id -u)" -eq 0 ] || bench_die "needs root (mounts, drop_caches, namespaces)"
 	[ -x "$NETBOOTFS" ] || bench_die "no $NETBOOTFS: make all first (or set NETBOOTFS_BUILD)"
 	for c in mksquashfs unsquashfs squashfuse squashfuse_ll fuse-overlayfs fusermount3 \
-		dnsmasq busybox perl tar gnuplot ip; do
+		dnsmasq busybox curl perl tar gnuplot ip; do
 		command -v "$c" >/dev/null || bench_die "needs $c"
 	done
 	[ -c /dev/fuse ] || bench_die "needs /dev/fuse"

@@ -6,13 +6,20 @@
 # directory (one <serial>/ copy per client, hard-linked: the page cache is
 # shared, the best case for a plain directory).
 #
-# dnsmasq runs in a server namespace; the clients are busybox tftp processes
-# in one client namespace (distinct source ports), each fetching, one file
-# after the other and with the Pi's block size, what a Pi 4's firmware asks
-# for: start4.elf fixup4.dat config.txt bcm2711-rpi-4-b.dtb overlays/... cmdline.txt
-# kernel8.img (about 32 MiB). Caches are dropped before every storm.
+# dnsmasq runs in a server namespace; the clients are curl processes (its
+# TFTP client) in one client namespace (distinct source ports), each
+# fetching, one file after the other and with the Pi's block size, what a
+# Pi 4's firmware asks for: start4.elf fixup4.dat config.txt
+# bcm2711-rpi-4-b.dtb overlays/... cmdline.txt kernel8.img (about 32 MiB).
+# Caches are dropped before every storm.
 #
-# results/bootstorm.csv:          run,clients,source,total_s,p50_s,p99_s,failed,retries
+# Why curl: it retransmits after seconds, as a Pi's bootloader does, where
+# busybox tftp retransmits after 100 ms. With 64 clients on two cores
+# busybox's retransmits fired for both sources and the storm collapsed
+# (most clients failing a file after minutes); with curl every client
+# finishes. BOOT_CLIENT=busybox brings the old client back.
+#
+# results/bootstorm.csv:          run,clients,source,total_s,p50_s,p99_s,failed,retries,client,tries
 # results/bootstorm-clients.csv:  run,clients,source,client,seconds
 
 BOOT_FILES="start4.elf fixup4.dat config.txt bcm2711-rpi-4-b.dtb overlays/overlay_map.dtb overlays/vc4-kms-v3d.dtbo cmdline.txt kernel8.img"
@@ -71,16 +78,18 @@ _storm_dnsmasq()
 }
 
 # The clients, inside the client namespace: one line "client us ok retries"
-# each, then "total us". A fetch that times out is tried again, up to
-# BOOT_TRIES times in all, as a Pi's bootloader does; with 64 clients on two
-# cores busybox tftp's short timeouts fire for either source.
+# each, then "total us". A fetch that fails is tried again, up to
+# BOOT_TRIES times in all, as a Pi's bootloader does. curl gives a file
+# BOOT_FILE_TIMEOUT seconds (and derives its retransmit interval from it).
 BOOT_TRIES=${BOOT_TRIES:-5}
+BOOT_CLIENT=${BOOT_CLIENT:-curl}
+BOOT_FILE_TIMEOUT=${BOOT_FILE_TIMEOUT:-600}
 
 _storm_clients()
 {
 	local n=$1 out=$2
 	ns_exec pis bash -c '
-		n=$1 server=$2 blk=$3 files=$4 tries=$5
+		n=$1 server=$2 blk=$3 files=$4 tries=$5 client=$6 ftime=$7
 		us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 		start=$(us)
 		for ((i = 0; i < n; i++)); do
@@ -89,8 +98,13 @@ _storm_clients()
 				t0=$(us) ok=1 retries=0
 				for f in $files; do
 					for ((k = 1; ; k++)); do
-						busybox tftp -g -b "$blk" -r "$serial/$f" -l /dev/null "$server" &&
-							break
+						if [ "$client" = curl ]; then
+							curl -sf -o /dev/null --tftp-blksize "$blk" --max-time "$ftime" \
+								"tftp://$server/$serial/$f" && break
+						else
+							busybox tftp -g -b "$blk" -r "$serial/$f" -l /dev/null "$server" &&
+								break
+						fi
 						if [ $k -ge "$tries" ]; then
 							ok=0
 							echo "client $i: $serial/$f failed $k times" >&2
@@ -104,7 +118,8 @@ _storm_clients()
 		done
 		wait
 		echo "total $(($(us) - start))"
-	' storm "$n" "$NB_SERVER_IP" "$BOOT_BLKSIZE" "$BOOT_FILES" "$BOOT_TRIES" >"$out" 2>"$out.err"
+	' storm "$n" "$NB_SERVER_IP" "$BOOT_BLKSIZE" "$BOOT_FILES" "$BOOT_TRIES" "$BOOT_CLIENT" "$BOOT_FILE_TIMEOUT" \
+		>"$out" 2>"$out.err"
 }
 
 # p-th percentile (nearest rank) of the numbers on stdin.
@@ -129,7 +144,7 @@ bootstorm_run()
 {
 	local max r n src out total p50 p99 failed retries
 	max=$(_storm_max)
-	csv_reset bootstorm.csv "run,clients,source,total_s,p50_s,p99_s,failed,retries"
+	csv_reset bootstorm.csv "run,clients,source,total_s,p50_s,p99_s,failed,retries,client,tries"
 	csv_reset bootstorm-clients.csv "run,clients,source,client,seconds"
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null
 	ns_create srv
@@ -157,7 +172,8 @@ bootstorm_run()
 				p99=$(awk '$1 != "total" { printf "%.4f\n", $2 / 1e6 }' "$out" | _percentile 99)
 				failed=$(awk '$1 != "total" && $3 != 1' "$out" | wc -l)
 				retries=$(awk '$1 != "total" { n += $4 } END { print n + 0 }' "$out")
-				csv_add bootstorm.csv "$r" "$n" "$src" "$total" "$p50" "$p99" "$failed" "$retries"
+				csv_add bootstorm.csv "$r" "$n" "$src" "$total" "$p50" "$p99" "$failed" "$retries" \
+					"$BOOT_CLIENT" "$BOOT_TRIES"
 				bench_log "run $r storm N=$n $src: total ${total}s p50 ${p50}s p99 ${p99}s failed $failed retried $retries"
 				[ "$failed" = 0 ] || head -n 5 "$out.err" >&2
 			done

@@ -167,6 +167,7 @@ bench_machine()
 		echo "fuse-overlayfs: $(dpkg-query -W -f '${Version}' fuse-overlayfs 2>/dev/null)"
 		echo "dnsmasq: $(dpkg-query -W -f '${Version}' dnsmasq-base 2>/dev/null)"
 		echo "busybox: $(dpkg-query -W -f '${Version}' busybox-static 2>/dev/null)"
+		echo "curl (boot storm client): $(dpkg-query -W -f '${Version}' curl 2>/dev/null)"
 		echo "tree: $BENCH_TREE"
 		echo "runs: $BENCH_RUNS"
 		echo "quick: $BENCH_QUICK"

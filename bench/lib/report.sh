@@ -292,8 +292,8 @@ if (@storm) {
 			[qw(netbootfs total_s)], [qw(plain total_s)], [qw(netbootfs p50_s)], [qw(plain p50_s)],
 			[qw(netbootfs p99_s)], [qw(plain p99_s)]) . "\n";
 	}
-	printf "\nClients that failed a file (%s tries each) over all runs: %d. Fetches retried after a timeout: netbootfs %d, plain directory %d.\n\n",
-		$ENV{BOOT_TRIES} // 5, $failed // 0, $retried{netbootfs} // 0, $retried{plain} // 0;
+	printf "\nClient: %s. Clients that failed a file (%s tries each) over all runs: %d. Fetches retried after a failure: netbootfs %d, plain directory %d.\n\n",
+		join(', ', sort keys %{{ map { ($_->{client} // 'busybox tftp') => 1 } @storm }}), join(', ', sort { $a <=> $b } keys %{{ map { ($_->{tries} // $ENV{BOOT_TRIES} // 5) => 1 } @storm }}), $failed // 0, $retried{netbootfs} // 0, $retried{plain} // 0;
 	dat('bootstorm', $txt);
 }
 
