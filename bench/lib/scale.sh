@@ -10,7 +10,7 @@
 #   stop_s    SIGTERM to exit (every mount gone)
 #
 # results/scale.csv:  run,nodes,start_s,rss_kib,threads,fds,stop_s
-# results/mapper.csv: run,nodes,ns_per_lookup_name,ns_per_lookup_serial,ns_per_lookup_mac
+# results/mapper.csv: run,nodes,ns_per_lookup_name,ns_per_lookup_serial,ns_per_lookup_mac,ns_per_record_read
 
 _scale_config()
 {
@@ -86,7 +86,7 @@ mapper_run()
 	# Always through make: a binary older than the mapper it links is stale.
 	make -C "$SRCDIR" --no-print-directory O="$NB_BUILD" "$NB_BUILD/bench/mapper_lookup" >&2 ||
 		bench_die "cannot build $bin"
-	csv_reset mapper.csv "run,nodes,ns_per_lookup_name,ns_per_lookup_serial,ns_per_lookup_mac"
+	csv_reset mapper.csv "run,nodes,ns_per_lookup_name,ns_per_lookup_serial,ns_per_lookup_mac,ns_per_record_read"
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		"$bin" | tail -n +2 | sed "s/^/$r,/" >>"$BENCH_OUT/mapper.csv" || bench_die "mapper_lookup failed"
 		bench_log "run $r mapper lookups: $(tail -n1 "$BENCH_OUT/mapper.csv")"
