@@ -62,6 +62,13 @@ sub csv {
 	return @rows;
 }
 
+# The distinct values of a list, sorted (files written before a column
+# existed fall back to what their sitting used).
+sub distinct {
+	my %seen = map { $_ => 1 } @_;
+	return sort keys %seen;
+}
+
 sub median {
 	my @v = sort { $a <=> $b } @_;
 	return undef unless @v;
@@ -293,7 +300,9 @@ if (@storm) {
 			[qw(netbootfs p99_s)], [qw(plain p99_s)]) . "\n";
 	}
 	printf "\nClient: %s. Clients that failed a file (%s tries each) over all runs: %d. Fetches retried after a failure: netbootfs %d, plain directory %d.\n\n",
-		join(', ', sort keys %{{ map { ($_->{client} // 'busybox tftp') => 1 } @storm }}), join(', ', sort { $a <=> $b } keys %{{ map { ($_->{tries} // $ENV{BOOT_TRIES} // 5) => 1 } @storm }}), $failed // 0, $retried{netbootfs} // 0, $retried{plain} // 0;
+		join(', ', distinct(map { $_->{client} // 'busybox tftp' } @storm)),
+		join(', ', distinct(map { $_->{tries} // $ENV{BOOT_TRIES} // 5 } @storm)),
+		$failed // 0, $retried{netbootfs} // 0, $retried{plain} // 0;
 	dat('bootstorm', $txt);
 }
 
