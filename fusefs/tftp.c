@@ -12,6 +12,15 @@
  * Ids: a node object has its root-mount id with bit 60 set when reached
  * through the MAC dir, so the two trees never share a directory inode; the
  * root mount's id table resolves it, after eviction or a restart too.
+ * A file the node's tree shows unchanged from its image is the exception:
+ * it is named by its image generation and inode alone (slot 0), like
+ * bootcode.bin, so every node booting that generation reads one kernel
+ * inode and one copy of it in the page cache. Entries in a node's tree
+ * still expire after TIMEOUT_NODE, so a file the node installs into its
+ * overlay replaces the shared one at the next lookup.
+ *
+ * A boot is told from a running node by its lookups (node_tftp_activity):
+ * a shared file's OPEN and READs no longer say which node asked.
  */
 #include "fusefs/tftp.h"
 
@@ -35,23 +44,21 @@
 #define TIMEOUT_NEGATIVE 1.0	 /* unknown clients may be added by a reload */
 #define VIA_MAC_BIT	 (1ull << 60)
 
-/* An open file: a root file opened read-only, or bootcode.bin. */
-struct tftp_file {
-	struct rfile *rf;
-	struct node_rt *rt;
-};
-
 static struct daemon *req_daemon(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
 }
 
-static void entry_init(struct fuse_entry_param *e, uint64_t id, double timeout)
+static double timeout_for(uint64_t id);
+
+/* @entry_timeout: TIMEOUT_NODE for every name in a node's tree, whatever
+ * its id; the attributes of an id are cached as long as the id allows. */
+static void entry_init(struct fuse_entry_param *e, uint64_t id, double entry_timeout)
 {
 	memset(e, 0, sizeof(*e));
 	e->ino = id;
-	e->attr_timeout = timeout;
-	e->entry_timeout = timeout;
+	e->attr_timeout = id ? timeout_for(id) : entry_timeout;
+	e->entry_timeout = entry_timeout;
 }
 
 /* Read-only and world-readable, whatever the layer says. */
@@ -146,7 +153,22 @@ static int node_child(struct rctx *c, struct dirlayers *dl, const char *name, st
 	return 0;
 }
 
-static uint64_t tftp_id(uint64_t root_id, bool via_mac)
+/* The id of node object @o in the tree reached through the serial or MAC
+ * dir: shared by all nodes when it is a file of the image, unchanged. */
+static uint64_t tree_id(const struct rctx *c, const struct uobj *o, bool via_mac)
+{
+	struct nid shared = {.kind = NID_IMG};
+
+	if (o->top == L_IMAGE && S_ISREG(o->st.st_mode)) {
+		shared.gen = image_gen_id(c->p->gen);
+		shared.payload = (uint32_t)o->img;
+		return nid_encode(&shared);
+	}
+	return o->id | (via_mac ? VIA_MAC_BIT : 0);
+}
+
+/* A directory's id in the tree reached through the serial or MAC dir. */
+static uint64_t tftp_dir_id(uint64_t root_id, bool via_mac)
 {
 	return root_id | (via_mac ? VIA_MAC_BIT : 0);
 }
@@ -218,7 +240,7 @@ static int getattr_id(struct daemon *d, uint64_t id, struct stat *st)
 	}
 	if (n.slot)
 		return node_getattr(d, &n, id, st);
-	/* Slot 0: bootcode.bin of a generation of default_image. */
+	/* Slot 0: a file of an image generation (bootcode.bin, shared files). */
 	g = n.kind == NID_IMG ? daemon_gen_get(d, 0, n.gen) : NULL;
 	if (!g)
 		return -ENOENT;
@@ -292,7 +314,9 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 		layers_close(&dl);
 	}
 	if (!err)
-		*id = tftp_id(o.id, pn->via_mac);
+		*id = tree_id(&c, &o, pn->via_mac);
+	if (!err && S_ISREG(o.st.st_mode))
+		atomic_fetch_add(&c.fs->rt->tftp_bytes, (uint64_t)o.st.st_size);
 	node_ctx_put(&c);
 	return err == -ESTALE ? -ENOENT : err;
 }
@@ -322,7 +346,7 @@ static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_
 	if (!err) {
 		struct nid client = {.kind = NID_CLIENT, .via_mac = n->via_mac, .slot = n->slot};
 
-		*parent = up == boot_id ? nid_encode(&client) : tftp_id(up, n->via_mac);
+		*parent = up == boot_id ? nid_encode(&client) : tftp_dir_id(up, n->via_mac);
 	}
 	node_ctx_put(&c);
 	return err;
@@ -335,12 +359,12 @@ static double timeout_for(uint64_t id)
 	return nid_decode(id, &n) && n.slot && n.kind != NID_CLIENT ? TIMEOUT_NODE : TIMEOUT_LONG;
 }
 
-static void reply_entry_for(fuse_req_t req, uint64_t id)
+static void reply_entry_for(fuse_req_t req, uint64_t id, double entry_timeout)
 {
 	struct fuse_entry_param e;
 	int err;
 
-	entry_init(&e, id, timeout_for(id));
+	entry_init(&e, id, entry_timeout);
 	err = getattr_id(req_daemon(req), id, &e.attr);
 	if (err)
 		fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
@@ -352,6 +376,7 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct daemon *d = req_daemon(req);
 	struct fuse_entry_param e;
+	struct node_rt *rt;
 	uint64_t id = 0;
 	struct nid pn;
 	int err;
@@ -361,30 +386,35 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (strcmp(name, ".") == 0) {
-		reply_entry_for(req, parent);
+		reply_entry_for(req, parent, timeout_for(parent));
 		return;
 	}
-	if (strcmp(name, "..") == 0)
+	if (strcmp(name, "..") == 0) {
 		err = parent_of(d, &pn, parent, &id);
-	else if (pn.kind == NID_ROOT)
+	} else if (pn.kind == NID_ROOT) {
 		err = lookup_in_root(d, name, &id);
-	else if (pn.slot)
+	} else if (pn.slot) {
+		rt = daemon_node(d, pn.slot);
+		if (rt) /* tells a boot from a running node, before the pin is read */
+			node_tftp_activity(d, rt);
 		err = lookup_in_node(d, &pn, parent, name, &id);
-	else
+	} else {
 		err = -ENOTDIR;
+	}
 	if (err == -ENOENT) {
 		entry_init(&e, 0, TIMEOUT_NEGATIVE); /* a negative entry, cached briefly */
 		fuse_reply_entry(req, &e);
 	} else if (err) {
 		fuse_reply_err(req, -err);
 	} else {
-		reply_entry_for(req, id);
+		reply_entry_for(req, id, pn.slot ? TIMEOUT_NODE : timeout_for(id));
 	}
 }
 
 static void tftp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct tftp_file *f = fi ? (struct tftp_file *)(uintptr_t)fi->fh : NULL;
+	/* An open file's handle: a node's root file or an image file. */
+	struct rfile *f = fi ? (struct rfile *)(uintptr_t)fi->fh : NULL;
 	struct stat st;
 	int err = getattr_id(req_daemon(req), ino, &st);
 
@@ -394,7 +424,7 @@ static void tftp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	if (f) {
 		struct stat fst;
 
-		if (rfile_getattr(f->rf, &fst) == 0) {
+		if (rfile_getattr(f, &fst) == 0) {
 			if (err) {
 				st = fst;
 				attr_present(&st, ino);
@@ -463,7 +493,7 @@ static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, str
 
 			if (node_child(&c, &dl, raw.v[i].name, &o) != 0)
 				continue;
-			err = dirlist_add(l, raw.v[i].name, tftp_id(o.id, n->via_mac),
+			err = dirlist_add(l, raw.v[i].name, tree_id(&c, &o, n->via_mac),
 					  o.st.st_mode & S_IFMT);
 		}
 		layers_close(&dl);
@@ -503,9 +533,15 @@ static void tftp_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	fuse_reply_open(req, fi);
 }
 
-static int tftp_entry_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e)
+static int tftp_root_entry_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e)
 {
 	entry_init(e, r->ino, timeout_for(r->ino));
+	return getattr_id(ctx, r->ino, &e->attr);
+}
+
+static int tftp_node_entry_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e)
+{
+	entry_init(e, r->ino, TIMEOUT_NODE);
 	return getattr_id(ctx, r->ino, &e->attr);
 }
 
@@ -518,8 +554,11 @@ static void tftp_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void tftp_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			     struct fuse_file_info *fi)
 {
-	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off, tftp_entry_attr,
-		      NULL, req_daemon(req));
+	struct nid n;
+	bool in_node = nid_decode(ino, &n) && n.slot;
+
+	dirlist_reply(req, (struct dirlist *)(uintptr_t)fi->fh, ino, size, off,
+		      in_node ? tftp_node_entry_attr : tftp_root_entry_attr, NULL, req_daemon(req));
 }
 
 static void tftp_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -554,7 +593,8 @@ static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id, st
 	return err;
 }
 
-static int open_bootcode(struct daemon *d, const struct nid *n, struct rfile *rf, bool *keep_cache)
+static int open_image_file(struct daemon *d, const struct nid *n, struct rfile *rf,
+			   bool *keep_cache)
 {
 	struct stat st;
 
@@ -569,20 +609,17 @@ static int open_bootcode(struct daemon *d, const struct nid *n, struct rfile *rf
 static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct daemon *d = req_daemon(req);
-	struct tftp_file *f = calloc(1, sizeof(*f));
+	struct rfile *rf = calloc(1, sizeof(*rf));
 	bool keep_cache = false;
 	struct nid n;
 	int err;
 
-	if (f)
-		f->rf = calloc(1, sizeof(*f->rf));
-	if (!f || !f->rf) {
-		free(f);
+	if (!rf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	f->rf->fd = -1;
-	f->rf->upper_fd = -1;
+	rf->fd = -1;
+	rf->upper_fd = -1;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
 		err = -EROFS;
 	else if (!nid_decode(ino, &n))
@@ -590,46 +627,32 @@ static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else if (n.kind == NID_ROOT || n.kind == NID_CLIENT)
 		err = -EISDIR;
 	else if (n.slot)
-		/* Opened with the pin the lookup saw; a boot this open starts
-		 * applies from the next lookup on. */
-		err = open_node_file(d, &n, ino, f->rf, &keep_cache);
+		/* Under the current pin: a boot re-pins at its first lookup. */
+		err = open_node_file(d, &n, ino, rf, &keep_cache);
 	else
-		err = open_bootcode(d, &n, f->rf, &keep_cache);
+		err = open_image_file(d, &n, rf, &keep_cache);
 	if (err) {
-		rfile_close(f->rf);
-		free(f);
+		rfile_close(rf);
 		fuse_reply_err(req, -err);
 		return;
 	}
-	f->rt = n.slot ? daemon_node(d, n.slot) : NULL;
-	if (f->rt)
-		node_tftp_activity(d, f->rt); /* tells a boot from a running node */
 	fi->keep_cache = keep_cache;
 	fi->noflush = 1; /* read-only: no FLUSH round trip per close */
-	fi->fh = (uintptr_t)f;
+	fi->fh = (uintptr_t)rf;
 	fuse_reply_open(req, fi);
 }
 
 static void tftp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
-	struct tftp_file *f = (struct tftp_file *)(uintptr_t)fi->fh;
-	struct node_rt *rt = f->rt; /* f may be released once the reply is out */
-	ssize_t n;
-
 	(void)ino;
-	n = rfile_read(req, f->rf, size, off);
-	if (rt && n > 0)
-		atomic_fetch_add(&rt->tftp_bytes, (uint64_t)n);
+	rfile_read(req, (struct rfile *)(uintptr_t)fi->fh, size, off);
 }
 
 static void tftp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct tftp_file *f = (struct tftp_file *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	rfile_close(f->rf);
-	free(f);
+	rfile_close((struct rfile *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -184,6 +184,18 @@ t_is()
 	return 1
 }
 
+t_isnt()
+{
+	local got=$1 unwanted=$2 desc=$3
+	if [ -n "$got" ] && [ "$got" != "$unwanted" ]; then
+		ok 0 "$desc"
+		return 0
+	fi
+	ok 1 "$desc"
+	diag "got '$got', which must be non-empty and differ from '$unwanted'"
+	return 1
+}
+
 t_like()
 {
 	local got=$1 re=$2 desc=$3

@@ -5,7 +5,7 @@
 # on signals, and the wait/mount helpers behave.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
-plan 43
+plan 45
 
 # Run a small test script built on the library; its TAP goes to $T/out,
 # its exit status to $rc.
@@ -48,6 +48,13 @@ t_is "$(grep -c '^not ok' "$T/out")" 5 "five not ok lines"
 t_is "$(grep -c '^ok' "$T/out")" 1 "one ok line"
 t_like "$(cat "$T/err")" "command failed \(exit 1\): false" "t_ok reports the command"
 t_like "$(cat "$T/err")" "[0-9a-f]{64} \(2 bytes\)" "t_file_sha_eq reports sums and sizes"
+
+# ---- t_isnt: differ, and never pass on an empty value
+run_child false 't_isnt "a" "b" "differs"' 't_isnt "a" "a" "same"' 't_isnt "" "b" "empty"' \
+	'done_testing'
+t_is "$(grep '^\(not \)\?ok' "$T/out" | tr '\n' '|')" "ok 1 - differs|not ok 2 - same|not ok 3 - empty|" \
+	"t_isnt passes on a different value only"
+t_like "$(cat "$T/err")" "got 'a', which must be non-empty and differ from 'a'" "t_isnt says why"
 
 # ---- plan mismatch and early death
 run_child false 'plan 3' 't_ok "one" true'

@@ -64,6 +64,23 @@ t_is "$(stat -c %s "$tftp/dc-a6-32-00-00-01/overlays/vc4-kms-v3d.dtbo")" 3083 "o
 t_is "$(sha256sum <"$tftp/bootcode.bin")" "$(sha256sum <"$T/a/boot/firmware/bootcode.bin")" \
 	"bootcode.bin at the TFTP root comes from default_image"
 
+# A file shown unchanged from the image is one inode for every node on that
+# generation, so the page cache holds one copy of a kernel however many Pis
+# boot it; files of the node (cmdline.txt) and of another image are not.
+ino() { stat -c %i "$tftp/$1"; }
+t_is "$(ino 2b3c4d5e/start4.elf) $(ino dc-a6-32-00-00-01/start4.elf) $(ino bootcode.bin)" \
+	"$(ino 1a2b3c4d/start4.elf) $(ino 1a2b3c4d/start4.elf) $(ino 1a2b3c4d/bootcode.bin)" \
+	"n2's and n1's MAC tree show n1's start4.elf inode; the root's bootcode.bin too"
+t_isnt "$(ino 1a2b3c4d/cmdline.txt)" "$(ino 2b3c4d5e/cmdline.txt)" "each node has its own cmdline.txt inode"
+t_isnt "$(ino 1a2b3c4d/kernel8.img)" "$(ino 3c4d5e6f/kernel8.img)" "image b's kernel is another inode"
+sync
+echo 3 >/proc/sys/vm/drop_caches
+cat "$tftp/1a2b3c4d/kernel8.img" >/dev/null
+t_is "$(fincore -nb -o RES "$tftp/2b3c4d5e/kernel8.img" | tr -d ' ')" \
+	"$(stat -c %s "$T/a/boot/firmware/kernel8.img")" \
+	"after n1 read its kernel, n2's kernel is resident in the page cache"
+shared_kernel=$(ino 2b3c4d5e/kernel8.img)
+
 # Read-only and world-readable, owned by root.
 t_is "$(stat -c '%a %u' "$tftp/1a2b3c4d" "$tftp/1a2b3c4d/start4.elf" "$tftp/1a2b3c4d/overlays" | tr '\n' ' ')" \
 	"555 0 444 0 555 0 " "dirs 0555, files 0444, root-owned"
@@ -93,6 +110,8 @@ t_ok "a kernel written into n1's root is served to n1" \
 t_ok "and through n1's MAC dir" cmp "$tftp/dc-a6-32-00-00-01/kernel8.img" "$T/newkernel"
 t_ok "n2 still gets the image's kernel" \
 	cmp "$tftp/2b3c4d5e/kernel8.img" "$T/a/boot/firmware/kernel8.img"
+t_is "$(ino 2b3c4d5e/kernel8.img)" "$shared_kernel" "n2 still shares the image's kernel inode"
+t_isnt "$(ino 1a2b3c4d/kernel8.img)" "$shared_kernel" "n1's own kernel is not the shared inode"
 printf 'console=tty1 custom\n' >"$NB/overlays/n2/boot-cmdline.tmp"
 mkdir -p "$NB/nfs/n2/boot/firmware" && cp "$NB/overlays/n2/boot-cmdline.tmp" "$NB/nfs/n2/boot/firmware/cmdline.txt"
 rm -f "$NB/overlays/n2/boot-cmdline.tmp"

@@ -109,7 +109,7 @@ t_is "$got_bytes" "$expect_bytes" "TFTP bytes: exactly what was read"
 t_ok "TFTP bytes: at least what was read, at most a page more per file ($got_bytes)" \
 	test "$got_bytes" -ge "$expect_bytes" -a "$got_bytes" -le $((expect_bytes + 2 * 4096))
 boot=$(nb_node n1 last_boot)
-t_ok "last boot time is the time of the first open ($t0 <= $boot <= $t1)" \
+t_ok "last boot time is the time of the first lookup ($t0 <= $boot <= $t1)" \
 	test "$boot" -ge "$t0" -a "$boot" -le "$t1"
 t_is "$(nb_node n1 overlay_bytes)" 1234 "overlay size: the bytes written"
 poke_n1 # a request to n1's root just now: it is up
