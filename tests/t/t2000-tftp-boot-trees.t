@@ -6,7 +6,7 @@
 
 require_root
 require_fuse
-require_cmd mksquashfs sha256sum
+require_cmd mksquashfs sha256sum fincore
 
 nb_layout
 fixture_boot_tree "$T/a" a
