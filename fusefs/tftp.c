@@ -49,7 +49,13 @@ static struct daemon *req_daemon(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static double timeout_for(uint64_t id);
+/* How long the attributes of @id may be cached. */
+static double timeout_for(uint64_t id)
+{
+	struct nid n;
+
+	return nid_decode(id, &n) && n.slot && n.kind != NID_CLIENT ? TIMEOUT_NODE : TIMEOUT_LONG;
+}
 
 /* @entry_timeout: TIMEOUT_NODE for every name in a node's tree, whatever
  * its id; the attributes of an id are cached as long as the id allows. */
@@ -350,13 +356,6 @@ static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_
 	}
 	node_ctx_put(&c);
 	return err;
-}
-
-static double timeout_for(uint64_t id)
-{
-	struct nid n;
-
-	return nid_decode(id, &n) && n.slot && n.kind != NID_CLIENT ? TIMEOUT_NODE : TIMEOUT_LONG;
 }
 
 static void reply_entry_for(fuse_req_t req, uint64_t id, double entry_timeout)
