@@ -22,8 +22,7 @@
 
 #include "fusefs/log.h"
 
-#define XATTR_ORIGIN "trusted.netbootfs.origin"
-#define COPY_CHUNK   (1 << 20)
+#define COPY_CHUNK (1 << 20)
 
 static atomic_uint copyup_seq;
 
@@ -168,24 +167,15 @@ static int make_temp(struct root_fs *fs, struct pin *p, const struct dirlayers *
 	}
 	if (!err && fchownat(fs->work_fd, tmp, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) != 0)
 		err = -errno;
+	/* Every type keeps its id: a handle of an image symlink, FIFO or
+	 * device must still name it after a chown -h or chmod. */
+	if (!err)
+		err = host_setxattr(fs->work_fd, tmp, XATTR_ORIGIN, &o->id, sizeof(o->id));
 	if (!err && !S_ISLNK(st->st_mode) &&
 	    fchmodat(fs->work_fd, tmp, st->st_mode & 07777, 0) != 0)
 		err = -errno;
 	if (!err && utimensat(fs->work_fd, tmp, times, AT_SYMLINK_NOFOLLOW) != 0)
 		err = -errno;
-	return err;
-}
-
-static int set_origin_at(int dirfd, const char *name, uint64_t id)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsetxattr(fd, XATTR_ORIGIN, &id, sizeof(id), 0) != 0)
-		err = -errno;
-	close(fd);
 	return err;
 }
 
@@ -230,7 +220,7 @@ static int dir_chain_locked(struct root_fs *fs, struct pin *p, struct dirlayers 
 		err = -errno;
 		goto out;
 	}
-	err = set_origin_at(parent.upper_fd, base, o.id);
+	err = host_setxattr(parent.upper_fd, base, XATTR_ORIGIN, &o.id, sizeof(o.id));
 	if (err)
 		goto out;
 	root_changed(fs);

@@ -241,7 +241,6 @@ out:
 	return err;
 }
 
-/* Text, one "id parent name" per line; names never hold '\n' or '/'. */
 void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx)
 {
 	struct itable_ent *e;
@@ -254,10 +253,50 @@ void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx)
 	pthread_rwlock_unlock(&t->lock);
 }
 
+/*
+ * Text, a header line, then one "id parent name" per line. A name may hold
+ * any byte but '/' and NUL, so a backslash in it is written as two
+ * backslashes and a newline as a backslash and 'n'. A file without the header (written before names
+ * were escaped) is read with its names as they stand.
+ */
+#define ITABLE_HEADER "netbootfs-itable 2"
+
 static void save_entry(void *ctx, uint64_t id, uint64_t parent, const char *name)
 {
-	if (!strchr(name, '\n'))
-		fprintf(ctx, "%" PRIx64 " %" PRIx64 " %s\n", id, parent, name);
+	FILE *f = ctx;
+
+	fprintf(f, "%" PRIx64 " %" PRIx64 " ", id, parent);
+	for (; *name; name++) {
+		if (*name == '\\')
+			fputs("\\\\", f);
+		else if (*name == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*name, f);
+	}
+	fputc('\n', f);
+}
+
+/* Undo save_entry's escapes in place; false for a damaged name. */
+static bool unescape_name(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (*s != '\\') {
+			*out++ = *s;
+			continue;
+		}
+		s++;
+		if (*s == '\\')
+			*out++ = '\\';
+		else if (*s == 'n')
+			*out++ = '\n';
+		else
+			return false;
+	}
+	*out = '\0';
+	return true;
 }
 
 int itable_save(struct itable *t, const char *path)
@@ -270,6 +309,7 @@ int itable_save(struct itable *t, const char *path)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
+	fputs(ITABLE_HEADER "\n", f);
 	itable_foreach(t, save_entry, f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		err = -errno;
@@ -287,6 +327,7 @@ int itable_load(struct itable *t, const char *path)
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
+	bool escaped = false, first = true;
 	ssize_t len;
 	int err = 0;
 
@@ -298,8 +339,17 @@ int itable_load(struct itable *t, const char *path)
 
 		if (line[len - 1] == '\n')
 			line[len - 1] = '\0';
+		if (first && strcmp(line, ITABLE_HEADER) == 0) {
+			escaped = true;
+			first = false;
+			continue;
+		}
+		first = false;
+		/* A damaged line costs one handle, not the table. */
 		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %n", &id, &parent, &off) != 2 || !off)
-			continue; /* a damaged line costs one handle, not the table */
+			continue;
+		if (escaped && !unescape_name(line + off))
+			continue;
 		err = itable_set(t, id, parent, line + off);
 		if (err)
 			break;

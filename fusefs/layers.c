@@ -20,7 +20,6 @@
 #include "fusefs/nodeid.h"
 
 #define XATTR_OPAQUE "trusted.overlay.opaque"
-#define XATTR_ORIGIN "trusted.netbootfs.origin"
 
 bool is_whiteout(const struct stat *st)
 {
@@ -44,6 +43,24 @@ int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size
 		n = -errno;
 	close(fd);
 	return (int)n;
+}
+
+/* setxattr of @name in directory @dirfd, whatever its type: a symlink, a
+ * FIFO or a device cannot be opened for it without side effects, but its
+ * O_PATH descriptor's magic link reaches it. */
+int host_setxattr(int dirfd, const char *name, const char *attr, const void *val, size_t size)
+{
+	char proc[64];
+	int err = 0;
+	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (setxattr(proc, attr, val, size, 0) != 0)
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 static bool dir_is_opaque(int dirfd, const char *name)
@@ -183,7 +200,7 @@ int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct
 
 		if (len == 0 || len > NAME_MAX) {
 			layers_close(&cur);
-			return -ENOENT;
+			return len ? -ENAMETOOLONG : -ENOENT;
 		}
 		memcpy(comp, s, len);
 		comp[len] = '\0';
@@ -243,6 +260,10 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 	unsigned i;
 
 	memset(o, 0, sizeof(*o));
+	/* Every operation on a name starts with its lookup: refusing here
+	 * answers chmod, unlink, rename... as the kernel's own filesystems do. */
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG;
 	if (snprintf(path, sizeof(path), "%s%s%s", dir->path, dir->path[0] ? "/" : "", name) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;

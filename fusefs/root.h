@@ -108,7 +108,11 @@ int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct di
 int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
 		      char *name, struct uobj *o);
 bool is_whiteout(const struct stat *st);
+/* The id a copied-up object keeps from its origin (kernel overlayfs
+ * ignores the attribute). */
+#define XATTR_ORIGIN "trusted.netbootfs.origin"
 int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size_t size);
+int host_setxattr(int dirfd, const char *name, const char *attr, const void *val, size_t size);
 
 /* ---- copyup.c -------------------------------------------------------- */
 
