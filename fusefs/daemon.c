@@ -133,13 +133,18 @@ int daemon_start(struct daemon *d)
 	err = pool_create(WORKER_THREADS, &d->pool);
 	if (err)
 		return err;
+	/* No node may write before its files are out of local users' reach. */
+	err = roots_secure_overlays(d);
+	if (err)
+		return err;
 	/* Roots first: a node's boot tree is read through its root. */
 	err = roots_mount_all(d);
 	if (err)
 		return err;
-	err = fs_mount_create(
-		srv->tftp_root, &tftp_ops, d,
-		"ro,allow_other,default_permissions,fsname=netbootfs,subtype=netbootfs", &d->tftp);
+	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
+			      "ro,allow_other,default_permissions,nosuid,nodev,fsname=netbootfs,"
+			      "subtype=netbootfs",
+			      &d->tftp);
 	if (err)
 		return err;
 	err = pool_add_session(d->pool, fs_mount_session(d->tftp));

@@ -134,6 +134,8 @@ void copyup_remove_tree(int dirfd, const char *name);
 struct root_fs *root_fs_get(struct daemon *d, unsigned slot);
 void root_fs_put(struct root_fs *fs);
 
+/* Make the overlays area and check it is root-only (overlay_area.h). */
+int roots_secure_overlays(struct daemon *d);
 int roots_mount_all(struct daemon *d);
 /* Stop serving and unmount every root; roots_unmount_all() then frees. */
 void roots_detach_all(struct daemon *d);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Root mounts: lookups, attributes, listings, reads, xattrs. */
 #include "fusefs/root_ops.h"
+#include "fusefs/rootattr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -54,6 +55,7 @@ int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st)
 	if (id == FUSE_ROOT_ID) {
 		if (fstat(c->fs->upper_fd, st) != 0)
 			return -errno;
+		rootattr_apply(c->fs->upper_fd, st);
 		st->st_ino = FUSE_ROOT_ID;
 		return 0;
 	}

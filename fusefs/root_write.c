@@ -7,6 +7,7 @@
  * directory made where a lower one was deleted is opaque.
  */
 #include "fusefs/root_ops.h"
+#include "fusefs/rootattr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,7 +22,8 @@
 
 #include "fusefs/log.h"
 
-#define XATTR_OPAQUE "trusted.overlay.opaque"
+#define XATTR_OPAQUE  "trusted.overlay.opaque"
+#define ROOT_ATTR_SET (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)
 
 static atomic_uint work_seq;
 
@@ -77,7 +79,11 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, str
 	ne->uid = ctx->uid;
 	ne->gid = ctx->gid;
 	/* BSD group semantics of a setgid directory, as a local fs has them. */
-	if (fstat(ne->dl.upper_fd, &st) == 0 && (st.st_mode & S_ISGID)) {
+	if (fstat(ne->dl.upper_fd, &st) != 0)
+		return -errno;
+	if (!ne->dl.path[0])
+		rootattr_apply(ne->dl.upper_fd, &st);
+	if (st.st_mode & S_ISGID) {
 		ne->gid = st.st_gid;
 		ne->setgid_dir = true;
 	}
@@ -602,7 +608,15 @@ void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (!err) {
 		int dirfd = ino == FUSE_ROOT_ID ? c.fs->upper_fd : parent.upper_fd;
 
-		err = apply_setattr(dirfd, name, &o, ino == FUSE_ROOT_ID, attr, to_set, f);
+		/* The host dir stays root-only: the node's "/" is recorded. */
+		if (ino == FUSE_ROOT_ID && (to_set & ROOT_ATTR_SET)) {
+			err = rootattr_set(dirfd, to_set & FUSE_SET_ATTR_MODE, attr->st_mode,
+					   (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1,
+					   (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1);
+			to_set &= ~ROOT_ATTR_SET;
+		}
+		if (!err)
+			err = apply_setattr(dirfd, name, &o, ino == FUSE_ROOT_ID, attr, to_set, f);
 		layers_close(&parent);
 	}
 	if (!err)

@@ -16,6 +16,7 @@
 #include "fusefs/mount.h"
 #include "fusefs/nodeid.h"
 #include "fusefs/notify.h"
+#include "fusefs/overlay_area.h"
 #include "fusefs/workers.h"
 
 #include <fuse_lowlevel.h>
@@ -59,8 +60,27 @@ static int root_paths(struct daemon *d, const char *node, struct root_paths *rp)
 	pthread_rwlock_unlock(&d->cfg_lock);
 	err = mkdir_p(dir, 0700);
 	if (!err)
-		err = mkdir_p(rp->overlays, 0755);
+		err = mkdir_p(rp->overlays, 0700);
+	/* Checked whole at start; a reload may name a new one. */
+	if (!err)
+		err = overlay_area_dir_at(AT_FDCWD, NULL, rp->overlays);
 	return err;
+}
+
+int roots_secure_overlays(struct daemon *d)
+{
+	char overlays[PATH_MAX];
+	int err;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	snprintf(overlays, sizeof(overlays), "%s", mapper_server(d->cfg)->overlays);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	err = mkdir_p(overlays, 0700);
+	if (err) {
+		log_err("overlays: cannot make %s: %s", overlays, strerror(-err));
+		return err;
+	}
+	return overlay_area_secure(overlays);
 }
 
 static void root_fs_free(struct root_fs *fs)
@@ -84,15 +104,20 @@ static void root_fs_free(struct root_fs *fs)
 static int open_dirs(struct root_fs *fs, const char *overlays, const char *node)
 {
 	char work[NODE_NAME_MAX + 8];
+	int err;
 
 	fs->overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fs->overlays_fd < 0)
 		return -errno;
 	snprintf(work, sizeof(work), ".work/%s", node);
-	if ((mkdirat(fs->overlays_fd, node, 0755) != 0 && errno != EEXIST) ||
-	    (mkdirat(fs->overlays_fd, ".work", 0700) != 0 && errno != EEXIST) ||
-	    (mkdirat(fs->overlays_fd, work, 0700) != 0 && errno != EEXIST))
-		return -errno;
+	/* Root-only: what the node makes must not reach local users. */
+	err = overlay_area_node_dir_at(fs->overlays_fd, overlays, node);
+	if (!err)
+		err = overlay_area_dir_at(fs->overlays_fd, overlays, ".work");
+	if (!err)
+		err = overlay_area_dir_at(fs->overlays_fd, overlays, work);
+	if (err)
+		return err;
 	fs->upper_fd = openat(fs->overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	fs->work_fd = openat(fs->overlays_fd, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fs->upper_fd < 0 || fs->work_fd < 0)
@@ -139,8 +164,11 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 			 strerror(-err));
 	err = mkdir_p(rp.mountpoint, 0755);
 	if (!err) {
+		/* nosuid,nodev: a node's setuid binaries and devices are the
+		 * node's, never the server's (NFS clients still honour them). */
 		snprintf(opts, sizeof(opts),
-			 "allow_other,default_permissions,fsname=netbootfs:%s,subtype=netbootfs",
+			 "allow_other,default_permissions,nosuid,nodev,fsname=netbootfs:%s,"
+			 "subtype=netbootfs",
 			 rt->name);
 		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, &fs->mnt);
 	}
