@@ -150,7 +150,16 @@ static int chown_tmp(struct newent *ne, mode_t mode, bool chmod_too)
 void root_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
 	struct newent ne;
-	int err = newent_begin(req, parent, name, &ne);
+	int err;
+
+	/* A 0/0 character device is a whiteout in the overlay: made by a
+	 * node it would hide the name for good, even from a later image.
+	 * Kernel overlayfs answers EPERM, before any copy-up; so do we. */
+	if (S_ISCHR(mode) && rdev == makedev(0, 0)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	err = newent_begin(req, parent, name, &ne);
 
 	if (!err && mknodat(ne.c.fs->work_fd, ne.tmp, mode, rdev) != 0)
 		err = -errno;
