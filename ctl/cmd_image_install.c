@@ -12,6 +12,7 @@
 #include "ctl/ctl.h"
 #include "ctl/image_dir.h"
 #include "ctl/output.h"
+#include "ctl/progress.h"
 #include "images/images.h"
 
 static const char admin_help[] =
@@ -19,11 +20,14 @@ static const char admin_help[] =
 	"       netbootctl [-c CONFIG] image rollback NAME\n"
 	"       netbootctl [-c CONFIG] image list [NAME] [--json]\n"
 	"\n"
-	"install copies FILE into [server] images under a temporary name, fsyncs\n"
-	"and validates it, keeps the current NAME.sqfs under .history/ (the newest\n"
+	"install copies FILE into [server] images under a temporary name, fsyncs,\n"
+	"validates and verifies it (every block read and decompressed, as image\n"
+	"verify; progress on a terminal; a corrupt FILE is refused with exit 1 and\n"
+	"the reason), keeps the current NAME.sqfs under .history/ (the newest\n"
 	"[server] history files, default 3) and renames the copy into place. The\n"
-	"daemon, if running, takes it as the newest generation of NAME; nodes\n"
-	"switch to it at their next boot. rollback puts the newest history file\n"
+	"daemon, if running, verifies it again in the background and then takes it\n"
+	"as the newest generation of NAME; nodes switch to it at their next boot. rollback puts "
+	"the newest history file\n"
 	"of NAME back the same way (the replaced file goes to the history, so\n"
 	"another rollback undoes it). Neither needs the daemon.\n"
 	"\n"
@@ -36,6 +40,7 @@ static int image_install_cmd(struct ctl *c, int argc, char **argv)
 {
 	const struct server_config *srv;
 	const struct mapper *m;
+	struct progress prog;
 	struct arg_values av;
 	char why[512] = "";
 	int ret;
@@ -49,7 +54,10 @@ static int image_install_cmd(struct ctl *c, int argc, char **argv)
 	if (!m)
 		return CTL_EXIT_FAIL;
 	srv = mapper_server(m);
-	ret = image_install(srv->images, av.pos[0], av.pos[1], srv->history, why, sizeof(why));
+	progress_init(&prog, stderr, "verifying");
+	ret = image_install_progress(srv->images, av.pos[0], av.pos[1], srv->history,
+				     progress_update_fn, &prog, why, sizeof(why));
+	progress_finish(&prog);
 	if (ret < 0) {
 		ctl_err("image install: %s", why[0] ? why : strerror(-ret));
 		return CTL_EXIT_FAIL;

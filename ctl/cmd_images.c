@@ -218,11 +218,6 @@ static bool arg_is_file(const char *arg)
 	return strchr(arg, '/') || (len >= slen && strcmp(arg + len - slen, IMAGE_SUFFIX) == 0);
 }
 
-static void verify_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	progress_update(ctx, done, total);
-}
-
 static int image_verify_cmd(struct ctl *c, int argc, char **argv)
 {
 	struct progress prog;
@@ -252,7 +247,7 @@ static int image_verify_cmd(struct ctl *c, int argc, char **argv)
 	ret = image_validate(path, &info, why, sizeof(why));
 	if (ret == 0) {
 		progress_init(&prog, stderr, "verifying");
-		ret = image_verify(path, verify_progress, &prog, why, sizeof(why));
+		ret = image_verify(path, progress_update_fn, &prog, why, sizeof(why));
 		progress_finish(&prog);
 	}
 	if (ret < 0)

@@ -43,6 +43,11 @@ void progress_update(struct progress *p, uint64_t done, uint64_t total)
 	p->drawn = true;
 }
 
+void progress_update_fn(void *ctx, uint64_t done, uint64_t total)
+{
+	progress_update(ctx, done, total);
+}
+
 void progress_finish(struct progress *p)
 {
 	if (p->enabled && p->drawn) {

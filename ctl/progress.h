@@ -18,6 +18,8 @@ struct progress {
 
 void progress_init(struct progress *p, FILE *f, const char *label);
 void progress_update(struct progress *p, uint64_t done, uint64_t total);
+/* progress_update() as an image_progress_fn (@ctx is the struct progress). */
+void progress_update_fn(void *ctx, uint64_t done, uint64_t total);
 /* Erase the bar so that the next message starts on a clean line. */
 void progress_finish(struct progress *p);
 

@@ -3,10 +3,12 @@
  * The catalog: which <images>/<name>.sqfs files exist, their newest valid
  * generation, and the registry of every generation still open.
  *
- * Locks: scan_lock serialises scans (validation happens under it only);
- * lock guards the entry table for lookups and is held briefly; the
- * registry has its own lock and outlives the catalog while generations
- * are still referenced. No lock is held while a generation is read.
+ * Locks: scan_lock serialises scans and every change to an entry
+ * (validation happens under it, and verification when not deferred); lock
+ * guards the entry table for lookups and the progress of the file being
+ * verified, and is held briefly; the registry has its own lock and outlives
+ * the catalog while generations are still referenced. No lock is held while
+ * a generation is read, nor while a deferred verification reads.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,9 +32,17 @@ struct gen_registry {
 struct cat_entry {
 	const char *name; /* interned: valid until catalog_close */
 	struct image_gen *newest;
+	struct image_gen *pending; /* validated, waiting for its verification */
 	bool rejected_known;
-	struct file_ident rejected; /* last file that failed validation */
+	struct file_ident rejected; /* last file that failed validation or verification */
+	char rejected_why[256];
 	bool present;
+};
+
+/* The file being verified (under lock). */
+struct verifying {
+	struct image_gen *g; /* NULL: none */
+	uint64_t done, total;
 };
 
 struct catalog {
@@ -45,6 +55,10 @@ struct catalog {
 	size_t nnames, cap_names;
 	struct gen_ids ids;
 	struct gen_registry *reg;
+	bool defer_verify;
+	struct verifying active;
+	catalog_progress_fn progress;
+	void *progress_ctx;
 };
 
 bool image_name_valid(const char *name)
@@ -233,41 +247,34 @@ struct scan {
 	int added;
 };
 
-/* Open @file as the newest generation of @e's name, or record why not. */
-static int scan_new_file(struct scan *s, struct cat_entry *e, const char *file,
-			 const struct file_ident *seen)
+static void refuse(struct scan *s, struct cat_entry *e, const char *path,
+		   const struct file_ident *ident, int err, const char *why)
+{
+	e->rejected_known = true;
+	e->rejected = *ident;
+	snprintf(e->rejected_why, sizeof(e->rejected_why), "%s", why[0] ? why : strerror(-err));
+	if (s->report)
+		s->report(s->ctx, path, NULL, err, why);
+}
+
+/* Make @g (our reference, given away) the newest generation of @e's name. */
+static void promote(struct scan *s, struct cat_entry *e, const char *file, const char *path,
+		    struct image_gen *g)
 {
 	struct catalog *c = s->c;
-	struct image_gen *g, *old;
-	char why[256] = "";
-	char *path;
-	unsigned id;
-	int err;
+	struct image_gen *old;
+	unsigned id = g->id;
+	int err = 0;
 
-	if (asprintf(&path, "%s/%s", c->images_dir, file) < 0)
-		return -ENOMEM;
-	/* The same file may still be open as an older generation (rollback). */
-	id = gen_ids_find(&c->ids, file, seen);
-	g = id ? registry_get(c->reg, id, seen) : NULL;
-	if (!g) {
-		err = gen_open(path, e->name, 0, &g, why, sizeof(why));
-		if (err) {
-			e->rejected_known = true;
-			e->rejected = *seen;
-			if (s->report)
-				s->report(s->ctx, path, NULL, err, why);
-			free(path);
-			return 0;
-		}
+	if (!g->reg) {
 		id = gen_ids_find(&c->ids, file, &g->ident);
 		if (!id)
 			err = gen_ids_add(&c->ids, file, &g->ident, registry_has, c->reg, &id);
 		if (err) {
 			if (s->report)
 				s->report(s->ctx, path, NULL, err, "no free generation id");
-			gen_destroy(g);
-			free(path);
-			return 0;
+			image_gen_put(g);
+			return;
 		}
 		g->id = id;
 		registry_add(c->reg, g);
@@ -281,6 +288,88 @@ static int scan_new_file(struct scan *s, struct cat_entry *e, const char *file,
 	s->added++;
 	if (s->report)
 		s->report(s->ctx, path, g, 0, NULL);
+}
+
+static void verify_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct catalog *c = ctx;
+
+	pthread_mutex_lock(&c->lock);
+	c->active.done = done;
+	c->active.total = total;
+	pthread_mutex_unlock(&c->lock);
+	if (c->progress)
+		c->progress(c->progress_ctx, c->active.g->path, done, total);
+}
+
+/* image_verify() of @g, shown as the file being verified meanwhile. */
+static int verify(struct catalog *c, struct image_gen *g, char *why, size_t whylen)
+{
+	int err;
+
+	pthread_mutex_lock(&c->lock);
+	c->active = (struct verifying){.g = g};
+	pthread_mutex_unlock(&c->lock);
+	if (c->progress)
+		c->progress(c->progress_ctx, g->path, 0, 0);
+	err = gen_verify(g, verify_progress, c, why, whylen);
+	pthread_mutex_lock(&c->lock);
+	c->active.g = NULL;
+	pthread_mutex_unlock(&c->lock);
+	return err;
+}
+
+static void pending_drop(struct catalog *c, struct cat_entry *e)
+{
+	struct image_gen *g = e->pending;
+
+	pthread_mutex_lock(&c->lock);
+	e->pending = NULL;
+	pthread_mutex_unlock(&c->lock);
+	image_gen_put(g);
+}
+
+/* Open @file as the newest generation of @e's name (once verified), or record why not. */
+static int scan_new_file(struct scan *s, struct cat_entry *e, const char *file,
+			 const struct file_ident *seen)
+{
+	struct catalog *c = s->c;
+	struct image_gen *g;
+	char why[256] = "";
+	char *path;
+	unsigned id;
+	int err;
+
+	if (asprintf(&path, "%s/%s", c->images_dir, file) < 0)
+		return -ENOMEM;
+	/* The same file may still be open as an older generation (rollback). */
+	id = gen_ids_find(&c->ids, file, seen);
+	g = id ? registry_get(c->reg, id, seen) : NULL;
+	if (g)
+		goto promote;
+	err = gen_open(path, e->name, 0, &g, why, sizeof(why));
+	if (err) {
+		refuse(s, e, path, seen, err, why);
+		goto out;
+	}
+	/* Recorded in <state>/generations: it was verified when it became a generation. */
+	if (gen_ids_find(&c->ids, file, &g->ident))
+		goto promote;
+	if (c->defer_verify) {
+		pthread_mutex_lock(&c->lock);
+		e->pending = g;
+		pthread_mutex_unlock(&c->lock);
+		goto out;
+	}
+	err = verify(c, g, why, sizeof(why));
+	if (err) {
+		refuse(s, e, path, &g->ident, err, why);
+		image_gen_put(g);
+		goto out;
+	}
+promote:
+	promote(s, e, file, path, g);
+out:
 	free(path);
 	return 0;
 }
@@ -310,9 +399,14 @@ static int scan_one(struct scan *s, int dfd, const char *file)
 	if (!e)
 		return -ENOMEM;
 	e->present = true;
+	/* A file waiting for verification that is no longer there never serves. */
+	if (e->pending && !ident_eq(&e->pending->ident, &seen))
+		pending_drop(s->c, e);
 	if (e->newest && ident_eq(&e->newest->ident, &seen))
 		return 0;
 	if (e->rejected_known && ident_eq(&e->rejected, &seen))
+		return 0;
+	if (e->pending)
 		return 0;
 	return scan_new_file(s, e, file, &seen);
 }
@@ -329,6 +423,7 @@ static void drop_absent(struct catalog *c)
 			continue;
 		}
 		image_gen_put(c->ents[i].newest);
+		image_gen_put(c->ents[i].pending);
 	}
 	c->n = j;
 	pthread_mutex_unlock(&c->lock);
@@ -388,6 +483,113 @@ out:
 	return err ? err : s.added;
 }
 
+/* ---- deferred verification ----------------------------------------------- */
+
+void catalog_defer_verify(struct catalog *c, bool defer)
+{
+	pthread_mutex_lock(&c->scan_lock);
+	c->defer_verify = defer;
+	pthread_mutex_unlock(&c->scan_lock);
+}
+
+void catalog_set_progress(struct catalog *c, catalog_progress_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&c->scan_lock);
+	c->progress = fn;
+	c->progress_ctx = ctx;
+	pthread_mutex_unlock(&c->scan_lock);
+}
+
+int catalog_verify_pending(struct catalog *c, catalog_report_fn report, void *ctx)
+{
+	struct scan s = {.c = c, .report = report, .ctx = ctx};
+	char name[IMAGE_NAME_MAX + 1], file[IMAGE_NAME_MAX + 6], why[256] = "";
+	struct image_gen *g = NULL;
+	struct cat_entry *e;
+	char *path = NULL;
+	bool found;
+	size_t i;
+	int err, ret = 1;
+
+	pthread_mutex_lock(&c->scan_lock);
+	for (i = 0; i < c->n && !g; i++)
+		g = image_gen_ref(c->ents[i].pending);
+	pthread_mutex_unlock(&c->scan_lock);
+	if (!g)
+		return 0;
+	snprintf(name, sizeof(name), "%s", g->name);
+	snprintf(file, sizeof(file), "%s" SUFFIX, g->name);
+	err = verify(c, g, why, sizeof(why));
+
+	pthread_mutex_lock(&c->scan_lock);
+	i = entry_find(c, name, &found);
+	e = found ? &c->ents[i] : NULL;
+	if (!e || e->pending != g) { /* replaced or removed meanwhile */
+		image_gen_put(g);
+		goto out;
+	}
+	pthread_mutex_lock(&c->lock);
+	e->pending = NULL; /* its reference is now ours, with the one we took */
+	pthread_mutex_unlock(&c->lock);
+	image_gen_put(g);
+	if (asprintf(&path, "%s/%s", c->images_dir, file) < 0) {
+		image_gen_put(g);
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (err) {
+		refuse(&s, e, path, &g->ident, err, why);
+		image_gen_put(g);
+		goto out;
+	}
+	promote(&s, e, file, path, g);
+	gen_ids_prune(&c->ids, record_keep, c);
+	ret = gen_ids_save(&c->ids);
+	if (ret == 0)
+		ret = 1;
+out:
+	pthread_mutex_unlock(&c->scan_lock);
+	free(path);
+	return ret;
+}
+
+int catalog_files_unserved(struct catalog *c, struct catalog_file **out, size_t *n)
+{
+	struct catalog_file *v;
+	size_t k = 0;
+
+	pthread_mutex_lock(&c->scan_lock);
+	pthread_mutex_lock(&c->lock);
+	v = calloc(c->n ? c->n : 1, sizeof(*v));
+	for (size_t i = 0; v && i < c->n; i++) {
+		const struct cat_entry *e = &c->ents[i];
+		struct catalog_file *f = &v[k];
+
+		if (e->pending && e->pending == c->active.g) {
+			f->state = CATALOG_VERIFYING;
+			f->done = c->active.done;
+			f->total = c->active.total;
+		} else if (e->pending) {
+			f->state = CATALOG_QUEUED;
+		} else if (e->rejected_known) {
+			f->state = CATALOG_REFUSED;
+			snprintf(f->why, sizeof(f->why), "%s", e->rejected_why);
+		} else {
+			continue;
+		}
+		snprintf(f->name, sizeof(f->name), "%s", e->name);
+		snprintf(f->file, sizeof(f->file), "%s" SUFFIX, e->name);
+		k++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	pthread_mutex_unlock(&c->scan_lock);
+	if (!v)
+		return -ENOMEM;
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 /* ---- open / close / queries --------------------------------------------- */
 
 int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out)
@@ -426,8 +628,10 @@ void catalog_close(struct catalog *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		image_gen_put(c->ents[i].newest);
+		image_gen_put(c->ents[i].pending);
+	}
 	free(c->ents);
 	for (size_t i = 0; i < c->nnames; i++)
 		free(c->names[i]);

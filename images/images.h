@@ -63,11 +63,40 @@ typedef void (*catalog_report_fn)(void *ctx, const char *path, const struct imag
 
 int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out);
 /* Look at the <images> directory (NAME.sqfs files): a file not seen before (new name, or a
- * different file under a known name) is validated and becomes that name's newest generation. Files
+ * different file under a known name) is validated, verified (image_verify: every block read and
+ * decompressed) and only then becomes that name's newest generation. A file recorded in
+ * <state>/generations was verified when it became a generation and is not verified again. Files
  * that disappeared stop being "newest" but open generations stay readable. Returns the number of
  * new generations. */
 int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx);
 void catalog_close(struct catalog *c);
+
+/* With @defer, catalog_scan() only validates new files and leaves their verification to
+ * catalog_verify_pending() (the daemon's background thread); the previous generation of the
+ * name stays newest meanwhile. */
+void catalog_defer_verify(struct catalog *c, bool defer);
+/* Verify one pending file, holding no lock while it reads: it becomes the newest generation or
+ * is refused, and @report says which (a file replaced meanwhile is dropped unreported).
+ * Returns 1 when a file was handled, 0 when none is pending, or a negative errno. */
+int catalog_verify_pending(struct catalog *c, catalog_report_fn report, void *ctx);
+/* Called when the verification of @path starts (@done 0) and as it goes, with bytes of file
+ * data read and in all (from the thread that verifies). */
+typedef void (*catalog_progress_fn)(void *ctx, const char *path, uint64_t done, uint64_t total);
+void catalog_set_progress(struct catalog *c, catalog_progress_fn fn, void *ctx);
+
+enum catalog_file_state { CATALOG_VERIFYING, CATALOG_QUEUED, CATALOG_REFUSED };
+
+/* A NAME.sqfs that is not (yet) its name's newest generation. */
+struct catalog_file {
+	char name[IMAGE_NAME_MAX + 1];
+	char file[IMAGE_NAME_MAX + 6]; /* NAME.sqfs, under the images directory */
+	enum catalog_file_state state;
+	uint64_t done, total; /* VERIFYING: bytes of file data read, in all */
+	char why[256];	      /* REFUSED: the reason */
+};
+
+/* The files being verified, waiting for it, or refused, by name; free(*out). */
+int catalog_files_unserved(struct catalog *c, struct catalog_file **out, size_t *n);
 
 /* Image names currently present, sorted. */
 size_t catalog_count(const struct catalog *c);
@@ -133,14 +162,18 @@ ssize_t img_getxattr(struct image_gen *g, img_ino ino, const char *name, void *b
 
 /* ---- install (images/install.c) -------------------------------------- */
 
-/* Copy @src_path to <images>/.<name>.sqfs.tmp.XXXXXX, fsync, validate (the
- * temporary is removed if that fails), keep the current <name>.sqfs as
+/* Copy @src_path to <images>/.<name>.sqfs.tmp.XXXXXX, fsync, validate and
+ * verify (image_verify; the temporary is removed if either fails), keep the current <name>.sqfs as
  * <images>/.history/<name>.<mkfs time, UTC>[-N].sqfs (only the newest
  * @keep_history stay), then rename the new file into place and fsync the
  * directory. <name>.sqfs never goes missing on the way. 0 or a negative
  * errno with the reason in @why. */
 int image_install(const char *images_dir, const char *src_path, const char *name,
 		  unsigned keep_history, char *why, size_t whylen);
+/* The same, calling @progress (may be NULL) as image_verify() does. */
+int image_install_progress(const char *images_dir, const char *src_path, const char *name,
+			   unsigned keep_history, image_progress_fn progress, void *ctx, char *why,
+			   size_t whylen);
 /* Put the newest history entry of @name back in place the same way; the
  * replaced current image goes to the history, so a rollback can be undone
  * by another. -ENOENT when there is no history. */

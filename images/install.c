@@ -2,7 +2,8 @@
 /*
  * Installing an image and rolling back, atomically for the daemon:
  * <name>.sqfs is only ever replaced by rename(2), after the new file was
- * copied, fsync'ed and validated. The replaced file is first hard-linked
+ * copied, fsync'ed, validated and verified (every block read and
+ * decompressed, as image_verify). The replaced file is first hard-linked
  * into <images>/.history/<name>.<UTC stamp>[-N].sqfs, so there is no
  * moment without a <name>.sqfs. The stamp is the image's mkfs time (its
  * mtime if the superblock has none).
@@ -336,6 +337,14 @@ static int replace_current(const char *images_dir, const char *name, const char 
 int image_install(const char *images_dir, const char *src_path, const char *name,
 		  unsigned keep_history, char *why, size_t whylen)
 {
+	return image_install_progress(images_dir, src_path, name, keep_history, NULL, NULL, why,
+				      whylen);
+}
+
+int image_install_progress(const char *images_dir, const char *src_path, const char *name,
+			   unsigned keep_history, image_progress_fn progress, void *ctx, char *why,
+			   size_t whylen)
+{
 	char *tmp = NULL;
 	int in = -1, out = -1;
 	int err;
@@ -372,6 +381,14 @@ int image_install(const char *images_dir, const char *src_path, const char *name
 	err = image_validate(tmp, NULL, why, whylen);
 	if (err)
 		goto out_unlink;
+	err = image_verify(tmp, progress, ctx, why, whylen);
+	if (err) {
+		char reason[400];
+
+		snprintf(reason, sizeof(reason), "%s", why ? why : "");
+		why_set(why, whylen, "%s: %s", src_path, reason);
+		goto out_unlink;
+	}
 	err = replace_current(images_dir, name, tmp, keep_history, why, whylen);
 	if (!err)
 		goto out_free;

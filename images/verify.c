@@ -221,16 +221,13 @@ static int read_files(struct verify *v, image_progress_fn progress, void *ctx)
 	return err;
 }
 
-int image_verify(const char *path, image_progress_fn progress, void *ctx, char *why, size_t whylen)
+int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx, char *why, size_t whylen)
 {
-	struct verify v = {.why = why, .whylen = whylen};
+	struct verify v = {.g = g, .why = why, .whylen = whylen};
 	struct img_reader *r;
 	int err;
 
-	err = image_gen_open(path, &v.g, why, whylen);
-	if (err)
-		return err;
-	r = reader_get(v.g);
+	r = reader_get(g);
 	v.fs = &r->fs;
 	ino_map_init(&v.seen);
 	err = walk_tree(&v);
@@ -246,6 +243,18 @@ int image_verify(const char *path, image_progress_fn progress, void *ctx, char *
 	free(v.files);
 	free(v.dirs);
 	reader_put(r);
-	image_gen_put(v.g);
+	return err;
+}
+
+int image_verify(const char *path, image_progress_fn progress, void *ctx, char *why, size_t whylen)
+{
+	struct image_gen *g;
+	int err;
+
+	err = image_gen_open(path, &g, why, whylen);
+	if (err)
+		return err;
+	err = gen_verify(g, progress, ctx, why, whylen);
+	image_gen_put(g);
 	return err;
 }

@@ -1,9 +1,11 @@
 #!/bin/bash
-# A corrupt data block in an image: EIO for that file and one log line; the
-# daemon keeps serving every other file, through TFTP and through the root.
+# A data block of a served image goes bad: EIO for that file and one log
+# line; the daemon keeps serving every other file, through TFTP and through
+# the root.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
+. "$SRCDIR/tests/lib/live.sh"
 
 require_root
 require_fuse
@@ -20,10 +22,6 @@ echo 'arm_64bit=1' >"$tree/boot/firmware/config.txt"
 echo 'console=tty1 root=/dev/mmcblk0p2' >"$tree/boot/firmware/cmdline.txt"
 echo n1 >"$tree/etc/hostname"
 fixture_squash "$tree" "$T/img.sqfs"
-# Flip 64 bytes inside bad.bin's first compressed block.
-perl -e 'open(F, "+<", $ARGV[0]) or die; seek(F, 4096, 0); print F "\xff" x 64; close F' \
-	"$T/img.sqfs"
-# Validation only reads the superblock and the root: the image is accepted.
 cp "$T/img.sqfs" "$NB/images/os-a.sqfs"
 nb_write_config <<-INI
 	[defaults]
@@ -35,6 +33,17 @@ INI
 nb_start || exit 1
 tftp=$NB/tftp/1a2b3c4d
 root=$NB/nfs/n1
+gen=$(nb_node n1 generation)
+
+# The file goes bad under the served generation (a new file is verified
+# before it serves, so this is how damage reaches a generation): flip 64
+# bytes inside bad.bin's first compressed block, in place. The changed file
+# is refused as a new generation; the open one keeps its inode.
+n=$(nb_log_count 'refused')
+perl -e 'open(F, "+<", $ARGV[0]) or die; seek(F, 4096, 0); print F "\xff" x 64; close F' \
+	"$NB/images/os-a.sqfs"
+t_ok "the damaged file is refused as a new generation" nb_wait_log 'refused' "$n" 10
+t_is "$(nb_node n1 generation) $(nb_node n1 newer)" "$gen null" "n1 keeps generation $gen"
 
 err=$(cat "$tftp/bad.bin" 2>&1 >/dev/null)
 t_like "$err" "Input/output error" "TFTP: reading the damaged file is EIO"
