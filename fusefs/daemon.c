@@ -12,6 +12,7 @@
 #include "fusefs/notify.h"
 #include "fusefs/root.h"
 #include "fusefs/tftp.h"
+#include "fusefs/verifier.h"
 #include "fusefs/workers.h"
 
 #define WORKER_THREADS 8
@@ -82,8 +83,8 @@ static int nodes_sync(struct daemon *d)
 	return err;
 }
 
-static void report_scan(void *ctx, const char *path, const struct image_gen *gen, int err,
-			const char *why)
+void daemon_report_image(void *ctx, const char *path, const struct image_gen *gen, int err,
+			 const char *why)
 {
 	(void)ctx;
 	if (gen)
@@ -91,6 +92,14 @@ static void report_scan(void *ctx, const char *path, const struct image_gen *gen
 			 image_gen_id(gen));
 	else
 		log_err("%s: refused: %s (%s)", path, why, strerror(-err));
+}
+
+static void report_verify(void *ctx, const char *path, uint64_t done, uint64_t total)
+{
+	(void)ctx;
+	(void)total;
+	if (done == 0)
+		log_info("%s: verifying every block before it becomes a generation", path);
 }
 
 int daemon_start(struct daemon *d)
@@ -120,7 +129,14 @@ int daemon_start(struct daemon *d)
 		log_err("%s: cannot open the image catalog: %s", srv->images, strerror(-err));
 		return err;
 	}
-	catalog_scan(d->catalog, report_scan, d);
+	/* Files found at start are verified before serving starts; later
+	 * ones in the background, while the previous generation serves. */
+	catalog_set_progress(d->catalog, report_verify, d);
+	catalog_scan(d->catalog, daemon_report_image, d);
+	catalog_defer_verify(d->catalog, true);
+	err = verifier_start(d, &d->verifier);
+	if (err)
+		return err;
 	err = control_open(d, srv->control, &d->control);
 	if (err)
 		return err;
@@ -209,24 +225,40 @@ int daemon_reload(struct daemon *d)
 	return err;
 }
 
-void daemon_rescan_images(struct daemon *d)
+/* The TFTP root's bootcode.bin follows default_image at once; nodes take
+ * new generations when they boot. */
+static void images_changed(struct daemon *d)
 {
 	struct node_rt *rt = daemon_node(d, 0);
 
-	if (catalog_scan(d->catalog, report_scan, d) > 0 && rt) {
-		/* The TFTP root's bootcode.bin follows default_image at once;
-		 * nodes take new generations when they boot. */
-		if (node_repin(d, rt) && d->tftp)
-			notifier_inval_entry(d->notifier, fs_mount_session(d->tftp), FUSE_ROOT_ID,
-					     "bootcode.bin");
-	}
+	if (rt && node_repin(d, rt) && d->tftp)
+		notifier_inval_entry(d->notifier, fs_mount_session(d->tftp), FUSE_ROOT_ID,
+				     "bootcode.bin");
 	nodes_sync(d);
+}
+
+void daemon_rescan_images(struct daemon *d)
+{
+	if (catalog_scan(d->catalog, daemon_report_image, d) > 0)
+		images_changed(d);
+	else
+		nodes_sync(d);
+	verifier_kick(d->verifier);
+}
+
+void daemon_images_verified(struct daemon *d)
+{
+	verifier_drain(d->verifier);
+	images_changed(d);
 }
 
 void daemon_stop(struct daemon *d)
 {
 	size_t i;
 
+	/* First: it reads the catalog, and reports to the main loop. */
+	verifier_stop(d->verifier);
+	d->verifier = NULL;
 	control_close(d->control);
 	d->control = NULL;
 	/* Unmount everything, stop the workers (their per-thread libfuse

@@ -21,6 +21,7 @@
 #define MAX_SHARED_LAYERS 8
 
 struct control;
+struct verifier;
 struct worker_pool;
 struct notifier;
 struct fs_mount;
@@ -86,7 +87,8 @@ struct daemon {
 	/* Roots of removed nodes: a worker may still hold one, so they are
 	 * only freed once the workers are gone. */
 	struct root_fs *retired_roots;
-	struct control *control; /* served by the main loop (control.h) */
+	struct control *control;   /* served by the main loop (control.h) */
+	struct verifier *verifier; /* verifies new image files (verifier.h) */
 	volatile bool stopping;
 };
 
@@ -94,6 +96,11 @@ struct daemon {
 int daemon_start(struct daemon *d);
 int daemon_reload(struct daemon *d);
 void daemon_rescan_images(struct daemon *d);
+/* The verifier handled files (verifier_fd() was readable). */
+void daemon_images_verified(struct daemon *d);
+/* Log what a catalog scan or verification made of an image file. */
+void daemon_report_image(void *ctx, const char *path, const struct image_gen *gen, int err,
+			 const char *why);
 void daemon_stop(struct daemon *d);
 
 /* Nodes and pins (nodes.c). */

@@ -24,6 +24,7 @@
 #include "fusefs/daemon.h"
 #include "fusefs/log.h"
 #include "fusefs/root.h"
+#include "fusefs/verifier.h"
 
 #define DEFAULT_CONFIG "/etc/netbootfs/netbootfs.ini"
 #define VERSION	       "0.1.0"
@@ -164,12 +165,13 @@ static int serve(struct daemon *d, int sigfd)
 	watches_init(&w, d);
 	for (;;) {
 		/* poll() skips a negative fd (no inotify, no control socket). */
-		struct pollfd pfd[3] = {{.fd = sigfd, .events = POLLIN},
+		struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN},
 					{.fd = w.fd, .events = POLLIN},
-					{.fd = control_fd(d->control), .events = POLLIN}};
+					{.fd = control_fd(d->control), .events = POLLIN},
+					{.fd = verifier_fd(d->verifier), .events = POLLIN}};
 		bool reload = false, rescan = false;
 
-		if (poll(pfd, 3, removing ? 1000 : -1) < 0) {
+		if (poll(pfd, 4, removing ? 1000 : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -193,6 +195,8 @@ static int serve(struct daemon *d, int sigfd)
 			daemon_reload(d);
 		if (rescan)
 			daemon_rescan_images(d);
+		if (pfd[3].revents & POLLIN)
+			daemon_images_verified(d);
 		if (pfd[2].revents & POLLIN)
 			control_serve(d->control);
 		if (reload || removing)
