@@ -21,7 +21,10 @@ static const char status_help[] =
 	"config names another image) LAST-BOOT TFTP-BYTES (sizes of the files\n"
 	"fetched from its boot tree since the daemon started) OVERLAY (bytes of file\n"
 	"data in its overlay) UP. Then the open image generations: GEN IMAGE REFS\n"
-	"PINNED-BY.\n"
+	"PINNED-BY. Then the image files that are not generations: \"verifying NAME:\n"
+	"45% (120/260 MiB)\" (bytes of file data read) or \"verifying NAME: waiting\"\n"
+	"while a new file is verified before it becomes a generation, \"refused PATH:\n"
+	"REASON\" for a file that failed validation or verification.\n"
 	"\n"
 	"A node is up while its root served a request within the last\n"
 	"2 * boot_gap seconds, or while it boots (a file of its boot tree was\n"
@@ -33,7 +36,9 @@ static const char status_help[] =
 	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
 	"time), tftp_bytes, overlay_bytes, open_files, idle_seconds, up, in_config,\n"
 	"mounted; per generation id, image, path, size, refs, newest, pinned_by,\n"
-	"tftp_root. Exits 1 when the daemon is not running.\n";
+	"tftp_root; \"verifying\": [...] with image, path, active, done and total (bytes\n"
+	"of file data); \"refused\": [...] with image, path and reason. Exits 1 when\n"
+	"the daemon is not running.\n";
 
 static const char *obj_str(struct json_object *o, const char *key)
 {
@@ -189,6 +194,37 @@ static int print_gens(struct json_object *gens)
 	return ret;
 }
 
+/* "verifying NAME: 45% (120/260 MiB)", "refused PATH: REASON". */
+static void print_unserved(struct json_object *reply)
+{
+	struct json_object *verifying = obj_array(reply, "verifying");
+	struct json_object *refused = obj_array(reply, "refused");
+	size_t i;
+
+	for (i = 0; verifying && i < json_object_array_length(verifying); i++) {
+		struct json_object *f = json_object_array_get_idx(verifying, i);
+		const char *name = obj_str(f, "image");
+		int64_t done = 0, total = 0;
+
+		obj_int(f, "done", &done);
+		obj_int(f, "total", &total);
+		if (!obj_bool(f, "active"))
+			printf("verifying %s: waiting\n", name ? name : "?");
+		else if (total <= 0)
+			printf("verifying %s: reading its tables\n", name ? name : "?");
+		else
+			printf("verifying %s: %" PRId64 "%% (%" PRId64 "/%" PRId64 " MiB)\n",
+			       name ? name : "?", done * 100 / total, done >> 20,
+			       (total + (1 << 20) - 1) >> 20);
+	}
+	for (i = 0; refused && i < json_object_array_length(refused); i++) {
+		struct json_object *f = json_object_array_get_idx(refused, i);
+		const char *path = obj_str(f, "path"), *why = obj_str(f, "reason");
+
+		printf("refused %s: %s\n", path ? path : "?", why ? why : "?");
+	}
+}
+
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct json_object *req, *reply = NULL;
@@ -223,6 +259,12 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		if (ret == 0) {
 			putchar('\n');
 			ret = print_gens(obj_array(reply, "generations"));
+		}
+		if (ret == 0 && (obj_array(reply, "verifying") || obj_array(reply, "refused")) &&
+		    (json_object_array_length(obj_array(reply, "verifying")) ||
+		     json_object_array_length(obj_array(reply, "refused")))) {
+			putchar('\n');
+			print_unserved(reply);
 		}
 	}
 	json_object_put(reply);

@@ -193,6 +193,42 @@ static struct json_object *gens_json(struct daemon *d, const struct status_ctx *
 	return arr;
 }
 
+/* Image files that are not generations: being verified, waiting, refused. */
+static void unserved_json(struct daemon *d, struct json_object *o)
+{
+	struct json_object *verifying = json_object_new_array();
+	struct json_object *refused = json_object_new_array();
+	char images[PATH_MAX], path[PATH_MAX + sizeof(((struct catalog_file *)0)->file) + 1];
+	struct catalog_file *v = NULL;
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	snprintf(images, sizeof(images), "%s", mapper_server(d->cfg)->images);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (catalog_files_unserved(d->catalog, &v, &n) != 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_new_object();
+
+		snprintf(path, sizeof(path), "%s/%s", images, v[i].file);
+		json_object_object_add(f, "image", json_object_new_string(v[i].name));
+		json_object_object_add(f, "path", json_object_new_string(path));
+		if (v[i].state == CATALOG_REFUSED) {
+			json_object_object_add(f, "reason", json_object_new_string(v[i].why));
+			json_object_array_add(refused, f);
+			continue;
+		}
+		json_object_object_add(f, "active",
+				       json_object_new_boolean(v[i].state == CATALOG_VERIFYING));
+		json_object_object_add(f, "done", json_object_new_int64((int64_t)v[i].done));
+		json_object_object_add(f, "total", json_object_new_int64((int64_t)v[i].total));
+		json_object_array_add(verifying, f);
+	}
+	free(v);
+	json_object_object_add(o, "verifying", verifying);
+	json_object_object_add(o, "refused", refused);
+}
+
 struct json_object *control_status(struct daemon *d)
 {
 	struct status_ctx s = {0};
@@ -211,6 +247,7 @@ struct json_object *control_status(struct daemon *d)
 	json_object_object_add(o, "boot_gap", json_object_new_int64(s.boot_gap));
 	json_object_object_add(o, "nodes", nodes);
 	json_object_object_add(o, "generations", gens_json(d, &s));
+	unserved_json(d, o);
 	status_ctx_free(&s);
 	return o;
 }
