@@ -7,7 +7,9 @@
  * A node's boot tree is the boot dir of its root's union, so a kernel the
  * node installs into its own overlay is what it boots next, and the
  * generated cmdline.txt shows unless the overlay holds its own copy.
- * Everything is presented read-only (dirs 0555, files 0444, owned by root).
+ * Everything is presented read-only and owned by root, with the permission
+ * bits the node's root shows less the write bits: what others may not read
+ * in the node's root, dnsmasq does not serve.
  *
  * Ids: a node object has its root-mount id with bit 60 set when reached
  * through the MAC dir, so the two trees never share a directory inode; the
@@ -67,13 +69,16 @@ static void entry_init(struct fuse_entry_param *e, uint64_t id, double entry_tim
 	e->entry_timeout = entry_timeout;
 }
 
-/* Read-only and world-readable, whatever the layer says. */
+/*
+ * Read-only, owned by root, readable by whom the node's root lets read: the
+ * kernel checks local users against these bits (default_permissions), and
+ * dnsmasq serves only files others may read (as root it checks S_IROTH
+ * itself; as user dnsmasq its open() fails).
+ */
 static void attr_present(struct stat *st, uint64_t id)
 {
-	mode_t type = st->st_mode & S_IFMT;
-
 	st->st_ino = id;
-	st->st_mode = type | (type == S_IFDIR ? 0555 : 0444);
+	st->st_mode = (st->st_mode & S_IFMT) | (st->st_mode & 0555);
 	st->st_uid = 0;
 	st->st_gid = 0;
 	st->st_dev = 0;
@@ -82,7 +87,7 @@ static void attr_present(struct stat *st, uint64_t id)
 static void attr_dir(struct stat *st, uint64_t id)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_mode = S_IFDIR;
+	st->st_mode = S_IFDIR | 0555;
 	attr_present(st, id);
 	st->st_nlink = 2;
 }
