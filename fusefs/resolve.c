@@ -4,7 +4,9 @@
  * chroot of the node's root: an absolute target starts again at the node's
  * root and ".." never climbs above it. The TFTP view needs this because
  * dnsmasq follows links on the server: a link must lead to a file of the
- * node's own view, never to a host file.
+ * node's own view, never to a host file. A boot directory asks for more (a
+ * jail): a link in it is followed only while it stays inside it, so a boot
+ * file can never name the node's /etc/shadow.
  */
 #include "fusefs/root_ops.h"
 
@@ -36,8 +38,40 @@ static int read_link(struct rctx *c, struct dirlayers *dl, const char *name, con
 	return 0;
 }
 
-int union_resolve(struct rctx *c, const char *path, struct dirlayers *parent, char *name,
-		  struct uobj *o, uint64_t *parent_id, bool *via_link)
+enum jail_pos { JAIL_OUT, JAIL_ABOVE, JAIL_IN };
+
+/* Where union path @path ("" the root) is with respect to directory @jail:
+ * inside it (or @jail itself), above it on the way down to it (where an
+ * absolute link target starts), or anywhere else. */
+static enum jail_pos jail_pos(const char *path, const char *jail)
+{
+	size_t pl = strlen(path), jl = strlen(jail);
+
+	if (pl >= jl && !strncmp(path, jail, jl) && (!jl || !path[jl] || path[jl] == '/'))
+		return JAIL_IN;
+	if (pl < jl && !strncmp(jail, path, pl) && (!pl || jail[pl] == '/'))
+		return JAIL_ABOVE;
+	return JAIL_OUT;
+}
+
+/* May the walk in directory @dir go on to @name (the last component if
+ * @last)? Above the jail only on the way down into it. */
+static bool jail_allows(const char *dir, const char *name, bool last, const char *jail)
+{
+	char path[PATH_MAX];
+	enum jail_pos pos;
+
+	if (!jail)
+		return true;
+	if (snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", name) >=
+	    (int)sizeof(path))
+		return false;
+	pos = jail_pos(path, jail);
+	return pos == JAIL_IN || (pos == JAIL_ABOVE && !last);
+}
+
+int union_resolve(struct rctx *c, const char *jail, const char *path, struct dirlayers *parent,
+		  char *name, struct uobj *o, uint64_t *parent_id, bool *via_link)
 {
 	char rest[PATH_MAX * 2], target[PATH_MAX], comp[NAME_MAX + 1];
 	uint64_t ids[MAX_DEPTH] = {FUSE_ROOT_ID};
@@ -92,6 +126,10 @@ int union_resolve(struct rctx *c, const char *path, struct dirlayers *parent, ch
 				*slash = '\0';
 			else
 				up[0] = '\0';
+			if (jail && (!cur.path[0] || jail_pos(up, jail) != JAIL_IN)) {
+				err = -ENOENT; /* ".." out of the jail */
+				break;
+			}
 			if (depth)
 				depth--;
 			layers_close(&cur);
@@ -99,6 +137,10 @@ int union_resolve(struct rctx *c, const char *path, struct dirlayers *parent, ch
 			if (err)
 				return err;
 			continue;
+		}
+		if (!jail_allows(cur.path, comp, last, jail)) {
+			err = -ENOENT;
+			break;
 		}
 		err = layers_lookup(c->fs, c->p, &cur, comp, o);
 		if (err)

@@ -68,9 +68,12 @@ void rfile_close(struct rfile *f);
 /* Resolve @path (relative to the node's root) following symlinks as a
  * chroot would; every component is recorded in the id table. On success
  * @parent holds the final object's directory (close it), @name its name.
- * *via_link: the last component was reached through a symlink. */
-int union_resolve(struct rctx *c, const char *path, struct dirlayers *parent, char *name,
-		  struct uobj *o, uint64_t *parent_id, bool *via_link);
+ * *via_link: the last component was reached through a symlink.
+ * @jail (a union directory path, "" the root; NULL: none): the walk must
+ * stay inside it, or come down into it from the root where an absolute
+ * link target starts; anything else is -ENOENT. */
+int union_resolve(struct rctx *c, const char *jail, const char *path, struct dirlayers *parent,
+		  char *name, struct uobj *o, uint64_t *parent_id, bool *via_link);
 
 /* Handle-less I/O (root_noopen.c), for files the kernel opened without
  * asking. */

@@ -9,7 +9,9 @@
  * generated cmdline.txt shows unless the overlay holds its own copy.
  * Everything is presented read-only and owned by root, with the permission
  * bits the node's root shows less the write bits: what others may not read
- * in the node's root, dnsmasq does not serve.
+ * in the node's root, dnsmasq does not serve. A symlink in the boot dir is
+ * followed only while it stays inside the boot dir; one that leaves it is
+ * hidden.
  *
  * Ids: a node object has its root-mount id with bit 60 set when reached
  * through the MAC dir, so the two trees never share a directory inode; the
@@ -129,7 +131,7 @@ static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
 
 	if (!c->p->has_boot)
 		return -ENOENT;
-	err = union_resolve(c, c->p->boot_dir, &parent, name, &o, &pid, &via_link);
+	err = union_resolve(c, NULL, c->p->boot_dir, &parent, name, &o, &pid, &via_link);
 	if (err)
 		return err;
 	err = S_ISDIR(o.st.st_mode) ? layers_step(c->fs, c->p, &parent, name, dl) : -ENOTDIR;
@@ -140,10 +142,34 @@ static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
 }
 
 /*
- * @name in directory @dl, links followed inside the node's view. A link
- * to a directory is hidden: a directory must have one parent.
+ * The layers of directory @id of a node's tree (@n: its client dir is the
+ * boot dir) and the boot dir's union path, @jail (PATH_MAX bytes), which
+ * nothing in the tree may leave: node_child() walks from the node's root
+ * again, so a directory the node moved out of its boot dir shows nothing.
  */
-static int node_child(struct rctx *c, struct dirlayers *dl, const char *name, struct uobj *o)
+static int tree_dir_layers(struct rctx *c, const struct nid *n, uint64_t id, struct dirlayers *dl,
+			   char *jail)
+{
+	struct dirlayers boot;
+	int err = boot_dir_layers(c, &boot, NULL);
+
+	if (err)
+		return err;
+	snprintf(jail, PATH_MAX, "%s", boot.path);
+	if (n->kind == NID_CLIENT) {
+		*dl = boot;
+		return 0;
+	}
+	layers_close(&boot);
+	return root_dir_layers(c, id & ~VIA_MAC_BIT, dl);
+}
+
+/*
+ * @name in directory @dl, links followed while they stay inside @jail. A
+ * link to a directory is hidden: a directory must have one parent.
+ */
+static int node_child(struct rctx *c, const char *jail, struct dirlayers *dl, const char *name,
+		      struct uobj *o)
 {
 	char path[PATH_MAX], leaf[NAME_MAX + 1];
 	struct dirlayers parent;
@@ -153,7 +179,7 @@ static int node_child(struct rctx *c, struct dirlayers *dl, const char *name, st
 
 	if (snprintf(path, sizeof(path), "%s/%s", dl->path, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = union_resolve(c, path, &parent, leaf, o, &pid, &via_link);
+	err = union_resolve(c, jail, path, &parent, leaf, o, &pid, &via_link);
 	if (err)
 		return err == -EISDIR ? -ENOENT : err;
 	layers_close(&parent);
@@ -309,6 +335,7 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t parent, const char *name,
 			  uint64_t *id)
 {
+	char jail[PATH_MAX];
 	struct dirlayers dl;
 	struct uobj o;
 	struct rctx c;
@@ -316,12 +343,9 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 
 	if (err)
 		return err;
-	if (pn->kind == NID_CLIENT)
-		err = boot_dir_layers(&c, &dl, NULL);
-	else
-		err = root_dir_layers(&c, parent & ~VIA_MAC_BIT, &dl);
+	err = tree_dir_layers(&c, pn, parent, &dl, jail);
 	if (!err) {
-		err = node_child(&c, &dl, name, &o);
+		err = node_child(&c, jail, &dl, name, &o);
 		layers_close(&dl);
 	}
 	if (!err)
@@ -481,6 +505,7 @@ static int list_root(struct daemon *d, struct dirlist *l)
 static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, struct dirlist *l)
 {
 	struct dirlist raw = {0};
+	char jail[PATH_MAX];
 	struct dirlayers dl;
 	struct rctx c;
 	size_t i;
@@ -488,14 +513,13 @@ static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, str
 
 	if (err)
 		return err;
-	err = n->kind == NID_CLIENT ? boot_dir_layers(&c, &dl, NULL)
-				    : root_dir_layers(&c, id & ~VIA_MAC_BIT, &dl);
+	err = tree_dir_layers(&c, n, id, &dl, jail);
 	if (!err) {
 		err = root_list_dir(&c, &dl, &raw);
 		for (i = 0; !err && i < raw.n; i++) {
 			struct uobj o;
 
-			if (node_child(&c, &dl, raw.v[i].name, &o) != 0)
+			if (node_child(&c, jail, &dl, raw.v[i].name, &o) != 0)
 				continue;
 			err = dirlist_add(l, raw.v[i].name, tree_id(&c, &o, n->via_mac),
 					  o.st.st_mode & S_IFMT);

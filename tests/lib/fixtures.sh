@@ -22,7 +22,7 @@
 #         boot/firmware/{empty,one,four-k,one-m}.bin  0, 1, 4096, 1048576 B
 #         boot/firmware/config.txt            text, see FIXTURE_CONFIG_TXT
 #         boot/firmware/cmdline.txt           FIXTURE_CMDLINE + "\n"
-#         boot/firmware/evil -> /etc/shadow   (must resolve inside the image)
+#         boot/firmware/evil -> /etc/shadow   (leaves the boot dir: hidden)
 #         etc/fstab                           FIXTURE_FSTAB
 #         etc/hostname                        "raspberrypi\n"
 #         etc/shadow                          fixture_shadow VARIANT, 0640
