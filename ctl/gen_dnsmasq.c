@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "ctl/output.h"
+#include "mapper/escape.h"
 
 /* The Pi 3B (and 2B v1.2) boot ROM has this prefix and wants the menu text
  * with three trailing spaces; later models ignore trailing characters. */
@@ -169,44 +170,62 @@ static void print_hosts(const struct mapper *m, FILE *out)
 	}
 }
 
+/* "key=VALUE\n" with VALUE quoted by dnsmasq's rules. The mapper refused
+ * every config value dnsmasq cannot hold; the hook was checked up front. */
+static void print_option(FILE *out, const char *key, const char *value)
+{
+	fprintf(out, "%s=", key);
+	esc_print(out, ESC_DNSMASQ, value);
+	fputc('\n', out);
+}
+
 int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
 {
+	const char *hook = o->hook ? o->hook : NETBOOTFS_DATADIR "/dnsmasq-hook.sh";
 	const struct mapper *m = ctl_load_config(c);
 	const struct server_config *srv;
+	const char *why = esc_why(ESC_DNSMASQ, hook);
 	int ret;
 
 	if (!m)
 		return -EINVAL;
+	if (why) {
+		ctl_err("gen dnsmasq: --hook: %s cannot be written in %s", why,
+			esc_format_name(ESC_DNSMASQ));
+		return -EINVAL;
+	}
 	srv = mapper_server(m);
-	fprintf(out,
-		"# dnsmasq configuration for netbootfs, from %s\n"
-		"# (netbootctl gen dnsmasq). Install as /etc/dnsmasq.d/netbootfs.conf.\n"
-		"\n"
-		"# DHCP and TFTP only, no DNS: remove port=0 if this dnsmasq serves DNS too.\n"
-		"port=0\n",
-		mapper_path(m));
-	if (srv->interface[0])
-		fprintf(out, "interface=%s\nbind-dynamic\n", srv->interface);
-	fprintf(out,
-		"log-dhcp\n"
-		"\n"
-		"# TFTP from the netbootfs view; start even while it is not mounted yet.\n"
-		"# Never tftp-no-blocksize: a Pi 4 ignores config.txt without a blksize\n"
-		"# answer. No tftp-unique-root: the Pis add their serial or MAC themselves.\n"
-		"enable-tftp\n"
-		"tftp-root=%s\n"
-		"tftp-no-fail\n"
-		"\n",
-		srv->tftp_root);
+	fputs("# dnsmasq configuration for netbootfs, from ", out);
+	esc_print(out, ESC_COMMENT, mapper_path(m));
+	fputs("\n"
+	      "# (netbootctl gen dnsmasq). Install as /etc/dnsmasq.d/netbootfs.conf.\n"
+	      "\n"
+	      "# DHCP and TFTP only, no DNS: remove port=0 if this dnsmasq serves DNS too.\n"
+	      "port=0\n",
+	      out);
+	if (srv->interface[0]) {
+		print_option(out, "interface", srv->interface);
+		fputs("bind-dynamic\n", out);
+	}
+	fputs("log-dhcp\n"
+	      "\n"
+	      "# TFTP from the netbootfs view; start even while it is not mounted yet.\n"
+	      "# Never tftp-no-blocksize: a Pi 4 ignores config.txt without a blksize\n"
+	      "# answer. No tftp-unique-root: the Pis add their serial or MAC themselves.\n"
+	      "enable-tftp\n",
+	      out);
+	print_option(out, "tftp-root", srv->tftp_root);
+	fputs("tftp-no-fail\n"
+	      "\n",
+	      out);
 	ret = print_dhcp(m, out);
 	if (ret < 0)
 		return ret;
 	print_pi_tags(m, out);
 	print_hosts(m, out);
-	fprintf(out,
-		"\n# Record unmapped PXE clients (MAC, IP, vendor class, hostname) for\n"
-		"# netbootctl discovered. dnsmasq runs it on leases, so full DHCP only.\n"
-		"dhcp-script=%s\n",
-		o->hook ? o->hook : NETBOOTFS_DATADIR "/dnsmasq-hook.sh");
+	fputs("\n# Record unmapped PXE clients (MAC, IP, vendor class, hostname) for\n"
+	      "# netbootctl discovered. dnsmasq runs it on leases, so full DHCP only.\n",
+	      out);
+	print_option(out, "dhcp-script", hook);
 	return 0;
 }

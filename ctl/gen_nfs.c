@@ -5,12 +5,30 @@
  * <state>/nodes, so it survives reloads, restarts and nodes added in front.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
 #include "ctl/output.h"
+#include "mapper/escape.h"
 #include "mapper/state.h"
+
+/* A node's root, NFS_ROOT/NODE, escaped by @f's rules (malloc'ed), or NULL
+ * with the reason printed. The mapper refused every nfs_root these formats
+ * cannot hold, and node names are plain: this is the last line of defence. */
+static char *node_root(const struct mapper *m, const struct node *n, enum esc_format f)
+{
+	char path[PATH_MAX], *s = NULL;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", mapper_server(m)->nfs_root, n->name) <
+	    sizeof(path))
+		s = esc_str(f, path);
+	if (!s)
+		ctl_err("%s:%u: node %s: its root cannot be written in %s", mapper_path(m), n->line,
+			n->name, esc_format_name(f));
+	return s;
+}
 
 static struct node_slots *assign_slots(const struct mapper *m)
 {
@@ -84,23 +102,30 @@ int gen_exports(struct ctl *c, const struct gen_opts *o, FILE *out)
 	slots = assign_slots(m);
 	if (!slots)
 		return -EIO;
-	fprintf(out,
-		"# /etc/exports for netbootfs, from %s (netbootctl gen exports).\n"
-		"# fsid is the node's persistent slot: stable across reloads and restarts.\n",
-		mapper_path(m));
+	fputs("# /etc/exports for netbootfs, from ", out);
+	esc_print(out, ESC_COMMENT, mapper_path(m));
+	fputs(" (netbootctl gen exports).\n"
+	      "# fsid is the node's persistent slot: stable across reloads and restarts.\n",
+	      out);
 	for (i = 0; i < mapper_node_count(m); i++) {
 		const struct node *n = mapper_node_at(m, i);
 		const char *clients = node_clients(m, n);
-		char opts[96];
+		char opts[96], *root;
 		struct export_line e = {opts};
 
 		if (!clients) {
 			ret = -EINVAL;
 			continue;
 		}
+		root = node_root(m, n, ESC_EXPORTS);
+		if (!root) {
+			ret = -EINVAL;
+			continue;
+		}
 		snprintf(opts, sizeof(opts), "rw,sync,no_subtree_check,no_root_squash,fsid=%u",
 			 node_slots_get(slots, n->name));
-		fprintf(out, "%s/%s", mapper_server(m)->nfs_root, n->name);
+		fputs(root, out);
+		free(root);
 		for_each_client(clients, print_exports_client, out, &e);
 		fputc('\n', out);
 	}
@@ -116,8 +141,9 @@ static void print_ganesha_client(FILE *out, const char *client, size_t len, void
 	*first = false;
 }
 
-static void print_ganesha_export(FILE *out, const char *nfs_root, const struct node *n,
-				 unsigned slot, const char *clients)
+/* @root: the node's root as a Ganesha string, quotes included. */
+static void print_ganesha_export(FILE *out, const char *root, const struct node *n, unsigned slot,
+				 const char *clients)
 {
 	bool first = true;
 
@@ -126,8 +152,8 @@ static void print_ganesha_export(FILE *out, const char *nfs_root, const struct n
 		"# node %s\n"
 		"EXPORT {\n"
 		"\tExport_Id = %u;\n"
-		"\tPath = \"%s/%s\";\n"
-		"\tPseudo = \"%s/%s\";\n"
+		"\tPath = %s;\n"
+		"\tPseudo = %s;\n"
 		"\tFilesystem_Id = %u.%u;\n"
 		"\tProtocols = 3, 4;\n"
 		"\tTransports = TCP;\n"
@@ -137,7 +163,7 @@ static void print_ganesha_export(FILE *out, const char *nfs_root, const struct n
 		"\tAccess_Type = None;\n"
 		"\tCLIENT {\n"
 		"\t\tClients = ",
-		n->name, slot, nfs_root, n->name, nfs_root, n->name, slot, slot);
+		n->name, slot, root, root, slot, slot);
 	for_each_client(clients, print_ganesha_client, out, &first);
 	fprintf(out, ";\n"
 		     "\t\tAccess_Type = RW;\n"
@@ -161,8 +187,10 @@ int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
 	slots = assign_slots(m);
 	if (!slots)
 		return -EIO;
+	fputs("# NFS-Ganesha configuration for netbootfs, from ", out);
+	esc_print(out, ESC_COMMENT, mapper_path(m));
 	fprintf(out,
-		"# NFS-Ganesha configuration for netbootfs, from %s\n"
+		"\n"
 		"# (netbootctl gen ganesha). One FSAL_VFS export per node root; Export_Id and\n"
 		"# Filesystem_Id are the node's persistent slot.\n"
 		"\n"
@@ -174,18 +202,18 @@ int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
 		"\t# An nfsroot mounts with nolock; no quotas either.\n"
 		"\tEnable_NLM = false;\n"
 		"\tEnable_RQUOTA = false;\n"
-		"}\n",
-		mapper_path(m));
+		"}\n");
 	for (i = 0; i < mapper_node_count(m); i++) {
 		const struct node *n = mapper_node_at(m, i);
 		const char *clients = node_clients(m, n);
+		char *root = clients ? node_root(m, n, ESC_GANESHA) : NULL;
 
-		if (!clients) {
+		if (!root) {
 			ret = -EINVAL;
 			continue;
 		}
-		print_ganesha_export(out, mapper_server(m)->nfs_root, n,
-				     node_slots_get(slots, n->name), clients);
+		print_ganesha_export(out, root, n, node_slots_get(slots, n->name), clients);
+		free(root);
 	}
 	node_slots_free(slots);
 	return ret;

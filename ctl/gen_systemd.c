@@ -12,35 +12,11 @@
 
 #include "ctl/ctl.h"
 #include "ctl/output.h"
+#include "mapper/escape.h"
 
 /* Services that serve the mounted view. */
 static const char *const served_by[] = {"dnsmasq.service", "nfs-server.service",
 					"nfs-ganesha.service"};
-
-/* @s with '%' (and with @dollar '$') doubled so that systemd does not expand
- * them; inside quotes '"' and '\\' are escaped as well. */
-static void print_unit_escaped(FILE *out, const char *s, bool dollar, bool in_quotes)
-{
-	for (; *s; s++) {
-		if (*s == '%' || (dollar && *s == '$'))
-			fputc(*s, out);
-		else if (in_quotes && (*s == '"' || *s == '\\'))
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-}
-
-/* One argument of an Exec line, quoted when it contains blanks or quotes. */
-static void print_unit_arg(FILE *out, const char *s)
-{
-	bool quote = strpbrk(s, " \t\"'\\") != NULL;
-
-	if (quote)
-		fputc('"', out);
-	print_unit_escaped(out, s, true, quote);
-	if (quote)
-		fputc('"', out);
-}
 
 static void print_service(FILE *out, const char *config, const char *tftp_root)
 {
@@ -60,7 +36,7 @@ static void print_service(FILE *out, const char *config, const char *tftp_root)
 	      "Type=simple\n"
 	      "ExecStart=" NETBOOTFS_SBINDIR "/netbootfs -f -c ",
 	      out);
-	print_unit_arg(out, config);
+	esc_print(out, ESC_SYSTEMD_ARG, config);
 	/* The unit counts as started only once the view is mounted, so that the
 	 * services ordered after it find their directories. */
 	fputs("\n"
@@ -68,7 +44,7 @@ static void print_service(FILE *out, const char *config, const char *tftp_root)
 	      "ExecStartPost=/bin/sh -c 'i=0; until mountpoint -q \"$$1\"; do "
 	      "i=$$((i+1)); [ $$i -lt 100 ] || exit 1; sleep 0.1; done' wait-mount ",
 	      out);
-	print_unit_arg(out, tftp_root);
+	esc_print(out, ESC_SYSTEMD_ARG, tftp_root);
 	fputs("\n"
 	      "ExecReload=/bin/kill -HUP $MAINPID\n"
 	      "Restart=on-failure\n"
@@ -92,7 +68,7 @@ static void print_dropin(FILE *out, const char *service, const char *config)
 		      "Environment=",
 		      out);
 		fprintf(out, "\"NETBOOTFS_CONFIG=");
-		print_unit_escaped(out, config, false, true);
+		esc_print(out, ESC_SYSTEMD_ENV, config);
 		fputs("\"\n", out);
 	}
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "fusefs/cmdline.h"
+#include "mapper/escape.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +47,17 @@ char *cmdline_render(const char *image_cmdline, size_t image_len, const char *ad
 {
 	char *out = NULL;
 	size_t outlen = 0;
-	FILE *f = open_memstream(&out, &outlen);
 	bool first = true;
 	size_t i = 0;
+	FILE *f;
 
+	/* The mapper refuses such config values: never write them anyway. */
+	if (esc_why(ESC_CMDLINE_PATH, nfs_root) || esc_why(ESC_CMDLINE_PATH, node) ||
+	    (extra && esc_why(ESC_CMDLINE, extra))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	f = open_memstream(&out, &outlen);
 	if (!f)
 		return NULL;
 	while (i < image_len) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The keys of [defaults], [profile:NAME] and [node:NAME], and their values. */
+#include "mapper/escape.h"
 #include "mapper/ident.h"
 #include "mapper/internal.h"
 
@@ -166,6 +167,11 @@ static bool set_value(struct parse_ctx *c, struct keyset *ks, enum node_key k, c
 		}
 		break;
 	case NODE_KEY_CMDLINE:
+		if (esc_why(ESC_CMDLINE, value)) {
+			perr(c, c->lineno, "cmdline: %s cannot be written in %s",
+			     esc_why(ESC_CMDLINE, value), esc_format_name(ESC_CMDLINE));
+			return false;
+		}
 		ks->cmdline = dup_value(c, value);
 		break;
 	case NODE_KEY_BOOT_DIR:

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The [server] section. */
+#include "mapper/escape.h"
 #include "mapper/internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +110,18 @@ static bool valid_abs_path(const char *s)
 static bool has_any(const char *s, const char *chars)
 {
 	return s[strcspn(s, chars)] != '\0';
+}
+
+/* An exports(5) client (host, network, wildcard, @netgroup) that is also a
+ * bare term in Ganesha's config: nothing that quotes, comments or ends a
+ * field in either. */
+static bool valid_clients(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(".-_*?/:@[]!", *s)))
+			return false;
+	return true;
 }
 
 /* dnsmasq's lease time: seconds, or a number with m/h/d/w, or "infinite". */
@@ -285,9 +299,10 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 			set_string(c, &s->address, value);
 		break;
 	case SERVER_CLIENTS:
-		/* An exports(5) client spec: a network, host or wildcard. */
-		if (has_any(value, " \t(),\""))
-			bad(c, k, value, "a network such as 192.168.1.0/24, a host or a wildcard");
+		if (!valid_clients(value))
+			bad(c, k, value,
+			    "a host, network or wildcard for /etc/exports and a Ganesha config: "
+			    "letters, digits and . - _ * ? / : @ [ ] !");
 		else
 			set_string(c, &s->clients, value);
 		break;
@@ -342,11 +357,55 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 	}
 }
 
-/* Checks that need more than one key. */
+/* The generated files (and cmdline.txt) each path is written into. */
+static const struct {
+	enum server_key key;
+	size_t field; /* offset of the const char * in struct server_config */
+	enum esc_format formats[3];
+	unsigned n_formats;
+} server_outputs[] = {
+	{SERVER_NFS_ROOT,
+	 offsetof(struct server_config, nfs_root),
+	 {ESC_EXPORTS, ESC_GANESHA, ESC_CMDLINE_PATH},
+	 3},
+	{SERVER_TFTP_ROOT,
+	 offsetof(struct server_config, tftp_root),
+	 {ESC_DNSMASQ, ESC_SYSTEMD_ARG},
+	 2},
+	{SERVER_INTERFACE, offsetof(struct server_config, interface), {ESC_DNSMASQ}, 1},
+};
+
+/* A value that some output cannot hold faithfully is refused here, so that
+ * `check` and the daemon refuse it before any generator could write it. */
+static void check_outputs(struct parse_ctx *c)
+{
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < sizeof(server_outputs) / sizeof(server_outputs[0]); i++) {
+		enum server_key k = server_outputs[i].key;
+		const char *value = *(const char *const *)((const char *)&c->m->server +
+							   server_outputs[i].field);
+
+		if (!c->server_key_line[k])
+			continue;
+		for (j = 0; j < server_outputs[i].n_formats; j++) {
+			enum esc_format f = server_outputs[i].formats[j];
+			const char *why = esc_why(f, value);
+
+			if (why)
+				perr(c, c->server_key_line[k], "%s: %s cannot be written in %s",
+				     server_key_names[k], why, esc_format_name(f));
+		}
+	}
+}
+
+/* Checks that need more than one key, or all of a key's uses. */
 void server_check(struct parse_ctx *c)
 {
 	const struct server_config *s = &c->m->server;
 
+	check_outputs(c);
 	if (s->dhcp == DHCP_FULL && !*s->dhcp_range && c->server_key_line[SERVER_DHCP])
 		perr(c, c->server_key_line[SERVER_DHCP], "dhcp = full needs a dhcp_range");
 }

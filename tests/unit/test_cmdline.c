@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +55,30 @@ static void test_words_with_prefix_kept(void **state)
 	      "tcp rw ip=dhcp rootwait\n");
 }
 
+/* A value that would add or change words is never written. */
+static void test_injection_refused(void **state)
+{
+	static const char *const roots[] = {"/srv/nfs root", "/srv/nfs\tx", "/srv/a,vers=4",
+					    "/srv/%s",	     "/srv/\"x\"",  "/srv/a\nb"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		errno = 0;
+		assert_null(cmdline_render("", 0, "10.0.0.1", roots[i], "rpi-01", ""));
+		assert_int_equal(errno, EINVAL);
+	}
+	assert_null(cmdline_render("", 0, "10.0.0.1", "/srv/nfs", "rpi 01", ""));
+	assert_null(cmdline_render("", 0, "10.0.0.1", "/srv/nfs", "rpi-01", "quiet\ninit=/x"));
+	/* Quotes and tabs in the node's own words are the admin's to give. */
+	check("", "quiet \"a b\"\tx",
+	      "root=/dev/nfs nfsroot=10.0.0.1:/srv/nfsroot/rpi-01,vers=3,tcp rw ip=dhcp "
+	      "rootwait quiet \"a b\"\tx\n");
+	check("", "x=#\\'*(rw)",
+	      "root=/dev/nfs nfsroot=10.0.0.1:/srv/nfsroot/rpi-01,vers=3,tcp rw ip=dhcp "
+	      "rootwait x=#\\'*(rw)\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -61,6 +86,7 @@ int main(void)
 		cmocka_unit_test(test_resize_and_ro_dropped),
 		cmocka_unit_test(test_empty_image_cmdline),
 		cmocka_unit_test(test_words_with_prefix_kept),
+		cmocka_unit_test(test_injection_refused),
 	};
 
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);

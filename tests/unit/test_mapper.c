@@ -507,8 +507,9 @@ static void test_err_server_values(void **state)
 	expect_errors("[server]\naddress = nfs.local\n",
 		      "t.ini:2: bad value for address: 'nfs.local' (expected an IPv4 address)\n");
 	expect_errors("[server]\nclients = 10.0.0.0/8 (rw)\n",
-		      "t.ini:2: bad value for clients: '10.0.0.0/8 (rw)' (expected a network such "
-		      "as 192.168.1.0/24, a host or a wildcard)\n");
+		      "t.ini:2: bad value for clients: '10.0.0.0/8 (rw)' (expected a host, "
+		      "network or wildcard for /etc/exports and a Ganesha config: letters, "
+		      "digits and . - _ * ? / : @ [ ] !)\n");
 	expect_errors("[server]\nunknown = boot\n",
 		      "t.ini:2: bad value for unknown: 'boot' (expected ignore or default)\n");
 	expect_errors("[server]\nboot_gap = 0\n",
