@@ -13,7 +13,8 @@
 static const char check_help[] =
 	"Usage: netbootctl [-c CONFIG] check\n"
 	"\n"
-	"Validate the configuration (every problem as FILE:LINE: MESSAGE), validate\n"
+	"Validate the configuration (every problem as FILE:LINE: MESSAGE, including\n"
+	"values a generated file or cmdline.txt cannot hold), validate\n"
 	"every image in [server] images and check that every node's image exists.\n"
 	"Prints \"ok: N nodes, M images\" and exits 0 when nothing is wrong, else 1.\n";
 

@@ -20,7 +20,9 @@ static const char gen_help[] =
 	"  ganesha  the same for NFS-Ganesha (FSAL_VFS)\n"
 	"  systemd  netbootfs.service and drop-ins ordering dnsmasq and the NFS server\n"
 	"           after it; --dir DIR writes the files below DIR instead\n"
-	"exports and ganesha assign slots to new nodes in the state directory.\n";
+	"exports and ganesha assign slots to new nodes in the state directory.\n"
+	"Values are quoted by each format's rules; one a format cannot hold is an\n"
+	"error (see netbootctl check) and nothing is written.\n";
 
 struct generator {
 	const char *name;
