@@ -68,6 +68,17 @@ for c in '10.251.0.0/24#x' '*(rw)' 'a"b' 'a{b}' "x'y" 'a\b' 'a=b' 'a%b' 'a$b'; d
 done
 refused cmdline "quiet"$'\x01' "cmdline: a control character cannot be written in a kernel command line" node
 
+# The daemon loads its config with the same code: it refuses to start.
+if [ -x "$NETBOOTFS" ]; then
+	printf '[server]\nstate = %s\nnfs_root = /srv/nfs *(rw) /x\n' "$T/state" >"$T/daemon.ini"
+	timeout 20 "$NETBOOTFS" -f -c "$T/daemon.ini" >"$T/out" 2>&1
+	t_is "$?" 1 "netbootfs refuses to start on such a config"
+	t_ok "... naming FILE:LINE and the format" \
+		grep -qF "daemon.ini:3: nfs_root: a space cannot be written in $K" "$T/out"
+else
+	skip "no $NETBOOTFS" 2
+fi
+
 # ---- values every generator writes faithfully ---------------------------
 NFS="$T/n#s*(rw)\\b'{x}!\$y"
 TFTP="$T/t f\"t,#%\$\\x	y"
