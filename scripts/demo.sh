@@ -138,14 +138,7 @@ say "" "[3/5] netbootfs (pid $NB_PID) mounted:" \
 "$NETBOOTCTL" -c "$NB_CONF" gen dnsmasq --hook "$SRCDIR/conf/dnsmasq-hook.sh" >"$T/dnsmasq.conf" ||
 	die "netbootctl gen dnsmasq failed"
 "$NETBOOTCTL" -c "$NB_CONF" gen ganesha >"$T/ganesha.conf" || die "netbootctl gen ganesha failed"
-mkdir -p "$T/recovery"
-cat >>"$T/ganesha.conf" <<CONF
-NFSV4 {
-	Graceless = true;
-	RecoveryBackend = fs;
-	RecoveryRoot = "$T/recovery";
-}
-CONF
+ganesha_test_state "$T/ganesha.conf"
 ns_create srv || die "cannot create the server namespace"
 while read -r name _ mac _; do
 	ns_create "$name" && ns_link srv "$name" "$NB_SERVER_IP/24" "$mac" ||

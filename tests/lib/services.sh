@@ -125,6 +125,20 @@ EOF
 	fi
 }
 
+# Append to a generated Ganesha config what only a test run wants: NFSv4
+# recovery state in $T and no grace period.
+ganesha_test_state()
+{
+	mkdir -p "$T/recovery"
+	cat >>"$1" <<-CONF
+	NFSV4 {
+		Graceless = true;
+		RecoveryBackend = fs;
+		RecoveryRoot = "$T/recovery";
+	}
+	CONF
+}
+
 _svc_ganesha_ready()
 {
 	ns_exec "$1" ss -Hltn 'sport = :2049' | grep -q LISTEN &&

@@ -29,15 +29,7 @@ serial = 3c4d5e6f
 INI
 "$NETBOOTCTL" -c "$T/g.ini" gen ganesha >"$T/ganesha.conf"; rc=$?
 t_is "$rc" 0 "gen ganesha: exit 0"
-# Test-only additions: v4 recovery state in $T, no grace period.
-mkdir -p "$T/recovery"
-cat >>"$T/ganesha.conf" <<CONF
-NFSV4 {
-	Graceless = true;
-	RecoveryBackend = fs;
-	RecoveryRoot = "$T/recovery";
-}
-CONF
+ganesha_test_state "$T/ganesha.conf"
 
 ns_create srv
 ns_create pi1

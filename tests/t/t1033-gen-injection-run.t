@@ -73,14 +73,7 @@ fi
 # ---- Ganesha --------------------------------------------------------------
 "$NETBOOTCTL" -c "$T/g.ini" gen ganesha >"$T/ganesha.conf"
 t_is "$?" 0 "gen ganesha: exit 0"
-mkdir -p "$T/recovery"
-cat >>"$T/ganesha.conf" <<CONF
-NFSV4 {
-	Graceless = true;
-	RecoveryBackend = fs;
-	RecoveryRoot = "$T/recovery";
-}
-CONF
+ganesha_test_state "$T/ganesha.conf"
 if t_ok "ganesha starts on the generated config" svc_ganesha srv "$T/ganesha.conf"; then
 	t_ok "ganesha: no config errors logged" \
 		eval "! grep -iE 'config.*(error|unknown)|unexpected' '$T/ganesha-srv/ganesha.log'"

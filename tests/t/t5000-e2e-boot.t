@@ -67,15 +67,7 @@ done <<<"$nodes"
 t_is "$?" 0 "netbootctl gen dnsmasq: exit 0"
 "$NETBOOTCTL" -c "$NB_CONF" gen ganesha >"$T/ganesha.conf"
 t_is "$?" 0 "netbootctl gen ganesha: exit 0"
-# Test-only: v4 recovery state in $T and no grace period.
-mkdir -p "$T/recovery"
-cat >>"$T/ganesha.conf" <<CONF
-NFSV4 {
-	Graceless = true;
-	RecoveryBackend = fs;
-	RecoveryRoot = "$T/recovery";
-}
-CONF
+ganesha_test_state "$T/ganesha.conf"
 
 # ---- the network -----------------------------------------------------------
 ns_create srv || exit 1
