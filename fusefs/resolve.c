@@ -6,7 +6,9 @@
  * dnsmasq follows links on the server: a link must lead to a file of the
  * node's own view, never to a host file. A boot directory asks for more (a
  * jail): a link in it is followed only while it stays inside it, so a boot
- * file can never name the node's /etc/shadow.
+ * file can never name the node's /etc/shadow; and every directory on the
+ * way must be searchable by others, as it is for a TFTP client in the
+ * node's root (dnsmasq as root would pass any directory of the mount).
  */
 #include "fusefs/root_ops.h"
 
@@ -183,6 +185,10 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 		}
 		if (!S_ISDIR(o->st.st_mode)) {
 			err = -ENOTDIR;
+			break;
+		}
+		if (jail && !(o->st.st_mode & S_IXOTH)) {
+			err = -EACCES; /* the node's root keeps others out of it */
 			break;
 		}
 		if (depth + 1 >= MAX_DEPTH) {

@@ -71,7 +71,8 @@ void rfile_close(struct rfile *f);
  * *via_link: the last component was reached through a symlink.
  * @jail (a union directory path, "" the root; NULL: none): the walk must
  * stay inside it, or come down into it from the root where an absolute
- * link target starts; anything else is -ENOENT. */
+ * link target starts; anything else is -ENOENT. With a jail, a directory
+ * others may not search (no S_IXOTH) is -EACCES. */
 int union_resolve(struct rctx *c, const char *jail, const char *path, struct dirlayers *parent,
 		  char *name, struct uobj *o, uint64_t *parent_id, bool *via_link);
 
