@@ -18,8 +18,9 @@ require_cmd mksquashfs sha256sum setpriv curl dnsmasq ip
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 
-# The image: a 0600 file with a secret, links that leave the boot dir
-# (absolute, relative, absolute through "..") and links that stay inside.
+# The image: a 0600 file with a secret, a file in a directory others may
+# not search, links that leave the boot dir (absolute, relative, absolute
+# through "..") and links that stay inside.
 nb_layout
 chmod 0755 "$T" # dnsmasq as user dnsmasq must reach $NB/tftp
 fixture_boot_tree "$T/a" a
@@ -32,6 +33,9 @@ ln -s ../firmware/../../etc/hostname "$fw/evil-out-in"
 ln -s config.txt "$fw/good-rel"
 ln -s /boot/firmware/start4.elf "$fw/good-abs"
 ln -s ../config.txt "$fw/overlays/good-up"
+mkdir -m 0700 "$fw/private"
+printf 'image-hidden\n' >"$fw/private/key.txt"
+chmod 0644 "$fw/private/key.txt"
 nb_image os-a "$T/a"
 nb_write_config <<-INI
 	default_image = os-a
@@ -46,8 +50,16 @@ nb_write_config <<-INI
 	[node:n2]
 	serial = 2b3c4d5e
 	mac = dc:a6:32:00:00:02
+
+	[node:n3]
+	serial = 3c4d5e6f
+	mac = dc:a6:32:00:00:03
 INI
 nb_start_root n1
+if ! wait_mounted "$NB/nfs/n3" 10; then
+	echo "Bail out! $NB/nfs/n3 is not mounted"
+	exit 1
+fi
 
 # The node's own files, made through its root.
 root=$NB/nfs/n1/boot/firmware
@@ -58,6 +70,10 @@ printf 'the node wrote this\n' >"$root/ovl-ok.txt"
 chmod 0644 "$root/ovl-ok.txt"
 ln -s ovl-ok.txt "$root/ovl-good"
 chmod 0600 "$root/one.bin" # an image file the node made private
+mkdir -m 0700 "$root/ovl-private"
+printf 'overlay-hidden\n' >"$root/ovl-private/key.txt"
+chmod 0644 "$root/ovl-private/key.txt"
+chmod 0700 "$NB/nfs/n3/boot" # n3 closes a directory above its boot dir
 sleep 1.2                  # node files are cached for a second
 
 t_is "$(stat -c %a "$root/firstrun.sh" "$root/wifi.sh" "$root/one.bin" | tr '\n' ' ')" \
@@ -67,6 +83,7 @@ t_fails "the node's root denies firstrun.sh to others" as_nobody cat "$root/firs
 tftp=$NB/tftp
 n1=$tftp/1a2b3c4d
 secret_files="firstrun.sh wifi.sh one.bin"
+unreachable="private/key.txt ovl-private/key.txt"
 escaping="evil evil-rel evil-abs-up evil-out-in ovl-evil ovl-evil-rel"
 good="start4.elf config.txt good-rel good-abs overlays/good-up ovl-ok.txt ovl-good"
 src_of()
@@ -88,6 +105,18 @@ for f in $secret_files; do
 		"cat: $n1/$f: Permission denied" "$f: the error is EACCES"
 	t_is "$(stat -c %a "$tftp/dc-a6-32-00-00-01/$f")" 400 "$f: 0400 under the MAC dir too"
 done
+t_is "$(stat -c %a "$n1/private" "$n1/ovl-private" | tr '\n' ' ')" "500 500 " \
+	"directories others may not search show 0500"
+for f in $unreachable; do
+	t_is "$(cat "$n1/$f" 2>&1 >/dev/null)" "cat: $n1/$f: Permission denied" \
+		"$f: a world-readable file in such a directory is refused, even to root"
+	t_fails "$f: and to an unprivileged user" as_nobody cat "$n1/$f"
+done
+t_is "$(cat "$tftp/3c4d5e6f/start4.elf" 2>&1 >/dev/null)" \
+	"cat: $tftp/3c4d5e6f/start4.elf: Permission denied" \
+	"n3 made /boot 0700: its boot files are refused"
+t_is "$(sha "$tftp/2b3c4d5e/start4.elf")" "$(sha "$fw/start4.elf")" \
+	"while n2 still reads the same image file"
 for f in $escaping; do
 	t_is "$(stat -c %F "$n1/$f" 2>&1)" \
 		"stat: cannot statx '$n1/$f': No such file or directory" \
@@ -134,7 +163,7 @@ tftp_get()
 check_tftp()
 {
 	local who=$1 ns=$2 log=$3 f rc
-	for f in $secret_files; do
+	for f in $secret_files $unreachable; do
 		tftp_get "$ns" "1a2b3c4d/$f" "$T/got"
 		rc=$?
 		t_is "$rc" 69 "$who: $f is refused over TFTP (access violation)"
@@ -152,6 +181,10 @@ check_tftp()
 		t_is "$? $(sha "$T/got" 2>/dev/null)" "0 $(sha "$(src_of "$f")")" \
 			"$who: $f arrives byte-exact over TFTP"
 	done
+	tftp_get "$ns" 3c4d5e6f/start4.elf "$T/got"
+	t_is "$?" 69 "$who: n3's start4.elf (its /boot is 0700) is refused"
+	tftp_get "$ns" 2b3c4d5e/start4.elf "$T/got"
+	t_is "$? $(sha "$T/got")" "0 $(sha "$fw/start4.elf")" "$who: n2's start4.elf is served"
 	tftp_get "$ns" bootcode.bin "$T/got"
 	t_is "$? $(sha "$T/got")" "0 $(sha "$fw/bootcode.bin")" "$who: bootcode.bin at the TFTP root"
 }
