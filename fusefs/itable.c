@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ static size_t bucket_of(const struct itable *t, uint64_t id)
 int itable_init(struct itable *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->journal = (struct ijournal)IJOURNAL_INIT;
 	t->nbuckets = 1024;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	if (!t->buckets)
@@ -33,6 +35,7 @@ int itable_init(struct itable *t)
 
 void itable_destroy(struct itable *t)
 {
+	ijournal_close(&t->journal);
 	size_t i;
 
 	for (i = 0; i < t->nbuckets; i++) {
@@ -85,6 +88,9 @@ static void grow(struct itable *t)
 	free(old);
 }
 
+static void journal_set(struct itable *t, uint64_t id, uint64_t parent, const char *name);
+static void journal_remove(struct itable *t, uint64_t id);
+
 int itable_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
 {
 	struct itable_ent *e;
@@ -111,6 +117,7 @@ int itable_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
 		err = -ENOMEM;
 		goto out;
 	}
+	journal_set(t, id, parent, name);
 	if (e) {
 		free(e->name);
 		e->name = copy;
@@ -148,6 +155,7 @@ void itable_remove(struct itable *t, uint64_t id)
 			free(e->name);
 			free(e);
 			t->count--;
+			journal_remove(t, id);
 			break;
 		}
 	}
@@ -254,30 +262,33 @@ void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx)
 }
 
 /*
- * Text, a header line, then one "id parent name" per line. A name may hold
- * any byte but '/' and NUL, so a backslash in it is written as two
- * backslashes and a newline as a backslash and 'n'. A file without the header (written before names
- * were escaped) is read with its names as they stand.
+ * The file: a header line, then one "id parent name" per line, in hex. A
+ * name may hold any byte but '/' and NUL, so a backslash in it is written as
+ * two backslashes and a newline as a backslash and 'n'. A file without the
+ * header (written before names were escaped) is read with its names as they
+ * stand. The journal beside it has the same header and lines, and "-id"
+ * lines for removed ids, in the order the changes were made.
  */
-#define ITABLE_HEADER "netbootfs-itable 2"
+#define ITABLE_HEADER "netbootfs-itable 2\n"
+#define RECORD_MAX    (2 * 4096 + 64)
 
-static void save_entry(void *ctx, uint64_t id, uint64_t parent, const char *name)
+/* One line for @id; 0 when @name cannot be written in RECORD_MAX. */
+static size_t format_entry(char *buf, uint64_t id, uint64_t parent, const char *name)
 {
-	FILE *f = ctx;
+	size_t n = (size_t)snprintf(buf, RECORD_MAX, "%" PRIx64 " %" PRIx64 " ", id, parent);
 
-	fprintf(f, "%" PRIx64 " %" PRIx64 " ", id, parent);
 	for (; *name; name++) {
-		if (*name == '\\')
-			fputs("\\\\", f);
-		else if (*name == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*name, f);
+		if (n + 4 > RECORD_MAX)
+			return 0;
+		if (*name == '\\' || *name == '\n')
+			buf[n++] = '\\';
+		buf[n++] = *name == '\n' ? 'n' : *name;
 	}
-	fputc('\n', f);
+	buf[n++] = '\n';
+	return n;
 }
 
-/* Undo save_entry's escapes in place; false for a damaged name. */
+/* Undo format_entry's escapes in place; false for a damaged name. */
 static bool unescape_name(char *s)
 {
 	char *out = s;
@@ -299,9 +310,12 @@ static bool unescape_name(char *s)
 	return true;
 }
 
-int itable_save(struct itable *t, const char *path)
+/* Caller holds the lock (either way). */
+static int write_snapshot(struct itable *t, const char *path)
 {
-	char tmp[4096];
+	char tmp[PATH_MAX + 8], rec[RECORD_MAX];
+	struct itable_ent *e;
+	size_t i, n;
 	FILE *f;
 	int err = 0;
 
@@ -309,8 +323,11 @@ int itable_save(struct itable *t, const char *path)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fputs(ITABLE_HEADER "\n", f);
-	itable_foreach(t, save_entry, f);
+	fputs(ITABLE_HEADER, f);
+	for (i = 0; i < t->nbuckets; i++)
+		for (e = t->buckets[i]; e; e = e->next)
+			if ((n = format_entry(rec, e->id, e->parent, e->name)))
+				fwrite(rec, 1, n, f);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		err = -errno;
 	if (fclose(f) != 0 && !err)
@@ -322,7 +339,50 @@ int itable_save(struct itable *t, const char *path)
 	return err;
 }
 
-int itable_load(struct itable *t, const char *path)
+static void journal_path(const struct itable *t, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.journal", t->path);
+}
+
+/* The journal is full: the snapshot takes what it holds (caller holds the
+ * write lock). Without a journal, a crash costs the handles made since. */
+static void journal_compact(struct itable *t)
+{
+	char jpath[PATH_MAX + 16];
+
+	ijournal_close(&t->journal);
+	journal_path(t, jpath, sizeof(jpath));
+	if (write_snapshot(t, t->path) == 0 && ijournal_open(&t->journal, jpath) == 0)
+		ijournal_append(&t->journal, ITABLE_HEADER, strlen(ITABLE_HEADER));
+}
+
+static void journal_append(struct itable *t, const char *rec, size_t len)
+{
+	if (ijournal_append(&t->journal, rec, len) == -ENOSPC) {
+		journal_compact(t);
+		ijournal_append(&t->journal, rec, len);
+	}
+}
+
+static void journal_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
+{
+	char rec[RECORD_MAX];
+	size_t n;
+
+	if (t->journal.fd >= 0 && (n = format_entry(rec, id, parent, name)))
+		journal_append(t, rec, n);
+}
+
+static void journal_remove(struct itable *t, uint64_t id)
+{
+	char rec[32];
+
+	if (t->journal.fd >= 0)
+		journal_append(t, rec, (size_t)snprintf(rec, sizeof(rec), "-%" PRIx64 "\n", id));
+}
+
+/* Apply the lines of a snapshot or journal; a missing file is empty. */
+static int load_file(struct itable *t, const char *path)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -333,28 +393,76 @@ int itable_load(struct itable *t, const char *path)
 
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	while (!err && (len = getline(&line, &cap, f)) > 0) {
 		uint64_t id, parent;
 		int off = 0;
 
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
 		if (first && strcmp(line, ITABLE_HEADER) == 0) {
 			escaped = true;
 			first = false;
 			continue;
 		}
 		first = false;
-		/* A damaged line costs one handle, not the table. */
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (line[0] == '-' && sscanf(line + 1, "%" SCNx64, &id) == 1) {
+			itable_remove(t, id);
+			continue;
+		}
+		/* A damaged line (or the journal's NUL padding) costs one
+		 * handle, not the table. */
 		if (sscanf(line, "%" SCNx64 " %" SCNx64 " %n", &id, &parent, &off) != 2 || !off)
 			continue;
 		if (escaped && !unescape_name(line + off))
 			continue;
 		err = itable_set(t, id, parent, line + off);
-		if (err)
-			break;
 	}
 	free(line);
 	fclose(f);
+	return err;
+}
+
+/*
+ * A crash leaves the snapshot of the last start or clean stop and the
+ * journal of every change since; both are read, the snapshot is rewritten
+ * with the result, and the journal starts afresh. Whichever step a crash
+ * interrupts, the two files still hold the whole table: the journal is
+ * emptied only once the snapshot that includes it has been renamed into
+ * place, and reading it again over that snapshot changes nothing.
+ */
+int itable_open(struct itable *t, const char *path)
+{
+	char jpath[PATH_MAX + 16];
+	int err, jerr;
+
+	snprintf(t->path, sizeof(t->path), "%s", path);
+	journal_path(t, jpath, sizeof(jpath));
+	err = load_file(t, t->path);
+	jerr = load_file(t, jpath);
+	if (!err)
+		err = jerr;
+	pthread_rwlock_wrlock(&t->lock);
+	jerr = write_snapshot(t, t->path);
+	if (!jerr)
+		jerr = ijournal_open(&t->journal, jpath);
+	if (!jerr)
+		jerr = ijournal_append(&t->journal, ITABLE_HEADER, strlen(ITABLE_HEADER));
+	pthread_rwlock_unlock(&t->lock);
+	return err ? err : jerr;
+}
+
+int itable_close(struct itable *t)
+{
+	char jpath[PATH_MAX + 16];
+	int err;
+
+	pthread_rwlock_wrlock(&t->lock);
+	err = write_snapshot(t, t->path);
+	ijournal_close(&t->journal);
+	if (!err) {
+		journal_path(t, jpath, sizeof(jpath));
+		unlink(jpath);
+	}
+	pthread_rwlock_unlock(&t->lock);
 	return err;
 }

@@ -4,8 +4,9 @@
  *
  * The union is path based (the same path is looked up in every layer), so
  * every id the kernel may send back must lead to a path. Entries are never
- * dropped on FORGET, so NFS handles survive cache eviction; the table is
- * saved on a clean stop and loaded at start, so they survive a restart.
+ * dropped on FORGET, so NFS handles survive cache eviction. Every change is
+ * journalled as it is made (fusefs/ijournal.h) and the table is saved on a
+ * clean stop, so they survive a restart, also after a crash.
  */
 #ifndef NETBOOTFS_ITABLE_H
 #define NETBOOTFS_ITABLE_H
@@ -14,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fusefs/ijournal.h"
 
 struct itable_ent {
 	uint64_t id;
@@ -26,6 +29,8 @@ struct itable {
 	pthread_rwlock_t lock;
 	struct itable_ent **buckets;
 	size_t nbuckets, count;
+	struct ijournal journal; /* changes since the snapshot at @path */
+	char path[4096];
 };
 
 int itable_init(struct itable *t);
@@ -44,7 +49,10 @@ int itable_parent(struct itable *t, uint64_t id, uint64_t *parent);
 /* Call @fn for every entry, under the read lock: @fn must not use @t. */
 typedef void (*itable_visit_fn)(void *ctx, uint64_t id, uint64_t parent, const char *name);
 void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx);
-int itable_save(struct itable *t, const char *path);
-int itable_load(struct itable *t, const char *path);
+/* Load the table saved at @path with the journal a crash left beside it,
+ * and journal every change from now on. */
+int itable_open(struct itable *t, const char *path);
+/* Save the table at its path and drop the journal: a clean stop. */
+int itable_close(struct itable *t);
 
 #endif

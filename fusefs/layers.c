@@ -226,6 +226,31 @@ static uint32_t path_hash32(const char *s)
 	return h ? h : 1;
 }
 
+/*
+ * What tells one host inode from a later one with the same number: the host
+ * filesystem's own file handle carries the inode's generation (ext4, xfs,
+ * btrfs and tmpfs all put it there). 0 where the host has no handles.
+ */
+static uint64_t host_handle_hash(int dirfd, const char *name)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ];
+	} h;
+	uint64_t v = 14695981039346656037ull;
+	int mount_id;
+	unsigned i;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(dirfd, name, &h.fh, &mount_id, 0) != 0)
+		return 0;
+	for (i = 0; i < h.fh.handle_bytes; i++) {
+		v ^= h.fh.f_handle[i];
+		v *= 1099511628211ull;
+	}
+	return v ^ (uint64_t)h.fh.handle_type;
+}
+
 /* A copied-up object keeps the id of what it was copied from. */
 static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *name, uint64_t *id)
 {
@@ -356,6 +381,7 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 				 .gen = (unsigned)(o->st.st_ino >> 32) & 0xfff,
 				 .payload = (uint32_t)o->st.st_ino};
 		o->id = nid_encode(&n);
+		o->fh_gen = host_handle_hash(dir->upper_fd, name);
 	}
 	o->st.st_ino = o->id;
 	o->st.st_dev = 0;

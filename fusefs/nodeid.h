@@ -2,8 +2,10 @@
 /*
  * FUSE node ids are a pure function of persistent identities, so that a
  * handle taken before a daemon restart (or before the kernel forgot the
- * inode) names the same object afterwards, and no id is ever reused for a
- * different object:
+ * inode) names the same object afterwards, and no (id, FUSE generation)
+ * pair is ever reused for a different object. Only an overlay-only id (a
+ * host inode number) can come back for another object when the host reuses
+ * the inode; its FUSE generation then differs (fusefs/layers.c):
  *
  *   63..61 kind   what the payload names
  *   60     via    in <tftp_root>: reached through the MAC dir (else serial)

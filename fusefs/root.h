@@ -32,7 +32,6 @@ struct root_fs {
 	int work_fd;	 /* <overlays>/.work/<node>: copy-up temp files */
 	struct itable itab;
 	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
-	char itab_path[PATH_MAX];
 	struct fs_mount *mnt;
 	/* For status and "is the node up": */
 	atomic_llong last_active; /* CLOCK_MONOTONIC seconds of the last request */
@@ -90,6 +89,11 @@ struct uobj {
 	bool in_image; /* the image has it at this path, visible */
 	img_ino img;
 	bool lower_present; /* some layer below the overlay shows it */
+	/* FUSE generation: for an overlay-only object, whose id is its host
+	 * inode number, it tells apart the objects the host gave that number
+	 * over time, so that a handle of a deleted file is stale even when the
+	 * host reuses the inode. 0 for every other id (never reused). */
+	uint64_t fh_gen;
 };
 
 int layers_open_root(struct root_fs *fs, struct pin *p, struct dirlayers *dl);

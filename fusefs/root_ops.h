@@ -38,8 +38,8 @@ void rctx_put(struct rctx *c);
 
 /* The layers of directory @id. */
 int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl);
-/* Attributes of @id (root included). */
-int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st);
+/* Attributes of @id (root included); @fh_gen (may be NULL) gets its FUSE generation. */
+int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st, uint64_t *fh_gen);
 /* Look @name up in @dl and record it in the id table. */
 int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const char *name,
 		    struct fuse_entry_param *e);

@@ -45,7 +45,7 @@ int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl)
 	return layers_open_dir_id(c->fs, c->p, id, dl);
 }
 
-int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st)
+int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st, uint64_t *fh_gen)
 {
 	struct dirlayers parent;
 	char name[NAME_MAX + 1];
@@ -64,6 +64,8 @@ int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st)
 		return err;
 	layers_close(&parent);
 	*st = o.st;
+	if (fh_gen)
+		*fh_gen = o.fh_gen;
 	return 0;
 }
 
@@ -81,6 +83,7 @@ int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const
 	if (err)
 		return err;
 	e->ino = o.id;
+	e->generation = o.fh_gen;
 	e->attr = o.st;
 	return 0;
 }
@@ -123,7 +126,7 @@ static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		if (name[1] == '.')
 			err = itable_parent(&c.fs->itab, parent, &id);
 		if (!err)
-			err = root_getattr_id(&c, id, &e.attr);
+			err = root_getattr_id(&c, id, &e.attr, &e.generation);
 		if (err) {
 			fuse_reply_err(req, err == -ENOENT ? ESTALE : -err);
 		} else {
@@ -194,7 +197,7 @@ static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 
 	err = rctx_get(req, &c);
 	if (!err)
-		err = root_getattr_id(&c, ino, &st);
+		err = root_getattr_id(&c, ino, &st, NULL);
 	if ((err == -ESTALE || err == -ENOENT) && !f)
 		err = root_getattr_unresolved(c.fs, ino, &st);
 	if (err == -ESTALE && !f)

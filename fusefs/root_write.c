@@ -629,7 +629,7 @@ void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		layers_close(&parent);
 	}
 	if (!err)
-		err = root_getattr_id(&c, ino, &st);
+		err = root_getattr_id(&c, ino, &st, NULL);
 	if (err)
 		fuse_reply_err(req, -err);
 	else

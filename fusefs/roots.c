@@ -157,10 +157,9 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		goto fail;
 	}
 	copyup_clean_work(fs);
-	snprintf(fs->itab_path, sizeof(fs->itab_path), "%s", rp.itab);
-	err = itable_load(&fs->itab, fs->itab_path);
+	err = itable_open(&fs->itab, rp.itab);
 	if (err)
-		log_warn("node %s: %s: %s (old NFS handles go stale)", rt->name, fs->itab_path,
+		log_warn("node %s: %s: %s (old NFS handles go stale)", rt->name, fs->itab.path,
 			 strerror(-err));
 	err = mkdir_p(rp.mountpoint, 0755);
 	if (!err) {
@@ -241,9 +240,9 @@ static void root_unmount(struct daemon *d, unsigned slot)
 	if (d->pool)
 		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
 	fs_mount_unmount(fs->mnt);
-	err = itable_save(&fs->itab, fs->itab_path);
+	err = itable_close(&fs->itab);
 	if (err)
-		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab_path,
+		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab.path,
 			 strerror(-err));
 	/* A TFTP request or an open file may still use it: freed by
 	 * roots_reap() once its users are gone. */
