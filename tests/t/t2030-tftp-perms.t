@@ -30,6 +30,10 @@ chmod 0600 "$fw/firstrun.sh"
 ln -s ../../etc/shadow "$fw/evil-rel"
 ln -s /boot/firmware/../../etc/shadow "$fw/evil-abs-up"
 ln -s ../firmware/../../etc/hostname "$fw/evil-out-in"
+mkdir -m 0755 "$T/a/boot/firmware-old" # a sibling whose name extends the boot dir's
+printf 'old\n' >"$T/a/boot/firmware-old/f"
+chmod 0644 "$T/a/boot/firmware-old/f"
+ln -s /boot/firmware-old/f "$fw/evil-sibling"
 ln -s config.txt "$fw/good-rel"
 ln -s /boot/firmware/start4.elf "$fw/good-abs"
 ln -s ../config.txt "$fw/overlays/good-up"
@@ -84,7 +88,7 @@ tftp=$NB/tftp
 n1=$tftp/1a2b3c4d
 secret_files="firstrun.sh wifi.sh one.bin"
 unreachable="private/key.txt ovl-private/key.txt"
-escaping="evil evil-rel evil-abs-up evil-out-in ovl-evil ovl-evil-rel"
+escaping="evil evil-rel evil-abs-up evil-out-in evil-sibling ovl-evil ovl-evil-rel"
 good="start4.elf config.txt good-rel good-abs overlays/good-up ovl-ok.txt ovl-good"
 src_of()
 {
