@@ -29,6 +29,7 @@ struct keyset {
 	enum overlay_mode overlay;
 	const char *const *layers;
 	size_t n_layers;
+	unsigned long long quota;
 	char serial[SERIAL_LEN + 1];
 	char mac[MAC_LEN + 1];
 	int64_t parent; /* profiles: index of the profile named by `profile`, or -1 */

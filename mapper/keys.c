@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ static const struct {
 	{"cmdline", NODE_KEY_CMDLINE, SCOPE_ALL},
 	{"boot_dir", NODE_KEY_BOOT_DIR, SCOPE_ALL},
 	{"layers", NODE_KEY_LAYERS, SCOPE_ALL},
+	{"quota", NODE_KEY_QUOTA, SCOPE_ALL},
 	{"profile", NODE_KEY_PROFILE, SCOPE_PROFILE | SCOPE_NODE},
 	{"serial", NODE_KEY_SERIAL, SCOPE_NODE},
 	{"mac", NODE_KEY_MAC, SCOPE_NODE},
@@ -129,6 +131,37 @@ static void parse_layers(struct parse_ctx *c, struct keyset *ks, const char *val
 	ks->n_layers = n;
 }
 
+/* Bytes: decimal digits and an optional K, M or G (powers of 1024). */
+static bool parse_quota(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0, unit = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10)
+			return false;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	switch (*p) {
+	case 'G':
+		unit <<= 10; /* fall through */
+	case 'M':
+		unit <<= 10; /* fall through */
+	case 'K':
+		unit <<= 10;
+		p++;
+		break;
+	default:
+		break;
+	}
+	if (*p || v > ULLONG_MAX / unit)
+		return false;
+	*out = v * unit;
+	return true;
+}
+
 static const char *dup_value(struct parse_ctx *c, const char *value)
 {
 	const char *s = arena_strdup(&c->m->arena, value);
@@ -188,6 +221,16 @@ static bool set_value(struct parse_ctx *c, struct keyset *ks, enum node_key k, c
 		parse_layers(c, ks, value);
 		if (!ks->layers)
 			return false;
+		break;
+	case NODE_KEY_QUOTA:
+		if (!parse_quota(value, &ks->quota)) {
+			perr(c, c->lineno,
+			     "bad value for quota: '%s' (expected bytes, with an optional K, M or "
+			     "G "
+			     "suffix; 0 is unlimited)",
+			     shown(c, value));
+			return false;
+		}
 		break;
 	case NODE_KEY_PROFILE:
 		ks->profile = dup_value(c, value);

@@ -183,9 +183,9 @@ const char *node_key_name(enum node_key k)
 	static const char *const names[NODE_KEY__COUNT] = {
 		[NODE_KEY_IMAGE] = "image",	[NODE_KEY_OVERLAY] = "overlay",
 		[NODE_KEY_CMDLINE] = "cmdline", [NODE_KEY_BOOT_DIR] = "boot_dir",
-		[NODE_KEY_LAYERS] = "layers",	[NODE_KEY_SERIAL] = "serial",
-		[NODE_KEY_MAC] = "mac",		[NODE_KEY_IP] = "ip",
-		[NODE_KEY_PROFILE] = "profile",
+		[NODE_KEY_LAYERS] = "layers",	[NODE_KEY_QUOTA] = "quota",
+		[NODE_KEY_SERIAL] = "serial",	[NODE_KEY_MAC] = "mac",
+		[NODE_KEY_IP] = "ip",		[NODE_KEY_PROFILE] = "profile",
 	};
 
 	return (unsigned)k < NODE_KEY__COUNT ? names[k] : "?";
@@ -211,6 +211,25 @@ static const char *join_layers(const struct node *n, char *buf, size_t len)
 	return buf;
 }
 
+/* "unlimited", or bytes with the largest K, M or G suffix that divides them. */
+static const char *quota_text(unsigned long long q, char *buf, size_t len)
+{
+	static const char units[] = "KMG";
+	int u = -1;
+
+	if (!q)
+		return "unlimited";
+	while (u < 2 && q % 1024 == 0) {
+		q /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", q);
+	else
+		snprintf(buf, len, "%llu%c", q, units[u]);
+	return buf;
+}
+
 const char *node_key_value(const struct node *n, enum node_key k, char *buf, size_t len)
 {
 	switch (k) {
@@ -224,6 +243,8 @@ const char *node_key_value(const struct node *n, enum node_key k, char *buf, siz
 		return n->boot_dir;
 	case NODE_KEY_LAYERS:
 		return join_layers(n, buf, len);
+	case NODE_KEY_QUOTA:
+		return quota_text(n->quota, buf, len);
 	case NODE_KEY_SERIAL:
 		return n->serial;
 	case NODE_KEY_MAC:

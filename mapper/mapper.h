@@ -53,6 +53,7 @@ enum node_key {
 	NODE_KEY_CMDLINE,
 	NODE_KEY_BOOT_DIR,
 	NODE_KEY_LAYERS,
+	NODE_KEY_QUOTA, /* the last key a profile or [defaults] can give */
 	NODE_KEY_SERIAL,
 	NODE_KEY_MAC,
 	NODE_KEY_IP,
@@ -76,7 +77,8 @@ struct node {
 	const char *boot_dir;	   /* "auto", or a path inside the image such as "boot" */
 	const char *const *layers; /* shared layer names, top first */
 	size_t n_layers;
-	const char *profile; /* "" if none */
+	unsigned long long quota; /* bytes of the node's overlay; 0: unlimited */
+	const char *profile;	  /* "" if none */
 	struct key_origin origin[NODE_KEY__COUNT];
 	unsigned line; /* line of the [node:NAME] header */
 };

@@ -147,8 +147,9 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 	n->boot_dir = "auto";
 	n->layers = no_layers;
 	n->n_layers = 0;
+	n->quota = 0;
 	for (k = 0; k < NODE_KEY__COUNT; k++) {
-		src = source_of(c, ks, k <= NODE_KEY_LAYERS ? profile : -1, k);
+		src = source_of(c, ks, k <= NODE_KEY_QUOTA ? profile : -1, k);
 		n->origin[k].section = src ? src->section : builtin_section;
 		n->origin[k].line = src ? src->key_line[k] : 0;
 		if (!src)
@@ -172,6 +173,9 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 				n->layers = src->layers;
 				n->n_layers = src->n_layers;
 			}
+			break;
+		case NODE_KEY_QUOTA:
+			n->quota = src->quota;
 			break;
 		default:
 			break; /* node-only keys, copied above */

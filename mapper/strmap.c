@@ -21,7 +21,7 @@ struct strmap_slot {
 	uint32_t val;
 	union {
 		char inl[STRMAP_INLINE_MAX + 2]; /* the key, its NUL, the state */
-		const char *ptr;		   /* a longer key */
+		const char *ptr;		 /* a longer key */
 	} k;
 };
 

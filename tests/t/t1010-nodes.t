@@ -89,6 +89,7 @@ overlay   volatile      [profile:workers] line 10
 cmdline   quiet         [defaults] line 7
 boot_dir  auto          [built-in]
 layers    -             [built-in]
+quota     unlimited     [built-in]
 serial    2b3c4d5e      [node:rpi-02] line 17
 mac       -             [built-in]
 ip        -             [built-in]
@@ -102,7 +103,8 @@ v = json.load(open(sys.argv[1]))
 exp = {"image": ("raspios-arm64", "defaults", 6),
        "layers": ("common", "node:rpi-03", 20),
        "mac": ("e4-5f-01-00-00-03", "node:rpi-03", 19),
-       "overlay": ("persistent", "built-in", 0)}
+       "overlay": ("persistent", "built-in", 0),
+       "quota": ("unlimited", "built-in", 0)}
 bad = []
 if v.get("name") != "rpi-03" or v.get("line") != 18:
     bad.append("name/line %r %r" % (v.get("name"), v.get("line")))
@@ -110,7 +112,7 @@ for k, (val, sec, line) in exp.items():
     e = v["keys"].get(k)
     if e != {"value": val, "section": sec, "line": line}:
         bad.append("%s: %r" % (k, e))
-if len(v["keys"]) != 9:
+if len(v["keys"]) != 10:
     bad.append("keys: %r" % sorted(v["keys"]))
 print("; ".join(bad) or "ok")
 PY

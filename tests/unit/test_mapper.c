@@ -707,14 +707,71 @@ static void test_load_file(void **state)
 static void test_node_key_names(void **state)
 {
 	static const char *const want[NODE_KEY__COUNT] = {
-		"image",  "overlay", "cmdline", "boot_dir", "layers",
-		"serial", "mac",     "ip",	"profile",
+		"image", "overlay", "cmdline", "boot_dir", "layers",
+		"quota", "serial",  "mac",     "ip",	   "profile",
 	};
 	int k;
 
 	(void)state;
 	for (k = 0; k < NODE_KEY__COUNT; k++)
 		assert_string_equal(node_key_name((enum node_key)k), want[k]);
+}
+
+/* quota: bytes with K/M/G, inherited like overlay; 0 and absent: unlimited. */
+static void test_quota_key(void **state)
+{
+	struct mapper *m = load_ok("[defaults]\n"		      /* 1 */
+				   "image = img\n"		      /* 2 */
+				   "quota = 1G\n"		      /* 3 */
+				   "[profile:small]\n"		      /* 4 */
+				   "quota = 512K\n"		      /* 5 */
+				   "[node:a]\n"			      /* 6 */
+				   "profile = small\n"		      /* 7 */
+				   "[node:b]\n"			      /* 8 */
+				   "[node:c]\n"			      /* 9 */
+				   "quota = 0\n"		      /* 10 */
+				   "[node:d]\n"			      /* 11 */
+				   "quota = 1536M\n"		      /* 12 */
+				   "[node:e]\n"			      /* 13 */
+				   "quota = 18446744073709551615\n"); /* 14 */
+	const struct node *n;
+	char buf[32];
+
+	(void)state;
+	n = mapper_find_name(m, "a");
+	assert_int_equal(n->quota, 512 * 1024);
+	assert_string_equal(n->origin[NODE_KEY_QUOTA].section, "profile:small");
+	assert_int_equal(n->origin[NODE_KEY_QUOTA].line, 5);
+	assert_string_equal(node_key_value(n, NODE_KEY_QUOTA, buf, sizeof(buf)), "512K");
+	n = mapper_find_name(m, "b");
+	assert_int_equal(n->quota, 1ULL << 30);
+	assert_string_equal(n->origin[NODE_KEY_QUOTA].section, "defaults");
+	assert_string_equal(node_key_value(n, NODE_KEY_QUOTA, buf, sizeof(buf)), "1G");
+	n = mapper_find_name(m, "c");
+	assert_int_equal(n->quota, 0);
+	assert_string_equal(node_key_value(n, NODE_KEY_QUOTA, buf, sizeof(buf)), "unlimited");
+	n = mapper_find_name(m, "d");
+	assert_int_equal(n->quota, 1536ULL << 20);
+	assert_string_equal(node_key_value(n, NODE_KEY_QUOTA, buf, sizeof(buf)), "1536M");
+	n = mapper_find_name(m, "e");
+	assert_true(n->quota == 18446744073709551615ULL);
+	mapper_free(m);
+
+	m = load_ok("[defaults]\nimage = img\n[node:a]\n");
+	assert_int_equal(mapper_find_name(m, "a")->quota, 0);
+	assert_string_equal(mapper_find_name(m, "a")->origin[NODE_KEY_QUOTA].section, "built-in");
+	mapper_free(m);
+
+	expect_errors("[defaults]\nimage = img\nquota = 1T\n[node:a]\n",
+		      "t.ini:3: bad value for quota: '1T' (expected bytes, with an optional K, M "
+		      "or G suffix; 0 is unlimited)\n");
+	expect_errors("[defaults]\nimage = img\n[node:a]\nquota = 17179869184G\n",
+		      "t.ini:4: bad value for quota: '17179869184G' (expected bytes, with an "
+		      "optional K, M or G suffix; 0 is unlimited)\n");
+	expect_errors(
+		"[defaults]\nimage = img\n[node:a]\nquota = +5\n",
+		"t.ini:4: bad value for quota: '+5' (expected bytes, with an optional K, M or "
+		"G suffix; 0 is unlimited)\n");
 }
 
 #define BIG 10000
@@ -779,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_error_text_is_sanitised),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_node_key_names),
+		cmocka_unit_test(test_quota_key),
 		cmocka_unit_test(test_ten_thousand_nodes),
 	};
 
