@@ -20,11 +20,13 @@ static const char status_help[] =
 	"generation its next boot takes, when that differs; IMAGE:GEN when its\n"
 	"config names another image) LAST-BOOT TFTP-BYTES (sizes of the files\n"
 	"fetched from its boot tree since the daemon started) OVERLAY (bytes of file\n"
-	"data in its overlay) UP. Then the open image generations: GEN IMAGE REFS\n"
-	"PINNED-BY. Then the image files that are not generations: \"verifying NAME:\n"
-	"45% (120/260 MiB)\" (bytes of file data read) or \"verifying NAME: waiting\"\n"
-	"while a new file is verified before it becomes a generation, \"refused PATH:\n"
-	"REASON\" for a file that failed validation or verification.\n"
+	"data in its overlay) QUOTA (USED/LIMIT: the space its overlay takes on\n"
+	"the host, in blocks, as the daemon counts it, against its quota; - for no\n"
+	"quota) UP. Then the open image generations: GEN IMAGE REFS PINNED-BY. Then\n"
+	"the image files that are not generations: \"verifying NAME: 45% (120/260\n"
+	"MiB)\" (bytes of file data read) or \"verifying NAME: waiting\" while a new\n"
+	"file is verified before it becomes a generation, \"refused PATH: REASON\"\n"
+	"for a file that failed validation or verification.\n"
 	"\n"
 	"A node is up while its root served a request within the last\n"
 	"2 * boot_gap seconds, or while it boots (a file of its boot tree was\n"
@@ -34,11 +36,12 @@ static const char status_help[] =
 	"\n"
 	"--json prints the daemon's answer: {\"nodes\": [...], \"generations\": [...]}\n"
 	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
-	"time), tftp_bytes, overlay_bytes, open_files, idle_seconds, up, in_config,\n"
-	"mounted; per generation id, image, path, size, refs, newest, pinned_by,\n"
-	"tftp_root; \"verifying\": [...] with image, path, active, done and total (bytes\n"
-	"of file data); \"refused\": [...] with image, path and reason. Exits 1 when\n"
-	"the daemon is not running.\n";
+	"time), tftp_bytes, overlay_bytes, quota (bytes, 0 for none), quota_used\n"
+	"(bytes; null when the root is not mounted), open_files, idle_seconds, up,\n"
+	"in_config, mounted; per generation id, image, path, size, refs, newest,\n"
+	"pinned_by, tftp_root; \"verifying\": [...] with image, path, active, done\n"
+	"and total (bytes of file data); \"refused\": [...] with image, path and\n"
+	"reason. Exits 1 when the daemon is not running.\n";
 
 static const char *obj_str(struct json_object *o, const char *key)
 {
@@ -110,24 +113,44 @@ static const char *newer_text(struct json_object *n, char *buf, size_t len)
 	return buf;
 }
 
+/* "USED/LIMIT", "-" for what is unknown or unlimited. */
+static const char *quota_text(struct json_object *n, char *buf, size_t len)
+{
+	char used[16] = "-", limit[16] = "-";
+	int64_t v;
+
+	if (obj_int(n, "quota_used", &v))
+		fmt_size((uint64_t)v, used, sizeof(used));
+	if (obj_int(n, "quota", &v) && v > 0)
+		fmt_size((uint64_t)v, limit, sizeof(limit));
+	snprintf(buf, len, "%s/%s", used, limit);
+	return buf;
+}
+
 static int print_nodes(struct json_object *nodes)
 {
-	static const char *const headers[] = {"NODE",	   "IMAGE",	 "GEN",	    "NEWER",
-					      "LAST-BOOT", "TFTP-BYTES", "OVERLAY", "UP"};
+	static const char *const headers[] = {"NODE",	 "IMAGE",     "GEN",
+					      "NEWER",	 "LAST-BOOT", "TFTP-BYTES",
+					      "OVERLAY", "QUOTA",     "UP"};
 	struct table t;
 	size_t i;
 	int ret = 0;
 
-	table_init(&t, 8, headers);
+	table_init(&t, 9, headers);
 	for (i = 0; nodes && i < json_object_array_length(nodes) && ret == 0; i++) {
 		struct json_object *n = json_object_array_get_idx(nodes, i);
 		char name[NODE_NAME_MAX + 16], gen[16] = "", newer[96], boot[32] = "-";
-		char tftp[16], overlay[16] = "";
+		char tftp[16], overlay[16] = "", quota[40];
 		int64_t v;
-		const char *row[8] = {name,    obj_str(n, "image"),
-				      gen,     newer,
-				      boot,    tftp,
-				      overlay, obj_bool(n, "up") ? "yes" : "no"};
+		const char *row[9] = {name,
+				      obj_str(n, "image"),
+				      gen,
+				      newer,
+				      boot,
+				      tftp,
+				      overlay,
+				      quota_text(n, quota, sizeof(quota)),
+				      obj_bool(n, "up") ? "yes" : "no"};
 
 		snprintf(name, sizeof(name), "%s%s", obj_str(n, "name") ? obj_str(n, "name") : "?",
 			 obj_bool(n, "in_config") ? "" : " (removed)");

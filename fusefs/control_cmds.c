@@ -94,7 +94,8 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 	const struct pin *p = nv->pin;
 	struct image_gen *next = NULL;
 	char overlay[PATH_MAX + NODE_NAME_MAX + 2];
-	uint64_t tftp_bytes = 0;
+	uint64_t tftp_bytes = 0, quota = 0;
+	struct root_fs *fs = nv->slot ? root_fs_get(d, nv->slot) : NULL;
 	time_t last_boot = 0;
 	int open_files;
 	long idle;
@@ -104,6 +105,7 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 		last_boot = rt->last_boot;
 		pthread_mutex_unlock(&rt->lock);
 		tftp_bytes = atomic_load(&rt->tftp_bytes);
+		quota = atomic_load(&rt->quota);
 	}
 	idle = nv->slot ? roots_idle_seconds(d, nv->slot, &open_files) : -1;
 	if (!nv->slot)
@@ -134,6 +136,11 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 	json_object_object_add(o, "up",
 			       json_object_new_boolean(nv->slot && roots_node_up(d, nv->slot)));
 	json_object_object_add(o, "overlay_dir", json_object_new_string(overlay));
+	json_object_object_add(o, "quota", json_object_new_int64((int64_t)quota));
+	json_object_object_add(o, "quota_used",
+			       fs ? json_object_new_int64((int64_t)atomic_load(&fs->quota_used))
+				  : NULL);
+	root_fs_put(fs);
 	if (next)
 		image_gen_put(next);
 	return o;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fusefs/log.h"
+#include "fusefs/quota.h"
 
 #define COPY_CHUNK (1 << 20)
 
@@ -223,6 +224,7 @@ static int dir_chain_locked(struct root_fs *fs, struct pin *p, struct dirlayers 
 	err = host_setxattr(parent.upper_fd, base, XATTR_ORIGIN, &o.id, sizeof(o.id));
 	if (err)
 		goto out;
+	quota_add(fs, quota_bytes_at(parent.upper_fd, base));
 	root_changed(fs);
 	dl->upper_fd = openat(parent.upper_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dl->upper_fd < 0)
@@ -253,6 +255,13 @@ int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char 
 
 	if (o->top == L_UPPER)
 		return 0;
+	/* The copy takes about the lower file's size; checked before any
+	 * parent is copied up, so that a refused copy-up leaves nothing. */
+	if (!S_ISDIR(o->st.st_mode)) {
+		err = quota_check(fs, S_ISREG(o->st.st_mode) ? (uint64_t)o->st.st_size : 0);
+		if (err)
+			return err;
+	}
 	pthread_mutex_lock(&fs->copyup_lock);
 	err = dir_chain_locked(fs, p, dir);
 	if (err)
@@ -274,8 +283,10 @@ int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char 
 	err = make_temp(fs, p, dir, name, o, tmp);
 	if (!err && renameat(fs->work_fd, tmp, dir->upper_fd, name) != 0)
 		err = -errno;
-	if (!err)
+	if (!err) {
+		quota_add(fs, quota_bytes_at(dir->upper_fd, name));
 		root_changed(fs);
+	}
 	if (err) {
 		unlinkat(fs->work_fd, tmp, 0);
 		log_warn("node %s: copy-up of %s/%s failed: %s", fs->rt->name, dir->path, name,

@@ -58,12 +58,17 @@ static int nodes_sync(struct daemon *d)
 		const struct node *node = mapper_node_at(d->cfg, i);
 		unsigned slot = node_slots_get(d->slots, node->name);
 
-		if (!slot || d->nodes[slot])
+		if (!slot)
 			continue;
-		__atomic_store_n(&d->nodes[slot], node_rt_create(slot, node->name),
-				 __ATOMIC_RELEASE);
 		if (!d->nodes[slot])
+			__atomic_store_n(&d->nodes[slot], node_rt_create(slot, node->name),
+					 __ATOMIC_RELEASE);
+		if (!d->nodes[slot]) {
 			err = -ENOMEM;
+			continue;
+		}
+		/* Unlike the rest of the config, a quota applies at once. */
+		atomic_store(&d->nodes[slot]->quota, node->quota);
 	}
 	pthread_mutex_unlock(&d->nodes_lock);
 	pthread_rwlock_unlock(&d->cfg_lock);

@@ -59,6 +59,7 @@ struct node_rt {
 	struct timespec last_tftp; /* CLOCK_MONOTONIC; 0 = none since start */
 	time_t last_boot;	   /* wall clock */
 	atomic_uint_fast64_t tftp_bytes;
+	atomic_uint_fast64_t quota; /* bytes; 0: none. From the current config */
 };
 
 struct daemon {

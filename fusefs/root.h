@@ -51,8 +51,10 @@ struct root_fs {
 	/* The kernel opens files without OPEN (set at INIT): reads and
 	 * writes come by node id (root_noopen.c). */
 	bool no_open;
-	struct gen_holds holds; /* generations the kernel holds inodes of */
-	struct hfd_cache hfd;	/* overlay files open for handle-less I/O */
+	struct gen_holds holds;		/* generations the kernel holds inodes of */
+	atomic_int_fast64_t quota_used; /* bytes of the overlay (quota.h) */
+	atomic_bool quota_full_logged;
+	struct hfd_cache hfd; /* overlay files open for handle-less I/O */
 };
 
 /* The tree changed (call after the change is visible). */

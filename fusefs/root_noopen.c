@@ -26,6 +26,7 @@
 
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
+#include "fusefs/quota.h"
 
 void root_count_entry(struct rctx *c, const struct fuse_entry_param *e)
 {
@@ -199,13 +200,34 @@ void root_write_noopen(fuse_req_t req, uint64_t id, const char *buf, size_t size
 	if (err) {
 		fuse_reply_err(req, -err);
 	} else {
-		n = pwrite(h->fd, buf, size, off);
+		n = quota_pwrite(c.fs, h->fd, buf, size, off);
 		if (n < 0)
-			fuse_reply_err(req, errno);
+			fuse_reply_err(req, (int)-n);
 		else
 			fuse_reply_write(req, (size_t)n);
 		hfd_put(&c.fs->hfd, h);
 	}
+	rctx_put(&c);
+}
+
+void root_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+		    struct fuse_file_info *fi)
+{
+	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	struct hfd *h = NULL;
+	struct rctx c;
+	int err;
+
+	err = rctx_get(req, &c);
+	if (!err && f && f->fd < 0)
+		err = -EBADF;
+	if (!err && !f)
+		err = overlay_file_rw(&c, ino, &h);
+	if (!err)
+		err = quota_fallocate(c.fs, f ? f->fd : h->fd, mode, off, len);
+	if (h)
+		hfd_put(&c.fs->hfd, h);
+	fuse_reply_err(req, -err);
 	rctx_put(&c);
 }
 

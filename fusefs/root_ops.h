@@ -81,6 +81,9 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 void root_read_noopen(fuse_req_t req, uint64_t id, size_t size, off_t off);
 void root_write_noopen(fuse_req_t req, uint64_t id, const char *buf, size_t size, off_t off);
 void root_fsync_noopen(fuse_req_t req, uint64_t id, int datasync);
+/* fallocate, with a handle or without (under the node's quota). */
+void root_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+		    struct fuse_file_info *fi);
 /* Attributes of @id when its path resolves no more: an overlay file still
  * cached open, or an image file of a generation the kernel holds. */
 int root_getattr_unresolved(struct root_fs *fs, uint64_t id, struct stat *st);

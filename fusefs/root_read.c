@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Root mounts: lookups, attributes, listings, reads, xattrs. */
 #include "fusefs/root_ops.h"
+#include "fusefs/quota.h"
 #include "fusefs/rootattr.h"
 
 #include <dirent.h>
@@ -748,9 +749,9 @@ static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t s
 		fuse_reply_err(req, EBADF);
 		return;
 	}
-	n = pwrite(f->fd, buf, size, off);
+	n = quota_pwrite(fuse_req_userdata(req), f->fd, buf, size, off);
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, (int)-n);
 	else
 		fuse_reply_write(req, (size_t)n);
 }
@@ -968,6 +969,7 @@ const struct fuse_lowlevel_ops root_ops = {
 	.forget = root_forget,
 	.forget_multi = root_forget_multi,
 	.fsync = root_fsync,
+	.fallocate = root_fallocate,
 	.opendir = root_opendir,
 	.readdir = root_readdir,
 	.readdirplus = root_readdirplus,

@@ -7,6 +7,7 @@
  * directory made where a lower one was deleted is opaque.
  */
 #include "fusefs/root_ops.h"
+#include "fusefs/quota.h"
 #include "fusefs/rootattr.h"
 
 #include <dirent.h>
@@ -71,6 +72,9 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, str
 	err = layers_lookup(ne->c.fs, ne->c.p, &ne->dl, name, &o);
 	if (err != -ENOENT)
 		return err ? err : -EEXIST;
+	err = quota_check(ne->c.fs, 0);
+	if (err)
+		return err;
 	err = copyup_dir_chain(ne->c.fs, ne->c.p, &ne->dl);
 	if (err)
 		return err;
@@ -113,10 +117,12 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 	} else if (renameat(fs->work_fd, ne->tmp, ne->dl.upper_fd, name) != 0) {
 		err = -errno;
 	}
-	if (err)
+	if (err) {
 		unlinkat(fs->work_fd, ne->tmp, is_dir ? AT_REMOVEDIR : 0);
-	else
+	} else {
+		quota_add(fs, quota_bytes_at(ne->dl.upper_fd, name));
 		root_changed(fs);
+	}
 	return err;
 }
 
@@ -332,6 +338,7 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 {
 	struct root_fs *fs = c->fs;
 	bool dir = S_ISDIR(o->st.st_mode);
+	int64_t gone;
 	char tmp[64];
 	int err;
 
@@ -343,13 +350,20 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 	}
 	if (S_ISREG(o->st.st_mode))
 		root_keep_open(fs, o->id, dl->upper_fd, name);
-	if (!dir && !o->lower_present)
-		return unlinkat(dl->upper_fd, name, 0) == 0 ? 0 : -errno;
+	/* Counted as freed now, even if a file is still open. */
+	gone = quota_bytes_at(dl->upper_fd, name);
+	if (!dir && !o->lower_present) {
+		if (unlinkat(dl->upper_fd, name, 0) != 0)
+			return -errno;
+		quota_add(fs, -gone);
+		return 0;
+	}
 	/* Atomically: the object moves to the work dir, a whiteout stays. */
 	work_name(tmp, sizeof(tmp));
 	if (renameat2(dl->upper_fd, name, fs->work_fd, tmp,
 		      o->lower_present ? RENAME_WHITEOUT : 0) != 0)
 		return -errno;
+	quota_add(fs, -gone);
 	if (dir)
 		copyup_remove_tree(fs->work_fd, tmp);
 	else
@@ -491,11 +505,17 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 			err = -errno;
 		}
 	} else {
+		int64_t gone = 0;
+
 		if (dst_exists && dst.top == L_UPPER && S_ISREG(dst.st.st_mode))
 			root_keep_open(c.fs, dst.id, ddl.upper_fd, newname);
+		if (dst_exists && dst.top == L_UPPER)
+			gone = quota_bytes_at(ddl.upper_fd, newname);
 		if (renameat2(sdl.upper_fd, name, ddl.upper_fd, newname,
 			      src.lower_present ? RENAME_WHITEOUT : 0) != 0)
 			err = -errno;
+		else
+			quota_add(c.fs, -gone);
 	}
 	if (!err) {
 		if (dst_exists)
@@ -548,17 +568,21 @@ int root_open_upper(struct rctx *c, uint64_t id, int flags, int *fd)
 	if (S_ISDIR(o.st.st_mode)) {
 		err = -EISDIR;
 	} else {
+		int64_t before = (flags & O_TRUNC) ? quota_bytes_at(parent.upper_fd, name) : 0;
+
 		*fd = openat(parent.upper_fd, name,
 			     (flags & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_NOFOLLOW | O_CLOEXEC);
 		if (*fd < 0)
 			err = -errno;
+		else if (flags & O_TRUNC)
+			quota_add(c->fs, quota_bytes_at(parent.upper_fd, name) - before);
 	}
 	layers_close(&parent);
 	return err;
 }
 
-static int apply_setattr(int dirfd, const char *name, const struct uobj *o, bool is_root,
-			 struct stat *attr, int to_set, struct rfile *f)
+static int apply_setattr(struct root_fs *fs, int dirfd, const char *name, const struct uobj *o,
+			 bool is_root, struct stat *attr, int to_set, struct rfile *f)
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 	bool link = !is_root && S_ISLNK(o->st.st_mode);
@@ -578,8 +602,7 @@ static int apply_setattr(int dirfd, const char *name, const struct uobj *o, bool
 
 		if (fd < 0)
 			return -errno;
-		if (ftruncate(fd, attr->st_size) != 0)
-			err = -errno;
+		err = quota_ftruncate(fs, fd, attr->st_size);
 		if (!(f && f->fd >= 0))
 			close(fd);
 		if (err)
@@ -625,7 +648,8 @@ void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			to_set &= ~ROOT_ATTR_SET;
 		}
 		if (!err)
-			err = apply_setattr(dirfd, name, &o, ino == FUSE_ROOT_ID, attr, to_set, f);
+			err = apply_setattr(c.fs, dirfd, name, &o, ino == FUSE_ROOT_ID, attr,
+					    to_set, f);
 		layers_close(&parent);
 	}
 	if (!err)

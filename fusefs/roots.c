@@ -17,6 +17,7 @@
 #include "fusefs/nodeid.h"
 #include "fusefs/notify.h"
 #include "fusefs/overlay_area.h"
+#include "fusefs/quota.h"
 #include "fusefs/workers.h"
 
 #include <fuse_lowlevel.h>
@@ -157,6 +158,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		goto fail;
 	}
 	copyup_clean_work(fs);
+	quota_scan(fs);
 	err = itable_open(&fs->itab, rp.itab);
 	if (err)
 		log_warn("node %s: %s: %s (old NFS handles go stale)", rt->name, fs->itab.path,
@@ -322,6 +324,7 @@ static void overlay_wipe(struct root_fs *fs)
 	/* A read must not find an emptied file by its id before the
 	 * kernel's FORGET of it arrives. */
 	hfd_forget_all(&fs->hfd);
+	quota_scan(fs);
 	root_changed(fs);
 }
 

@@ -118,11 +118,12 @@ t_is "$(nb_node n2 last_boot) $(nb_node n2 tftp_bytes) $(nb_node n2 overlay_byte
 	"n2: no boot, no TFTP bytes, empty overlay"
 poke_n1
 table=$(ctl status)
-t_like "$(head -n 1 <<<"$table")" '^NODE +IMAGE +GEN +NEWER +LAST-BOOT +TFTP-BYTES +OVERLAY +UP$' \
+t_like "$(head -n 1 <<<"$table")" '^NODE +IMAGE +GEN +NEWER +LAST-BOOT +TFTP-BYTES +OVERLAY +QUOTA +UP$' \
 	"the status table's header"
 bootstr=$(date -u -d "@$boot" +%Y-%m-%dT%H:%M:%SZ)
-t_like "$(grep '^n1 ' <<<"$table")" "^n1 +os-a +$gen +- +$bootstr +2\.0M +1\.2K +yes$" "n1's row"
-t_like "$(grep '^n2 ' <<<"$table")" "^n2 +os-a +$gen +- +- +0 +0 +no$" "n2's row"
+t_like "$(grep '^n1 ' <<<"$table")" "^n1 +os-a +$gen +- +$bootstr +2\.0M +1\.2K +12K/- +yes$" \
+	"n1's row (QUOTA: etc/ and its two files take a 4 KiB block each, no quota)"
+t_like "$(grep '^n2 ' <<<"$table")" "^n2 +os-a +$gen +- +- +0 +0 +0/- +no$" "n2's row"
 t_like "$table" $'\n'"GEN +IMAGE +SIZE +REFS +NEWEST +PINNED-BY"$'\n'"$gen +os-a +[0-9.]+M +[0-9]+ +yes +n1,n2,\(tftp root\)" \
 	"the open generations, with who pins them"
 
