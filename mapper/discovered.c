@@ -8,6 +8,7 @@
 #include "mapper/ident.h"
 #include "mapper/state.h"
 #include "mapper/statefile.h"
+#include "mapper/strmap.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -16,9 +17,6 @@
 #include <string.h>
 
 #define DISCOVERED_FILE "discovered"
-/* Anyone on the network can make up MACs: keep the list bounded, forgetting
- * the client seen longest ago. */
-#define DISCOVERED_MAX 4096
 
 /* Copy @src into a fixed field, cut to size, with tabs, newlines and other
  * control characters replaced so the line format stays intact. */
@@ -152,64 +150,126 @@ static bool valid_via(const char *via)
 	return n > 0 && n < sizeof(((struct discovered *)0)->via) && via[n] == '\0';
 }
 
-int discovered_record(const char *state_dir, const char *id, const char *via, const char *ip,
-		      const char *vendor, const char *hostname, time_t now)
+/* Fold @b into @d: counts add up, the time span widens, the newest via and
+ * the known details win. */
+static void merge_one(struct discovered *d, const struct discovered *b)
 {
-	struct discovered *v = NULL, *d;
+	if (!d->id[0]) {
+		set_field(d->id, sizeof(d->id), b->id);
+		d->first_seen = b->first_seen;
+	}
+	if (b->first_seen < d->first_seen)
+		d->first_seen = b->first_seen;
+	if (b->last_seen > d->last_seen)
+		d->last_seen = b->last_seen;
+	d->count += b->count;
+	set_field(d->via, sizeof(d->via), b->via);
+	if (b->ip[0])
+		set_field(d->ip, sizeof(d->ip), b->ip);
+	if (b->vendor[0])
+		set_field(d->vendor, sizeof(d->vendor), b->vendor);
+	if (b->hostname[0])
+		set_field(d->hostname, sizeof(d->hostname), b->hostname);
+}
+
+static int cmp_last_seen(const void *a, const void *b)
+{
+	const struct discovered *const *x = a, *const *y = b;
+
+	if ((*x)->last_seen != (*y)->last_seen)
+		return (*x)->last_seen < (*y)->last_seen ? -1 : 1;
+	return *x < *y ? -1 : *x > *y; /* the earlier line goes first */
+}
+
+/* Keep the DISCOVERED_MAX records seen last, in file order. */
+static int trim(struct discovered *v, size_t *n)
+{
+	struct discovered **by_age;
+	size_t i, j, drop;
+
+	if (*n <= DISCOVERED_MAX)
+		return 0;
+	drop = *n - DISCOVERED_MAX;
+	by_age = calloc(*n, sizeof(*by_age));
+	if (!by_age)
+		return -ENOMEM;
+	for (i = 0; i < *n; i++)
+		by_age[i] = &v[i];
+	qsort(by_age, *n, sizeof(*by_age), cmp_last_seen);
+	for (i = 0; i < drop; i++)
+		by_age[i]->id[0] = '\0';
+	free(by_age);
+	for (i = j = 0; i < *n; i++)
+		if (v[i].id[0])
+			v[j++] = v[i];
+	*n = j;
+	return 0;
+}
+
+static bool valid_record(const struct discovered *b)
+{
+	return (ident_is_serial_name(b->id) || ident_is_mac_name(b->id)) && valid_via(b->via);
+}
+
+int discovered_merge(const char *state_dir, const struct discovered *batch, size_t n_batch)
+{
+	struct strmap index = {0};
+	struct discovered *v = NULL, *p;
 	size_t n = 0, i;
+	uint32_t at;
 	int lock, rc;
 
-	if (!id || !via || (!ident_is_serial_name(id) && !ident_is_mac_name(id)) || !valid_via(via))
-		return -EINVAL;
+	for (i = 0; i < n_batch; i++)
+		if (!valid_record(&batch[i]))
+			return -EINVAL;
 	lock = statefile_lock(state_dir, DISCOVERED_FILE);
 	if (lock < 0)
 		return lock;
 	rc = load(state_dir, &v, &n);
 	if (rc)
 		goto out;
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].id, id) == 0)
-			break;
-	if (i == n) {
-		if (n >= DISCOVERED_MAX) {
-			size_t oldest = 0;
-
-			for (i = 1; i < n; i++)
-				if (v[i].last_seen < v[oldest].last_seen)
-					oldest = i;
-			memmove(&v[oldest], &v[oldest + 1], (n - oldest - 1) * sizeof(*v));
-			n--;
-		}
-		d = reallocarray(v, n + 1, sizeof(*v));
-		if (!d) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		v = d;
-		d = &v[n++];
-		memset(d, 0, sizeof(*d));
-		set_field(d->id, sizeof(d->id), id);
-		d->first_seen = now;
-	} else {
-		d = &v[i];
-		if (now < d->first_seen)
-			d->first_seen = now;
+	/* Room for every record of the batch being new. */
+	p = reallocarray(v, n + n_batch + 1, sizeof(*v));
+	if (!p) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	if (now > d->last_seen)
-		d->last_seen = now;
-	d->count++;
-	set_field(d->via, sizeof(d->via), via);
-	if (ip && *ip)
-		set_field(d->ip, sizeof(d->ip), ip);
-	if (vendor && *vendor)
-		set_field(d->vendor, sizeof(d->vendor), vendor);
-	if (hostname && *hostname)
-		set_field(d->hostname, sizeof(d->hostname), hostname);
-	rc = save(state_dir, v, n);
+	v = p;
+	for (i = 0; i < n && rc >= 0; i++)
+		rc = strmap_insert(&index, v[i].id, (uint32_t)i, NULL);
+	for (i = 0; i < n_batch && rc >= 0; i++) {
+		rc = strmap_insert(&index, batch[i].id, (uint32_t)n, &at);
+		if (rc == 0) {
+			at = (uint32_t)n++;
+			memset(&v[at], 0, sizeof(v[at]));
+		}
+		if (rc >= 0)
+			merge_one(&v[at], &batch[i]);
+	}
+	if (rc >= 0)
+		rc = trim(v, &n);
+	if (rc >= 0)
+		rc = save(state_dir, v, n);
 out:
+	strmap_free(&index);
 	free(v);
 	statefile_unlock(lock);
 	return rc;
+}
+
+int discovered_record(const char *state_dir, const char *id, const char *via, const char *ip,
+		      const char *vendor, const char *hostname, time_t now)
+{
+	struct discovered d = {.first_seen = now, .last_seen = now, .count = 1};
+
+	if (!id || !via || strlen(id) >= sizeof(d.id) || strlen(via) >= sizeof(d.via))
+		return -EINVAL;
+	strcpy(d.id, id);
+	strcpy(d.via, via);
+	set_field(d.ip, sizeof(d.ip), ip);
+	set_field(d.vendor, sizeof(d.vendor), vendor);
+	set_field(d.hostname, sizeof(d.hostname), hostname);
+	return discovered_merge(state_dir, &d, 1);
 }
 
 int discovered_list(const char *state_dir, struct discovered **out, size_t *n)

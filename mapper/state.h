@@ -37,6 +37,15 @@ struct discovered {
 	unsigned long count;
 };
 
+/* Anyone on the network can make up serials and MACs: the file keeps at
+ * most this many clients, forgetting the one seen longest ago. */
+#define DISCOVERED_MAX 4096
+
+/* Fold @n records into the file in one write: counts add up, first/last
+ * seen widen, non-empty ip/vendor/hostname and via replace the stored ones.
+ * Safe against concurrent writers (flock). -EINVAL if a record's id or via
+ * is malformed (nothing is written then). */
+int discovered_merge(const char *state_dir, const struct discovered *batch, size_t n);
 /* Record a sighting of @id (merging with an existing record). ip/vendor/
  * hostname may be NULL. Safe against concurrent writers (flock). */
 int discovered_record(const char *state_dir, const char *id, const char *via, const char *ip,

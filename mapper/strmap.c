@@ -143,6 +143,35 @@ bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
 	return true;
 }
 
+bool strmap_remove(struct strmap *m, const char *key)
+{
+	struct strmap_slot *s;
+	size_t len, mask, i, j, home;
+	uint32_t hash;
+
+	if (!m->cap)
+		return false;
+	hash = str_hash(key, &len);
+	s = find_slot(m->slots, m->cap, key, len, hash);
+	if (STATE(s) == SLOT_EMPTY)
+		return false;
+	/* Backward shift: pull each later key of the run into the hole
+	 * unless its home slot lies (cyclically) after the hole, so every
+	 * key stays reachable from its home without tombstones. */
+	mask = m->cap - 1;
+	i = (size_t)(s - m->slots);
+	for (j = (i + 1) & mask; STATE(&m->slots[j]) != SLOT_EMPTY; j = (j + 1) & mask) {
+		home = m->slots[j].hash & mask;
+		if (j > i ? home <= i || home > j : home <= i && home > j) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	memset(&m->slots[i], 0, sizeof(m->slots[i]));
+	m->n--;
+	return true;
+}
+
 void strmap_free(struct strmap *m)
 {
 	free(m->slots);

@@ -24,6 +24,8 @@ struct strmap {
  * unless @old is NULL), or -ENOMEM. */
 int strmap_insert(struct strmap *m, const char *key, uint32_t val, uint32_t *old);
 bool strmap_get(const struct strmap *m, const char *key, uint32_t *val);
+/* Returns false if @key was not there. */
+bool strmap_remove(struct strmap *m, const char *key);
 void strmap_free(struct strmap *m);
 
 #endif

@@ -315,6 +315,39 @@ static void test_discovered_bounded(void **state)
 	free(d);
 }
 
+/* A batch in one write: counts add up, times widen, details a DHCP sighting
+ * left stay, a malformed record refuses the whole batch. */
+static void test_discovered_merge(void **state)
+{
+	struct fixture *fx = *state;
+	struct discovered b[3] = {
+		{.id = "dc-a6-32-01-02-03",
+		 .via = "tftp",
+		 .first_seen = 90,
+		 .last_seen = 300,
+		 .count = 5},
+		{.id = "1a2b3c4d", .via = "tftp", .first_seen = 250, .last_seen = 260, .count = 2},
+		{.id = "1a2b3c4d", .via = "tftp", .first_seen = 270, .last_seen = 280, .count = 1},
+	};
+	struct discovered bad = {.id = "NOTANID", .via = "tftp", .count = 1};
+	char *before;
+
+	assert_int_equal(discovered_record(fx->state, "dc-a6-32-01-02-03", "dhcp", "10.0.0.5",
+					   "PXEClient", "pi", 150),
+			 0);
+	assert_int_equal(discovered_merge(fx->state, b, 3), 0);
+	assert_file(fx->state, "discovered",
+		    "# id\tvia\tfirst_seen\tlast_seen\tcount\tip\tvendor\thostname\n"
+		    "dc-a6-32-01-02-03\ttftp\t90\t300\t6\t10.0.0.5\tPXEClient\tpi\n"
+		    "1a2b3c4d\ttftp\t250\t280\t3\t\t\t\n");
+	before = read_file(fx->state, "discovered");
+	b[1] = bad;
+	assert_int_equal(discovered_merge(fx->state, b, 2), -EINVAL);
+	assert_file(fx->state, "discovered", before);
+	free(before);
+	assert_int_equal(discovered_merge(fx->state, NULL, 0), 0);
+}
+
 static void test_discovered_concurrent(void **state)
 {
 	struct fixture *fx = *state;
@@ -358,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discovered_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered_skips_bad_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discovered_merge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovered_concurrent, setup, teardown),
 	};
 
