@@ -12,6 +12,7 @@
 #include "fusefs/notify.h"
 #include "fusefs/root.h"
 #include "fusefs/tftp.h"
+#include "fusefs/unknown_clients.h"
 #include "fusefs/verifier.h"
 #include "fusefs/workers.h"
 
@@ -151,6 +152,9 @@ int daemon_start(struct daemon *d)
 	err = notifier_start(d, &d->notifier);
 	if (err)
 		return err;
+	err = unknown_clients_start(d, &d->unknown);
+	if (err)
+		return err;
 	err = pool_create(WORKER_THREADS, &d->pool);
 	if (err)
 		return err;
@@ -281,6 +285,9 @@ void daemon_stop(struct daemon *d)
 	d->tftp = NULL;
 	notifier_stop(d->notifier);
 	d->notifier = NULL;
+	/* No request comes any more: write the clients still pending. */
+	unknown_clients_stop(d->unknown);
+	d->unknown = NULL;
 	for (i = 0; i <= NODE_SLOT_MAX; i++) {
 		struct node_rt *rt = d->nodes[i];
 

@@ -24,6 +24,7 @@ struct control;
 struct verifier;
 struct worker_pool;
 struct notifier;
+struct unknown_clients;
 struct fs_mount;
 struct root_fs;
 
@@ -82,6 +83,7 @@ struct daemon {
 
 	struct worker_pool *pool;
 	struct notifier *notifier;
+	struct unknown_clients *unknown; /* TFTP requests of no node (unknown_clients.h) */
 	struct fs_mount *tftp;
 	/* Node root mounts by slot; created and destroyed by the main thread. */
 	struct root_fs *roots[NODE_SLOT_MAX + 1];

@@ -41,6 +41,7 @@
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
 #include "fusefs/root_ops.h"
+#include "fusefs/unknown_clients.h"
 #include "mapper/ident.h"
 
 #define TIMEOUT_LONG	 86400.0 /* the root and client dirs: invalidated explicitly */
@@ -288,21 +289,6 @@ static int getattr_id(struct daemon *d, uint64_t id, struct stat *st)
 	return err;
 }
 
-static void record_unknown_client(struct daemon *d, const char *name)
-{
-	char state[PATH_MAX];
-	int err;
-
-	pthread_rwlock_rdlock(&d->cfg_lock);
-	snprintf(state, sizeof(state), "%s", mapper_server(d->cfg)->state);
-	pthread_rwlock_unlock(&d->cfg_lock);
-	err = discovered_record(state, name, "tftp", NULL, NULL, NULL, time(NULL));
-	if (err)
-		log_warn("cannot record unknown client %s in %s: %s", name, state, strerror(-err));
-	else
-		log_info("unknown client %s asked for its boot tree", name);
-}
-
 static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 {
 	struct image_gen *g;
@@ -323,7 +309,7 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 	rt = daemon_node_by_client(d, name, &via_mac);
 	if (!rt) {
 		if (ident_is_serial_name(name) || ident_is_mac_name(name))
-			record_unknown_client(d, name);
+			unknown_clients_seen(d->unknown, name);
 		return -ENOENT;
 	}
 	n = (struct nid){.kind = NID_CLIENT, .via_mac = via_mac, .slot = rt->slot};

@@ -124,9 +124,10 @@ t_is "$(ls "$tftp" | tr '\n' ' ')" \
 	"1a2b3c4d 2b3c4d5e 3c4d5e6f bootcode.bin dc-a6-32-00-00-01 dc-a6-32-00-00-02 dc-a6-32-00-00-03 " \
 	"root listing"
 
-# Unknown clients: ENOENT, recorded.
+# Unknown clients: ENOENT, recorded within the flush interval (5 s).
 t_fails "unknown serial is ENOENT" test -e "$tftp/deadbeef/start4.elf"
 t_fails "unknown MAC is ENOENT" stat "$tftp/dc-a6-32-99-99-99"
+wait_for '"$NETBOOTCTL" -c "$NB_CONF" discovered | grep -q dc-a6-32-99-99-99' 15
 t_like "$("$NETBOOTCTL" -c "$NB_CONF" discovered 2>&1)" "deadbeef.*tftp" \
 	"netbootctl discovered lists the unknown serial"
 t_like "$("$NETBOOTCTL" -c "$NB_CONF" discovered 2>&1)" "dc-a6-32-99-99-99" \

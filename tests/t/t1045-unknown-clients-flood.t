@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Unknown clients cost nothing per request (issue 17): a burst of lookups of
+# unknown serials on the TFTP mount writes <state>/discovered a handful of
+# times and logs a handful of lines, not once per request; `netbootctl
+# discovered` lists every one of them after the flush interval; the daemon
+# keeps at most DISCOVERED_MAX of them (the newest); a clean stop flushes.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$SRCDIR/tests/lib/fixtures.sh"
+. "$SRCDIR/tests/lib/netbootfs.sh"
+
+require_root
+require_fuse
+require_cmd mksquashfs python3
+STATEWATCH=$NB_BUILD/tests/statewatch
+[ -x "$STATEWATCH" ] || skip_all "no $STATEWATCH (build first)"
+
+FLUSH=5	    # seconds between writes of <state>/discovered (docs/design.md)
+LOG_EVERY=10 # seconds between summary log lines
+CAP=4096    # clients kept (DISCOVERED_MAX)
+
+nb_layout
+fixture_boot_tree "$T/a" a
+nb_image os-a "$T/a"
+nb_one_node_config os-a
+nb_start || exit 1
+tftp=$NB/tftp
+
+"$STATEWATCH" "$NB/state" discovered >"$T/writes" 2>"$T/watch.err" &
+watch_pid=$!
+at_exit "stop_pid $watch_pid"
+wait_for "grep -qx ready '$T/writes'" 10 || { echo "Bail out! statewatch: $(cat "$T/watch.err")"; exit 1; }
+
+# names FILE SEED N: N distinct random serials, none of them n1's.
+names()
+{
+	python3 -c '
+import random, sys
+r = random.Random(int(sys.argv[1]))
+seen = {0x1a2b3c4d}
+while len(seen) < int(sys.argv[2]) + 1:
+    v = r.getrandbits(32)
+    if v not in seen:
+        seen.add(v)
+        print("%08x" % v)
+' "$2" "$3" >"$1"
+}
+
+# lookups FILE: stat <tftp>/<name>/start4.elf for each name, in order, as
+# dnsmasq does for a request; prints how many were ENOENT.
+lookups()
+{
+	python3 -c '
+import os, sys
+n = 0
+for name in open(sys.argv[2]).read().split():
+    try:
+        os.stat(os.path.join(sys.argv[1], name, "start4.elf"))
+    except FileNotFoundError:
+        n += 1
+print(n)
+' "$tftp" "$1"
+}
+
+writes() { grep -cv ready "$T/writes"; }
+now() { date +%s.%N; }
+# ceil((b - a) / d)
+periods() { python3 -c 'import math, sys; print(math.ceil((float(sys.argv[2]) - float(sys.argv[1])) / float(sys.argv[3])))' "$@"; }
+ids() {
+	"$NETBOOTCTL" -c "$NB_CONF" discovered --json |
+		python3 -c 'import json, sys; print("\n".join(sorted(d["id"] for d in json.load(sys.stdin))))'
+}
+# Lines about unknown clients the daemon logged since byte offset $1.
+unknown_lines() { tail -c "+$1" "$NB/netbootfs.log" | grep -E 'unknown client'; }
+log_offset() { echo $(($(wc -c <"$NB/netbootfs.log") + 1)); }
+# Requests the log accounts for: one per line naming a client, plus N of
+# each "N requests from M unknown clients" summary.
+logged_requests()
+{
+	unknown_lines "$1" | awk '
+		/unknown client [0-9a-f-]+ asked/ { n++ }
+		match($0, /: [0-9]+ requests from [0-9]+ unknown clients in the last [0-9]+ s/) {
+			split(substr($0, RSTART + 2), w, " "); n += w[1]
+		}
+		END { print n + 0 }'
+}
+
+# ---- a burst of 2,000 unknown clients --------------------------------
+
+N=2000
+names "$T/burst" 1 $N
+off=$(log_offset)
+w0=$(writes)
+t0=$(now)
+t_is "$(lookups "$T/burst")" "$N" "$N lookups of unknown serials: all ENOENT"
+t1=$(now)
+note "burst of $N lookups took $(python3 -c "print('%.2f' % ($t1 - $t0))") s"
+sort "$T/burst" >"$T/burst.sorted"
+wait_for "[ \"\$(ids | wc -l)\" = $N ]" $((FLUSH * 3))
+t2=$(now)
+t_is "$(ids)" "$(cat "$T/burst.sorted")" "discovered lists exactly the $N unknown serials within the flush interval"
+t_is "$("$NETBOOTCTL" -c "$NB_CONF" discovered --json | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+print(sorted(set((d["via"], d["count"]) for d in v)))')" "[('tftp', 1)]" "... each seen once, via tftp"
+n_writes=$(($(writes) - w0))
+max_writes=$(($(periods "$t0" "$t2" $FLUSH) + 1))
+note "state file written $n_writes times in $(python3 -c "print('%.1f' % ($t2 - $t0))") s"
+t_ok "state file written $n_writes times for $N clients (at most $max_writes: one per ${FLUSH} s)" \
+	test "$n_writes" -ge 1 -a "$n_writes" -le "$max_writes"
+
+# The summary line of the last interval comes at most LOG_EVERY s later.
+wait_for "[ \"\$(logged_requests $off)\" -ge $N ]" $((LOG_EVERY * 2))
+t3=$(now)
+n_lines=$(unknown_lines "$off" | wc -l)
+max_lines=$(($(periods "$t0" "$t3" $LOG_EVERY) + 2))
+t_ok "$n_lines log lines about unknown clients (at most $max_lines: one per ${LOG_EVERY} s)" \
+	test "$n_lines" -ge 1 -a "$n_lines" -le "$max_lines"
+t_is "$(logged_requests "$off")" "$N" "the lines account for every one of the $N requests"
+t_like "$(unknown_lines "$off" | head -n 1)" "unknown client $(head -n 1 "$T/burst") asked for its boot tree\$" \
+	"the first unknown client after a quiet spell is named"
+t_like "$(unknown_lines "$off" | tail -n 1)" ": [0-9]+ requests from [0-9]+ unknown clients in the last [0-9]+ s\$" \
+	"the rest are summed up per interval"
+
+t_file_sha_eq "$tftp/1a2b3c4d/start4.elf" "$T/a/boot/firmware/start4.elf" "the known node is still served"
+
+# ---- more distinct clients than the cap -----------------------------
+
+M=$((CAP + 1000))
+names "$T/many" 2 $M
+off=$(log_offset)
+w0=$(writes)
+t0=$(now)
+t_is "$(lookups "$T/many")" "$M" "$M more unknown serials: all ENOENT"
+tail -n $CAP "$T/many" | sort >"$T/newest"
+wait_for "[ \"\$(ids)\" = \"\$(cat '$T/newest')\" ]" $((FLUSH * 3))
+t2=$(now)
+t_is "$(ids)" "$(cat "$T/newest")" "discovered keeps exactly the newest $CAP clients"
+n_writes=$(($(writes) - w0))
+max_writes=$(($(periods "$t0" "$t2" $FLUSH) + 1))
+t_ok "state file written $n_writes times for $M clients (at most $max_writes)" \
+	test "$n_writes" -ge 1 -a "$n_writes" -le "$max_writes"
+wait_for "[ \"\$(logged_requests $off)\" -ge $M ]" $((LOG_EVERY * 2))
+t3=$(now)
+n_lines=$(unknown_lines "$off" | wc -l)
+max_lines=$(($(periods "$t0" "$t3" $LOG_EVERY) + 2))
+t_ok "$n_lines log lines for $M clients (at most $max_lines)" \
+	test "$n_lines" -ge 1 -a "$n_lines" -le "$max_lines"
+t_is "$(logged_requests "$off")" "$M" "the lines account for every one of the $M requests"
+
+# ---- a clean stop writes what is pending ------------------------------
+
+# Just after a write the next one is FLUSH s away: the three clients
+# looked up right then wait in memory, and only the stop can write them.
+echo 0badc0dd >"$T/one"
+w0=$(writes)
+lookups "$T/one" >/dev/null
+t_ok "one more client is written within the flush interval" \
+	wait_for "[ \$(writes) -gt $w0 ]" $((FLUSH * 2))
+printf '%s\n' 0badc0de 0badc0df dc-a6-32-77-77-77 >"$T/last"
+lookups "$T/last" >/dev/null
+t_is "$(ids | grep -cE '^(0badc0de|0badc0df|dc-a6-32-77-77-77)$')" 0 "the last three are not written yet"
+w0=$(writes)
+t_ok "netbootfs stops cleanly" nb_stop
+t_is "$NB_STATUS" 0 "... exit 0"
+t_is "$(ids | grep -cE '^(0badc0de|0badc0df|dc-a6-32-77-77-77)$')" 3 "the stop wrote them"
+t_is "$(($(writes) - w0))" 1 "... in one write"
+t_is "$(ids | wc -l)" "$CAP" "still no more than $CAP"
+
+done_testing
