@@ -3,7 +3,7 @@
 #
 # bench/run.sh: `make bench`. netbootfs against the alternatives over one
 # image packed from a real OS tree; raw CSV in bench/results/, tables, plots
-# and the analysis in BENCHMARKS.md. Root, about 40 minutes on 2 cores.
+# and the analysis in BENCHMARKS.md. Root, about 45 minutes on 2 cores.
 #
 #   BENCH_QUICK=1 bench/run.sh                  smoke run, a few minutes,
 #                                               results in /tmp/netbootfs-bench-quick
@@ -28,6 +28,8 @@
 . "$BENCH_DIR/lib/writes.sh"
 # shellcheck source=lib/bootstorm.sh
 . "$BENCH_DIR/lib/bootstorm.sh"
+# shellcheck source=lib/flood.sh
+. "$BENCH_DIR/lib/flood.sh"
 # shellcheck source=lib/scale.sh
 . "$BENCH_DIR/lib/scale.sh"
 # shellcheck source=lib/profile.sh
@@ -41,7 +43,7 @@ bench_require()
 	[ "$(id -u)" -eq 0 ] || bench_die "needs root (mounts, drop_caches, namespaces)"
 	[ -x "$NETBOOTFS" ] || bench_die "no $NETBOOTFS: make all first (or set NETBOOTFS_BUILD)"
 	for c in mksquashfs unsquashfs squashfuse squashfuse_ll fuse-overlayfs fusermount3 \
-		dnsmasq busybox curl perl tar gnuplot ip; do
+		dnsmasq busybox curl perl python3 tar gnuplot ip; do
 		command -v "$c" >/dev/null || bench_die "needs $c"
 	done
 	[ -c /dev/fuse ] || bench_die "needs /dev/fuse"
@@ -60,6 +62,7 @@ main()
 	bench_wants reads && reads_run
 	bench_wants writes && writes_run
 	bench_wants boot && bootstorm_run
+	bench_wants flood && flood_run
 	bench_wants scale && scale_run
 	bench_wants mapper && mapper_run
 	bench_wants profile && profile_run

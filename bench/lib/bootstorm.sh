@@ -39,6 +39,17 @@ _storm_max()
 	echo "$max"
 }
 
+# The server namespace (dnsmasq) and the clients' (curl), once per bench
+# run: the flood section (flood.sh) boots its node the same way.
+_storm_netns()
+{
+	[ -z "${STORM_NETNS:-}" ] || return 0
+	ns_create srv &&
+		ns_create pis &&
+		ns_link srv pis "$NB_SERVER_IP/24" dc:a6:32:ff:00:01 "$NB_NET.2/24" || bench_die "netns"
+	STORM_NETNS=1
+}
+
 _storm_netbootfs()
 {
 	local max=$1 i
@@ -147,9 +158,7 @@ bootstorm_run()
 	csv_reset bootstorm.csv "run,clients,source,total_s,p50_s,p99_s,failed,retries,client,tries"
 	csv_reset bootstorm-clients.csv "run,clients,source,client,seconds"
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null
-	ns_create srv
-	ns_create pis
-	ns_link srv pis "$NB_SERVER_IP/24" dc:a6:32:ff:00:01 "$NB_NET.2/24" || bench_die "netns"
+	_storm_netns
 	_storm_netbootfs "$max" || bench_die "netbootfs for the boot storm"
 	_storm_plain "$max" || bench_die "plain tftp dir"
 	for ((r = 1; r <= BENCH_RUNS; r++)); do

@@ -306,6 +306,39 @@ if (@storm) {
 	dat('bootstorm', $txt);
 }
 
+# ---- unknown-client flood -------------------------------------------------
+my @flood = csv('flood.csv');
+my %fl;
+for my $r (@flood) {
+	$fl{boot}{$r->{source}}{$r->{flood}}{$r->{run}} = $r->{boot_s};
+	$fl{load}{$r->{source}}{$r->{flood}}{$r->{run}} = $r->{load1};
+}
+my @flood_ratio = per_run_ratio($fl{boot}{netbootfs} || {}, 'on', 'off');
+if (@flood) {
+	my @on = grep { $_->{flood} eq 'on' } @flood;
+	my @nb_on = grep { $_->{source} eq 'netbootfs' } @on;
+	my $per_min = sub { my ($k, @rows) = @_; map { $_->{flood_s} > 0 ? $_->{$k} * 60 / $_->{flood_s} : () } @rows };
+	my %boots;
+	$boots{"$_->{run} $_->{source} $_->{flood}"}++ for csv('flood-boots.csv');
+	printf "### Unknown-client flood (TFTP through dnsmasq)\n\n%d runs; in each, one node fetches a Pi 4 boot tree (start4.elf ... a 30 MiB kernel8.img, about 32 MiB; curl, as in the boot storm) through dnsmasq %s times in a row without and as many times with a flood of %s requests/s for random `<serial>/start4.elf` from another namespace (lasting %s s, the boots starting 2 s into it), caches dropped before each boot; a run's figure is the median of its boots; seconds, median [min–max] over the runs; \"with / without\" run by run (target for netbootfs: at most 1.2x). The plain directory under the same flood is the control: what the flood costs dnsmasq, the network and the CPUs whatever serves the files. The machine is shared with other work: its 1-minute load average when each series started is given.\n\n",
+		scalar(keys %{$fl{boot}{netbootfs}{off} || {}}), join(', ', distinct(map { $boots{"$_->{run} $_->{source} $_->{flood}"} // '?' } @flood)),
+		join(', ', distinct(map { $_->{flood_rate} } @on)), join(', ', distinct(map { sprintf('%.0f', $_->{flood_s}) } @on));
+	print "| source | boot | seconds | with / without | load average |\n|---|---|---|---|---|\n";
+	for my $src (grep { $fl{boot}{$_} } qw(netbootfs plain)) {
+		print "| $LABEL{$src} | without flood | ", mmm(values %{$fl{boot}{$src}{off}}), ' | | ', mmm(values %{$fl{load}{$src}{off}}), " |\n";
+		print "| $LABEL{$src} | with flood | ", mmm(values %{$fl{boot}{$src}{on}}), ' | ',
+			ratio_cell(per_run_ratio($fl{boot}{$src}, 'on', 'off')), ' | ', mmm(values %{$fl{load}{$src}{on}}), " |\n";
+	}
+	print "\n| during the flood, netbootfs | per minute, median [min–max] |\n|---|---|\n";
+	print '| requests sent | ', mmm($per_min->('flood_sent', @nb_on)), " |\n";
+	print '| requests answered by dnsmasq (file not found) | ', mmm($per_min->('flood_answered', @nb_on)), " |\n";
+	print '| writes of <state>/discovered | ', mmm($per_min->('state_writes', @nb_on)), " |\n";
+	print '| daemon log lines about unknown clients | ', mmm($per_min->('log_lines', @nb_on)), " |\n\n";
+	printf "Series with a boot that failed a file: %d of %d. Series under the flood that ended before it: %d of %d.\n\n",
+		scalar(grep { $_->{boot_ok} ne '1' } @flood), scalar(@flood),
+		scalar(grep { $_->{boot_in_flood} eq '1' } @on), scalar(@on);
+}
+
 # ---- scale ---------------------------------------------------------------
 my @scale = csv('scale.csv');
 my @mapper = csv('mapper.csv');
@@ -390,6 +423,7 @@ if (@storm) {
 			per_run_ratio($s{$n}, 'netbootfs', 'plain'));
 	}
 }
+$ratio_row->('one boot under an unknown-client flood, with / without', '≤ 1.2x', sub { $_[0] <= 1.2 }, @flood_ratio);
 if (@scale) {
 	my (%st, %rss, %thr);
 	for (@scale) {
