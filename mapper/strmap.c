@@ -126,17 +126,25 @@ int strmap_insert(struct strmap *m, const char *key, uint32_t val, uint32_t *old
 	return 0;
 }
 
-bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
+/* The slot holding @key, or NULL. */
+static struct strmap_slot *lookup(const struct strmap *m, const char *key)
 {
-	const struct strmap_slot *s;
+	struct strmap_slot *s;
 	size_t len;
 	uint32_t hash;
 
 	if (!m->cap)
-		return false;
+		return NULL;
 	hash = str_hash(key, &len);
 	s = find_slot(m->slots, m->cap, key, len, hash);
-	if (STATE(s) == SLOT_EMPTY)
+	return STATE(s) == SLOT_EMPTY ? NULL : s;
+}
+
+bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
+{
+	const struct strmap_slot *s = lookup(m, key);
+
+	if (!s)
 		return false;
 	if (val)
 		*val = s->val;
@@ -145,15 +153,10 @@ bool strmap_get(const struct strmap *m, const char *key, uint32_t *val)
 
 bool strmap_remove(struct strmap *m, const char *key)
 {
-	struct strmap_slot *s;
-	size_t len, mask, i, j, home;
-	uint32_t hash;
+	struct strmap_slot *s = lookup(m, key);
+	size_t mask, i, j, home;
 
-	if (!m->cap)
-		return false;
-	hash = str_hash(key, &len);
-	s = find_slot(m->slots, m->cap, key, len, hash);
-	if (STATE(s) == SLOT_EMPTY)
+	if (!s)
 		return false;
 	/* Backward shift: pull each later key of the run into the hole
 	 * unless its home slot lies (cyclically) after the hole, so every

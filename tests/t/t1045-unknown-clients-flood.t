@@ -85,6 +85,27 @@ logged_requests()
 		END { print n + 0 }'
 }
 
+# check_costs N T0 T2 W0 OFF: N lookups began at T0 and were all listed by
+# T2; W0 writes and OFF bytes of log before. One write per FLUSH s, one log
+# line per LOG_EVERY s (the summary of the last interval may come LOG_EVERY
+# s later), and the lines account for every request.
+check_costs()
+{
+	local n=$1 t0=$2 t2=$3 w0=$4 off=$5 n_writes max_writes t3 n_lines max_lines
+	n_writes=$(($(writes) - w0))
+	max_writes=$(($(periods "$t0" "$t2" $FLUSH) + 1))
+	note "state file written $n_writes times in $(python3 -c "print('%.1f' % ($t2 - $t0))") s"
+	t_ok "state file written $n_writes times for $n clients (at most $max_writes: one per ${FLUSH} s)" \
+		test "$n_writes" -ge 1 -a "$n_writes" -le "$max_writes"
+	wait_for "[ \"\$(logged_requests $off)\" -ge $n ]" $((LOG_EVERY * 2))
+	t3=$(now)
+	n_lines=$(unknown_lines "$off" | wc -l)
+	max_lines=$(($(periods "$t0" "$t3" $LOG_EVERY) + 2))
+	t_ok "$n_lines log lines about unknown clients (at most $max_lines: one per ${LOG_EVERY} s)" \
+		test "$n_lines" -ge 1 -a "$n_lines" -le "$max_lines"
+	t_is "$(logged_requests "$off")" "$n" "the lines account for every one of the $n requests"
+}
+
 # ---- a burst of 2,000 unknown clients --------------------------------
 
 N=2000
@@ -103,20 +124,7 @@ t_is "$("$NETBOOTCTL" -c "$NB_CONF" discovered --json | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
 print(sorted(set((d["via"], d["count"]) for d in v)))')" "[('tftp', 1)]" "... each seen once, via tftp"
-n_writes=$(($(writes) - w0))
-max_writes=$(($(periods "$t0" "$t2" $FLUSH) + 1))
-note "state file written $n_writes times in $(python3 -c "print('%.1f' % ($t2 - $t0))") s"
-t_ok "state file written $n_writes times for $N clients (at most $max_writes: one per ${FLUSH} s)" \
-	test "$n_writes" -ge 1 -a "$n_writes" -le "$max_writes"
-
-# The summary line of the last interval comes at most LOG_EVERY s later.
-wait_for "[ \"\$(logged_requests $off)\" -ge $N ]" $((LOG_EVERY * 2))
-t3=$(now)
-n_lines=$(unknown_lines "$off" | wc -l)
-max_lines=$(($(periods "$t0" "$t3" $LOG_EVERY) + 2))
-t_ok "$n_lines log lines about unknown clients (at most $max_lines: one per ${LOG_EVERY} s)" \
-	test "$n_lines" -ge 1 -a "$n_lines" -le "$max_lines"
-t_is "$(logged_requests "$off")" "$N" "the lines account for every one of the $N requests"
+check_costs $N "$t0" "$t2" "$w0" "$off"
 t_like "$(unknown_lines "$off" | head -n 1)" "unknown client $(head -n 1 "$T/burst") asked for its boot tree\$" \
 	"the first unknown client after a quiet spell is named"
 t_like "$(unknown_lines "$off" | tail -n 1)" ": [0-9]+ requests from [0-9]+ unknown clients in the last [0-9]+ s\$" \
@@ -136,17 +144,7 @@ tail -n $CAP "$T/many" | sort >"$T/newest"
 wait_for "[ \"\$(ids)\" = \"\$(cat '$T/newest')\" ]" $((FLUSH * 3))
 t2=$(now)
 t_is "$(ids)" "$(cat "$T/newest")" "discovered keeps exactly the newest $CAP clients"
-n_writes=$(($(writes) - w0))
-max_writes=$(($(periods "$t0" "$t2" $FLUSH) + 1))
-t_ok "state file written $n_writes times for $M clients (at most $max_writes)" \
-	test "$n_writes" -ge 1 -a "$n_writes" -le "$max_writes"
-wait_for "[ \"\$(logged_requests $off)\" -ge $M ]" $((LOG_EVERY * 2))
-t3=$(now)
-n_lines=$(unknown_lines "$off" | wc -l)
-max_lines=$(($(periods "$t0" "$t3" $LOG_EVERY) + 2))
-t_ok "$n_lines log lines for $M clients (at most $max_lines)" \
-	test "$n_lines" -ge 1 -a "$n_lines" -le "$max_lines"
-t_is "$(logged_requests "$off")" "$M" "the lines account for every one of the $M requests"
+check_costs $M "$t0" "$t2" "$w0" "$off"
 
 # ---- a clean stop writes what is pending ------------------------------
 
