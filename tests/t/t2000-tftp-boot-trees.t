@@ -73,11 +73,21 @@ t_is "$(ino 2b3c4d5e/start4.elf) $(ino dc-a6-32-00-00-01/start4.elf) $(ino bootc
 	"n2's and n1's MAC tree show n1's start4.elf inode; the root's bootcode.bin too"
 t_isnt "$(ino 1a2b3c4d/cmdline.txt)" "$(ino 2b3c4d5e/cmdline.txt)" "each node has its own cmdline.txt inode"
 t_isnt "$(ino 1a2b3c4d/kernel8.img)" "$(ino 3c4d5e6f/kernel8.img)" "image b's kernel is another inode"
-sync
-echo 3 >/proc/sys/vm/drop_caches
-cat "$tftp/1a2b3c4d/kernel8.img" >/dev/null
-t_is "$(fincore -nb -o RES "$tftp/2b3c4d5e/kernel8.img" | tr -d ' ')" \
-	"$(stat -c %s "$T/a/boot/firmware/kernel8.img")" \
+# Other tests running in parallel drop the page cache too: one that does so
+# between the read and the check is told apart by trying again.
+n2_resident()
+{
+	local try
+	for try in 1 2 3; do
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		cat "$tftp/1a2b3c4d/kernel8.img" >/dev/null
+		res=$(fincore -nb -o RES "$tftp/2b3c4d5e/kernel8.img" | tr -d ' ')
+		[ "$res" = "$(stat -c %s "$T/a/boot/firmware/kernel8.img")" ] && break
+	done
+	echo "$res"
+}
+t_is "$(n2_resident)" "$(stat -c %s "$T/a/boot/firmware/kernel8.img")" \
 	"after n1 read its kernel, n2's kernel is resident in the page cache"
 shared_kernel=$(ino 2b3c4d5e/kernel8.img)
 
