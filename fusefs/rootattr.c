@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "fusefs/rootattr.h"
 
+#include "fusefs/root.h"
+
 #include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #define XATTR_ROOT "trusted.netbootfs.root"
@@ -13,29 +13,18 @@ struct rootattr {
 	uint32_t mode, uid, gid;
 };
 
-static void proc_path(char *buf, size_t size, int fd)
-{
-	snprintf(buf, size, "/proc/self/fd/%d", fd);
-}
-
 static int get(int fd, struct rootattr *ra)
 {
-	char proc[64];
-	ssize_t n;
+	int n = host_getxattr(fd, ".", XATTR_ROOT, ra, sizeof(*ra));
 
-	proc_path(proc, sizeof(proc), fd);
-	n = getxattr(proc, XATTR_ROOT, ra, sizeof(*ra));
 	if (n < 0)
-		return -errno;
+		return n;
 	return n == sizeof(*ra) ? 0 : -ENODATA;
 }
 
 static int put(int fd, const struct rootattr *ra)
 {
-	char proc[64];
-
-	proc_path(proc, sizeof(proc), fd);
-	return setxattr(proc, XATTR_ROOT, ra, sizeof(*ra), 0) == 0 ? 0 : -errno;
+	return host_setxattr(fd, ".", XATTR_ROOT, ra, sizeof(*ra));
 }
 
 int rootattr_record(int fd, bool fresh)
