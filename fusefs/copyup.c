@@ -255,6 +255,10 @@ int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char 
 
 	if (o->top == L_UPPER)
 		return 0;
+	/* An image's 0/0 character device copied into the overlay would be a
+	 * whiteout there, hiding the name for good: it cannot be changed. */
+	if (is_whiteout(&o->st))
+		return -EPERM;
 	/* The copy takes about the lower file's size; checked before any
 	 * parent is copied up, so that a refused copy-up leaves nothing. */
 	if (!S_ISDIR(o->st.st_mode)) {

@@ -19,13 +19,16 @@ grep -qw overlay /proc/filesystems || skip_all "kernel has no overlayfs"
 grep -qw squashfs /proc/filesystems || modprobe squashfs 2>/dev/null
 grep -qw squashfs /proc/filesystems || skip_all "kernel has no squashfs"
 
-plan 17
+plan 21
 
 nb_layout
 at_exit "lazy_umount '$NB/nfs/n1'"
 img=$T/img
 fixture_boot_tree "$img" a
 mkdir -p -m 0755 "$img/srv"
+# An image may hold a 0/0 character device (kernel overlayfs hides it as a
+# whiteout of the layer; netbootfs shows it).
+mknod -m 0644 "$img/srv/zero" c 0 0
 nb_image os-a "$img"
 nb_one_node_config os-a
 R=$NB/nfs/n1
@@ -56,6 +59,12 @@ t_is "$(both lstat boot/firmware/one.bin)" "ENOENT ENOENT" "and it stays deleted
 t_is "$(both mknod srv/null c 0666 1 3)" "0 0" "other character devices are made"
 t_is "$("$FSOP" stat "$R/srv/null" | cut -d' ' -f1,2,8)" "chr 0666 1:3" "with their numbers"
 t_is "$(both mknod srv/fifo p 0644)" "0 0" "fifos too"
+
+# Changing the image's 0/0 device would copy it up as a whiteout.
+t_is "$("$FSOP" chmod "$R/srv/zero" 0600)" EPERM "chmod of an image's 0/0 char device: EPERM"
+t_is "$("$FSOP" chown "$R/srv/zero" 1 1)" EPERM "chown of it: EPERM"
+t_is "$("$FSOP" lstat "$R/srv/zero" | cut -d' ' -f1,2,8)" "chr 0644 0:0" "it is still there, unchanged"
+t_ok "no srv/zero in the overlay" test ! -e "$U/srv/zero" -a ! -L "$U/srv/zero"
 
 # The host side: only the deleted name is a whiteout, in both uppers.
 t_is "$(chardevs "$U")" "./boot/firmware/one.bin c--------- 0:0
