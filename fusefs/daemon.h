@@ -56,9 +56,13 @@ struct node_rt {
 	pthread_mutex_t lock;
 	/* Under lock: */
 	struct pin *pin;
-	bool in_config;		   /* present in the current config */
-	struct timespec last_tftp; /* CLOCK_MONOTONIC; 0 = none since start */
-	time_t last_boot;	   /* wall clock */
+	bool in_config; /* present in the current config */
+	/* Boot detection (nodes.c), CLOCK_MONOTONIC milliseconds, 0 = none
+	 * since start: */
+	long long last_tftp;  /* the TFTP server's last lookup in its tree */
+	long long boot_start; /* its last boot started */
+	bool boot_armed;      /* netbootctl node boot: its next TFTP request boots it */
+	time_t last_boot;     /* wall clock */
 	atomic_uint_fast64_t tftp_bytes;
 	atomic_uint_fast64_t quota; /* bytes; 0: none. From the current config */
 };
@@ -113,9 +117,15 @@ void pin_put(struct pin *p);
 /* Build a fresh pin for @slot from the current config and newest image
  * generation; install it if it differs. Returns true if it changed. */
 bool node_repin(struct daemon *d, struct node_rt *rt);
-/* TFTP activity on a node's boot tree: starts a boot after boot_gap
- * seconds of silence. */
-void node_tftp_activity(struct daemon *d, struct node_rt *rt);
+/* The TFTP server looked up @name in @rt's boot tree (@top: in the boot
+ * directory itself): starts a boot when the rule of docs/design.md, "Pins
+ * and boots", says so. */
+void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, bool top);
+/* The node boots now: the one moment it is re-pinned and a volatile
+ * overlay emptied. @why goes to the log. */
+void node_boot(struct daemon *d, struct node_rt *rt, const char *why);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long mono_ms(void);
 /* The node for a <tftp_root> name (serial or MAC), or NULL. */
 struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac);
 /* An image generation by id, preferring the pins' references. */

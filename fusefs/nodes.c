@@ -226,34 +226,96 @@ bool node_repin(struct daemon *d, struct node_rt *rt)
 	return changed;
 }
 
-static double elapsed_s(const struct timespec *from, const struct timespec *to)
+long long mono_ms(void)
 {
-	return (double)(to->tv_sec - from->tv_sec) + (to->tv_nsec - from->tv_nsec) / 1e9;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void node_tftp_activity(struct daemon *d, struct node_rt *rt)
+/* Under rt->lock: the boot starts now (one thread decides it). */
+static void boot_mark_locked(struct node_rt *rt, long long now)
 {
-	struct timespec now;
-	unsigned gap;
-	bool boot, changed;
+	rt->boot_start = now;
+	rt->boot_armed = false;
+	rt->last_boot = time(NULL);
+}
 
-	pthread_rwlock_rdlock(&d->cfg_lock);
-	gap = mapper_server(d->cfg)->boot_gap;
-	pthread_rwlock_unlock(&d->cfg_lock);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&rt->lock);
-	boot = rt->last_tftp.tv_sec == 0 || elapsed_s(&rt->last_tftp, &now) >= gap;
-	rt->last_tftp = now;
-	if (boot)
-		rt->last_boot = time(NULL);
-	pthread_mutex_unlock(&rt->lock);
-	if (!boot)
-		return;
-	log_info("node %s: boot started", rt->name);
+/*
+ * The moment a node boots, and the only one: it takes its current config
+ * and the newest generation of its image (a new pin), a volatile overlay
+ * is emptied, and the kernel's caches of its trees are dropped. The node's
+ * kernel has not touched its root yet: its firmware is still loading.
+ */
+static void boot_now(struct daemon *d, struct node_rt *rt, const char *why)
+{
+	bool changed;
+
+	log_info("node %s: boot started (%s)", rt->name, why);
 	changed = node_repin(d, rt);
 	if (changed)
 		notifier_node_changed(d->notifier, rt->slot);
 	roots_node_booted(d, rt, changed);
+}
+
+void node_boot(struct daemon *d, struct node_rt *rt, const char *why)
+{
+	pthread_mutex_lock(&rt->lock);
+	boot_mark_locked(rt, mono_ms());
+	pthread_mutex_unlock(&rt->lock);
+	boot_now(d, rt, why);
+}
+
+/*
+ * The first file a Pi's firmware asks for in its own directory: the Pi 3's
+ * bootcode.bin asks for start.elf, the Pi 4 bootloader probes start4.elf
+ * (start.elf, start4x.elf ...), the Pi 5 bootloader reads config.txt first
+ * (and a Pi 4's reads it second). bootcode.bin itself when dnsmasq's
+ * tftp-unique-root puts the Pi 3 boot ROM into the node's directory.
+ */
+static bool is_first_boot_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "config.txt") == 0 || strcmp(name, "bootcode.bin") == 0)
+		return true;
+	return n >= 9 && strncmp(name, "start", 5) == 0 && strcmp(name + n - 4, ".elf") == 0;
+}
+
+void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, bool top)
+{
+	long long now = mono_ms(), root_active;
+	unsigned gap, quiet;
+	const char *why = NULL;
+	int open_files;
+	bool booting;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	gap = mapper_server(d->cfg)->boot_gap;
+	quiet = mapper_server(d->cfg)->boot_quiet;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	root_active = roots_last_active_ms(d, rt->slot, &open_files);
+	pthread_mutex_lock(&rt->lock);
+	/* A boot lasts until its kernel uses the root, or until its TFTP
+	 * requests pause for boot_gap (a boot that went nowhere). */
+	booting = rt->boot_start && root_active < rt->boot_start &&
+		  now - rt->last_tftp < (long long)gap * 1000;
+	if (rt->boot_armed)
+		why = "netbootctl node boot";
+	else if (!booting && top && is_first_boot_file(name) && open_files == 0 &&
+		 now - root_active >= (long long)quiet * 1000)
+		why = root_active ? "its root is quiet" : "its root is unused";
+	rt->last_tftp = now;
+	if (why)
+		boot_mark_locked(rt, now);
+	pthread_mutex_unlock(&rt->lock);
+	if (why) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "TFTP %s; %s", name, why);
+		boot_now(d, rt, msg);
+	}
 }
 
 struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac)

@@ -34,7 +34,7 @@ struct root_fs {
 	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
 	struct fs_mount *mnt;
 	/* For status and "is the node up": */
-	atomic_llong last_active; /* CLOCK_MONOTONIC seconds of the last request */
+	atomic_llong last_active; /* mono_ms() of the last request, 0 = none */
 	atomic_int open_files;
 	/* Where each directory lives in each layer, so a lookup need not walk
 	 * the path from the root; any change to the tree bumps the epoch. */
@@ -150,12 +150,15 @@ void roots_unmount_all(struct daemon *d);
 void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned);
 /* Empty the node's overlay now (netbootctl node reset). */
 int roots_reset_overlay(struct daemon *d, unsigned slot);
+/* mono_ms() of the last request on the node's root (0: none, or no
+ * root), and how many files it has open (with a handle). */
+long long roots_last_active_ms(struct daemon *d, unsigned slot, int *open_files);
 /* Seconds since the node's root last saw a request (-1: never), and how
  * many files it has open. */
 long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files);
 /* A node is up while its root has open files or served a request within
- * the last 2 * boot_gap seconds, or its boot tree was read over TFTP within
- * the last boot_gap seconds (it is booting). */
+ * the last 2 * boot_gap seconds, or the TFTP server read its boot tree
+ * within the last boot_gap seconds (it is booting). */
 bool roots_node_up(struct daemon *d, unsigned slot);
 /* Unmount the roots of nodes no longer in the config once they are not
  * up, and drop their pins. Returns how many such roots are still busy

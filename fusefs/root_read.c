@@ -19,18 +19,10 @@
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
 
-static long long now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 int rctx_get(fuse_req_t req, struct rctx *c)
 {
 	c->fs = fuse_req_userdata(req);
-	atomic_store_explicit(&c->fs->last_active, now_s(), memory_order_relaxed);
+	atomic_store_explicit(&c->fs->last_active, mono_ms(), memory_order_relaxed);
 	c->p = node_pin_get(c->fs->rt);
 	return c->p ? 0 : -EIO;
 }

@@ -340,21 +340,29 @@ int roots_reset_overlay(struct daemon *d, unsigned slot)
 	return 0;
 }
 
+long long roots_last_active_ms(struct daemon *d, unsigned slot, int *open_files)
+{
+	struct root_fs *fs = root_fs_get(d, slot);
+	long long last = 0;
+
+	*open_files = 0;
+	if (fs) {
+		*open_files = atomic_load(&fs->open_files);
+		last = atomic_load(&fs->last_active);
+		root_fs_put(fs);
+	}
+	return last;
+}
+
 long roots_idle_seconds(struct daemon *d, unsigned slot, int *open_files)
 {
-	struct root_fs *fs = slot <= NODE_SLOT_MAX ? d->roots[slot] : NULL;
-	struct timespec ts;
 	long long last;
 
 	*open_files = 0;
-	if (!fs)
+	if (slot > NODE_SLOT_MAX || !d->roots[slot])
 		return -1;
-	*open_files = atomic_load(&fs->open_files);
-	last = atomic_load(&fs->last_active);
-	if (!last)
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)(ts.tv_sec - last);
+	last = roots_last_active_ms(d, slot, open_files);
+	return last ? (long)((mono_ms() - last) / 1000) : -1;
 }
 
 struct old_gen_inval {
@@ -415,7 +423,7 @@ out:
 bool roots_node_up(struct daemon *d, unsigned slot)
 {
 	struct node_rt *rt = daemon_node(d, slot);
-	struct timespec now, last = {0};
+	long long last;
 	int open_files;
 	long idle = roots_idle_seconds(d, slot, &open_files);
 	unsigned gap;
@@ -430,8 +438,7 @@ bool roots_node_up(struct daemon *d, unsigned slot)
 	pthread_mutex_lock(&rt->lock);
 	last = rt->last_tftp;
 	pthread_mutex_unlock(&rt->lock);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return last.tv_sec && now.tv_sec - last.tv_sec < (time_t)gap;
+	return last && mono_ms() - last < (long long)gap * 1000;
 }
 
 unsigned roots_unmount_removed(struct daemon *d)

@@ -23,8 +23,9 @@
  * still expire after TIMEOUT_NODE, so a file the node installs into its
  * overlay replaces the shared one at the next lookup.
  *
- * A boot is told from a running node by its lookups (node_tftp_activity):
- * a shared file's OPEN and READs no longer say which node asked.
+ * A boot is told from a running node by the TFTP server's lookups
+ * (node_tftp_request): a shared file's OPEN and READs no longer say which
+ * node asked, and lookups by anyone else are reads on the server.
  */
 #include "fusefs/tftp.h"
 
@@ -41,6 +42,7 @@
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
 #include "fusefs/root_ops.h"
+#include "fusefs/tftpcaller.h"
 #include "fusefs/unknown_clients.h"
 #include "mapper/ident.h"
 
@@ -317,9 +319,10 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 	return 0;
 }
 
-/* @name in a node directory: its client dir (the boot dir) or below. */
+/* @name in a node directory: its client dir (the boot dir) or below.
+ * @by_server: the TFTP server asked (its bytes count in tftp_bytes). */
 static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t parent, const char *name,
-			  uint64_t *id)
+			  bool by_server, uint64_t *id)
 {
 	char jail[PATH_MAX];
 	struct dirlayers dl;
@@ -336,7 +339,7 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 	}
 	if (!err)
 		*id = tree_id(&c, &o, pn->via_mac);
-	if (!err && S_ISREG(o.st.st_mode))
+	if (!err && by_server && S_ISREG(o.st.st_mode))
 		atomic_fetch_add(&c.fs->rt->tftp_bytes, (uint64_t)o.st.st_size);
 	node_ctx_put(&c);
 	return err == -ESTALE ? -ENOENT : err;
@@ -391,6 +394,7 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct daemon *d = req_daemon(req);
 	struct fuse_entry_param e;
 	struct node_rt *rt;
+	bool by_server;
 	uint64_t id = 0;
 	struct nid pn;
 	int err;
@@ -409,9 +413,12 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		err = lookup_in_root(d, name, &id);
 	} else if (pn.slot) {
 		rt = daemon_node(d, pn.slot);
-		if (rt) /* tells a boot from a running node, before the pin is read */
-			node_tftp_activity(d, rt);
-		err = lookup_in_node(d, &pn, parent, name, &id);
+		/* A boot re-pins before the pin is read; reads on the server
+		 * itself never start one. */
+		by_server = rt && tftp_caller_is_server(d, fuse_req_ctx(req)->pid);
+		if (by_server)
+			node_tftp_request(d, rt, name, pn.kind == NID_CLIENT);
+		err = lookup_in_node(d, &pn, parent, name, by_server, &id);
 	} else {
 		err = -ENOTDIR;
 	}
@@ -641,7 +648,7 @@ static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else if (n.kind == NID_ROOT || n.kind == NID_CLIENT)
 		err = -EISDIR;
 	else if (n.slot)
-		/* Under the current pin: a boot re-pins at its first lookup. */
+		/* Under the current pin: a boot re-pins at its lookup. */
 		err = open_node_file(d, &n, ino, rf, &keep_cache);
 	else
 		err = open_image_file(d, &n, rf, &keep_cache);

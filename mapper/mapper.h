@@ -35,7 +35,11 @@ struct server_config {
 	const char *templates;	   /* /etc/netbootfs/templates */
 	const char *control;	   /* control socket, /run/netbootfs.sock */
 	enum unknown_policy unknown;
-	unsigned boot_gap; /* seconds, default 60 */
+	unsigned boot_gap;   /* seconds, default 60 */
+	unsigned boot_quiet; /* seconds a root is quiet before a boot, default 2 */
+	/* Executables of the TFTP server ("/usr/sbin/dnsmasq"): only their
+	 * lookups in a boot tree are TFTP requests; comma separated. */
+	const char *tftp_server;
 	enum dhcp_mode dhcp;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */

@@ -33,6 +33,8 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_INTERFACE] = "interface",
 	[SERVER_HISTORY] = "history",
 	[SERVER_PI_MAC_PREFIXES] = "pi_mac_prefixes",
+	[SERVER_BOOT_QUIET] = "boot_quiet",
+	[SERVER_TFTP_SERVER] = "tftp_server",
 };
 
 void server_defaults(struct server_config *s)
@@ -49,6 +51,8 @@ void server_defaults(struct server_config *s)
 	s->control = "/run/netbootfs.sock";
 	s->unknown = UNKNOWN_IGNORE;
 	s->boot_gap = 60;
+	s->boot_quiet = 2;
+	s->tftp_server = "/usr/sbin/dnsmasq";
 	s->dhcp = DHCP_PROXY;
 	s->dhcp_range = "";
 	s->interface = "";
@@ -122,6 +126,26 @@ static bool valid_clients(const char *s)
 		      (*s >= '0' && *s <= '9') || strchr(".-_*?/:@[]!", *s)))
 			return false;
 	return true;
+}
+
+/* Comma separated absolute paths, spaces around the commas allowed. */
+static bool valid_path_list(const char *s)
+{
+	size_t len;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		len = strcspn(s, ", \t");
+		if (len == 0 || *s != '/')
+			return false;
+		s += len;
+		s += strspn(s, " \t");
+		if (!*s)
+			return true;
+		if (*s != ',')
+			return false; /* a space inside a path */
+		s++;
+	}
 }
 
 /* dnsmasq's lease time: seconds, or a number with m/h/d/w, or "infinite". */
@@ -317,6 +341,16 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 	case SERVER_BOOT_GAP:
 		if (!parse_uint(value, 1, 86400, &s->boot_gap))
 			bad(c, k, value, "seconds, 1 to 86400");
+		break;
+	case SERVER_BOOT_QUIET:
+		if (!parse_uint(value, 1, 3600, &s->boot_quiet))
+			bad(c, k, value, "seconds, 1 to 3600");
+		break;
+	case SERVER_TFTP_SERVER:
+		if (!valid_path_list(value))
+			bad(c, k, value, "comma separated absolute paths of executables");
+		else
+			set_string(c, &s->tftp_server, value);
 		break;
 	case SERVER_DEFAULT_IMAGE:
 		if (*value && !valid_image_name(value))

@@ -14,10 +14,12 @@
 #   nb_reconfig <<EOF          nb_write_config, then wait for the daemon to
 #                              log that it reloaded (or refused)
 #   nb_boot SERIAL             simulate a boot: wait out boot_gap seconds of
-#                              TFTP silence, then open SERIAL/start4.elf
-#   nb_keepalive SERIAL        keep opening SERIAL/config.txt every 0.5 s in
-#                              the background, so that no boot starts
-#                              however slow the test runs; nb_keepalive_stop
+#                              TFTP silence (and so boot_quiet seconds of a
+#                              quiet root), then read SERIAL/start4.elf as
+#                              the TFTP server (nb_tftp_read)
+#   nb_keepalive SERIAL        keep reading SERIAL/config.txt on the server
+#                              every 0.5 s in the background (such reads
+#                              start no boot, t4080); nb_keepalive_stop
 #   nb_fds_to PATH-ERE         how many of the daemon's fds point at PATH-ERE
 #   t_todo DESC REASON CMD...  a known failure, as a TAP TODO result
 
@@ -69,8 +71,9 @@ nb_boot()
 {
 	local gap
 	gap=$(awk -F' *= *' '$1 == "boot_gap" { print $2 }' "$NB_CONF")
+	[ "${gap:-60}" -ge 2 ] || gap=2 # boot_quiet's default
 	sleep "$((${gap:-60} + 1))"
-	cat "$NB/tftp/$1/start4.elf" >/dev/null
+	nb_tftp_read "$NB/tftp/$1/start4.elf"
 }
 
 nb_keepalive()

@@ -8,6 +8,11 @@
 #   nb_write_config <<EOF      write $NB_CONF: a [server] section pointing
 #   ...node sections...        into $NB is prepended to what stdin gives
 #   EOF
+#   nb_tftp_read FILE...       read FILEs of $NB/tftp as the TFTP server does:
+#                              with $NB/tftpd, a copy of cat(1) that the
+#                              config lists in tftp_server next to dnsmasq
+#                              (reads by other processes are reads on the
+#                              server, which never start a boot)
 #   nb_image NAME DIR [ARGS]   pack DIR into $NB/images/NAME.sqfs
 #   nb_start                   start `netbootfs -f`, wait for the TFTP mount;
 #                              log in $NB/netbootfs.log, PID in $NB_PID
@@ -24,6 +29,7 @@ nb_layout()
 	NB=$T/srv
 	NB_CONF=$NB/netbootfs.ini
 	mkdir -p "$NB"/{images,overlays,state,tftp,nfs,templates} || return 1
+	cp "$(command -v cat)" "$NB/tftpd" || return 1
 	at_exit "nb_umount_all"
 	# NB_KEEP_LOG=FILE keeps the daemon log after the test (debugging).
 	[ -z "${NB_KEEP_LOG:-}" ] || at_exit "cp '$NB/netbootfs.log' '$NB_KEEP_LOG'"
@@ -52,6 +58,7 @@ nb_write_config()
 		templates = $NB/templates
 		address = ${NB_ADDRESS:-10.99.0.1}
 		boot_gap = ${NB_BOOT_GAP:-60}
+		tftp_server = /usr/sbin/dnsmasq, $NB/tftpd
 		control = $NB/netbootfs.sock
 		EOF
 		cat
@@ -72,6 +79,11 @@ nb_one_node_config()
 	serial = 1a2b3c4d
 	mac = dc:a6:32:00:00:01
 	INI
+}
+
+nb_tftp_read()
+{
+	"$NB/tftpd" "$@" >/dev/null
 }
 
 nb_image()

@@ -164,12 +164,12 @@ t_is "$(refused "$R2" "$T/h-priv")" "exit 3 fhandle: open_by_handle_at: ESTALE b
 t_is "$(cat "$R1/etc/private" 2>&1):$(cat "$R1/etc/hostname")" "n1 only:n1" "n1's files survive the restart"
 
 # ---- volatile overlay: emptied at boot ---------------------------------------------
-# A boot: the first open in the node's boot tree after boot_gap (1 s) of TFTP
-# silence.
+# A boot: the TFTP server reads start4.elf after boot_gap (1 s) of TFTP
+# silence, the node's root quiet for boot_quiet (2 s).
 boot()
 {
-	sleep 2
-	cat "$NB/tftp/$1/start4.elf" >/dev/null
+	sleep 3
+	nb_tftp_read "$NB/tftp/$1/start4.elf"
 }
 printf 'before boot\n' >"$RV/etc/volatile-file"
 printf 'before boot\n' >"$R1/etc/persistent-file"

@@ -57,7 +57,7 @@ variant() # the image variant a boot tree serves
 }
 
 # The first boot of each node since the daemon started.
-cat "$N1/start4.elf" "$N2/start4.elf" >/dev/null
+nb_tftp_read "$N1/start4.elf" "$N2/start4.elf"
 t_is "$(variant "$N1") / $(cat "$NB/nfs/n1/etc/fixture-variant")" "# fixture variant a / a" \
 	"n1 boots image a: boot tree and root"
 t_is "$(variant "$N2") / $(cat "$NB/nfs/n2/etc/fixture-variant")" "# fixture variant a / a" \

@@ -97,7 +97,7 @@ t_is "$(raw_request '{"cmd":"node-reset"}' | json_get '$j->{error}')" 'node-rese
 
 # ---- status ------------------------------------------------------------
 t0=$(date +%s)
-cat "$NB/tftp/1a2b3c4d/start4.elf" "$NB/tftp/1a2b3c4d/config.txt" >/dev/null
+nb_tftp_read "$NB/tftp/1a2b3c4d/start4.elf" "$NB/tftp/1a2b3c4d/config.txt"
 t1=$(date +%s)
 expect_bytes=$(($(stat -c %s "$T/a/boot/firmware/start4.elf") + $(stat -c %s "$T/a/boot/firmware/config.txt")))
 head -c 1000 /dev/zero >"$NB/nfs/n1/etc/thousand"
