@@ -107,11 +107,13 @@ int cmd_node_admin(struct ctl *c, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "reset") == 0)
 		return node_reset(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "boot") == 0)
+		return cmd_node_boot(c, argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(reset_help, stdout);
 		putchar('\n');
 	}
 	if (argc < 2)
-		return usage_error("node", "missing subcommand (show, reset)");
+		return usage_error("node", "missing subcommand (show, reset, boot)");
 	return cmd_node(c, argc, argv);
 }

@@ -51,7 +51,8 @@ int cmd_discovered(struct ctl *c, int argc, char **argv);
 int cmd_dhcp_event(struct ctl *c, int argc, char **argv);
 int cmd_gen(struct ctl *c, int argc, char **argv);
 int cmd_status(struct ctl *c, int argc, char **argv);
-/* "node reset", else cmd_node(); "image install|rollback|list", else cmd_image(). */
+int cmd_node_boot(struct ctl *c, int argc, char **argv);
+/* "node reset|boot", else cmd_node(); "image install|rollback|list", else cmd_image(). */
 int cmd_node_admin(struct ctl *c, int argc, char **argv);
 int cmd_image_admin(struct ctl *c, int argc, char **argv);
 /* image import|shell|gc */

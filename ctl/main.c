@@ -49,6 +49,8 @@ static const char main_help[] =
 	"  nodes [--json]             list the nodes\n"
 	"  node show NAME [--json]    every effective key of a node and where it was set\n"
 	"  node reset NAME [--force]  empty a node's overlay (refused while it is up)\n"
+	"  node boot NAME             the node boots: now if it is down, else at its next\n"
+	"                             TFTP request\n"
 	"  images [--json]            list the images\n"
 	"  image verify NAME|FILE     read every block of an image\n"
 	"  image install FILE NAME    install an image file atomically, keeping the old one\n"

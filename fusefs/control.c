@@ -237,9 +237,20 @@ struct json_object *control_error(const char *fmt, ...)
 	return o;
 }
 
+/* The request's "node", or NULL. */
+static const char *request_node(struct json_object *req)
+{
+	struct json_object *node;
+
+	return json_object_object_get_ex(req, "node", &node) &&
+			       json_object_is_type(node, json_type_string)
+		       ? json_object_get_string(node)
+		       : NULL;
+}
+
 static struct json_object *dispatch(struct daemon *d, const char *line)
 {
-	struct json_object *req = json_tokener_parse(line), *cmd, *node, *force;
+	struct json_object *req = json_tokener_parse(line), *cmd, *force;
 	struct json_object *reply;
 	const char *name;
 
@@ -252,11 +263,12 @@ static struct json_object *dispatch(struct daemon *d, const char *line)
 		reply = control_error("the request has no \"cmd\"");
 	} else if (strcmp(json_object_get_string(cmd), "status") == 0) {
 		reply = control_status(d);
+	} else if (strcmp(json_object_get_string(cmd), "node-boot") == 0) {
+		name = request_node(req);
+		reply = name ? control_node_boot(d, name)
+			     : control_error("node-boot needs \"node\"");
 	} else if (strcmp(json_object_get_string(cmd), "node-reset") == 0) {
-		name = json_object_object_get_ex(req, "node", &node) &&
-				       json_object_is_type(node, json_type_string)
-			       ? json_object_get_string(node)
-			       : NULL;
+		name = request_node(req);
 		if (!name)
 			reply = control_error("node-reset needs \"node\"");
 		else

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The control socket ([server] control, /run/netbootfs.sock): what
- * `netbootctl status` and `netbootctl node reset` talk to.
+ * `netbootctl status`, `netbootctl node reset` and `netbootctl node boot`
+ * talk to.
  *
  * Protocol: one JSON object on one line per connection, answered with one
  * JSON object and a newline, then the daemon closes the connection.
  *   {"cmd":"status"}
  *   {"cmd":"node-reset","node":"n1","force":false}
+ *   {"cmd":"node-boot","node":"n1"}
  * Every reply has "ok" (bool); a failed request has "error" (a message).
  * Only root may connect (the socket is mode 0600, and the peer's uid is
  * checked).
@@ -39,6 +41,8 @@ void control_close(struct control *c);
 struct json_object *control_status(struct daemon *d);
 /* Empty @node's overlay; refused while the node is up unless @force. */
 struct json_object *control_node_reset(struct daemon *d, const char *node, bool force);
+/* @node boots: now if it is down, else at its next TFTP request. */
+struct json_object *control_node_boot(struct daemon *d, const char *node);
 /* {"ok":false,"error":MSG} */
 struct json_object *control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The control socket's requests: status and node-reset. Main thread only. */
+/* The control socket's requests: status, node-reset, node-boot. Main thread only. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -97,12 +97,14 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 	uint64_t tftp_bytes = 0, quota = 0;
 	struct root_fs *fs = nv->slot ? root_fs_get(d, nv->slot) : NULL;
 	time_t last_boot = 0;
+	bool armed = false;
 	int open_files;
 	long idle;
 
 	if (rt) {
 		pthread_mutex_lock(&rt->lock);
 		last_boot = rt->last_boot;
+		armed = rt->boot_armed;
 		pthread_mutex_unlock(&rt->lock);
 		tftp_bytes = atomic_load(&rt->tftp_bytes);
 		quota = atomic_load(&rt->quota);
@@ -130,6 +132,7 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 	json_object_object_add(o, "newer", json_gen_id(next));
 	json_object_object_add(o, "last_boot",
 			       last_boot ? json_object_new_int64((int64_t)last_boot) : NULL);
+	json_object_object_add(o, "boot_pending", json_object_new_boolean(armed));
 	json_object_object_add(o, "tftp_bytes", json_object_new_int64((int64_t)tftp_bytes));
 	json_object_object_add(o, "open_files", json_object_new_int(open_files));
 	json_object_object_add(o, "idle_seconds", idle >= 0 ? json_object_new_int64(idle) : NULL);
@@ -259,18 +262,26 @@ struct json_object *control_status(struct daemon *d)
 	return o;
 }
 
-struct json_object *control_node_reset(struct daemon *d, const char *node, bool force)
+/* The slot of config node @node, or 0. */
+static unsigned config_slot(struct daemon *d, const char *node)
 {
-	struct json_object *o;
 	unsigned slot = 0;
-	int open_files, err;
-	bool up;
-	long idle;
 
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	if (mapper_find_name(d->cfg, node))
 		slot = node_slots_get(d->slots, node);
 	pthread_rwlock_unlock(&d->cfg_lock);
+	return slot;
+}
+
+struct json_object *control_node_reset(struct daemon *d, const char *node, bool force)
+{
+	unsigned slot = config_slot(d, node);
+	struct json_object *o;
+	int open_files, err;
+	bool up;
+	long idle;
+
 	if (!slot)
 		return control_error("no node '%s' in %s", node, d->config_path);
 	up = roots_node_up(d, slot);
@@ -297,5 +308,36 @@ struct json_object *control_node_reset(struct daemon *d, const char *node, bool 
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "node", json_object_new_string(node));
 	json_object_object_add(o, "was_up", json_object_new_boolean(up));
+	return o;
+}
+
+struct json_object *control_node_boot(struct daemon *d, const char *node)
+{
+	unsigned slot = config_slot(d, node);
+	struct node_rt *rt = slot ? daemon_node(d, slot) : NULL;
+	struct json_object *o;
+	struct pin *p;
+	bool up;
+
+	if (!rt)
+		return control_error("no node '%s' in %s", node, d->config_path);
+	up = roots_node_up(d, slot);
+	if (up) {
+		pthread_mutex_lock(&rt->lock);
+		rt->boot_armed = true;
+		pthread_mutex_unlock(&rt->lock);
+		log_info("node %s: its next TFTP request starts its boot (netbootctl node boot)",
+			 node);
+	} else {
+		node_boot(d, rt, "netbootctl node boot; the node is down");
+	}
+	p = node_pin_get(rt);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "booted", json_object_new_boolean(!up));
+	json_object_object_add(o, "image", p ? json_object_new_string(p->image) : NULL);
+	json_object_object_add(o, "generation", p ? json_gen_id(p->gen) : NULL);
+	pin_put(p);
 	return o;
 }
