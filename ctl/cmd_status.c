@@ -29,19 +29,19 @@ static const char status_help[] =
 	"for a file that failed validation or verification.\n"
 	"\n"
 	"A node is up while its root served a request within the last\n"
-	"2 * boot_gap seconds, or while it boots (a file of its boot tree was\n"
-	"looked up over TFTP within the last boot_gap seconds). open_files counts\n"
+	"2 * boot_gap seconds, or while it boots (the TFTP server looked up a file\n"
+	"of its boot tree within the last boot_gap seconds). open_files counts\n"
 	"files open with a handle: none on kernels that open files without asking\n"
 	"the daemon (FUSE no_open), which is what the roots ask for.\n"
 	"\n"
 	"--json prints the daemon's answer: {\"nodes\": [...], \"generations\": [...]}\n"
 	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
-	"time), tftp_bytes, overlay_bytes, quota (bytes, 0 for none), quota_used\n"
-	"(bytes; null when the root is not mounted), open_files, idle_seconds, up,\n"
-	"in_config, mounted; per generation id, image, path, size, refs, newest,\n"
-	"pinned_by, tftp_root; \"verifying\": [...] with image, path, active, done\n"
-	"and total (bytes of file data); \"refused\": [...] with image, path and\n"
-	"reason. Exits 1 when the daemon is not running.\n";
+	"time), boot_pending, tftp_bytes, overlay_bytes, quota (bytes, 0 for none),\n"
+	"quota_used (bytes; null when the root is not mounted), open_files,\n"
+	"idle_seconds, up, in_config, mounted; per generation id, image, path, size,\n"
+	"refs, newest, pinned_by, tftp_root; \"verifying\": [...] with image, path,\n"
+	"active, done and total (bytes of file data); \"refused\": [...] with image,\n"
+	"path and reason. Exits 1 when the daemon is not running.\n";
 
 static const char *obj_str(struct json_object *o, const char *key)
 {

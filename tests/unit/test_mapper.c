@@ -178,6 +178,8 @@ static void test_server_defaults(void **state)
 	assert_string_equal(s->control, "/run/netbootfs.sock");
 	assert_int_equal(s->unknown, UNKNOWN_IGNORE);
 	assert_int_equal(s->boot_gap, 60);
+	assert_int_equal(s->boot_quiet, 2);
+	assert_string_equal(s->tftp_server, "/usr/sbin/dnsmasq");
 	assert_int_equal(s->dhcp, DHCP_PROXY);
 	assert_string_equal(s->dhcp_range, "");
 	assert_string_equal(s->interface, "");
@@ -201,6 +203,8 @@ static void test_server_all_keys(void **state)
 				   "clients = 10.0.0.0/8\n"
 				   "unknown = default\n"
 				   "boot_gap = 5\n"
+				   "boot_quiet = 3600\n"
+				   "tftp_server = /usr/sbin/dnsmasq , /usr/sbin/in.tftpd\n"
 				   "default_image = deb-12.arm64\n"
 				   "templates = /a/tpl\n"
 				   "control = /a/ctl.sock\n"
@@ -221,6 +225,8 @@ static void test_server_all_keys(void **state)
 	assert_string_equal(s->clients, "10.0.0.0/8");
 	assert_int_equal(s->unknown, UNKNOWN_DEFAULT);
 	assert_int_equal(s->boot_gap, 5);
+	assert_int_equal(s->boot_quiet, 3600);
+	assert_string_equal(s->tftp_server, "/usr/sbin/dnsmasq , /usr/sbin/in.tftpd");
 	assert_string_equal(s->default_image, "deb-12.arm64");
 	assert_string_equal(s->templates, "/a/tpl");
 	assert_string_equal(s->control, "/a/ctl.sock");
@@ -522,6 +528,17 @@ static void test_err_server_values(void **state)
 		"[server]\nboot_gap = 99999999999999999999\n",
 		"t.ini:2: bad value for boot_gap: '99999999999999999999' (expected seconds, 1 "
 		"to 86400)\n");
+	expect_errors("[server]\nboot_quiet = 0\n",
+		      "t.ini:2: bad value for boot_quiet: '0' (expected seconds, 1 to 3600)\n");
+	expect_errors("[server]\ntftp_server = dnsmasq\n",
+		      "t.ini:2: bad value for tftp_server: 'dnsmasq' (expected comma separated "
+		      "absolute paths of executables)\n");
+	expect_errors("[server]\ntftp_server = /usr/sbin/dns masq\n",
+		      "t.ini:2: bad value for tftp_server: '/usr/sbin/dns masq' (expected comma "
+		      "separated absolute paths of executables)\n");
+	expect_errors("[server]\ntftp_server = /usr/sbin/dnsmasq,\n",
+		      "t.ini:2: bad value for tftp_server: '/usr/sbin/dnsmasq,' (expected comma "
+		      "separated absolute paths of executables)\n");
 	expect_errors("[server]\ndefault_image = a b\n",
 		      "t.ini:2: bad value for default_image: 'a b' (expected an image name: "
 		      "letters, digits, . _ + -)\n");
