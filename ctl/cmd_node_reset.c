@@ -74,17 +74,11 @@ static int node_reset(struct ctl *c, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	name = av.pos[0];
-	m = ctl_load_config(c);
+	m = ctl_load_node(c, "node reset", name);
 	if (!m)
 		return CTL_EXIT_FAIL;
-	if (!mapper_find_name(m, name)) {
-		ctl_err("node reset: no node '%s' in %s", name, mapper_path(m));
-		return CTL_EXIT_FAIL;
-	}
 	snprintf(path, sizeof(path), "%s", mapper_server(m)->control);
-	req = json_object_new_object();
-	json_object_object_add(req, "cmd", json_object_new_string("node-reset"));
-	json_object_object_add(req, "node", json_object_new_string(name));
+	req = ctl_node_request("node-reset", name);
 	json_object_object_add(req, "force", json_object_new_boolean(av.force));
 	ret = ctl_daemon_call(path, req, &reply);
 	json_object_put(req);

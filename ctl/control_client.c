@@ -199,3 +199,23 @@ bool ctl_reply_ok(struct json_object *reply)
 
 	return json_object_object_get_ex(reply, "ok", &ok) && json_object_get_boolean(ok);
 }
+
+const struct mapper *ctl_load_node(struct ctl *c, const char *cmd, const char *name)
+{
+	const struct mapper *m = ctl_load_config(c);
+
+	if (m && !mapper_find_name(m, name)) {
+		ctl_err("%s: no node '%s' in %s", cmd, name, mapper_path(m));
+		return NULL;
+	}
+	return m;
+}
+
+struct json_object *ctl_node_request(const char *cmd, const char *name)
+{
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "cmd", json_object_new_string(cmd));
+	json_object_object_add(req, "node", json_object_new_string(name));
+	return req;
+}

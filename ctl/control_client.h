@@ -30,5 +30,10 @@ void ctl_daemon_error(const char *path, const char *cmd, int err);
 const char *ctl_reply_error(struct json_object *reply);
 /* Whether the reply says "ok": true. */
 bool ctl_reply_ok(struct json_object *reply);
+/* @c's config when it has node @name, else NULL ("CMD: no node ..." or the
+ * config's errors printed). */
+const struct mapper *ctl_load_node(struct ctl *c, const char *cmd, const char *name);
+/* {"cmd": @cmd, "node": @name}, for the commands about one node. */
+struct json_object *ctl_node_request(const char *cmd, const char *name);
 
 #endif
