@@ -17,10 +17,10 @@
 
 require_root
 require_fuse
-require_cmd ip dnsmasq busybox ss perl mksquashfs
+require_cmd ip dnsmasq busybox ss perl mksquashfs unshare
 [ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
 
-plan 17
+plan 21
 GAP=2
 NB_BOOT_GAP=$GAP boots_setup ""
 
@@ -80,3 +80,16 @@ t_is "$(nb_log_count 'boot started')" "$boots_before" \
 	"reads on the server start no boot of quiet nodes either"
 t_is "$(cat "$NB/overlays/vol/home/mine")" "vol's own file" "vol keeps its file"
 t_is "$(pin_of vol) $(pin_of per)" "1 1" "both nodes stay pinned to generation 1"
+
+# A listed TFTP server executable run in a user namespace of its own is not
+# the TFTP server: anyone may make one and bind port 69 in it.
+t_ok "the stand-in TFTP server reads per's start4.elf from a user namespace" \
+	unshare -U -r "$NB/tftpd" "$NB/tftp/$PER_SERIAL/start4.elf"
+sleep 0.5
+t_is "$(nb_log_count 'boot started') $(pin_of per)" "$boots_before 1" \
+	"that read starts no boot"
+# Control: the same read in the daemon's user namespace is a boot.
+nb_tftp_read "$NB/tftp/$PER_SERIAL/start4.elf"
+t_is "$(nb_log_count 'node per: boot started')" 1 \
+	"the same read by the TFTP server starts per's boot"
+t_is "$(pin_of per)" 2 "per is pinned to generation 2"
