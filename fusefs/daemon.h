@@ -71,6 +71,9 @@ struct daemon {
 	const char *config_path;
 	bool foreground;
 	bool debug;
+	/* Tests only: NETBOOTFS_TEST_CRASH_AT, a rebase step to die at
+	 * (fusefs/rebase.c); NULL otherwise. */
+	const char *test_crash_at;
 
 	/* Config and slots are swapped whole on reload, under cfg_lock. */
 	pthread_rwlock_t cfg_lock;

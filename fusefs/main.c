@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 
 	d.config_path = DEFAULT_CONFIG;
+	d.test_crash_at = getenv("NETBOOTFS_TEST_CRASH_AT");
 	while ((opt = getopt_long(argc, argv, "c:fdhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

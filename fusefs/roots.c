@@ -18,6 +18,7 @@
 #include "fusefs/notify.h"
 #include "fusefs/overlay_area.h"
 #include "fusefs/quota.h"
+#include "fusefs/rebase.h"
 #include "fusefs/workers.h"
 
 #include <fuse_lowlevel.h>
@@ -158,6 +159,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		goto fail;
 	}
 	copyup_clean_work(fs);
+	rebase_on_mount(fs);
 	quota_scan(fs);
 	err = itable_open(&fs->itab, rp.itab);
 	if (err)
@@ -407,6 +409,8 @@ void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 
 	if (!fs)
 		goto out;
+	if (!volatile_overlay && rebase_at_boot(fs, p))
+		repinned = true; /* the overlay changed under the kernel's caches */
 	if (volatile_overlay) {
 		log_info("node %s: volatile overlay emptied", rt->name);
 		overlay_wipe(fs);

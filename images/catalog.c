@@ -13,6 +13,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -712,4 +714,77 @@ int catalog_open_gens(struct catalog *c, struct image_gen ***out, size_t *n)
 	*out = arr;
 	*n = k;
 	return 0;
+}
+
+void image_gen_file_id(const struct image_gen *g, struct image_file_id *id)
+{
+	id->ino = g->ident.ino;
+	id->size = g->ident.size;
+	id->mtime_ns = g->ident.mtime_ns;
+}
+
+static bool file_is(int dfd, const char *file, const struct image_file_id *id)
+{
+	struct stat st;
+
+	return fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_ino == id->ino && (uint64_t)st.st_size == id->size &&
+	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == id->mtime_ns;
+}
+
+/* <dir>/<file> if it is @id, opened outside the catalog. */
+static int open_if_same(const char *dir, const char *file, const struct image_file_id *id,
+			struct image_gen **out)
+{
+	char path[PATH_MAX], why[160];
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool same;
+
+	if (dfd < 0)
+		return -errno;
+	same = file_is(dfd, file, id);
+	close(dfd);
+	if (!same)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return image_gen_open(path, out, why, sizeof(why));
+}
+
+int catalog_find_gen(struct catalog *c, const char *name, const struct image_file_id *id,
+		     struct image_gen **out)
+{
+	struct image_gen **gens;
+	char dir[PATH_MAX], file[IMAGE_NAME_MAX + 8];
+	size_t n, i, len = strlen(name);
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	*out = NULL;
+	err = catalog_open_gens(c, &gens, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (!*out && !strcmp(gens[i]->name, name) && gens[i]->ident.ino == id->ino &&
+		    gens[i]->ident.size == id->size && gens[i]->ident.mtime_ns == id->mtime_ns)
+			*out = gens[i];
+		else
+			image_gen_put(gens[i]);
+	}
+	free(gens);
+	if (*out)
+		return 0;
+	snprintf(file, sizeof(file), "%s" SUFFIX, name);
+	if (open_if_same(c->images_dir, file, id, out) == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/.history", c->images_dir);
+	d = opendir(dir);
+	if (!d)
+		return -ENOENT;
+	err = -ENOENT;
+	while (err && (de = readdir(d)))
+		if (!strncmp(de->d_name, name, len) && de->d_name[len] == '.')
+			err = open_if_same(dir, de->d_name, id, out);
+	closedir(d);
+	return err;
 }

@@ -118,6 +118,19 @@ const char *image_gen_name(const struct image_gen *g);
 const char *image_gen_path(const struct image_gen *g); /* path when opened */
 const struct image_info *image_gen_info(const struct image_gen *g);
 unsigned image_gen_refcount(const struct image_gen *g);
+/* What identifies a generation's file (it keeps these when renamed into
+ * <images>/.history/), to find the generation again later. */
+struct image_file_id {
+	uint64_t ino;
+	uint64_t size;
+	int64_t mtime_ns;
+};
+void image_gen_file_id(const struct image_gen *g, struct image_file_id *id);
+/* The generation of image @name whose file is @id, with a new reference:
+ * an open one, else <images>/<name>.sqfs or <images>/.history/<name>.*
+ * opened afresh (id 0, outside the catalog). -ENOENT if the file is gone. */
+int catalog_find_gen(struct catalog *c, const char *name, const struct image_file_id *id,
+		     struct image_gen **out);
 /* Open one image file outside any catalog (tools, tests): a generation with
  * id 0 and one reference, or a negative errno with the reason in @why. */
 int image_gen_open(const char *path, struct image_gen **out, char *why, size_t whylen);

@@ -30,6 +30,9 @@ struct keyset {
 	const char *const *layers;
 	size_t n_layers;
 	unsigned long long quota;
+	enum upgrade_policy upgrade;
+	const char *const *persist;
+	size_t n_persist;
 	char serial[SERIAL_LEN + 1];
 	char mac[MAC_LEN + 1];
 	int64_t parent; /* profiles: index of the profile named by `profile`, or -1 */

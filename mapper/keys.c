@@ -21,6 +21,8 @@ static const struct {
 	{"boot_dir", NODE_KEY_BOOT_DIR, SCOPE_ALL},
 	{"layers", NODE_KEY_LAYERS, SCOPE_ALL},
 	{"quota", NODE_KEY_QUOTA, SCOPE_ALL},
+	{"upgrade", NODE_KEY_UPGRADE, SCOPE_ALL},
+	{"persist", NODE_KEY_PERSIST, SCOPE_ALL},
 	{"profile", NODE_KEY_PROFILE, SCOPE_PROFILE | SCOPE_NODE},
 	{"serial", NODE_KEY_SERIAL, SCOPE_NODE},
 	{"mac", NODE_KEY_MAC, SCOPE_NODE},
@@ -82,9 +84,10 @@ static bool is_layer_sep(char c)
 	return c == ',' || c == ' ' || c == '\t';
 }
 
-static void parse_layers(struct parse_ctx *c, struct keyset *ks, const char *value)
+/* Split @value at commas and blanks into arena strings; NULL on ENOMEM. */
+static const char **split_list(struct parse_ctx *c, const char *value, size_t *count)
 {
-	size_t n = 0, i, j;
+	size_t n = 0, i;
 	const char *p;
 	const char **v;
 
@@ -97,35 +100,47 @@ static void parse_layers(struct parse_ctx *c, struct keyset *ks, const char *val
 		while (*p && !is_layer_sep(*p))
 			p++;
 	}
-	v = arena_alloc(&c->m->arena, (n ? n : 1) * sizeof(*v));
+	v = arena_alloc(&c->m->arena, (n + 1) * sizeof(*v));
 	if (!v) {
 		c->fatal = -ENOMEM;
-		return;
+		return NULL;
 	}
 	for (p = value, i = 0; i < n; i++) {
 		size_t len;
-		char *name;
 
 		while (is_layer_sep(*p))
 			p++;
 		len = strcspn(p, ", \t");
-		name = arena_strndup(&c->m->arena, p, len);
-		if (!name) {
+		v[i] = arena_strndup(&c->m->arena, p, len);
+		if (!v[i]) {
 			c->fatal = -ENOMEM;
-			return;
+			return NULL;
 		}
 		p += len;
-		if (!ident_valid_node_name(name)) {
-			perr(c, c->lineno, "invalid layer name '%s'", shown(c, name));
+	}
+	v[n] = NULL;
+	*count = n;
+	return v;
+}
+
+static void parse_layers(struct parse_ctx *c, struct keyset *ks, const char *value)
+{
+	size_t n = 0, i, j;
+	const char **v = split_list(c, value, &n);
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!ident_valid_node_name(v[i])) {
+			perr(c, c->lineno, "invalid layer name '%s'", shown(c, v[i]));
 			return;
 		}
 		for (j = 0; j < i; j++) {
-			if (strcmp(v[j], name) == 0) {
-				perr(c, c->lineno, "duplicate layer '%s'", name);
+			if (strcmp(v[j], v[i]) == 0) {
+				perr(c, c->lineno, "duplicate layer '%s'", v[i]);
 				return;
 			}
 		}
-		v[i] = name;
 	}
 	ks->layers = v;
 	ks->n_layers = n;
@@ -160,6 +175,46 @@ static bool parse_quota(const char *s, unsigned long long *out)
 		return false;
 	*out = v * unit;
 	return true;
+}
+
+/* An absolute path glob inside the node's root: no "." or ".." part. */
+static bool valid_persist_glob(const char *s)
+{
+	const char *p = s;
+
+	if (*s != '/' || !s[1])
+		return false;
+	while (*p) {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+static void parse_persist(struct parse_ctx *c, struct keyset *ks, const char *value)
+{
+	size_t n = 0, i;
+	const char **v = split_list(c, value, &n);
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!valid_persist_glob(v[i])) {
+			perr(c, c->lineno,
+			     "bad path in persist: '%s' (expected an absolute path or glob "
+			     "without . or .. parts)",
+			     shown(c, v[i]));
+			return;
+		}
+	}
+	ks->persist = v;
+	ks->n_persist = n;
 }
 
 static const char *dup_value(struct parse_ctx *c, const char *value)
@@ -231,6 +286,22 @@ static bool set_value(struct parse_ctx *c, struct keyset *ks, enum node_key k, c
 			     shown(c, value));
 			return false;
 		}
+		break;
+	case NODE_KEY_UPGRADE:
+		if (strcmp(value, "keep") == 0) {
+			ks->upgrade = UPGRADE_KEEP;
+		} else if (strcmp(value, "rebase") == 0) {
+			ks->upgrade = UPGRADE_REBASE;
+		} else {
+			perr(c, c->lineno, "bad value for upgrade: '%s' (expected keep or rebase)",
+			     shown(c, value));
+			return false;
+		}
+		break;
+	case NODE_KEY_PERSIST:
+		parse_persist(c, ks, value);
+		if (!ks->persist)
+			return false;
 		break;
 	case NODE_KEY_PROFILE:
 		ks->profile = dup_value(c, value);

@@ -186,21 +186,22 @@ const char *node_key_name(enum node_key k)
 		[NODE_KEY_LAYERS] = "layers",	[NODE_KEY_QUOTA] = "quota",
 		[NODE_KEY_SERIAL] = "serial",	[NODE_KEY_MAC] = "mac",
 		[NODE_KEY_IP] = "ip",		[NODE_KEY_PROFILE] = "profile",
+		[NODE_KEY_UPGRADE] = "upgrade", [NODE_KEY_PERSIST] = "persist",
 	};
 
 	return (unsigned)k < NODE_KEY__COUNT ? names[k] : "?";
 }
 
-/* Layers joined with ','; if @len is too small, as many whole names as fit. */
-static const char *join_layers(const struct node *n, char *buf, size_t len)
+/* @v joined with ','; if @len is too small, as many whole names as fit. */
+static const char *join_list(const char *const *v, size_t n, char *buf, size_t len)
 {
 	size_t used = 0, i;
 
 	if (!len)
 		return "";
 	buf[0] = '\0';
-	for (i = 0; i < n->n_layers; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", n->layers[i]);
+	for (i = 0; i < n; i++) {
+		int w = snprintf(buf + used, len - used, "%s%s", i ? "," : "", v[i]);
 
 		if (w < 0 || (size_t)w >= len - used) {
 			buf[used] = '\0'; /* whole names only */
@@ -242,9 +243,13 @@ const char *node_key_value(const struct node *n, enum node_key k, char *buf, siz
 	case NODE_KEY_BOOT_DIR:
 		return n->boot_dir;
 	case NODE_KEY_LAYERS:
-		return join_layers(n, buf, len);
+		return join_list(n->layers, n->n_layers, buf, len);
 	case NODE_KEY_QUOTA:
 		return quota_text(n->quota, buf, len);
+	case NODE_KEY_UPGRADE:
+		return n->upgrade == UPGRADE_REBASE ? "rebase" : "keep";
+	case NODE_KEY_PERSIST:
+		return join_list(n->persist, n->n_persist, buf, len);
 	case NODE_KEY_SERIAL:
 		return n->serial;
 	case NODE_KEY_MAC:

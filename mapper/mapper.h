@@ -19,6 +19,9 @@
 #define MAC_LEN	      17 /* aa-bb-cc-dd-ee-ff */
 
 enum overlay_mode { OVERLAY_PERSISTENT, OVERLAY_VOLATILE };
+/* What a persistent overlay does when its node boots onto a newer image
+ * generation: keep the node's copies over it, or rebase them onto it. */
+enum upgrade_policy { UPGRADE_KEEP, UPGRADE_REBASE };
 enum unknown_policy { UNKNOWN_IGNORE, UNKNOWN_DEFAULT };
 enum dhcp_mode { DHCP_PROXY, DHCP_FULL };
 
@@ -57,7 +60,9 @@ enum node_key {
 	NODE_KEY_CMDLINE,
 	NODE_KEY_BOOT_DIR,
 	NODE_KEY_LAYERS,
-	NODE_KEY_QUOTA, /* the last key a profile or [defaults] can give */
+	NODE_KEY_QUOTA,
+	NODE_KEY_UPGRADE,
+	NODE_KEY_PERSIST, /* the last key a profile or [defaults] can give */
 	NODE_KEY_SERIAL,
 	NODE_KEY_MAC,
 	NODE_KEY_IP,
@@ -82,7 +87,10 @@ struct node {
 	const char *const *layers; /* shared layer names, top first */
 	size_t n_layers;
 	unsigned long long quota; /* bytes of the node's overlay; 0: unlimited */
-	const char *profile;	  /* "" if none */
+	enum upgrade_policy upgrade;
+	const char *const *persist; /* path globs kept by a rebase ("/home") */
+	size_t n_persist;
+	const char *profile; /* "" if none */
 	struct key_origin origin[NODE_KEY__COUNT];
 	unsigned line; /* line of the [node:NAME] header */
 };

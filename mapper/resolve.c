@@ -120,6 +120,10 @@ static const char *or_empty(const char *s)
 static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct node *n)
 {
 	static const char *const no_layers[1] = {NULL};
+	/* Documented in netbootfs.ini(5) and kept by every rebase unless a
+	 * persist key replaces the list. */
+	static const char *const default_persist[] = {
+		"/home", "/root", "/etc/ssh/ssh_host_*", "/etc/machine-id", "/var/log", NULL};
 	int64_t profile = -1;
 	const struct keyset *src;
 	enum node_key k;
@@ -148,8 +152,11 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 	n->layers = no_layers;
 	n->n_layers = 0;
 	n->quota = 0;
+	n->upgrade = UPGRADE_KEEP;
+	n->persist = default_persist;
+	n->n_persist = sizeof(default_persist) / sizeof(default_persist[0]) - 1;
 	for (k = 0; k < NODE_KEY__COUNT; k++) {
-		src = source_of(c, ks, k <= NODE_KEY_QUOTA ? profile : -1, k);
+		src = source_of(c, ks, k <= NODE_KEY_PERSIST ? profile : -1, k);
 		n->origin[k].section = src ? src->section : builtin_section;
 		n->origin[k].line = src ? src->key_line[k] : 0;
 		if (!src)
@@ -176,6 +183,15 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 			break;
 		case NODE_KEY_QUOTA:
 			n->quota = src->quota;
+			break;
+		case NODE_KEY_UPGRADE:
+			n->upgrade = src->upgrade;
+			break;
+		case NODE_KEY_PERSIST:
+			if (src->persist) {
+				n->persist = src->persist;
+				n->n_persist = src->n_persist;
+			}
 			break;
 		default:
 			break; /* node-only keys, copied above */
