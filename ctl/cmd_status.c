@@ -26,7 +26,9 @@ static const char status_help[] =
 	"the image files that are not generations: \"verifying NAME: 45% (120/260\n"
 	"MiB)\" (bytes of file data read) or \"verifying NAME: waiting\" while a new\n"
 	"file is verified before it becomes a generation, \"refused PATH: REASON\"\n"
-	"for a file that failed validation or verification.\n"
+	"for a file that failed validation or verification. Then, for nodes with\n"
+	"upgrade = rebase, the summary of their last rebase and its conflicts (from\n"
+	"<overlays>/.archive/NODE/).\n"
 	"\n"
 	"A node is up while its root served a request within the last\n"
 	"2 * boot_gap seconds, or while it boots (the TFTP server looked up a file\n"
@@ -38,10 +40,12 @@ static const char status_help[] =
 	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
 	"time), boot_pending, tftp_bytes, overlay_bytes, quota (bytes, 0 for none),\n"
 	"quota_used (bytes; null when the root is not mounted), open_files,\n"
-	"idle_seconds, up, in_config, mounted; per generation id, image, path, size,\n"
-	"refs, newest, pinned_by, tftp_root; \"verifying\": [...] with image, path,\n"
-	"active, done and total (bytes of file data); \"refused\": [...] with image,\n"
-	"path and reason. Exits 1 when the daemon is not running.\n";
+	"idle_seconds, up, in_config, mounted, last_rebase (upgrade = rebase: the\n"
+	"summary and conflict lines of its last rebase's report, or null); per\n"
+	"generation id, image, path, size, refs, newest, pinned_by, tftp_root;\n"
+	"\"verifying\": [...] with image, path, active, done and total (bytes of file\n"
+	"data); \"refused\": [...] with image, path and reason. Exits 1 when the\n"
+	"daemon is not running.\n";
 
 static const char *obj_str(struct json_object *o, const char *key)
 {
@@ -95,6 +99,37 @@ static void add_overlay_sizes(struct json_object *nodes)
 			ctl_err("status: %s: %s", dir, strerror(-err));
 		json_object_object_add(n, "overlay_bytes",
 				       err ? NULL : json_object_new_int64((int64_t)bytes));
+	}
+}
+
+/* Add "last_rebase" to every node: its last rebase's summary and conflicts. */
+static void add_rebase_reports(struct json_object *nodes)
+{
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		const char *dir = obj_str(n, "overlay_dir");
+		char *report = dir ? overlay_last_rebase(dir) : NULL;
+
+		json_object_object_add(n, "last_rebase", json_string_or_null(report));
+		free(report);
+	}
+}
+
+/* The nodes' last rebases, after the tables. */
+static void print_rebases(struct json_object *nodes)
+{
+	bool head = false;
+
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i);
+		const char *report = obj_str(n, "last_rebase");
+
+		if (!report)
+			continue;
+		if (!head)
+			printf("\nLAST REBASE\n");
+		head = true;
+		printf("%s: %s", obj_str(n, "name") ? obj_str(n, "name") : "?", report);
 	}
 }
 
@@ -274,6 +309,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 	add_overlay_sizes(obj_array(reply, "nodes"));
+	add_rebase_reports(obj_array(reply, "nodes"));
 	json_object_object_del(reply, "ok");
 	if (av.json) {
 		ret = json_print(reply, stdout);
@@ -289,6 +325,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 			putchar('\n');
 			print_unserved(reply);
 		}
+		if (ret == 0)
+			print_rebases(obj_array(reply, "nodes"));
 	}
 	json_object_put(reply);
 	if (ret < 0) {

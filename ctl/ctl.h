@@ -55,6 +55,8 @@ int cmd_node_boot(struct ctl *c, int argc, char **argv);
 /* "node reset|boot", else cmd_node(); "image install|rollback|list", else cmd_image(). */
 int cmd_node_admin(struct ctl *c, int argc, char **argv);
 int cmd_image_admin(struct ctl *c, int argc, char **argv);
+/* node diff NAME [--json] (cmd_node_diff.c) */
+int cmd_node_diff(struct ctl *c, int argc, char **argv);
 /* image import|shell|gc */
 int cmd_image_import(struct ctl *c, int argc, char **argv);
 int cmd_image_shell(struct ctl *c, int argc, char **argv);

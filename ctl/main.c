@@ -51,6 +51,7 @@ static const char main_help[] =
 	"  node reset NAME [--force]  empty a node's overlay (refused while it is up)\n"
 	"  node boot NAME             the node boots: now if it is down, else at its next\n"
 	"                             TFTP request\n"
+	"  node diff NAME [--json]    what a node changed against its image\n"
 	"  images [--json]            list the images\n"
 	"  image verify NAME|FILE     read every block of an image\n"
 	"  image install FILE NAME    install an image file atomically, keeping the old one\n"

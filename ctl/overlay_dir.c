@@ -4,6 +4,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -121,4 +124,44 @@ int overlay_empty(const char *path)
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
 	return empty_at(fd, 0);
+}
+
+char *overlay_last_rebase(const char *overlay)
+{
+	const char *slash = strrchr(overlay, '/');
+	char dir[PATH_MAX], path[PATH_MAX + 300], newest[256] = "", *line = NULL, *out = NULL;
+	size_t cap = 0, len = 0;
+	struct dirent *de;
+	FILE *f, *mem;
+	bool first = true;
+	DIR *d;
+
+	if (!slash)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%.*s/.archive/%s", (int)(slash - overlay), overlay, slash + 1);
+	d = opendir(dir);
+	if (!d)
+		return NULL;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strcmp(de->d_name, newest) > 0)
+			snprintf(newest, sizeof(newest), "%s", de->d_name);
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/%s/report", dir, newest);
+	f = newest[0] ? fopen(path, "re") : NULL;
+	mem = f ? open_memstream(&out, &len) : NULL;
+	while (mem && getline(&line, &cap, f) > 0) {
+		if (first || !strncmp(line, "conflict ", 9))
+			fputs(line, mem);
+		first = false;
+	}
+	free(line);
+	if (mem)
+		fclose(mem);
+	if (f)
+		fclose(f);
+	if (out && !*out) {
+		free(out);
+		out = NULL;
+	}
+	return out;
 }

@@ -13,4 +13,10 @@ int overlay_usage(const char *path, uint64_t *bytes);
  * symlink. 0 or the first negative errno (it goes on past errors). */
 int overlay_empty(const char *path);
 
+/* The report of the node's last rebase (upgrade = rebase): its summary
+ * line, then its conflict lines, from the newest
+ * <overlays>/.archive/<node>/<stamp>/report, as a malloc'ed string, or
+ * NULL if it has none. @overlay is <overlays>/<node>. */
+char *overlay_last_rebase(const char *overlay);
+
 #endif

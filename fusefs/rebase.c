@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +38,9 @@
 
 #include <fuse_lowlevel.h>
 
-#define XATTR_BASE "trusted.netbootfs.base"
-#define XATTR_MARK "trusted.netbootfs.rebase"
-#define REBASE_DIR ".work/.rebase"
+#define XATTR_BASE  "trusted.netbootfs.base"
+#define XATTR_MARK  "trusted.netbootfs.rebase"
+#define REBASE_DIR  ".work/.rebase"
 #define ARCHIVE_DIR ".archive"
 
 struct base_rec {
@@ -75,21 +74,16 @@ static int base_read(int dirfd, struct base_rec *b)
 	if (n < 0)
 		return -errno;
 	v[n] = '\0';
-	if (sscanf(v, "%63s %" SCNu64 " %" SCNu64 " %" SCNd64 " %u", b->image, &b->id.ino,
-		   &b->id.size, &b->id.mtime_ns, &b->gen) != 5)
-		return -EINVAL;
-	return 0;
+	return image_base_parse(v, b->image, &b->id, &b->gen);
 }
 
 static int base_write(int dirfd, struct image_gen *g)
 {
-	struct image_file_id id;
 	char v[256];
-	int n;
+	int n = image_base_format(g, v, sizeof(v));
 
-	image_gen_file_id(g, &id);
-	n = snprintf(v, sizeof(v), "%s %" PRIu64 " %" PRIu64 " %" PRId64 " %u",
-		     image_gen_name(g), id.ino, id.size, id.mtime_ns, image_gen_id(g));
+	if (n < 0)
+		return n;
 	return fsetxattr(dirfd, XATTR_BASE, v, (size_t)n, 0) == 0 ? 0 : -errno;
 }
 
@@ -172,8 +166,7 @@ void rebase_on_mount(struct root_fs *fs)
 }
 
 /* The node's policy and persist globs, copied out of the config. */
-static bool node_policy(struct root_fs *fs, char ***persist, size_t *n, char *overlays,
-			size_t size)
+static bool node_policy(struct root_fs *fs, char ***persist, size_t *n, char *overlays, size_t size)
 {
 	struct daemon *d = fs->d;
 	const struct node *nd;

@@ -13,11 +13,11 @@ struct rb_ctx {
 	struct image_gen *old, *new;
 	const char *const *persist; /* absolute path globs */
 	size_t n_persist;
-	int odir;		    /* the overlay being rebased (read only) */
-	int rdir;		    /* the new overlay being built */
-	int adir;		    /* the archive being filled (files/ of it) */
-	char tmpdir[PATH_MAX];	    /* diff3's inputs */
-	FILE *report;		    /* one line per path the rebase changed */
+	int odir;	       /* the overlay being rebased (read only) */
+	int rdir;	       /* the new overlay being built */
+	int adir;	       /* the archive being filled (files/ of it) */
+	char tmpdir[PATH_MAX]; /* diff3's inputs */
+	FILE *report;	       /* one line per path the rebase changed */
 	unsigned merged, conflicts, archived, restored;
 };
 

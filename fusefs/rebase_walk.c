@@ -23,9 +23,9 @@
 #include "fusefs/log.h"
 #include "fusefs/rebase_merge.h"
 
-#define XATTR_OPAQUE  "trusted.overlay.opaque"
-#define TEXT_MAX      (4u << 20) /* larger /etc files are not merged */
-#define CONFLICT_SFX  ".netbootfs-node"
+#define XATTR_OPAQUE "trusted.overlay.opaque"
+#define TEXT_MAX     (4u << 20) /* larger /etc files are not merged */
+#define CONFLICT_SFX ".netbootfs-node"
 
 enum rb_action {
 	RB_KEEP,    /* the node's object stays as it is */
@@ -303,8 +303,8 @@ static int write_new(int dir, const char *name, const struct rbuf *b, const stru
 		else
 			done += (size_t)w;
 	}
-	if (!err && (fchown(fd, st->st_uid, st->st_gid) != 0 ||
-		     fchmod(fd, st->st_mode & 07777) != 0))
+	if (!err &&
+	    (fchown(fd, st->st_uid, st->st_gid) != 0 || fchmod(fd, st->st_mode & 07777) != 0))
 		err = -errno;
 	if (!err && meta_dir >= 0)
 		err = copy_xattrs(meta_dir, meta_name, fd);
@@ -338,8 +338,7 @@ static enum rb_action classify(struct rb_ctx *c, const char *rel, const struct s
 		return RB_ARCHIVE; /* both made it, or the image dropped it */
 	if (img_same(c, rel))
 		return RB_KEEP;
-	if (under(rel, "etc") && S_ISREG(st->st_mode) && S_ISREG(os.st_mode) &&
-	    S_ISREG(ns.st_mode))
+	if (under(rel, "etc") && S_ISREG(st->st_mode) && S_ISREG(os.st_mode) && S_ISREG(ns.st_mode))
 		return RB_MERGE;
 	return RB_ARCHIVE;
 }
@@ -375,8 +374,8 @@ static int merge_one(struct rb_ctx *c, int odir, int rdir, const char *name, con
 	int err;
 
 	err = read_three(c, rel, odir, name, b, &ns);
-	if (err == -EFBIG || (!err && !(rbuf_is_text(&b[0]) && rbuf_is_text(&b[1]) &&
-					rbuf_is_text(&b[2])))) {
+	if (err == -EFBIG ||
+	    (!err && !(rbuf_is_text(&b[0]) && rbuf_is_text(&b[1]) && rbuf_is_text(&b[2])))) {
 		err = archive(c, odir, name, rel);
 		if (!err) {
 			c->archived++;

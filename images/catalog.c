@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -723,6 +724,23 @@ void image_gen_file_id(const struct image_gen *g, struct image_file_id *id)
 	id->mtime_ns = g->ident.mtime_ns;
 }
 
+int image_base_format(const struct image_gen *g, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s %" PRIu64 " %" PRIu64 " %" PRId64 " %u", g->name,
+			 g->ident.ino, g->ident.size, g->ident.mtime_ns, g->id);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : n;
+}
+
+int image_base_parse(const char *s, char name[IMAGE_NAME_MAX + 1], struct image_file_id *id,
+		     unsigned *gen_id)
+{
+	if (sscanf(s, "%63s %" SCNu64 " %" SCNu64 " %" SCNd64 " %u", name, &id->ino, &id->size,
+		   &id->mtime_ns, gen_id) != 5)
+		return -EINVAL;
+	return 0;
+}
+
 static bool file_is(int dfd, const char *file, const struct image_file_id *id)
 {
 	struct stat st;
@@ -732,11 +750,10 @@ static bool file_is(int dfd, const char *file, const struct image_file_id *id)
 	       (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == id->mtime_ns;
 }
 
-/* <dir>/<file> if it is @id, opened outside the catalog. */
-static int open_if_same(const char *dir, const char *file, const struct image_file_id *id,
-			struct image_gen **out)
+/* <dir>/<file> into @path if it is @id. */
+static int path_if_same(const char *dir, const char *file, const struct image_file_id *id,
+			char *path, size_t size)
 {
-	char path[PATH_MAX], why[160];
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	bool same;
 
@@ -746,18 +763,39 @@ static int open_if_same(const char *dir, const char *file, const struct image_fi
 	close(dfd);
 	if (!same)
 		return -ENOENT;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return image_gen_open(path, out, why, sizeof(why));
+	snprintf(path, size, "%s/%s", dir, file);
+	return 0;
+}
+
+int image_find_file(const char *images_dir, const char *name, const struct image_file_id *id,
+		    char *path, size_t size)
+{
+	char dir[PATH_MAX], file[IMAGE_NAME_MAX + 8];
+	size_t len = strlen(name);
+	struct dirent *de;
+	int err = -ENOENT;
+	DIR *d;
+
+	snprintf(file, sizeof(file), "%s" SUFFIX, name);
+	if (path_if_same(images_dir, file, id, path, size) == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s/.history", images_dir);
+	d = opendir(dir);
+	if (!d)
+		return -ENOENT;
+	while (err && (de = readdir(d)))
+		if (!strncmp(de->d_name, name, len) && de->d_name[len] == '.')
+			err = path_if_same(dir, de->d_name, id, path, size);
+	closedir(d);
+	return err;
 }
 
 int catalog_find_gen(struct catalog *c, const char *name, const struct image_file_id *id,
 		     struct image_gen **out)
 {
 	struct image_gen **gens;
-	char dir[PATH_MAX], file[IMAGE_NAME_MAX + 8];
-	size_t n, i, len = strlen(name);
-	struct dirent *de;
-	DIR *d;
+	char path[PATH_MAX], why[160];
+	size_t n, i;
 	int err;
 
 	*out = NULL;
@@ -774,17 +812,6 @@ int catalog_find_gen(struct catalog *c, const char *name, const struct image_fil
 	free(gens);
 	if (*out)
 		return 0;
-	snprintf(file, sizeof(file), "%s" SUFFIX, name);
-	if (open_if_same(c->images_dir, file, id, out) == 0)
-		return 0;
-	snprintf(dir, sizeof(dir), "%s/.history", c->images_dir);
-	d = opendir(dir);
-	if (!d)
-		return -ENOENT;
-	err = -ENOENT;
-	while (err && (de = readdir(d)))
-		if (!strncmp(de->d_name, name, len) && de->d_name[len] == '.')
-			err = open_if_same(dir, de->d_name, id, out);
-	closedir(d);
-	return err;
+	err = image_find_file(c->images_dir, name, id, path, sizeof(path));
+	return err ? err : image_gen_open(path, out, why, sizeof(why));
 }

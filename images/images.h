@@ -126,6 +126,15 @@ struct image_file_id {
 	int64_t mtime_ns;
 };
 void image_gen_file_id(const struct image_gen *g, struct image_file_id *id);
+/* "<name> <ino> <size> <mtime_ns> <gen id>", how an overlay records the
+ * generation it was last based on (the xattr trusted.netbootfs.base). */
+int image_base_format(const struct image_gen *g, char *buf, size_t size);
+int image_base_parse(const char *s, char name[IMAGE_NAME_MAX + 1], struct image_file_id *id,
+		     unsigned *gen_id);
+/* The path of image @name's file @id: <images>/<name>.sqfs or one under
+ * <images>/.history/. 0, or -ENOENT if it is gone. */
+int image_find_file(const char *images_dir, const char *name, const struct image_file_id *id,
+		    char *path, size_t size);
 /* The generation of image @name whose file is @id, with a new reference:
  * an open one, else <images>/<name>.sqfs or <images>/.history/<name>.*
  * opened afresh (id 0, outside the catalog). -ENOENT if the file is gone. */
