@@ -83,17 +83,19 @@ t_is "$(ctl nodes --json | python3 -c 'import json,sys; print([n["slot"] for n i
 # node show: value and origin of every key.
 out=$(ctl node show rpi-02 2>"$T/err"); rc=$?
 t_is "$rc" 0 "node show: exit 0"
-t_is "$out" "name      rpi-02        [node:rpi-02] line 15
-image     ubuntu-arm64  [profile:workers] line 9
-overlay   volatile      [profile:workers] line 10
-cmdline   quiet         [defaults] line 7
-boot_dir  auto          [built-in]
-layers    -             [built-in]
-quota     unlimited     [built-in]
-serial    2b3c4d5e      [node:rpi-02] line 17
-mac       -             [built-in]
-ip        -             [built-in]
-profile   workers       [node:rpi-02] line 16" "node show: every key with section and line"
+t_is "$out" "name      rpi-02                                                    [node:rpi-02] line 15
+image     ubuntu-arm64                                              [profile:workers] line 9
+overlay   volatile                                                  [profile:workers] line 10
+cmdline   quiet                                                     [defaults] line 7
+boot_dir  auto                                                      [built-in]
+layers    -                                                         [built-in]
+quota     unlimited                                                 [built-in]
+upgrade   keep                                                      [built-in]
+persist   /home,/root,/etc/ssh/ssh_host_*,/etc/machine-id,/var/log  [built-in]
+serial    2b3c4d5e                                                  [node:rpi-02] line 17
+mac       -                                                         [built-in]
+ip        -                                                         [built-in]
+profile   workers                                                   [node:rpi-02] line 16" "node show: every key with section and line"
 
 ctl node show rpi-03 --json >"$T/show.json"; rc=$?
 t_is "$rc" 0 "node show --json: exit 0"
@@ -104,7 +106,9 @@ exp = {"image": ("raspios-arm64", "defaults", 6),
        "layers": ("common", "node:rpi-03", 20),
        "mac": ("e4-5f-01-00-00-03", "node:rpi-03", 19),
        "overlay": ("persistent", "built-in", 0),
-       "quota": ("unlimited", "built-in", 0)}
+       "quota": ("unlimited", "built-in", 0),
+       "upgrade": ("keep", "built-in", 0),
+       "persist": ("/home,/root,/etc/ssh/ssh_host_*,/etc/machine-id,/var/log", "built-in", 0)}
 bad = []
 if v.get("name") != "rpi-03" or v.get("line") != 18:
     bad.append("name/line %r %r" % (v.get("name"), v.get("line")))
@@ -112,7 +116,7 @@ for k, (val, sec, line) in exp.items():
     e = v["keys"].get(k)
     if e != {"value": val, "section": sec, "line": line}:
         bad.append("%s: %r" % (k, e))
-if len(v["keys"]) != 10:
+if len(v["keys"]) != 12:
     bad.append("keys: %r" % sorted(v["keys"]))
 print("; ".join(bad) or "ok")
 PY

@@ -721,11 +721,58 @@ static void test_load_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* upgrade and persist: inherited like the other keys, checked when read. */
+static void test_upgrade_and_persist(void **state)
+{
+	struct mapper *m = load_ok("[defaults]\n"			   /* 1 */
+				   "image = base\n"			   /* 2 */
+				   "upgrade = rebase\n"			   /* 3 */
+				   "[profile:kiosk]\n"			   /* 4 */
+				   "persist = /var/lib/kiosk, /etc/wpa*\n" /* 5 */
+				   "[node:a]\n"				   /* 6 */
+				   "profile = kiosk\n"			   /* 7 */
+				   "[node:b]\n"				   /* 8 */
+				   "upgrade = keep\n"			   /* 9 */
+				   "persist =\n");			   /* 10 */
+	const struct node *a = mapper_find_name(m, "a"), *b = mapper_find_name(m, "b");
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(a->upgrade, UPGRADE_REBASE);
+	assert_string_equal(a->origin[NODE_KEY_UPGRADE].section, "defaults");
+	assert_int_equal(a->origin[NODE_KEY_UPGRADE].line, 3);
+	assert_int_equal(a->n_persist, 2);
+	assert_string_equal(a->persist[0], "/var/lib/kiosk");
+	assert_string_equal(a->persist[1], "/etc/wpa*");
+	assert_string_equal(node_key_value(a, NODE_KEY_PERSIST, buf, sizeof(buf)),
+			    "/var/lib/kiosk,/etc/wpa*");
+	assert_int_equal(b->upgrade, UPGRADE_KEEP);
+	assert_string_equal(node_key_value(b, NODE_KEY_UPGRADE, buf, sizeof(buf)), "keep");
+	assert_int_equal(b->n_persist, 0); /* an empty list keeps nothing */
+	mapper_free(m);
+
+	m = load_ok("[node:c]\nimage = x\n");
+	assert_int_equal(mapper_find_name(m, "c")->upgrade, UPGRADE_KEEP);
+	assert_string_equal(
+		node_key_value(mapper_find_name(m, "c"), NODE_KEY_PERSIST, buf, sizeof(buf)),
+		"/home,/root,/etc/ssh/ssh_host_*,/etc/machine-id,/var/log");
+	mapper_free(m);
+
+	expect_errors("[defaults]\nimage = a\nupgrade = merge\n",
+		      "t.ini:3: bad value for upgrade: 'merge' (expected keep or rebase)\n");
+	expect_errors("[defaults]\nimage = a\npersist = /home etc/x\n",
+		      "t.ini:3: bad path in persist: 'etc/x' (expected an absolute path or glob "
+		      "without . or .. parts)\n");
+	expect_errors("[node:n]\nimage = a\npersist = /home/../etc\n",
+		      "t.ini:3: bad path in persist: '/home/../etc' (expected an absolute path or "
+		      "glob without . or .. parts)\n");
+}
+
 static void test_node_key_names(void **state)
 {
 	static const char *const want[NODE_KEY__COUNT] = {
-		"image", "overlay", "cmdline", "boot_dir", "layers",
-		"quota", "serial",  "mac",     "ip",	   "profile",
+		"image",   "overlay", "cmdline", "boot_dir", "layers", "quota",
+		"upgrade", "persist", "serial",	 "mac",	     "ip",     "profile",
 	};
 	int k;
 
@@ -854,6 +901,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_node_key_names),
 		cmocka_unit_test(test_quota_key),
+		cmocka_unit_test(test_upgrade_and_persist),
 		cmocka_unit_test(test_ten_thousand_nodes),
 	};
 
