@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctl/args.h"
+#include "ctl/control_client.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
 #include "images/images.h"
@@ -204,14 +205,10 @@ int cmd_node_diff(struct ctl *c, int argc, char **argv)
 	ret = args_parse("node diff", diff_help, ARG_JSON, 1, 1, argc, argv, &av);
 	if (ret >= 0)
 		return ret;
-	m = ctl_load_config(c);
+	m = ctl_load_node(c, "node diff", av.pos[0]);
 	if (!m)
 		return CTL_EXIT_FAIL;
 	n = mapper_find_name(m, av.pos[0]);
-	if (!n) {
-		ctl_err("node diff: no node '%s' in %s", av.pos[0], mapper_path(m));
-		return CTL_EXIT_FAIL;
-	}
 	snprintf(overlay, sizeof(overlay), "%s/%s", mapper_server(m)->overlays, n->name);
 	upper = open(overlay, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (upper < 0 && errno != ENOENT) {

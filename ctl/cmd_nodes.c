@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl/args.h"
+#include "ctl/control_client.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
 #include "mapper/state.h"
@@ -194,14 +195,10 @@ static int node_show(struct ctl *c, int argc, char **argv)
 	ret = args_parse("node show", node_help, ARG_JSON, 1, 1, argc, argv, &av);
 	if (ret >= 0)
 		return ret;
-	m = ctl_load_config(c);
+	m = ctl_load_node(c, "node show", av.pos[0]);
 	if (!m)
 		return CTL_EXIT_FAIL;
 	n = mapper_find_name(m, av.pos[0]);
-	if (!n) {
-		ctl_err("node show: no node '%s' in %s", av.pos[0], mapper_path(m));
-		return CTL_EXIT_FAIL;
-	}
 	ret = av.json ? show_node_json(n) : show_node_table(n);
 	if (ret < 0) {
 		ctl_err("node show: %s", strerror(-ret));

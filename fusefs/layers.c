@@ -63,7 +63,7 @@ int host_setxattr(int dirfd, const char *name, const char *attr, const void *val
 	return err;
 }
 
-static bool dir_is_opaque(int dirfd, const char *name)
+bool dir_is_opaque(int dirfd, const char *name)
 {
 	char v[4];
 	int n = host_getxattr(dirfd, name, XATTR_OPAQUE, v, sizeof(v));

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fusefs/log.h"
 #include "fusefs/rebase_merge.h"
+#include "fusefs/root.h"
 
 #define XATTR_OPAQUE "trusted.overlay.opaque"
 #define TEXT_MAX     (4u << 20) /* larger /etc files are not merged */
@@ -48,11 +48,6 @@ static void note(struct rb_ctx *c, const char *fmt, ...)
 	va_end(ap);
 	fprintf(c->report, "%s\n", line);
 	log_info("node %s: rebase: %s", c->node, line);
-}
-
-static bool is_whiteout_st(const struct stat *st)
-{
-	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
 }
 
 static bool under(const char *rel, const char *dir)
@@ -181,15 +176,6 @@ static int copy_xattrs(int dirfd, const char *name, int fd)
 	return 0;
 }
 
-/* Directory @name of @dirfd is opaque (kernel overlayfs's marker). */
-static bool is_opaque(int dirfd, const char *name)
-{
-	char path[PATH_MAX], v[8];
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
-	return lgetxattr(path, XATTR_OPAQUE, v, sizeof(v)) == 1 && v[0] == 'y';
-}
-
 /* A directory @name in @to like @name in @from (owner, mode, xattrs, times). */
 static int dir_like(int from, const char *name, const struct stat *st, int to, int *out)
 {
@@ -314,7 +300,7 @@ static int write_new(int dir, const char *name, const struct rbuf *b, const stru
 
 static enum rb_action classify(struct rb_ctx *c, const char *rel, const struct stat *st)
 {
-	bool wh = is_whiteout_st(st), in_old, in_new;
+	bool wh = is_whiteout(st), in_old, in_new;
 	struct stat os, ns;
 	img_ino oi, ni;
 	size_t i;
@@ -421,7 +407,7 @@ static int walk_entry(struct rb_ctx *c, int odir, int rdir, const char *name, co
 	if (fstatat(odir, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode)) {
-		bool opaque = is_opaque(odir, name);
+		bool opaque = dir_is_opaque(odir, name);
 
 		if (persisted(c, rel))
 			return clone_tree(odir, name, rdir);

@@ -114,6 +114,8 @@ int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct di
 int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
 		      char *name, struct uobj *o);
 bool is_whiteout(const struct stat *st);
+/* Directory @name of @dirfd carries trusted.overlay.opaque=y. */
+bool dir_is_opaque(int dirfd, const char *name);
 /* The id a copied-up object keeps from its origin (kernel overlayfs
  * ignores the attribute). */
 #define XATTR_ORIGIN "trusted.netbootfs.origin"
