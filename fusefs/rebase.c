@@ -33,6 +33,7 @@
 #include "fusefs/log.h"
 #include "fusefs/mount.h"
 #include "fusefs/notify.h"
+#include "fusefs/quota.h"
 #include "fusefs/rebase_priv.h"
 #include "fusefs/root.h"
 
@@ -381,6 +382,8 @@ bool rebase_at_boot(struct root_fs *fs, struct pin *p)
 			"before: %s",
 			fs->rt->name, image_gen_name(p->gen), image_gen_id(p->gen), strerror(-err));
 	finish_or_undo(fs);
+	if (!err)
+		quota_scan(fs); /* what the overlay holds now, links to the old tree gone */
 	image_gen_put(c.old);
 	rebase = !err;
 out:

@@ -130,6 +130,18 @@ t_like "$(cat "$NB/netbootfs.log")" \
 t_like "$("$NETBOOTCTL" -c "$NB_CONF" status)" \
 	"conflict /etc/motd.conf: the new image's version is in place" "status says so"
 t_is "$(ls -A "$NB/overlays/.work/.rebase" 2>/dev/null)" "" "nothing left in the work area"
+# The quota counts what the rebased overlay holds (blocks per name).
+t_is "$(nb_node n1 quota_used)" "$(python3 - "$O" <<-'PY'
+	import os, sys
+	total = 0
+	for root, dirs, files in os.walk(sys.argv[1]):
+	    for n in dirs + files:
+	        st = os.lstat(os.path.join(root, n))
+	        b = st.st_blocks * 512
+	        total += b if os.path.isdir(os.path.join(root, n)) and not os.path.islink(os.path.join(root, n)) or st.st_nlink <= 1 else b // st.st_nlink
+	print(total)
+	PY
+)" "the quota's usage is the rebased overlay's"
 
 expected_diff()
 {
