@@ -33,7 +33,7 @@ wait_mounted "$NB/nfs/n1" 10 || {
 }
 R=$NB/nfs/n1
 O=$NB/overlays/n1
-cat "$NB/tftp/1a2b3c4d/start4.elf" >/dev/null # n1's first boot
+nb_tftp_read "$NB/tftp/1a2b3c4d/start4.elf" # n1's first boot
 t_ok "the node changes its root" rb_node_changes "$R"
 
 # The expected `node diff` lines, sizes as the node sees them in its root.

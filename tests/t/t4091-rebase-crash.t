@@ -36,7 +36,7 @@ start || {
 	echo "Bail out! the daemon or $R did not come up"
 	exit 1
 }
-cat "$NB/tftp/1a2b3c4d/start4.elf" >/dev/null
+nb_tftp_read "$NB/tftp/1a2b3c4d/start4.elf"
 t_ok "the node changes its root" rb_node_changes "$R"
 nb_stop
 # The node's overlay on generation 1, xattrs (its base) and whiteouts kept.

@@ -46,7 +46,7 @@ for n in n1 n2; do
 		exit 1
 	}
 done
-cat "$NB/tftp/1a2b3c4d/start4.elf" "$NB/tftp/2b3c4d5e/start4.elf" >/dev/null
+nb_tftp_read "$NB/tftp/1a2b3c4d/start4.elf" && nb_tftp_read "$NB/tftp/2b3c4d5e/start4.elf"
 for n in n1 n2; do
 	t_ok "$n changes its root" rb_node_changes "$NB/nfs/$n"
 done
