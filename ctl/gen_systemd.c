@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netbootctl gen systemd: netbootfs.service, started before dnsmasq and the
- * NFS server and restarted on failure, plus drop-ins that make those
- * services require it. Printed to stdout, or written below --dir.
+ * netbootctl gen systemd: netbootfs.service (Type=notify, watchdog), started
+ * before dnsmasq and the NFS servers and restarted on failure, plus drop-ins
+ * that order those services after it. Printed to stdout, or written below
+ * --dir.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,7 +19,7 @@
 static const char *const served_by[] = {"dnsmasq.service", "nfs-server.service",
 					"nfs-ganesha.service"};
 
-static void print_service(FILE *out, const char *config, const char *tftp_root)
+static void print_service(FILE *out, const char *config)
 {
 	size_t i;
 
@@ -30,23 +31,24 @@ static void print_service(FILE *out, const char *config, const char *tftp_root)
 	      out);
 	for (i = 0; i < sizeof(served_by) / sizeof(served_by[0]); i++)
 		fprintf(out, "%s%s", i ? " " : "", served_by[i]);
+	/* Started means mounted: the daemon sends READY=1 once every view is
+	 * up, so the services ordered after it find their directories. */
 	fputs("\n"
 	      "\n"
 	      "[Service]\n"
-	      "Type=simple\n"
+	      "Type=notify\n"
+	      "NotifyAccess=main\n"
 	      "ExecStart=" NETBOOTFS_SBINDIR "/netbootfs -f -c ",
 	      out);
 	esc_print(out, ESC_SYSTEMD_ARG, config);
-	/* The unit counts as started only once the view is mounted, so that the
-	 * services ordered after it find their directories. */
 	fputs("\n"
-	      "# Started means mounted: wait up to 10 s for the TFTP view.\n"
-	      "ExecStartPost=/bin/sh -c 'i=0; until mountpoint -q \"$$1\"; do "
-	      "i=$$((i+1)); [ $$i -lt 100 ] || exit 1; sleep 0.1; done' wait-mount ",
-	      out);
-	esc_print(out, ESC_SYSTEMD_ARG, tftp_root);
-	fputs("\n"
+	      "# A restart remounts the node roots: the kernel NFS server must export\n"
+	      "# the new mounts (Ganesha restarts with netbootfs: see its drop-in).\n"
+	      "ExecStartPost=-/bin/sh -c 'command -v exportfs >/dev/null || exit 0; "
+	      "systemctl -q is-active nfs-server.service || exit 0; exec exportfs -ra'\n"
 	      "ExecReload=/bin/kill -HUP $MAINPID\n"
+	      "# The main loop pings the watchdog; a hung daemon is restarted.\n"
+	      "WatchdogSec=30s\n"
 	      "Restart=on-failure\n"
 	      "RestartSec=2s\n"
 	      "\n"
@@ -55,12 +57,20 @@ static void print_service(FILE *out, const char *config, const char *tftp_root)
 	      out);
 }
 
+/*
+ * Wants= + After=: starting dnsmasq or an NFS server starts netbootfs first,
+ * but a failing netbootfs never stops them (dnsmasq may serve the site's DNS
+ * and DHCP too): no Requires=. Ganesha's VFS exports hold the old mounts
+ * open after a netbootfs restart, so PartOf= restarts it with netbootfs.
+ */
 static void print_dropin(FILE *out, const char *service, const char *config)
 {
 	fputs("[Unit]\n"
-	      "Requires=netbootfs.service\n"
+	      "Wants=netbootfs.service\n"
 	      "After=netbootfs.service\n",
 	      out);
+	if (strcmp(service, "nfs-ganesha.service") == 0)
+		fputs("PartOf=netbootfs.service\n", out);
 	if (strcmp(service, "dnsmasq.service") == 0) {
 		fputs("\n"
 		      "[Service]\n"
@@ -110,9 +120,10 @@ static int emit(const char *dir, const char *rel, FILE *out,
 	return 0;
 }
 
-static void service_fn(FILE *out, const char *config, const char *tftp_root)
+static void service_fn(FILE *out, const char *config, const char *unused)
 {
-	print_service(out, config, tftp_root);
+	(void)unused;
+	print_service(out, config);
 }
 
 static void dropin_fn(FILE *out, const char *service, const char *config)
@@ -132,8 +143,7 @@ int gen_systemd(struct ctl *c, const struct gen_opts *o, FILE *out)
 	/* Units run from /: name the config absolutely. */
 	if (!realpath(c->config_path, config))
 		snprintf(config, sizeof(config), "%s", c->config_path);
-	ret = emit(o->outdir, "netbootfs.service", out, service_fn, config,
-		   mapper_server(m)->tftp_root);
+	ret = emit(o->outdir, "netbootfs.service", out, service_fn, config, NULL);
 	for (i = 0; ret == 0 && i < sizeof(served_by) / sizeof(served_by[0]); i++) {
 		snprintf(rel, sizeof(rel), "%s.d/netbootfs.conf", served_by[i]);
 		ret = emit(o->outdir, rel, out, dropin_fn, served_by[i], config);

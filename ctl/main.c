@@ -43,6 +43,7 @@ static const char main_help[] =
 	"Options:\n"
 	"  -c, --config CONFIG  configuration file (default " CTL_DEFAULT_CONFIG ")\n"
 	"  -h, --help           show this help\n"
+	"  -V, --version        show the version\n"
 	"\n"
 	"Commands:\n"
 	"  check                      validate the configuration and the images\n"
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl c = {.config_path = CTL_DEFAULT_CONFIG};
@@ -83,13 +85,16 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': stop at the command name; the rest belongs to the command. */
-	while ((opt = getopt_long(argc, argv, "+:c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:c:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			c.config_path = optarg;
 			break;
 		case 'h':
 			fputs(main_help, stdout);
+			return CTL_EXIT_OK;
+		case 'V':
+			printf("netbootctl %s\n", NETBOOTFS_VERSION);
 			return CTL_EXIT_OK;
 		case ':':
 			fprintf(stderr, "netbootctl: option '%s' needs an argument\n",

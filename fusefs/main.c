@@ -24,10 +24,11 @@
 #include "fusefs/daemon.h"
 #include "fusefs/log.h"
 #include "fusefs/root.h"
+#include "fusefs/sd_service.h"
 #include "fusefs/verifier.h"
+#include "build-config.h"
 
 #define DEFAULT_CONFIG "/etc/netbootfs/netbootfs.ini"
-#define VERSION	       "0.1.0"
 
 static void usage(FILE *f)
 {
@@ -160,9 +161,12 @@ static void watches_read(struct watches *w, bool *reload, bool *rescan)
 static int serve(struct daemon *d, int sigfd)
 {
 	unsigned removing = 0; /* removed nodes whose roots are still busy */
+	struct sd_service sd;
 	struct watches w;
 
 	watches_init(&w, d);
+	sd_service_init(&sd);
+	sd_service_ready((unsigned)mapper_node_count(d->cfg));
 	for (;;) {
 		/* poll() skips a negative fd (no inotify, no control socket). */
 		struct pollfd pfd[4] = {{.fd = sigfd, .events = POLLIN},
@@ -171,7 +175,7 @@ static int serve(struct daemon *d, int sigfd)
 					{.fd = verifier_fd(d->verifier), .events = POLLIN}};
 		bool reload = false, rescan = false;
 
-		if (poll(pfd, 4, removing ? 1000 : -1) < 0) {
+		if (poll(pfd, 4, sd_service_timeout_ms(&sd, removing ? 1000 : -1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -191,8 +195,12 @@ static int serve(struct daemon *d, int sigfd)
 		}
 		if (w.fd >= 0 && (pfd[1].revents & POLLIN))
 			watches_read(&w, &reload, &rescan);
-		if (reload)
+		sd_service_tick(&sd);
+		if (reload) {
+			sd_service_reloading();
 			daemon_reload(d);
+			sd_service_ready((unsigned)mapper_node_count(d->cfg));
+		}
 		if (rescan)
 			daemon_rescan_images(d);
 		if (pfd[3].revents & POLLIN)
@@ -202,6 +210,7 @@ static int serve(struct daemon *d, int sigfd)
 		if (reload || removing)
 			removing = roots_unmount_removed(d);
 	}
+	sd_service_stopping();
 	if (w.fd >= 0)
 		close(w.fd);
 	return 0;
@@ -235,7 +244,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("netbootfs %s\n", VERSION);
+			printf("netbootfs %s\n", NETBOOTFS_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -172,17 +172,21 @@ t_is "$rc" 0 "gen systemd --dir: exit 0"
 u=$T/units/netbootfs.service
 for l in "Before=dnsmasq.service nfs-server.service nfs-ganesha.service" \
 	"ExecStart=/usr/local/sbin/netbootfs -f -c $T/g.ini" \
-	"ExecReload=/bin/kill -HUP \$MAINPID" "Restart=on-failure" "Type=simple" \
-	"WantedBy=multi-user.target"; do
+	"ExecReload=/bin/kill -HUP \$MAINPID" "Restart=on-failure" "Type=notify" \
+	"NotifyAccess=main" "WatchdogSec=30s" "WantedBy=multi-user.target"; do
 	t_ok "netbootfs.service: $l" has_line "$u" "$l"
 done
-t_like "$(grep '^ExecStartPost=' "$u")" "mountpoint -q .* wait-mount $T/tftp\$" \
-	"netbootfs.service: started once tftp_root is mounted"
+t_like "$(grep '^ExecStartPost=' "$u")" "^ExecStartPost=-/bin/sh -c .*is-active nfs-server.service.*exportfs -ra'\$" \
+	"netbootfs.service: re-exports to a running kernel NFS server after a (re)start, never fails"
 for s in dnsmasq nfs-server nfs-ganesha; do
 	f=$T/units/$s.service.d/netbootfs.conf
-	t_ok "$s drop-in requires netbootfs" has_line "$f" "Requires=netbootfs.service"
+	t_ok "$s drop-in wants netbootfs" has_line "$f" "Wants=netbootfs.service"
 	t_ok "$s drop-in orders after netbootfs" has_line "$f" "After=netbootfs.service"
+	t_is "$(grep -c -e '^Requires=' -e '^BindsTo=' "$f")" 0 \
+		"$s drop-in: a failing netbootfs never stops $s"
 done
+t_ok "Ganesha restarts with netbootfs (its exports hold the old mounts)" \
+	has_line "$T/units/nfs-ganesha.service.d/netbootfs.conf" "PartOf=netbootfs.service"
 t_ok "dnsmasq drop-in passes the config to the hook" \
 	has_line "$T/units/dnsmasq.service.d/netbootfs.conf" "Environment=\"NETBOOTFS_CONFIG=$T/g.ini\""
 if command -v systemd-analyze >/dev/null; then

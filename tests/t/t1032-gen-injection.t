@@ -216,9 +216,6 @@ u=$T/units/netbootfs.service
 t_is "$(grep '^ExecStart=' "$u")" \
 	"ExecStart=/usr/local/sbin/netbootfs -f -c \"$T/c f\\\"g%%\$\$.ini\"" \
 	"netbootfs.service: the config path quoted, % and \$ doubled"
-t_like "$(grep '^ExecStartPost=' "$u")" \
-	" wait-mount \"$T/t f\\\\\"t,#%%\\\$\\\$\\\\\\\\x\\\\x09y\"\$" \
-	"netbootfs.service: tftp_root quoted, tab as \\x09"
 t_is "$(grep '^Environment=' "$T/units/dnsmasq.service.d/netbootfs.conf")" \
 	"Environment=\"NETBOOTFS_CONFIG=$T/c f\\\"g%%\$.ini\"" \
 	"dnsmasq drop-in: the config path in Environment= (no \$ expansion there)"
