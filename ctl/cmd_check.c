@@ -146,6 +146,11 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		ret = CTL_EXIT_FAIL;
 	} else {
 		printf("ok: %zu nodes, %zu images\n", mapper_node_count(m), count_valid(&set));
+		if (!mapper_node_count(m))
+			printf("hint: nothing to serve yet: set [server] address and clients, "
+			       "import "
+			       "an image (image import) and add a [node:NAME] per Pi (see "
+			       "netbootfs.ini.example)\n");
 		ret = CTL_EXIT_OK;
 	}
 	image_names_free(set.names, set.n);
