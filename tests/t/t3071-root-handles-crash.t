@@ -10,10 +10,17 @@
 
 require_root
 require_fuse
-require_cmd mksquashfs sha256sum
+require_cmd mksquashfs sha256sum mkfs.ext4
 [ -x "$FHANDLE" ] || skip_all "no $FHANDLE"
 
 nb_layout
+# The overlays on an ext4 of their own: nothing else allocates inodes there,
+# so a freed inode number comes back at the next create, as the aliasing
+# check below needs.
+truncate -s 64M "$T/ovl.ext4" && mkfs.ext4 -q -F "$T/ovl.ext4" ||
+	skip_all "cannot make an ext4 image"
+mount -o loop "$T/ovl.ext4" "$NB/overlays" || skip_all "cannot loop-mount an ext4 image"
+at_exit "umount -l '$NB/overlays'"
 img=$T/img
 fixture_boot_tree "$img" a
 nb_image os-a "$img"
@@ -98,6 +105,9 @@ printf 'victim\n' >"$R/reuse/victim"
 save victim "$R/reuse/victim"
 victim_host_ino=$(stat -c %i "$U/reuse/victim")
 rm "$R/reuse/victim"
+# The daemon keeps a deleted file open until the kernel forgets it.
+sync
+echo 3 >/proc/sys/vm/drop_caches
 reused=""
 for i in $(seq 1 200); do
 	printf 'other %s\n' "$i" >"$R/reuse/new$i"
