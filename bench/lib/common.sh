@@ -17,6 +17,7 @@
 #                        kernel fuse-overlayfs local)
 #   BENCH_STORM="8 32 64"  boot storm client counts
 #   BENCH_SCALE="10 100 1000"  node counts for the daemon scale runs
+#   FLOOD_RATE, FLOOD_SECS, FLOOD_BOOTS  the unknown-client flood (lib/flood.sh)
 #   BENCH_OUT=DIR        CSV and plots (bench/results; quick: /tmp/netbootfs-bench-quick)
 #   BENCH_CACHE=DIR      image and unpacked tree, reused between runs
 #                        (/var/cache/netbootfs-bench)

@@ -30,6 +30,7 @@
 #                           (boot_s: the median of the run's boots; boot_ok 0 if one failed a file;
 #                           boot_in_flood 1 if the last boot ended before the flood)
 # results/flood-boots.csv:  run,source,flood,boot,seconds
+# results/flood-machine.txt: machine.txt of the sitting that ran this section
 
 FLOOD_RATE=${FLOOD_RATE:-300}
 FLOOD_LEAD=${FLOOD_LEAD:-2}
@@ -119,6 +120,8 @@ flood_run()
 	local r src mode wpid
 	csv_reset flood.csv "run,source,flood,boot_s,boot_ok,load1,flood_rate,flood_sent,flood_answered,flood_s,state_writes,log_lines,boot_in_flood"
 	csv_reset flood-boots.csv "run,source,flood,boot,seconds"
+	# The section may run in a sitting of its own: say which.
+	cp "$BENCH_OUT/machine.txt" "$BENCH_OUT/flood-machine.txt"
 	[ -x "$NB_BUILD/tests/statewatch" ] || bench_die "no $NB_BUILD/tests/statewatch (make all)"
 	ulimit -n "$(ulimit -Hn)" 2>/dev/null
 	_storm_netns

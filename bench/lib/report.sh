@@ -323,12 +323,26 @@ if (@flood) {
 	printf "### Unknown-client flood (TFTP through dnsmasq)\n\n%d runs; in each, one node fetches a Pi 4 boot tree (start4.elf ... a 30 MiB kernel8.img, about 32 MiB; curl, as in the boot storm) through dnsmasq %s times in a row without and as many times with a flood of %s requests/s for random `<serial>/start4.elf` from another namespace (lasting %s s, the boots starting 2 s into it), caches dropped before each boot; a run's figure is the median of its boots; seconds, median [min–max] over the runs; \"with / without\" run by run (target for netbootfs: at most 1.2x). The plain directory under the same flood is the control: what the flood costs dnsmasq, the network and the CPUs whatever serves the files. The machine is shared with other work: its 1-minute load average when each series started is given.\n\n",
 		scalar(keys %{$fl{boot}{netbootfs}{off} || {}}), join(', ', distinct(map { $boots{"$_->{run} $_->{source} $_->{flood}"} // '?' } @flood)),
 		join(', ', distinct(map { $_->{flood_rate} } @on)), join(', ', distinct(map { sprintf('%.0f', $_->{flood_s}) } @on));
+	if (open(my $h, '<', "$out/flood-machine.txt")) {
+		my %m = map { /^([^:]+): (.*)$/ ? ($1, $2) : () } <$h>;
+		printf "Sitting: %s, daemon %s, load average at start %s.\n\n", $m{date} // '?', ($m{daemon} // '?') =~ s/ \(.*//r,
+			$m{'load average at start'} // '?';
+	}
 	print "| source | boot | seconds | with / without | load average |\n|---|---|---|---|---|\n";
 	for my $src (grep { $fl{boot}{$_} } qw(netbootfs plain)) {
 		print "| $LABEL{$src} | without flood | ", mmm(values %{$fl{boot}{$src}{off}}), ' | | ', mmm(values %{$fl{load}{$src}{off}}), " |\n";
 		print "| $LABEL{$src} | with flood | ", mmm(values %{$fl{boot}{$src}{on}}), ' | ',
 			ratio_cell(per_run_ratio($fl{boot}{$src}, 'on', 'off')), ' | ', mmm(values %{$fl{load}{$src}{on}}), " |\n";
 	}
+	my %pool;
+	push @{$pool{$_->{source}}{$_->{flood}}}, $_->{seconds} for csv('flood-boots.csv');
+	my @pooled;
+	for my $src (grep { $pool{$_}{on} && $pool{$_}{off} } qw(netbootfs plain)) {
+		my ($on, $off) = (median(@{$pool{$src}{on}}), median(@{$pool{$src}{off}}));
+		push @pooled, sprintf('%s %s s with, %s s without (%.2fx)', $LABEL{$src}, fmt($on), fmt($off), $off > 0 ? $on / $off : 0);
+	}
+	printf "\nEvery boot pooled (%d per source and mode), median: %s.\n", scalar(@{$pool{netbootfs}{on} || []}), join('; ', @pooled)
+		if @pooled;
 	print "\n| during the flood, netbootfs | per minute, median [min–max] |\n|---|---|\n";
 	print '| requests sent | ', mmm($per_min->('flood_sent', @nb_on)), " |\n";
 	print '| requests answered by dnsmasq (file not found) | ', mmm($per_min->('flood_answered', @nb_on)), " |\n";
