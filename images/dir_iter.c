@@ -21,11 +21,6 @@
 #define DIR_MAX_COUNT	256u
 #define DIR_INDEX_SIZE	12u
 
-static int md_get(sqfs *fs, sqfs_md_cursor *cur, void *buf, size_t len)
-{
-	return sqfs_md_read(fs, cur, buf, len) == SQFS_OK ? 0 : -EIO;
-}
-
 int dir_iter_open(sqfs *fs, const sqfs_inode *dir, struct dir_iter *it)
 {
 	uint64_t size = dir->xtra.dir.dir_size;
@@ -67,14 +62,14 @@ static int dir_iter_seek(sqfs *fs, const sqfs_inode *dir, struct dir_iter *it, i
 		char name[SQUASHFS_NAME_LEN + 1];
 		uint32_t len;
 
-		if (md_get(fs, &cur, &idx, DIR_INDEX_SIZE))
+		if (md_read(fs, &cur, &idx, DIR_INDEX_SIZE))
 			return -EIO;
 		idx.index = le32toh(idx.index);
 		idx.start_block = le32toh(idx.start_block);
 		len = le32toh(idx.size) + 1;
 		if (len > SQUASHFS_NAME_LEN || idx.index >= it->total || idx.index < last)
 			return -EIO;
-		if (md_get(fs, &cur, name, len))
+		if (md_read(fs, &cur, name, len))
 			return -EIO;
 		name[len] = '\0';
 		if (past(arg, idx.index, name))
@@ -122,7 +117,7 @@ int dir_iter_next(sqfs *fs, struct dir_iter *it, struct dir_ent *e)
 		if (it->pos >= it->total)
 			return 0;
 		if (it->total - it->pos < DIR_HEADER_SIZE ||
-		    md_get(fs, &it->cur, &h, DIR_HEADER_SIZE))
+		    md_read(fs, &it->cur, &h, DIR_HEADER_SIZE))
 			return -EIO;
 		it->pos += DIR_HEADER_SIZE;
 		it->count = le32toh(h.count) + 1;
@@ -131,13 +126,13 @@ int dir_iter_next(sqfs *fs, struct dir_iter *it, struct dir_ent *e)
 		if (it->count > DIR_MAX_COUNT)
 			return -EIO;
 	}
-	if (it->total - it->pos < DIR_ENTRY_SIZE || md_get(fs, &it->cur, &de, DIR_ENTRY_SIZE))
+	if (it->total - it->pos < DIR_ENTRY_SIZE || md_read(fs, &it->cur, &de, DIR_ENTRY_SIZE))
 		return -EIO;
 	it->pos += DIR_ENTRY_SIZE;
 	it->count--;
 	len = (size_t)le16toh(de.size) + 1;
 	if (len > SQUASHFS_NAME_LEN || it->total - it->pos < len ||
-	    md_get(fs, &it->cur, e->name, len))
+	    md_read(fs, &it->cur, e->name, len))
 		return -EIO;
 	it->pos += len;
 	e->name[len] = '\0';

@@ -38,7 +38,7 @@ static int cursor_seek(sqfs *fs, struct blk_cursor *bc, sqfs_inode_id id, const 
 	while (bc->block < blk) {
 		uint32_t hdr;
 
-		if (sqfs_md_read(fs, &bc->cur, &hdr, sizeof(hdr)) != SQFS_OK) {
+		if (md_read(fs, &bc->cur, &hdr, sizeof(hdr))) {
 			bc->valid = false;
 			return fault(f, false, bc->block, bc->data_pos, "block list is unreadable");
 		}
@@ -88,7 +88,7 @@ static ssize_t block_copy(sqfs *fs, struct block_cache *shared, struct blk_curso
 	if (cursor_seek(fs, bc, id, inode, blk, f))
 		return -EIO;
 	peek = bc->cur;
-	if (sqfs_md_read(fs, &peek, &hdr, sizeof(hdr)) != SQFS_OK) {
+	if (md_read(fs, &peek, &hdr, sizeof(hdr))) {
 		bc->valid = false;
 		return fault(f, false, blk, bc->data_pos, "block list is unreadable");
 	}
@@ -98,7 +98,7 @@ static ssize_t block_copy(sqfs *fs, struct block_cache *shared, struct blk_curso
 		memset(buf, 0, len);
 		return (ssize_t)len;
 	}
-	if (csize > bs || bc->data_pos > fs->sb.bytes_used ||
+	if (csize > bs || bc->data_pos < IMG_SB_SIZE || bc->data_pos > fs->sb.bytes_used ||
 	    csize > fs->sb.bytes_used - bc->data_pos)
 		return fault(f, false, blk, bc->data_pos, "block lies outside the image");
 	if (block_get(fs, shared, &fs->data_cache, bc->data_pos, hdr, &block, &slot))
@@ -127,11 +127,11 @@ static ssize_t frag_copy(sqfs *fs, struct block_cache *shared, const sqfs_inode 
 
 	if (idx == IMG_NO_FRAG || idx >= fs->sb.fragments)
 		return fault(f, true, blk, 0, "missing fragment");
-	if (sqfs_frag_entry(fs, &fe, idx) != SQFS_OK)
+	if (frag_entry_get(fs, idx, &fe))
 		return fault(f, true, blk, 0, "fragment table is unreadable");
 	csize = fe.size & ~SQUASHFS_COMPRESSED_BIT_BLOCK;
-	if (csize == 0 || csize > fs->sb.block_size || fe.start_block > fs->sb.bytes_used ||
-	    csize > fs->sb.bytes_used - fe.start_block)
+	if (csize == 0 || csize > fs->sb.block_size || fe.start_block < IMG_SB_SIZE ||
+	    fe.start_block > fs->sb.bytes_used || csize > fs->sb.bytes_used - fe.start_block)
 		return fault(f, true, blk, fe.start_block, "fragment lies outside the image");
 	if (block_get(fs, shared, &fs->frag_cache, fe.start_block, fe.size, &block, &slot))
 		return fault(f, true, blk, fe.start_block, "cannot read or decompress fragment");

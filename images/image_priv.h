@@ -8,9 +8,11 @@
  *
  * libsquashfuse 0.1.105 trusts the image: it indexes tables without bounds
  * checks, copies names into fixed buffers using on-disk lengths and
- * underflows when a metadata cursor points past a short block. So this
- * library only hands it values checked here (see sqfs_guard.c), parses
- * directories and xattrs itself and reads file data block by block.
+ * underflows when a metadata cursor points past a short block; its cache
+ * answers a lookup at offset 0 with a NULL block. So this library reads
+ * metadata and tables through the checked wrappers in sqfs_guard.c, hands
+ * libsquashfuse only values checked there, parses directories and xattrs
+ * itself and reads file data block by block.
  */
 #ifndef NETBOOTFS_IMAGE_PRIV_H
 #define NETBOOTFS_IMAGE_PRIV_H
@@ -30,6 +32,7 @@
 #define IMG_NO_XATTR  SQUASHFS_INVALID_XATTR
 #define IMG_NO_FRAG   SQUASHFS_INVALID_FRAG
 #define IMG_NO_TABLE  UINT64_MAX
+#define IMG_SB_SIZE   sizeof(struct squashfs_super_block) /* nothing else below */
 
 /* ---- guards (sqfs_guard.c) ---------------------------------------------- */
 
@@ -38,14 +41,24 @@
 int img_sqfs_init(sqfs *fs, int fd);
 void img_use_fast_inflate(sqfs *fs);
 void img_sqfs_destroy(sqfs *fs);
-/* 0 when libsquashfuse may start reading metadata at @cur. */
+/* The metadata block at image offset @pos (-EIO unless it lies past the
+ * superblock, inside bytes_used, and reads); @next (may be NULL) gets the
+ * offset of the block after it. */
+int md_block_get(sqfs *fs, uint64_t pos, sqfs_block **block, uint64_t *next);
+/* 0 when metadata may be read from @cur. */
 int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur);
+/* sqfs_md_read(), checking each block before copying from it: 0 or -EIO.
+ * Every metadata read of this library goes through it. */
+int md_read(sqfs *fs, sqfs_md_cursor *cur, void *buf, size_t size);
 /* sqfs_inode_get() for an id taken from the image, after range checks. */
 int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
 /* uid/gid through the id table. */
 int id_lookup(sqfs *fs, uint16_t idx, uint32_t *out);
 /* Inode number -> id through the export table; -ESTALE if out of range. */
 int export_lookup(sqfs *fs, uint32_t num, sqfs_inode_id *id);
+/* Fragment and xattr id table entries, in host byte order; -EIO. */
+int frag_entry_get(sqfs *fs, uint32_t idx, struct squashfs_fragment_entry *fe);
+int xattr_id_get(sqfs *fs, uint32_t idx, struct squashfs_xattr_id *xid);
 /* Every block of the id, fragment, export and xattr-id tables is readable
  * and long enough, so later sqfs_table_get() calls stay in bounds. */
 int tables_check(sqfs *fs, char *why, size_t whylen);

@@ -353,7 +353,7 @@ ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size)
 	}
 	if (!err) {
 		cur = inode.next;
-		if (sqfs_md_read(&r->fs, &cur, buf, len) != SQFS_OK)
+		if (md_read(&r->fs, &cur, buf, len))
 			err = -EIO;
 		buf[len] = '\0';
 		if (!err && strlen(buf) != len)

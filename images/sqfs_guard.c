@@ -3,6 +3,7 @@
  * Range checks in front of libsquashfuse calls that would otherwise index
  * tables or metadata blocks with values read from an untrusted image.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,6 +96,25 @@ mode_t img_type_mode(int type)
 }
 
 /*
+ * The metadata block at @pos. libsquashfuse's cache marks a free slot with
+ * offset 0, so a lookup at 0 "finds" a free slot: success and a NULL block.
+ * Nothing but the superblock lives below IMG_SB_SIZE, so no metadata block
+ * may start there, nor at or past bytes_used.
+ */
+int md_block_get(sqfs *fs, uint64_t pos, sqfs_block **block, uint64_t *next)
+{
+	sqfs_off_t at = (sqfs_off_t)pos;
+
+	if (pos < IMG_SB_SIZE || pos >= fs->sb.bytes_used)
+		return -EIO;
+	if (sqfs_md_cache(fs, &at, block) != SQFS_OK || !*block)
+		return -EIO;
+	if (next)
+		*next = (uint64_t)at;
+	return 0;
+}
+
+/*
  * sqfs_md_read() computes "block size - cursor offset" unsigned: a cursor
  * past the end of a short block would copy from far beyond it. Loading the
  * block here (it lands in the same cache sqfs_md_read uses) lets us check.
@@ -102,17 +122,55 @@ mode_t img_type_mode(int type)
  */
 int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur)
 {
-	sqfs_off_t pos = cur->block;
 	sqfs_block *block;
 
-	if (cur->block < 0 || (uint64_t)cur->block >= fs->sb.bytes_used ||
-	    cur->offset >= IMG_MD_SIZE)
+	if (cur->block < 0 || cur->offset >= IMG_MD_SIZE)
 		return -EIO;
-	if (sqfs_md_cache(fs, &pos, &block) != SQFS_OK)
+	if (md_block_get(fs, (uint64_t)cur->block, &block, NULL))
 		return -EIO;
 	if (cur->offset > block->size)
 		return -EIO;
 	return 0;
+}
+
+/* sqfs_md_read() with every block checked as it is reached; @buf may be NULL
+ * to skip @size bytes. */
+int md_read(sqfs *fs, sqfs_md_cursor *cur, void *buf, size_t size)
+{
+	while (size > 0) {
+		sqfs_block *block;
+		uint64_t next;
+		size_t take;
+
+		if (cur->block < 0 || md_block_get(fs, (uint64_t)cur->block, &block, &next) ||
+		    cur->offset > block->size)
+			return -EIO;
+		take = block->size - cur->offset;
+		if (take > size)
+			take = size;
+		if (buf) {
+			memcpy(buf, (char *)block->data + cur->offset, take);
+			buf = (char *)buf + take;
+		}
+		size -= take;
+		cur->offset += take;
+		if (cur->offset == block->size) {
+			cur->block = (sqfs_off_t)next;
+			cur->offset = 0;
+		}
+	}
+	return 0;
+}
+
+/* A regular file's block list (4 bytes a block) lies in the inode table,
+ * whose blocks inflate to at most 8 KiB each from at least 3 bytes. */
+static bool file_size_ok(sqfs *fs, const sqfs_inode *inode)
+{
+	uint64_t size = inode->xtra.reg.file_size;
+	uint64_t table = fs->sb.directory_table_start - fs->sb.inode_table_start;
+
+	return size <= INT64_MAX &&
+	       size / fs->sb.block_size <= (table / 3 + 1) * (IMG_MD_SIZE / sizeof(uint32_t));
 }
 
 int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
@@ -134,7 +192,7 @@ int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
 
 		if (frag != IMG_NO_FRAG && frag >= fs->sb.fragments)
 			return -EIO;
-		if (inode->xtra.reg.start_block > fs->sb.bytes_used)
+		if (inode->xtra.reg.start_block > fs->sb.bytes_used || !file_size_ok(fs, inode))
 			return -EIO;
 	}
 	if (inode->xattr != IMG_NO_XATTR && inode->xattr >= fs->xattr_info.xattr_ids)
@@ -142,26 +200,65 @@ int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
 	return 0;
 }
 
+/* Entry @idx of a table of @count entries, read through checked blocks
+ * rather than sqfs_table_get(), which trusts the index and block sizes. */
+static int table_get(sqfs *fs, const sqfs_table *t, uint64_t count, uint64_t idx, void *buf)
+{
+	uint64_t pos = idx * t->each;
+	sqfs_block *block;
+	size_t off = pos % IMG_MD_SIZE;
+
+	if (idx >= count || !t->blocks)
+		return -EIO;
+	if (md_block_get(fs, t->blocks[pos / IMG_MD_SIZE], &block, NULL))
+		return -EIO;
+	if (block->size < off || block->size - off < t->each)
+		return -EIO;
+	memcpy(buf, (char *)block->data + off, t->each);
+	return 0;
+}
+
 int id_lookup(sqfs *fs, uint16_t idx, uint32_t *out)
 {
-	sqfs_id_t id;
+	uint32_t id;
 
-	if (idx >= fs->sb.no_ids)
+	if (table_get(fs, &fs->id_table, fs->sb.no_ids, idx, &id))
 		return -EIO;
-	if (sqfs_id_get(fs, idx, &id) != SQFS_OK)
-		return -EIO;
-	*out = (uint32_t)id;
+	*out = le32toh(id);
 	return 0;
 }
 
 int export_lookup(sqfs *fs, uint32_t num, sqfs_inode_id *id)
 {
+	uint64_t ref;
+
 	if (!sqfs_export_ok(fs))
 		return -ENOTSUP;
 	if (num == 0 || num > fs->sb.inodes)
 		return -ESTALE;
-	if (sqfs_export_inode(fs, num, id) != SQFS_OK)
+	if (table_get(fs, &fs->export_table, fs->sb.inodes, num - 1, &ref))
 		return -EIO;
+	*id = le64toh(ref);
+	return 0;
+}
+
+int frag_entry_get(sqfs *fs, uint32_t idx, struct squashfs_fragment_entry *fe)
+{
+	if (table_get(fs, &fs->frag_table, fs->sb.fragments, idx, fe))
+		return -EIO;
+	fe->start_block = le64toh(fe->start_block);
+	fe->size = le32toh(fe->size);
+	return 0;
+}
+
+int xattr_id_get(sqfs *fs, uint32_t idx, struct squashfs_xattr_id *xid)
+{
+	if (fs->sb.xattr_id_table_start == IMG_NO_TABLE ||
+	    table_get(fs, &fs->xattr_table, fs->xattr_info.xattr_ids, idx, xid))
+		return -EIO;
+	xid->xattr = le64toh(xid->xattr);
+	xid->count = le32toh(xid->count);
+	xid->size = le32toh(xid->size);
 	return 0;
 }
 
@@ -174,14 +271,12 @@ static int table_blocks_check(sqfs *fs, const sqfs_table *t, size_t each, uint64
 	size_t n = sqfs_divceil(bytes, IMG_MD_SIZE);
 
 	for (size_t i = 0; i < n; i++) {
-		sqfs_off_t pos = (sqfs_off_t)t->blocks[i];
 		uint64_t need = bytes - (uint64_t)i * IMG_MD_SIZE;
 		sqfs_block *block;
 
 		if (need > IMG_MD_SIZE)
 			need = IMG_MD_SIZE;
-		if (t->blocks[i] >= fs->sb.bytes_used ||
-		    sqfs_md_cache(fs, &pos, &block) != SQFS_OK) {
+		if (md_block_get(fs, t->blocks[i], &block, NULL)) {
 			why_set(why, whylen, "%s table block %zu is unreadable", what, i);
 			return -EIO;
 		}

@@ -15,9 +15,10 @@
 
 #include "images/image_priv.h"
 
-#define SB_SIZE	      sizeof(struct squashfs_super_block)
+#define SB_SIZE	      IMG_SB_SIZE
 #define MIN_BLOCK     4096u
 #define MAX_BLOCK     1048576u
+#define MAX_BLOCK_LOG 20u
 #define PAD_UNIT      1024u /* mksquashfs pads to 4 KiB, other tools to >= 1 KiB */
 #define XATTR_ID_HEAD sizeof(struct squashfs_xattr_id_table)
 
@@ -88,7 +89,7 @@ int superblock_check(const struct squashfs_super_block *sb, uint64_t file_size, 
 		return -ENOTSUP;
 	}
 	if (sb->block_size < MIN_BLOCK || sb->block_size > MAX_BLOCK ||
-	    (sb->block_size & (sb->block_size - 1)) || (1u << sb->block_log) != sb->block_size) {
+	    sb->block_log > MAX_BLOCK_LOG || (1u << sb->block_log) != sb->block_size) {
 		why_set(why, whylen, "bad block size %" PRIu32 " (log %u)", sb->block_size,
 			sb->block_log);
 		return -EIO;
@@ -154,17 +155,30 @@ int superblock_check(const struct squashfs_super_block *sb, uint64_t file_size, 
 	return 0;
 }
 
-/* The xattr id table header is read by sqfs_init; check what it found. */
-static int xattr_head_check(sqfs *fs, char *why, size_t whylen)
+/*
+ * The xattr id table header, read here before sqfs_init() reads it and
+ * allocates and reads an index sized by its entry count: the xattrs lie
+ * past the superblock and before their id table, whose index fits.
+ */
+static int xattr_head_check(int fd, const struct squashfs_super_block *sb, char *why, size_t whylen)
 {
-	const struct squashfs_super_block *sb = &fs->sb;
+	struct squashfs_xattr_id_table head;
 
 	if (sb->xattr_id_table_start == IMG_NO_TABLE)
 		return 0;
-	if (fs->xattr_info.xattr_table_start >= sb->xattr_id_table_start ||
+	if (pread(fd, &head, sizeof(head), (off_t)sb->xattr_id_table_start) != sizeof(head)) {
+		why_set(why, whylen, "xattr id table is unreadable");
+		return -EIO;
+	}
+	head.xattr_table_start = le64toh(head.xattr_table_start);
+	head.xattr_ids = le32toh(head.xattr_ids);
+	if (head.xattr_table_start < SB_SIZE ||
+	    head.xattr_table_start >= sb->xattr_id_table_start ||
 	    !index_fits(sb->xattr_id_table_start + XATTR_ID_HEAD, sizeof(struct squashfs_xattr_id),
-			fs->xattr_info.xattr_ids, sb->bytes_used)) {
-		why_set(why, whylen, "xattr id table is inconsistent");
+			head.xattr_ids, sb->bytes_used)) {
+		why_set(why, whylen,
+			"xattr id table is inconsistent (xattrs at %" PRIu64 ", %" PRIu32 " ids)",
+			(uint64_t)head.xattr_table_start, head.xattr_ids);
 		return -EIO;
 	}
 	return 0;
@@ -196,6 +210,8 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 	}
 	sb_to_host(&sb);
 	err = superblock_check(&sb, ident.size, why, whylen);
+	if (!err)
+		err = xattr_head_check(fd, &sb, why, whylen);
 	if (err)
 		return err;
 
@@ -203,9 +219,7 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 		why_set(why, whylen, "cannot read the filesystem tables");
 		return -EIO;
 	}
-	err = xattr_head_check(fs, why, whylen);
-	if (!err)
-		err = tables_check(fs, why, whylen);
+	err = tables_check(fs, why, whylen);
 	if (!err && inode_load(fs, sqfs_inode_root(fs), &root)) {
 		why_set(why, whylen, "root inode is unreadable");
 		err = -EIO;

@@ -82,7 +82,7 @@ static int check_inode(struct verify *v, const char *path, const sqfs_inode *ino
 		sqfs_md_cursor cur = inode->next;
 		size_t len = inode->xtra.symlink_size;
 
-		if (len > IMG_LINK_MAX || sqfs_md_read(v->fs, &cur, target, len) != SQFS_OK)
+		if (len > IMG_LINK_MAX || md_read(v->fs, &cur, target, len))
 			return bad(v, path, "symlink target is unreadable");
 	}
 	return 0;

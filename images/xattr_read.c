@@ -36,7 +36,8 @@ static int xref_cursor(sqfs *fs, uint64_t ref, sqfs_md_cursor *cur)
 {
 	uint64_t base = fs->xattr_info.xattr_table_start;
 
-	if ((ref >> 16) >= fs->sb.xattr_id_table_start - base)
+	if (base >= fs->sb.xattr_id_table_start ||
+	    (ref >> 16) >= fs->sb.xattr_id_table_start - base)
 		return -EIO;
 	sqfs_md_cursor_inode(cur, ref, (sqfs_off_t)base);
 	return md_cursor_ok(fs, cur);
@@ -49,12 +50,10 @@ static int xattr_open(sqfs *fs, const sqfs_inode *inode, struct xattr_pos *p)
 	p->left = 0;
 	if (inode->xattr == IMG_NO_XATTR)
 		return 0;
-	if (fs->sb.xattr_id_table_start == IMG_NO_TABLE || inode->xattr >= fs->xattr_info.xattr_ids)
+	if (xattr_id_get(fs, inode->xattr, &xid))
 		return -EIO;
-	if (sqfs_table_get(&fs->xattr_table, fs, inode->xattr, &xid) != SQFS_OK)
-		return -EIO;
-	p->left = le32toh(xid.count);
-	return xref_cursor(fs, le64toh(xid.xattr), &p->cur);
+	p->left = xid.count;
+	return xref_cursor(fs, xid.xattr, &p->cur);
 }
 
 /* 1 with @e filled and @p past the pair, 0 at the end, -EIO. */
@@ -69,7 +68,7 @@ static int xattr_next(sqfs *fs, struct xattr_pos *p, struct xattr_ent *e)
 	if (!p->left)
 		return 0;
 	p->left--;
-	if (sqfs_md_read(fs, &p->cur, &ent, sizeof(ent)) != SQFS_OK)
+	if (md_read(fs, &p->cur, &ent, sizeof(ent)))
 		return -EIO;
 	type = le16toh(ent.type);
 	ool = type & SQUASHFS_XATTR_VALUE_OOL;
@@ -81,30 +80,30 @@ static int xattr_next(sqfs *fs, struct xattr_pos *p, struct xattr_ent *e)
 	if (plen + nlen > XATTR_NAME_LIMIT)
 		return -EIO;
 	memcpy(e->name, prefixes[type], plen);
-	if (sqfs_md_read(fs, &p->cur, e->name + plen, nlen) != SQFS_OK)
+	if (md_read(fs, &p->cur, e->name + plen, nlen))
 		return -EIO;
 	e->name_len = plen + nlen;
 	e->name[e->name_len] = '\0';
 	if (strlen(e->name) != e->name_len)
 		return -EIO;
-	if (sqfs_md_read(fs, &p->cur, &vsize, sizeof(vsize)) != SQFS_OK)
+	if (md_read(fs, &p->cur, &vsize, sizeof(vsize)))
 		return -EIO;
 	vsize = le32toh(vsize);
 	if (ool) {
 		uint64_t ref;
 
-		if (vsize != sizeof(ref) || sqfs_md_read(fs, &p->cur, &ref, sizeof(ref)) != SQFS_OK)
+		if (vsize != sizeof(ref) || md_read(fs, &p->cur, &ref, sizeof(ref)))
 			return -EIO;
 		if (xref_cursor(fs, le64toh(ref), &e->value))
 			return -EIO;
-		if (sqfs_md_read(fs, &e->value, &vsize, sizeof(vsize)) != SQFS_OK)
+		if (md_read(fs, &e->value, &vsize, sizeof(vsize)))
 			return -EIO;
 		vsize = le32toh(vsize);
 	} else {
 		if (vsize > XATTR_VALUE_LIMIT)
 			return -EIO;
 		e->value = p->cur;
-		if (sqfs_md_read(fs, &p->cur, NULL, vsize) != SQFS_OK)
+		if (md_read(fs, &p->cur, NULL, vsize))
 			return -EIO;
 	}
 	if (vsize > XATTR_VALUE_LIMIT)
@@ -148,7 +147,7 @@ ssize_t xattr_get(sqfs *fs, const sqfs_inode *inode, const char *name, void *buf
 			return e.vsize;
 		if (e.vsize > size)
 			return -ERANGE;
-		if (sqfs_md_read(fs, &e.value, buf, e.vsize) != SQFS_OK)
+		if (md_read(fs, &e.value, buf, e.vsize))
 			return -EIO;
 		return e.vsize;
 	}
@@ -168,7 +167,7 @@ int xattr_check(sqfs *fs, const sqfs_inode *inode)
 	if (!val)
 		return -ENOMEM;
 	while ((r = xattr_next(fs, &p, &e)) > 0) {
-		if (sqfs_md_read(fs, &e.value, val, e.vsize) != SQFS_OK) {
+		if (md_read(fs, &e.value, val, e.vsize)) {
 			r = -EIO;
 			break;
 		}
