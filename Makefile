@@ -2,7 +2,8 @@
 #
 #   make            release build into build/
 #   make check      ASan+UBSan build into build-san/, then unit tests (cmocka),
-#                   shell TAP tests (prove) and a short fuzz run of the parser
+#                   shell TAP tests (prove) and short fuzz runs of the config
+#                   parser and the image reader
 #   make demo       boot three simulated Pis against a generated demo image
 #   make bench      benchmarks against the alternatives (see BENCHMARKS.md)
 #   make install    honours PREFIX and DESTDIR
@@ -141,17 +142,25 @@ run-tap: all
 	NETBOOTFS_BUILD=$(abspath $(O)) $(PROVE) -j$(PROVE_JOBS) $(TAP_TESTS)
 
 FUZZ_O ?= $(O)-fuzz
+FUZZ_CC = clang -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(FUZZ_O)/fuzz_mapper: tests/fuzz/fuzz_mapper.c $(MAPPER_SRC)
 	@mkdir -p $(@D)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ $^ $(INIH_LIBS)
+	$(FUZZ_CC) -o $@ $^ $(INIH_LIBS)
+$(FUZZ_O)/fuzz_image: tests/fuzz/fuzz_image.c $(IMAGES_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(SQFS_CFLAGS) -o $@ $^ $(SQFS_LIBS) -lpthread
 
+# Each target runs FUZZ_SECONDS from its seeds (tests/fuzz/corpus*) plus
+# what earlier runs found ($(FUZZ_O)/corpus*).
 FUZZ_SECONDS ?= 300
-fuzz: $(FUZZ_O)/fuzz_mapper
-	@mkdir -p $(FUZZ_O)/corpus
+fuzz: $(FUZZ_O)/fuzz_mapper $(FUZZ_O)/fuzz_image
+	@mkdir -p $(FUZZ_O)/corpus $(FUZZ_O)/corpus-image
 	$(FUZZ_O)/fuzz_mapper -max_total_time=$(FUZZ_SECONDS) -timeout=5 $(FUZZ_O)/corpus tests/fuzz/corpus
+	$(FUZZ_O)/fuzz_image -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=1024 \
+		$(FUZZ_O)/corpus-image tests/fuzz/corpus-image
 
-# make check runs the fuzzer briefly; `make fuzz` runs it for longer.
+# make check runs the fuzzers briefly; `make fuzz` runs them for longer.
 fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=20
 

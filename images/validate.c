@@ -189,6 +189,7 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 	struct squashfs_super_block sb;
 	struct file_ident ident;
 	sqfs_inode root;
+	struct stat root_st;
 	ssize_t n;
 	int err;
 
@@ -226,6 +227,10 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 	}
 	if (!err && !S_ISDIR(root.base.mode)) {
 		why_set(why, whylen, "root inode is not a directory");
+		err = -EIO;
+	}
+	if (!err && inode_to_stat(fs, &root, &root_st)) {
+		why_set(why, whylen, "root inode's owner or group is not in the id table");
 		err = -EIO;
 	}
 	if (err) {
