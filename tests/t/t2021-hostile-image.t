@@ -64,7 +64,8 @@ serves_os_a()
 
 # ---- a bad file present at start ------------------------------------------
 cp "${bad[0]}" "$NB/images/unused.sqfs"
-t_ok "the daemon starts with a bad image present" nb_start_root n1
+t_ok "the daemon starts with a bad image present" nb_start
+t_ok "n1's root is mounted" wait_mounted "$NB/nfs/n1" 10
 t_is "$(nb_log_count 'images/unused\.sqfs: refused')" 1 "which is refused with one log line"
 t_like "$(grep 'images/unused\.sqfs: refused' "$NB/netbootfs.log")" \
 	'refused: id table block 0 is unreadable' "naming the reason"
@@ -113,7 +114,8 @@ done
 
 # ---- restart with all of them present ------------------------------------
 t_ok "the daemon stops" nb_stop
-t_ok "and starts again with all of them present" nb_start_root n1
+t_ok "and starts again with all of them present" nb_start
+t_ok "n1's root is mounted" wait_mounted "$NB/nfs/n1" 10
 t_ok "os-a is served byte-exact" serves_os_a
 t_fails "no sanitizer report" nb_log_has "AddressSanitizer|runtime error"
 t_ok "daemon stops cleanly" nb_stop
