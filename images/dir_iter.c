@@ -79,6 +79,7 @@ static int dir_iter_seek(sqfs *fs, const sqfs_inode *dir, struct dir_iter *it, i
 		it->cur.offset = (it->dir_offset + idx.index) % IMG_MD_SIZE;
 		it->pos = idx.index;
 		it->count = 0;
+		it->prev[0] = '\0';
 	}
 	return md_cursor_ok(fs, &it->cur);
 }
@@ -140,6 +141,11 @@ int dir_iter_next(sqfs *fs, struct dir_iter *it, struct dir_ent *e)
 	if (strlen(e->name) != len || strchr(e->name, '/') || !strcmp(e->name, ".") ||
 	    !strcmp(e->name, ".."))
 		return -EIO;
+	/* Sorted and unique, as mksquashfs writes them (and lookups assume):
+	 * a duplicate name would read as two different files. */
+	if (it->prev[0] && strcmp(e->name, it->prev) <= 0)
+		return -EIO;
+	memcpy(it->prev, e->name, len + 1);
 	e->name_len = len;
 	e->type = img_type_mode(le16toh(de.type));
 	if (!e->type || le16toh(de.offset) >= IMG_MD_SIZE)

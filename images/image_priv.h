@@ -85,6 +85,7 @@ struct dir_iter {
 	uint32_t count;	     /* entries left under the current header */
 	uint32_t start_block;
 	uint32_t base_ino;
+	char prev[SQUASHFS_NAME_LEN + 1]; /* the last name read: names ascend */
 };
 
 struct dir_ent {
