@@ -79,8 +79,12 @@ int ino_map_put(struct ino_map *m, uint32_t ino, sqfs_inode_id id)
 			i = (i + 1) & (m->cap - 1);
 		if (!(m->vals[i] & USED_BIT))
 			m->used = before + 1;
-		m->keys[i] = ino;
-		m->vals[i] = id | USED_BIT;
+		else if ((m->vals[i] & ~USED_BIT) != id)
+			err = -EIO; /* two inodes with one number: a corrupt image */
+		if (!err) {
+			m->keys[i] = ino;
+			m->vals[i] = id | USED_BIT;
+		}
 	}
 	pthread_mutex_unlock(&m->lock);
 	return err;

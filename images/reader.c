@@ -47,10 +47,20 @@ int gen_inode(struct image_gen *g, struct img_reader *r, img_ino ino, sqfs_inode
 	return 0;
 }
 
-/* Remember where an inode number lives when there is no export table. */
-static int learn(struct image_gen *g, uint32_t ino, sqfs_inode_id id)
+/*
+ * Remember where an inode number lives when there is no export table, and
+ * check that a number found in a directory leads to the inode later calls
+ * by number will load (a corrupt image may give two inodes one number).
+ */
+static int learn(struct image_gen *g, struct img_reader *r, uint32_t ino, sqfs_inode_id id)
 {
-	return g->has_export ? 0 : ino_map_put(&g->map, ino, id);
+	sqfs_inode_id known;
+
+	if (ino == g->root_ino)
+		return id == g->root_id ? 0 : -EIO;
+	if (!g->has_export)
+		return ino_map_put(&g->map, ino, id);
+	return export_lookup(&r->fs, ino, &known) || known != id ? -EIO : 0;
 }
 
 int gen_map_walk(struct image_gen *g, struct img_reader *r)
@@ -241,7 +251,7 @@ child:
 			     (child.base.mode & S_IFMT) != e.type))
 			err = -EIO;
 		if (!err)
-			err = learn(g, e.ino, e.id);
+			err = learn(g, r, e.ino, e.id);
 	}
 	if (err)
 		goto out;
@@ -272,7 +282,7 @@ static int readdir_batch(struct image_gen *g, img_ino dir, uint64_t off, struct 
 	while (!err && n < max && (more = dir_iter_next(&r->fs, &it, &ents[n])) > 0) {
 		if (ents[n].off < off)
 			continue;
-		err = learn(g, ents[n].ino, ents[n].id);
+		err = learn(g, r, ents[n].ino, ents[n].id);
 		n++;
 	}
 	if (!err && more < 0)

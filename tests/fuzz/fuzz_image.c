@@ -65,6 +65,8 @@ static void read_file(struct image_gen *g, img_ino ino, const struct stat *st)
 		off += n;
 		check(off <= st->st_size);
 	}
+	if (!(n == 0 || n == -EIO))
+		fprintf(stderr, "img_read: %zd\n", n);
 	check(n == 0 || n == -EIO);
 	/* A read starting inside the file, as NFS and TFTP clients do. */
 	if (st->st_size > 1)
