@@ -33,6 +33,7 @@ struct keyset {
 	enum upgrade_policy upgrade;
 	const char *const *persist;
 	size_t n_persist;
+	enum pi_model model;
 	char serial[SERIAL_LEN + 1];
 	char mac[MAC_LEN + 1];
 	int64_t parent; /* profiles: index of the profile named by `profile`, or -1 */

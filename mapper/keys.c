@@ -23,6 +23,7 @@ static const struct {
 	{"quota", NODE_KEY_QUOTA, SCOPE_ALL},
 	{"upgrade", NODE_KEY_UPGRADE, SCOPE_ALL},
 	{"persist", NODE_KEY_PERSIST, SCOPE_ALL},
+	{"model", NODE_KEY_MODEL, SCOPE_ALL},
 	{"profile", NODE_KEY_PROFILE, SCOPE_PROFILE | SCOPE_NODE},
 	{"serial", NODE_KEY_SERIAL, SCOPE_NODE},
 	{"mac", NODE_KEY_MAC, SCOPE_NODE},
@@ -302,6 +303,19 @@ static bool set_value(struct parse_ctx *c, struct keyset *ks, enum node_key k, c
 		parse_persist(c, ks, value);
 		if (!ks->persist)
 			return false;
+		break;
+	case NODE_KEY_MODEL:
+		if (strcmp(value, "pi3") == 0) {
+			ks->model = PI_MODEL_3;
+		} else if (strcmp(value, "pi4") == 0) {
+			ks->model = PI_MODEL_4;
+		} else if (strcmp(value, "pi5") == 0) {
+			ks->model = PI_MODEL_5;
+		} else {
+			perr(c, c->lineno, "bad value for model: '%s' (expected pi3, pi4 or pi5)",
+			     shown(c, value));
+			return false;
+		}
 		break;
 	case NODE_KEY_PROFILE:
 		ks->profile = dup_value(c, value);

@@ -25,8 +25,8 @@ void mapper_free(struct mapper *m)
 	free(m);
 }
 
-int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
-		       struct mapper_errors *errs)
+static int load_string(const char *name, const char *text, size_t len, struct mapper **out,
+		       struct mapper_errors *errs, bool partial)
 {
 	struct parse_ctx c = {
 		.errs = errs,
@@ -75,12 +75,24 @@ out:
 	keyset_vec_free(&c.profiles);
 	keyset_vec_free(&c.nodes);
 	free(c.linebuf);
-	if (rc) {
+	if (rc && !(partial && rc == -EINVAL)) {
 		mapper_free(c.m);
 		return rc;
 	}
 	*out = c.m;
-	return 0;
+	return rc;
+}
+
+int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
+		       struct mapper_errors *errs)
+{
+	return load_string(name, text, len, out, errs, false);
+}
+
+int mapper_load_string_partial(const char *name, const char *text, size_t len, struct mapper **out,
+			       struct mapper_errors *errs)
+{
+	return load_string(name, text, len, out, errs, true);
 }
 
 int mapper_load(const char *path, struct mapper **out, struct mapper_errors *errs)
@@ -178,6 +190,21 @@ const struct node *mapper_find_mac(const struct mapper *m, const char *mac)
 	return find(m, &m->by_mac, mac);
 }
 
+const char *pi_model_name(enum pi_model m)
+{
+	switch (m) {
+	case PI_MODEL_3:
+		return "pi3";
+	case PI_MODEL_4:
+		return "pi4";
+	case PI_MODEL_5:
+		return "pi5";
+	case PI_MODEL_ANY:
+		break;
+	}
+	return "";
+}
+
 const char *node_key_name(enum node_key k)
 {
 	static const char *const names[NODE_KEY__COUNT] = {
@@ -187,6 +214,7 @@ const char *node_key_name(enum node_key k)
 		[NODE_KEY_SERIAL] = "serial",	[NODE_KEY_MAC] = "mac",
 		[NODE_KEY_IP] = "ip",		[NODE_KEY_PROFILE] = "profile",
 		[NODE_KEY_UPGRADE] = "upgrade", [NODE_KEY_PERSIST] = "persist",
+		[NODE_KEY_MODEL] = "model",
 	};
 
 	return (unsigned)k < NODE_KEY__COUNT ? names[k] : "?";
@@ -256,6 +284,8 @@ const char *node_key_value(const struct node *n, enum node_key k, char *buf, siz
 		return n->mac;
 	case NODE_KEY_IP:
 		return n->ip;
+	case NODE_KEY_MODEL:
+		return pi_model_name(n->model);
 	case NODE_KEY_PROFILE:
 		return n->profile;
 	case NODE_KEY__COUNT:

@@ -24,6 +24,8 @@ enum overlay_mode { OVERLAY_PERSISTENT, OVERLAY_VOLATILE };
 enum upgrade_policy { UPGRADE_KEEP, UPGRADE_REBASE };
 enum unknown_policy { UNKNOWN_IGNORE, UNKNOWN_DEFAULT };
 enum dhcp_mode { DHCP_PROXY, DHCP_FULL };
+/* Which Raspberry Pi boots a node: what boot files its image needs. */
+enum pi_model { PI_MODEL_ANY, PI_MODEL_3, PI_MODEL_4, PI_MODEL_5 };
 
 /* [server]; strings are never NULL (defaults filled in). */
 struct server_config {
@@ -62,7 +64,8 @@ enum node_key {
 	NODE_KEY_LAYERS,
 	NODE_KEY_QUOTA,
 	NODE_KEY_UPGRADE,
-	NODE_KEY_PERSIST, /* the last key a profile or [defaults] can give */
+	NODE_KEY_PERSIST,
+	NODE_KEY_MODEL, /* the last key a profile or [defaults] can give */
 	NODE_KEY_SERIAL,
 	NODE_KEY_MAC,
 	NODE_KEY_IP,
@@ -90,6 +93,7 @@ struct node {
 	enum upgrade_policy upgrade;
 	const char *const *persist; /* path globs kept by a rebase ("/home") */
 	size_t n_persist;
+	enum pi_model model; /* PI_MODEL_ANY when no model key applies */
 	const char *profile; /* "" if none */
 	struct key_origin origin[NODE_KEY__COUNT];
 	unsigned line; /* line of the [node:NAME] header */
@@ -115,6 +119,11 @@ int mapper_load(const char *path, struct mapper **out, struct mapper_errors *err
 /* The same from memory; @name is used as the file name in messages. */
 int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
 		       struct mapper_errors *errs);
+/* Like mapper_load_string(), but on config errors (-EINVAL) *out still gets
+ * the table built from what was valid, so that a checker can report more
+ * problems in the same pass. Never hand such a table to the daemon. */
+int mapper_load_string_partial(const char *name, const char *text, size_t len, struct mapper **out,
+			       struct mapper_errors *errs);
 void mapper_free(struct mapper *m);
 
 /* Print one line per error: "FILE:LINE: MSG" (or "FILE: MSG" when line is 0). */
@@ -135,6 +144,8 @@ const struct node *mapper_find_serial(const struct mapper *m, const char *serial
 const struct node *mapper_find_mac(const struct mapper *m, const char *mac);
 
 const char *node_key_name(enum node_key k);
+/* "pi3", "pi4", "pi5", or "" for PI_MODEL_ANY. */
+const char *pi_model_name(enum pi_model m);
 /* The effective value of @k as text ("persistent", "a,b", ...). */
 const char *node_key_value(const struct node *n, enum node_key k, char *buf, size_t len);
 

@@ -155,8 +155,9 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 	n->upgrade = UPGRADE_KEEP;
 	n->persist = default_persist;
 	n->n_persist = sizeof(default_persist) / sizeof(default_persist[0]) - 1;
+	n->model = PI_MODEL_ANY;
 	for (k = 0; k < NODE_KEY__COUNT; k++) {
-		src = source_of(c, ks, k <= NODE_KEY_PERSIST ? profile : -1, k);
+		src = source_of(c, ks, k <= NODE_KEY_MODEL ? profile : -1, k);
 		n->origin[k].section = src ? src->section : builtin_section;
 		n->origin[k].line = src ? src->key_line[k] : 0;
 		if (!src)
@@ -192,6 +193,9 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 				n->persist = src->persist;
 				n->n_persist = src->n_persist;
 			}
+			break;
+		case NODE_KEY_MODEL:
+			n->model = src->model;
 			break;
 		default:
 			break; /* node-only keys, copied above */

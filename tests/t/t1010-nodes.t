@@ -92,6 +92,7 @@ layers    -                                                         [built-in]
 quota     unlimited                                                 [built-in]
 upgrade   keep                                                      [built-in]
 persist   /home,/root,/etc/ssh/ssh_host_*,/etc/machine-id,/var/log  [built-in]
+model     -                                                         [built-in]
 serial    2b3c4d5e                                                  [node:rpi-02] line 17
 mac       -                                                         [built-in]
 ip        -                                                         [built-in]
@@ -116,7 +117,7 @@ for k, (val, sec, line) in exp.items():
     e = v["keys"].get(k)
     if e != {"value": val, "section": sec, "line": line}:
         bad.append("%s: %r" % (k, e))
-if len(v["keys"]) != 12:
+if len(v["keys"]) != 13:
     bad.append("keys: %r" % sorted(v["keys"]))
 print("; ".join(bad) or "ok")
 PY

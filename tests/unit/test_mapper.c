@@ -771,8 +771,8 @@ static void test_upgrade_and_persist(void **state)
 static void test_node_key_names(void **state)
 {
 	static const char *const want[NODE_KEY__COUNT] = {
-		"image",   "overlay", "cmdline", "boot_dir", "layers", "quota",
-		"upgrade", "persist", "serial",	 "mac",	     "ip",     "profile",
+		"image",   "overlay", "cmdline", "boot_dir", "layers", "quota",	  "upgrade",
+		"persist", "model",   "serial",	 "mac",	     "ip",     "profile",
 	};
 	int k;
 
@@ -840,6 +840,63 @@ static void test_quota_key(void **state)
 
 #define BIG 10000
 
+/* model: pi3|pi4|pi5, inherited like quota; unset is PI_MODEL_ANY. */
+static void test_model_key(void **state)
+{
+	struct mapper *m = load_ok("[defaults]\n"    /* 1 */
+				   "image = img\n"   /* 2 */
+				   "model = pi4\n"   /* 3 */
+				   "[profile:old]\n" /* 4 */
+				   "model = pi3\n"   /* 5 */
+				   "[node:a]\n"	     /* 6 */
+				   "profile = old\n" /* 7 */
+				   "[node:b]\n"	     /* 8 */
+				   "[node:c]\n"	     /* 9 */
+				   "model = pi5\n"); /* 10 */
+	const struct node *n;
+	char buf[32];
+
+	(void)state;
+	n = mapper_find_name(m, "a");
+	assert_int_equal(n->model, PI_MODEL_3);
+	assert_string_equal(n->origin[NODE_KEY_MODEL].section, "profile:old");
+	assert_int_equal(n->origin[NODE_KEY_MODEL].line, 5);
+	assert_string_equal(node_key_value(n, NODE_KEY_MODEL, buf, sizeof(buf)), "pi3");
+	assert_int_equal(mapper_find_name(m, "b")->model, PI_MODEL_4);
+	assert_int_equal(mapper_find_name(m, "c")->model, PI_MODEL_5);
+	mapper_free(m);
+
+	m = load_ok("[defaults]\nimage = img\n[node:a]\n");
+	n = mapper_find_name(m, "a");
+	assert_int_equal(n->model, PI_MODEL_ANY);
+	assert_string_equal(node_key_value(n, NODE_KEY_MODEL, buf, sizeof(buf)), "");
+	mapper_free(m);
+
+	expect_errors("[defaults]\nimage = img\n[node:a]\nmodel = pi2\n",
+		      "t.ini:4: bad value for model: 'pi2' (expected pi3, pi4 or pi5)\n");
+}
+
+/* A partial load hands out the table next to the errors; a plain one does not. */
+static void test_partial_load(void **state)
+{
+	static const char text[] = "[defaults]\nimage = img\ncolour = red\n[node:a]\n";
+	struct mapper_errors errs = {0};
+	struct mapper *m = NULL;
+
+	(void)state;
+	assert_int_equal(mapper_load_string("t.ini", text, strlen(text), &m, &errs), -EINVAL);
+	assert_null(m);
+	mapper_errors_free(&errs);
+	assert_int_equal(mapper_load_string_partial("t.ini", text, strlen(text), &m, &errs),
+			 -EINVAL);
+	assert_non_null(m);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.v[0].line, 3);
+	assert_string_equal(mapper_find_name(m, "a")->image, "img");
+	mapper_free(m);
+	mapper_errors_free(&errs);
+}
+
 static void test_ten_thousand_nodes(void **state)
 {
 	char *text = NULL, name[32], serial[16], mac[24];
@@ -902,6 +959,8 @@ int main(void)
 		cmocka_unit_test(test_node_key_names),
 		cmocka_unit_test(test_quota_key),
 		cmocka_unit_test(test_upgrade_and_persist),
+		cmocka_unit_test(test_model_key),
+		cmocka_unit_test(test_partial_load),
 		cmocka_unit_test(test_ten_thousand_nodes),
 	};
 
