@@ -45,29 +45,14 @@ void pin_put(struct pin *p)
 	free(p);
 }
 
-/* "auto" means boot/firmware (bookworm and later), else boot. */
 static int pin_find_boot_dir(struct pin *p, const char *boot_dir)
 {
-	static const char *const autos[] = {"boot/firmware", "boot"};
-	struct stat st;
-	size_t i;
+	const char *found;
+	int err = img_boot_dir(p->gen, boot_dir, &p->boot_ino, &found);
 
-	if (strcmp(boot_dir, "auto") != 0) {
-		if (img_resolve(p->gen, boot_dir, true, &p->boot_ino, &st) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			snprintf(p->boot_dir, sizeof(p->boot_dir), "%s", boot_dir);
-			return 0;
-		}
-		return -ENOENT;
-	}
-	for (i = 0; i < sizeof(autos) / sizeof(autos[0]); i++) {
-		if (img_resolve(p->gen, autos[i], true, &p->boot_ino, &st) == 0 &&
-		    S_ISDIR(st.st_mode)) {
-			snprintf(p->boot_dir, sizeof(p->boot_dir), "%s", autos[i]);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (err == 0)
+		snprintf(p->boot_dir, sizeof(p->boot_dir), "%s", found);
+	return err;
 }
 
 static size_t pin_read_image_cmdline(struct pin *p, char *buf, size_t size)

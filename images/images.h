@@ -161,6 +161,10 @@ int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
  * in a chroot: ".." stops at the root and absolute targets start at the
  * image root. At most 40 links, else -ELOOP. */
 int img_resolve(struct image_gen *g, const char *path, bool follow, img_ino *ino, struct stat *st);
+/* A node's boot dir in @g: @boot_dir as a path inside the image, or for
+ * "auto" boot/firmware (bookworm and later), else boot. *found is the path
+ * used (@boot_dir or a static string). -ENOENT when it is no directory. */
+int img_boot_dir(struct image_gen *g, const char *boot_dir, img_ino *ino, const char **found);
 /* Parent directory of directory @dir (the root is its own parent). */
 int img_parent(struct image_gen *g, img_ino dir, img_ino *parent);
 

@@ -108,3 +108,25 @@ int img_resolve(struct image_gen *g, const char *path, bool follow, img_ino *ino
 	free(work);
 	return err;
 }
+
+int img_boot_dir(struct image_gen *g, const char *boot_dir, img_ino *ino, const char **found)
+{
+	static const char *const autos[] = {"boot/firmware", "boot"};
+	struct stat st;
+	size_t i;
+
+	if (strcmp(boot_dir, "auto") != 0) {
+		if (img_resolve(g, boot_dir, true, ino, &st) == 0 && S_ISDIR(st.st_mode)) {
+			*found = boot_dir;
+			return 0;
+		}
+		return -ENOENT;
+	}
+	for (i = 0; i < sizeof(autos) / sizeof(autos[0]); i++) {
+		if (img_resolve(g, autos[i], true, ino, &st) == 0 && S_ISDIR(st.st_mode)) {
+			*found = autos[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

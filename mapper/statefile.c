@@ -38,20 +38,17 @@ static int join(char *buf, size_t size, const char *dir, const char *prefix, con
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-int statefile_read(const char *dir, const char *name, char **text, size_t *len)
+int statefile_read_path(const char *path, char **text, size_t *len)
 {
-	char path[PATH_MAX], *buf = NULL;
 	size_t used = 0, cap = 0;
-	int fd, rc;
+	char *buf = NULL;
+	int fd, rc = 0;
 
 	*text = NULL;
 	*len = 0;
-	rc = join(path, sizeof(path), dir, "", name, "");
-	if (rc)
-		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	for (;;) {
 		ssize_t n;
 
@@ -87,6 +84,20 @@ out:
 	return rc;
 }
 
+int statefile_read(const char *dir, const char *name, char **text, size_t *len)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	rc = join(path, sizeof(path), dir, "", name, "");
+	if (rc)
+		return rc;
+	rc = statefile_read_path(path, text, len);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -103,24 +114,31 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int statefile_write(const char *dir, const char *name, const char *text, size_t len)
+int statefile_replace(const char *path, const char *text, size_t len, mode_t mode, uid_t uid,
+		      gid_t gid)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
 	int fd, dfd, rc;
 
-	rc = statefile_mkdirs(dir);
-	if (rc)
-		return rc;
-	rc = join(path, sizeof(path), dir, "", name, "");
-	if (!rc)
-		rc = join(tmp, sizeof(tmp), dir, ".", name, ".XXXXXX");
-	if (rc)
-		return rc;
+	if (slash)
+		rc = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	else
+		rc = snprintf(dir, sizeof(dir), ".");
+	if (rc < 0 || (size_t)rc >= sizeof(dir))
+		return -ENAMETOOLONG;
+	if (!dir[0])
+		strcpy(dir, "/");
+	rc = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, slash ? slash + 1 : path);
+	if (rc < 0 || (size_t)rc >= sizeof(tmp))
+		return -ENAMETOOLONG;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	rc = write_all(fd, text, len);
-	if (!rc && fchmod(fd, 0644))
+	if (!rc && uid != (uid_t)-1 && fchown(fd, uid, gid))
+		rc = -errno;
+	if (!rc && fchmod(fd, mode))
 		rc = -errno;
 	if (!rc && fsync(fd))
 		rc = -errno;
@@ -139,6 +157,19 @@ int statefile_write(const char *dir, const char *name, const char *text, size_t 
 		close(dfd);
 	}
 	return 0;
+}
+
+int statefile_write(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[PATH_MAX];
+	int rc;
+
+	rc = statefile_mkdirs(dir);
+	if (!rc)
+		rc = join(path, sizeof(path), dir, "", name, "");
+	if (rc)
+		return rc;
+	return statefile_replace(path, text, len, 0644, (uid_t)-1, (gid_t)-1);
 }
 
 int statefile_lock(const char *dir, const char *name)
