@@ -244,6 +244,11 @@ bool ini_has_section(const struct ini_doc *d, const char *section)
 	return find_section(d, section) >= 0;
 }
 
+unsigned ini_section_line(const struct ini_doc *d, const char *section)
+{
+	return (unsigned)(find_section(d, section) + 1);
+}
+
 int ini_section_add(struct ini_doc *d, const char *section)
 {
 	size_t len = strlen(section) + 2;

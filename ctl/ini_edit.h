@@ -23,6 +23,8 @@ void ini_doc_free(struct ini_doc *d);
 int ini_doc_render(const struct ini_doc *d, char **text, size_t *len);
 
 bool ini_has_section(const struct ini_doc *d, const char *section);
+/* Line number (from 1) of @section's header, 0 if there is none. */
+unsigned ini_section_line(const struct ini_doc *d, const char *section);
 /* Append "[section]" at the end, after a blank line. */
 int ini_section_add(struct ini_doc *d, const char *section);
 /*

@@ -8,7 +8,8 @@
 require_cmd mksquashfs
 [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTCTL (build first)"
 
-mkdir -p "$T/tree/etc" "$T/images" "$T/state" "$T/overlays"
+mkdir -p "$T/tree/etc" "$T/tree/boot/firmware" "$T/images" "$T/state" "$T/overlays"
+echo firmware >"$T/tree/boot/firmware/start4.elf"
 echo hello >"$T/tree/etc/hello"
 fixture_squash "$T/tree" "$T/images/raspios-arm64.sqfs"
 fixture_squash "$T/tree" "$T/images/ubuntu-arm64.sqfs"

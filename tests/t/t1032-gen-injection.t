@@ -15,6 +15,7 @@ require_cmd python3 mksquashfs
 
 mkdir -p "$T/state" "$T/images" "$T/tree/boot"
 echo kernel >"$T/tree/boot/kernel8.img"
+echo firmware >"$T/tree/boot/start4.elf"
 fixture_squash "$T/tree" "$T/images/raspios.sqfs"
 
 # ---- values check refuses -------------------------------------------------

@@ -248,6 +248,9 @@ static void test_sections_and_values(void **state)
 	assert_true(ini_has_section(d, "server"));
 	assert_false(ini_has_section(d, "node:c"));
 	assert_false(ini_has_section(d, "node"));
+	assert_int_equal(ini_section_line(d, "server"), 3);
+	assert_int_equal(ini_section_line(d, "node:b"), 12);
+	assert_int_equal(ini_section_line(d, "node:c"), 0);
 	ini_doc_free(d);
 
 	assert_true(ini_value_writable("quiet cma=512M"));
