@@ -13,11 +13,14 @@
 
 static const char discovered_help[] =
 	"Usage: netbootctl [-c CONFIG] discovered [--json]\n"
+	"       netbootctl [-c CONFIG] discovered adopt ID NAME [OPTIONS]\n"
 	"\n"
 	"List clients that asked for a boot tree (TFTP) or an address (DHCP, through\n"
 	"the dnsmasq hook) but map to no node: ID VIA FIRST-SEEN LAST-SEEN COUNT IP\n"
 	"VENDOR HOSTNAME, times in UTC. --json prints an array of objects with the\n"
-	"keys id, via, first_seen, last_seen, count, ip, vendor and hostname.\n";
+	"keys id, via, first_seen, last_seen, count, ip, vendor and hostname.\n"
+	"A client whose serial or MAC a node of the configuration has is not listed.\n"
+	"'discovered adopt --help' tells how to make a client a node.\n";
 
 static const char dhcp_event_help[] =
 	"Usage: netbootctl [-c CONFIG] dhcp-event ACTION MAC IP [HOSTNAME]\n"
@@ -92,9 +95,11 @@ int cmd_discovered(struct ctl *c, int argc, char **argv)
 	struct discovered *v = NULL;
 	const struct mapper *m;
 	struct arg_values av;
-	size_t n = 0;
+	size_t n = 0, i, kept;
 	int ret;
 
+	if (argc >= 2 && strcmp(argv[1], "adopt") == 0)
+		return cmd_discovered_adopt(c, argc - 1, argv + 1);
 	ret = args_parse("discovered", discovered_help, ARG_JSON, 0, 0, argc, argv, &av);
 	if (ret >= 0)
 		return ret;
@@ -112,6 +117,12 @@ int cmd_discovered(struct ctl *c, int argc, char **argv)
 		ctl_err("%s: %s", mapper_server(m)->state, strerror(-ret));
 		return CTL_EXIT_FAIL;
 	}
+	/* Made a node since it was recorded (the daemon may not have reloaded
+	 * yet when it wrote the record): no longer unknown. */
+	for (i = kept = 0; i < n; i++)
+		if (!discovered_is_node(&v[i], m))
+			v[kept++] = v[i];
+	n = kept;
 	ret = av.json ? print_discovered_json(v, n) : print_discovered_table(v, n);
 	free(v);
 	if (ret < 0) {

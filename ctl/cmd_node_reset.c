@@ -105,11 +105,15 @@ int cmd_node_admin(struct ctl *c, int argc, char **argv)
 		return cmd_node_boot(c, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "diff") == 0)
 		return cmd_node_diff(c, argc - 1, argv + 1);
+	if (argc >= 2 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "set") == 0 ||
+			  strcmp(argv[1], "rm") == 0))
+		return cmd_node_edit(c, argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(reset_help, stdout);
 		putchar('\n');
 	}
 	if (argc < 2)
-		return usage_error("node", "missing subcommand (show, reset, boot, diff)");
+		return usage_error("node",
+				   "missing subcommand (show, add, set, rm, reset, boot, diff)");
 	return cmd_node(c, argc, argv);
 }

@@ -44,6 +44,10 @@ int cmd_node(struct ctl *c, int argc, char **argv);
 int cmd_images(struct ctl *c, int argc, char **argv);
 int cmd_image(struct ctl *c, int argc, char **argv);
 int cmd_discovered(struct ctl *c, int argc, char **argv);
+/* node add|set|rm NAME ...: argv[0] is add, set or rm. */
+int cmd_node_edit(struct ctl *c, int argc, char **argv);
+/* discovered adopt ID NAME ...: argv[0] is "adopt". */
+int cmd_discovered_adopt(struct ctl *c, int argc, char **argv);
 int cmd_dhcp_event(struct ctl *c, int argc, char **argv);
 int cmd_gen(struct ctl *c, int argc, char **argv);
 int cmd_status(struct ctl *c, int argc, char **argv);

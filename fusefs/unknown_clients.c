@@ -70,7 +70,7 @@ static void flush(struct unknown_clients *u)
 	struct daemon *d = u->d;
 	struct discovered *v;
 	char state[PATH_MAX];
-	size_t n;
+	size_t n = 0, i, kept;
 	int err;
 
 	pthread_mutex_lock(&u->lock);
@@ -80,6 +80,11 @@ static void flush(struct unknown_clients *u)
 		return;
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	snprintf(state, sizeof(state), "%s", mapper_server(d->cfg)->state);
+	/* A client made a node since it was counted is no longer unknown. */
+	for (i = kept = 0; i < n; i++)
+		if (!discovered_is_node(&v[i], d->cfg))
+			v[kept++] = v[i];
+	n = kept;
 	pthread_rwlock_unlock(&d->cfg_lock);
 	if (!err)
 		err = discovered_merge(state, v, n);

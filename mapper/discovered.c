@@ -6,6 +6,7 @@
  * Writers take a lock and rewrite the file atomically; readers need no lock.
  */
 #include "mapper/ident.h"
+#include "mapper/mapper.h"
 #include "mapper/state.h"
 #include "mapper/statefile.h"
 #include "mapper/strmap.h"
@@ -277,4 +278,33 @@ int discovered_list(const char *state_dir, struct discovered **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	return load(state_dir, out, n);
+}
+
+bool discovered_is_node(const struct discovered *d, const struct mapper *m)
+{
+	return ident_is_serial_name(d->id) ? mapper_find_serial(m, d->id) != NULL
+					   : mapper_find_mac(m, d->id) != NULL;
+}
+
+int discovered_forget_nodes(const char *state_dir, const struct mapper *m)
+{
+	struct discovered *v = NULL;
+	size_t n = 0, i, kept = 0;
+	int lock, rc;
+
+	lock = statefile_lock(state_dir, DISCOVERED_FILE);
+	if (lock < 0)
+		return lock;
+	rc = load(state_dir, &v, &n);
+	if (rc)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (!discovered_is_node(&v[i], m))
+			v[kept++] = v[i];
+	if (kept < n)
+		rc = save(state_dir, v, kept);
+out:
+	free(v);
+	statefile_unlock(lock);
+	return rc;
 }

@@ -9,6 +9,7 @@
 #ifndef NETBOOTFS_STATE_H
 #define NETBOOTFS_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -50,6 +51,11 @@ int discovered_merge(const char *state_dir, const struct discovered *batch, size
  * hostname may be NULL. Safe against concurrent writers (flock). */
 int discovered_record(const char *state_dir, const char *id, const char *via, const char *ip,
 		      const char *vendor, const char *hostname, time_t now);
+/* Drop the records of clients that are nodes of @m (by serial or MAC), so
+ * that a client leaves the list once it was made a node. */
+int discovered_forget_nodes(const char *state_dir, const struct mapper *m);
+/* Whether record @d is a client that @m maps to a node. */
+bool discovered_is_node(const struct discovered *d, const struct mapper *m);
 /* Read all records; *out is malloc'ed, free() it. */
 int discovered_list(const char *state_dir, struct discovered **out, size_t *n);
 

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netbootctl node add|set|rm and discovered adopt: edit netbootfs.ini in
+ * place. Only the lines of the change differ afterwards; the new text must
+ * pass every check of `netbootctl check` before it replaces the file
+ * (atomically, keeping mode and owner). The daemon reloads it as any edit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl/args.h"
+#include "ctl/config_check.h"
+#include "ctl/ctl.h"
+#include "ctl/ini_edit.h"
+#include "ctl/output.h"
+#include "mapper/ident.h"
+#include "mapper/state.h"
+#include "mapper/statefile.h"
+
+#define NODE_OPTIONS_HELP                                                      \
+	"  --serial S    the Pi's serial number (Pi 4 and 5 boot by serial)\n" \
+	"  --mac M       its MAC address (Pi 3, and dhcp-host lines)\n"        \
+	"  --image I     its image (else its profile's or [defaults]')\n"      \
+	"  --profile P   a [profile:P] it takes keys from\n"                   \
+	"  --ip A        its fixed address (exports and dhcp-host use it)\n"   \
+	"  --model M     pi3, pi4 or pi5: which boot files check wants in its image\n"
+
+static const char add_help[] =
+	"Usage: netbootctl [-c CONFIG] node add NAME [--serial S] [--mac M] [--image I]\n"
+	"                  [--profile P] [--ip A] [--model M]\n"
+	"\n"
+	"Add a [node:NAME] section at the end of the configuration (at least one of\n"
+	"--serial and --mac):\n" NODE_OPTIONS_HELP "\n"
+	"The file is changed only if the result passes every check of 'netbootctl\n"
+	"check'; else its problems are printed as FILE:LINE: MESSAGE (lines of the\n"
+	"new text) and nothing is written. A client the node's serial or MAC names\n"
+	"leaves 'netbootctl discovered'. A running netbootfs serves the node after\n"
+	"its reload, which the edit starts.\n";
+
+static const char set_help[] =
+	"Usage: netbootctl [-c CONFIG] node set NAME KEY=VALUE...\n"
+	"\n"
+	"Set keys of [node:NAME] in place: an existing key line keeps its indentation\n"
+	"and trailing comment, a new one goes after the section's last key. KEY= with\n"
+	"an empty value removes the key. Any key of a [node:] section (see\n"
+	"netbootfs.ini(5)). Checked and written as 'node add' does.\n";
+
+static const char rm_help[] =
+	"Usage: netbootctl [-c CONFIG] node rm NAME\n"
+	"\n"
+	"Remove [node:NAME]: its header, its keys, and the comment lines directly\n"
+	"above its header. The node's overlay directory stays (remove it by hand).\n"
+	"Checked and written as 'node add' does.\n";
+
+static const char adopt_help[] =
+	"Usage: netbootctl [-c CONFIG] discovered adopt ID NAME [--serial S] [--mac M]\n"
+	"                  [--image I] [--profile P] [--ip A] [--model M]\n"
+	"\n"
+	"Make the discovered client ID (a serial or MAC that 'netbootctl discovered'\n"
+	"lists) node NAME, as 'node add NAME --serial ID' (or --mac ID) with the\n"
+	"other options would. The client leaves the discovered list.\n"
+	"\n"
+	"Options:\n" NODE_OPTIONS_HELP;
+
+struct node_opts {
+	const char *serial, *mac, *image, *profile, *ip, *model;
+};
+
+/* Parse the options of node add / discovered adopt, leaving @npos
+ * positional arguments in *pos. -1 to go on, else an exit code. */
+static int parse_node_opts(const char *cmd, const char *help, int npos, int argc, char **argv,
+			   struct node_opts *o, char ***pos)
+{
+	static const struct option longopts[] = {
+		{"serial", required_argument, NULL, 's'}, {"mac", required_argument, NULL, 'm'},
+		{"image", required_argument, NULL, 'i'},  {"profile", required_argument, NULL, 'p'},
+		{"ip", required_argument, NULL, 'a'},	  {"model", required_argument, NULL, 'M'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			o->serial = optarg;
+			break;
+		case 'm':
+			o->mac = optarg;
+			break;
+		case 'i':
+			o->image = optarg;
+			break;
+		case 'p':
+			o->profile = optarg;
+			break;
+		case 'a':
+			o->ip = optarg;
+			break;
+		case 'M':
+			o->model = optarg;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return CTL_EXIT_OK;
+		case ':':
+			return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error(cmd, "unknown option '-%c'", optopt);
+			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind < npos)
+		return usage_error(cmd, "missing argument");
+	if (argc - optind > npos)
+		return usage_error(cmd, "unexpected argument '%s'", argv[optind + npos]);
+	*pos = argv + optind;
+	return -1;
+}
+
+/* The name goes into a section header: refuse what the file cannot hold. */
+static int check_name(const char *cmd, const char *name)
+{
+	if (ident_valid_node_name(name))
+		return -1;
+	return usage_error(cmd,
+			   "invalid node name '%s' (lowercase letters, digits and '-', "
+			   "at most 63, not starting with '-')",
+			   name);
+}
+
+static int check_value(const char *cmd, const char *key, const char *value)
+{
+	if (ini_value_writable(value))
+		return -1;
+	return usage_error(cmd,
+			   "%s: a value cannot hold ';' or a line break, nor start or end "
+			   "with a blank",
+			   key);
+}
+
+/* One edit of the document; returns 0, a negative errno, or a positive exit
+ * code after printing why. */
+typedef int (*edit_fn)(struct ini_doc *d, const char *file, void *ctx);
+
+/* Read, edit, check and replace the config file; then forget discovered
+ * clients that are nodes now. */
+static int edit_config(struct ctl *c, const char *cmd, edit_fn edit, void *ctx)
+{
+	const char *file = c->config_path;
+	char real[PATH_MAX], *text = NULL, *out = NULL, *slash;
+	struct mapper_errors errs = {0};
+	struct check_result r;
+	struct ini_doc *doc = NULL;
+	struct mapper *m = NULL;
+	size_t len = 0, out_len = 0;
+	int lock = -1, rc, ret = CTL_EXIT_FAIL;
+	struct stat st;
+
+	if (!realpath(file, real)) {
+		ctl_err("%s: %s: %s", cmd, file, strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	/* One editor at a time: the lock file sits next to the config. */
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	lock = statefile_lock(real[0] ? real : "/", slash + 1);
+	*slash = '/';
+	if (lock < 0) {
+		ctl_err("%s: locking %s: %s", cmd, file, strerror(-lock));
+		return CTL_EXIT_FAIL;
+	}
+	rc = stat(real, &st);
+	if (rc == 0)
+		rc = statefile_read_path(real, &text, &len);
+	else
+		rc = -errno;
+	if (rc == 0)
+		rc = ini_doc_parse(text ? text : "", len, &doc);
+	if (rc < 0) {
+		ctl_err("%s: %s: %s", cmd, file, strerror(-rc));
+		goto out;
+	}
+	rc = edit(doc, file, ctx);
+	if (rc > 0) {
+		ret = rc;
+		goto out;
+	}
+	if (rc == 0)
+		rc = ini_doc_render(doc, &out, &out_len);
+	if (rc < 0) {
+		ctl_err("%s: %s", cmd, strerror(-rc));
+		goto out;
+	}
+	config_check(file, out, out_len, &r);
+	if (r.problems) {
+		ctl_err("%s: %s not changed: the result would have %u problem%s", cmd, file,
+			r.problems, r.problems == 1 ? "" : "s");
+		goto out;
+	}
+	rc = statefile_replace(real, out, out_len, st.st_mode & 07777, st.st_uid, st.st_gid);
+	if (rc < 0) {
+		ctl_err("%s: writing %s: %s", cmd, file, strerror(-rc));
+		goto out;
+	}
+	ret = CTL_EXIT_OK;
+	if (mapper_load_string(file, out, out_len, &m, &errs) == 0) {
+		rc = discovered_forget_nodes(mapper_server(m)->state, m);
+		if (rc < 0)
+			ctl_err("%s: %s: %s (the discovered list may still show the node)", cmd,
+				mapper_server(m)->state, strerror(-rc));
+	}
+out:
+	mapper_errors_free(&errs);
+	mapper_free(m);
+	ini_doc_free(doc);
+	free(out);
+	free(text);
+	statefile_unlock(lock);
+	return ret;
+}
+
+/* ---- node add / discovered adopt ----------------------------------------- */
+
+struct add_ctx {
+	const char *name;
+	const struct node_opts *o;
+};
+
+static int add_edit(struct ini_doc *d, const char *file, void *ctx)
+{
+	const struct add_ctx *a = ctx;
+	const struct node_opts *o = a->o;
+	const char *keys[][2] = {
+		{"profile", o->profile}, {"image", o->image}, {"model", o->model},
+		{"serial", o->serial},	 {"mac", o->mac},     {"ip", o->ip},
+	};
+	char section[NODE_NAME_MAX + 8];
+	size_t i;
+	int rc;
+
+	snprintf(section, sizeof(section), "node:%s", a->name);
+	if (ini_has_section(d, section)) {
+		ctl_err("node %s already exists (%s:%u)", a->name, file,
+			ini_section_line(d, section));
+		return CTL_EXIT_FAIL;
+	}
+	rc = ini_section_add(d, section);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == 0; i++)
+		if (keys[i][1])
+			rc = ini_key_set(d, section, keys[i][0], keys[i][1]);
+	return rc;
+}
+
+static int check_opts(const char *cmd, const struct node_opts *o)
+{
+	const char *keys[][2] = {
+		{"--serial", o->serial},   {"--mac", o->mac}, {"--image", o->image},
+		{"--profile", o->profile}, {"--ip", o->ip},   {"--model", o->model},
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!keys[i][1])
+			continue;
+		if (!*keys[i][1])
+			return usage_error(cmd, "%s needs a value", keys[i][0]);
+		ret = check_value(cmd, keys[i][0], keys[i][1]);
+		if (ret >= 0)
+			return ret;
+	}
+	if (!o->serial && !o->mac)
+		return usage_error(cmd, "a node needs --serial or --mac");
+	return -1;
+}
+
+static int add_node(struct ctl *c, const char *cmd, const char *name, const struct node_opts *o)
+{
+	struct add_ctx a = {name, o};
+	int ret = check_name(cmd, name);
+
+	if (ret < 0)
+		ret = check_opts(cmd, o);
+	if (ret >= 0)
+		return ret;
+	ret = edit_config(c, cmd, add_edit, &a);
+	if (ret == CTL_EXIT_OK)
+		printf("node %s added to %s\n", name, c->config_path);
+	return ret;
+}
+
+static int node_add(struct ctl *c, int argc, char **argv)
+{
+	struct node_opts o;
+	char **pos;
+	int ret = parse_node_opts("node add", add_help, 1, argc, argv, &o, &pos);
+
+	return ret >= 0 ? ret : add_node(c, "node add", pos[0], &o);
+}
+
+int cmd_discovered_adopt(struct ctl *c, int argc, char **argv)
+{
+	static const char cmd[] = "discovered adopt";
+	struct discovered *v = NULL;
+	char id[MAC_LEN + 1];
+	const struct mapper *m;
+	struct node_opts o;
+	size_t n = 0, i;
+	char **pos;
+	bool serial;
+	int ret = parse_node_opts(cmd, adopt_help, 2, argc, argv, &o, &pos);
+
+	if (ret >= 0)
+		return ret;
+	serial = ident_normalize_serial(pos[0], id) == 0;
+	if (!serial && ident_normalize_mac(pos[0], id) != 0)
+		return usage_error(cmd, "'%s' is neither a serial nor a MAC address", pos[0]);
+	if (serial ? o.serial != NULL : o.mac != NULL)
+		return usage_error(cmd, "%s already gives the %s", pos[0],
+				   serial ? "serial" : "mac");
+	m = ctl_load_config(c);
+	if (!m)
+		return CTL_EXIT_FAIL;
+	ret = discovered_list(mapper_server(m)->state, &v, &n);
+	if (ret < 0 && ret != -ENOENT) {
+		ctl_err("%s: %s: %s", cmd, mapper_server(m)->state, strerror(-ret));
+		return CTL_EXIT_FAIL;
+	}
+	for (i = 0; i < n && strcmp(v[i].id, id) != 0; i++)
+		;
+	free(v);
+	if (i == n) {
+		ctl_err("%s: no discovered client %s (see netbootctl discovered)", cmd, id);
+		return CTL_EXIT_FAIL;
+	}
+	if (serial)
+		o.serial = id;
+	else
+		o.mac = id;
+	return add_node(c, cmd, pos[1], &o);
+}
+
+/* ---- node set ---------------------------------------------------------------- */
+
+struct set_ctx {
+	const char *name;
+	char **assign; /* KEY=VALUE */
+	int n;
+};
+
+static int set_edit(struct ini_doc *d, const char *file, void *ctx)
+{
+	const struct set_ctx *s = ctx;
+	char section[NODE_NAME_MAX + 8];
+	int i, rc = 0;
+
+	snprintf(section, sizeof(section), "node:%s", s->name);
+	if (!ini_has_section(d, section)) {
+		ctl_err("node set: no node %s in %s", s->name, file);
+		return CTL_EXIT_FAIL;
+	}
+	for (i = 0; i < s->n && rc == 0; i++) {
+		char *eq = strchr(s->assign[i], '=');
+
+		*eq = '\0';
+		rc = ini_key_set(d, section, s->assign[i], eq + 1);
+		*eq = '=';
+	}
+	return rc;
+}
+
+static int node_set(struct ctl *c, int argc, char **argv)
+{
+	static const char cmd[] = "node set";
+	struct arg_values av;
+	struct set_ctx s;
+	int i, ret;
+
+	ret = args_parse(cmd, set_help, 0, 2, INT_MAX, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	s = (struct set_ctx){av.pos[0], av.pos + 1, av.npos - 1};
+	ret = check_name(cmd, s.name);
+	for (i = 0; i < s.n && ret < 0; i++) {
+		char *eq = strchr(s.assign[i], '=');
+		size_t klen = eq ? (size_t)(eq - s.assign[i]) : 0;
+
+		if (!eq || !klen || strspn(s.assign[i], "abcdefghijklmnopqrstuvwxyz_") != klen)
+			return usage_error(cmd, "'%s' is not KEY=VALUE", s.assign[i]);
+		ret = check_value(cmd, s.assign[i], eq + 1);
+	}
+	if (ret >= 0)
+		return ret;
+	ret = edit_config(c, cmd, set_edit, &s);
+	if (ret == CTL_EXIT_OK)
+		printf("node %s changed in %s\n", s.name, c->config_path);
+	return ret;
+}
+
+/* ---- node rm ------------------------------------------------------------------ */
+
+static int rm_edit(struct ini_doc *d, const char *file, void *ctx)
+{
+	const char *name = ctx;
+	char section[NODE_NAME_MAX + 8];
+
+	snprintf(section, sizeof(section), "node:%s", name);
+	if (ini_section_remove(d, section) == -ENOENT) {
+		ctl_err("node rm: no node %s in %s", name, file);
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int node_rm(struct ctl *c, int argc, char **argv)
+{
+	struct arg_values av;
+	int ret;
+
+	ret = args_parse("node rm", rm_help, 0, 1, 1, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	ret = check_name("node rm", av.pos[0]);
+	if (ret >= 0)
+		return ret;
+	ret = edit_config(c, "node rm", rm_edit, av.pos[0]);
+	if (ret == CTL_EXIT_OK)
+		printf("node %s removed from %s\n", av.pos[0], c->config_path);
+	return ret;
+}
+
+int cmd_node_edit(struct ctl *c, int argc, char **argv)
+{
+	if (strcmp(argv[0], "add") == 0)
+		return node_add(c, argc, argv);
+	if (strcmp(argv[0], "set") == 0)
+		return node_set(c, argc, argv);
+	return node_rm(c, argc, argv);
+}
