@@ -300,7 +300,7 @@ static const char *model_lacks(struct image_gen *g, const char *dir, enum pi_mod
 	case PI_MODEL_5:
 		if (has_file(g, dir, "kernel_2712.img") || has_config_kernel(g, dir))
 			return "";
-		return "kernel_2712.img nor the kernel a config.txt kernel= line names";
+		return "kernel_2712.img and a kernel named by config.txt kernel=";
 	case PI_MODEL_ANY:
 		break;
 	}
@@ -341,8 +341,8 @@ static void check_boot_need(struct check *ck, const struct boot_need *b)
 	if (b->model != PI_MODEL_ANY) {
 		lacks = model_lacks(g, dir, b->model);
 		if (*lacks) {
-			fprintf(stderr, "%s: no %s in %s, which model %s needs (%s)\n", path, lacks,
-				dir, pi_model_name(b->model), who);
+			fprintf(stderr, "%s: %s lacks %s, which model %s needs (%s)\n", path, dir,
+				lacks, pi_model_name(b->model), who);
 			ck->problems++;
 		}
 	} else if (*model_lacks(g, dir, PI_MODEL_3) && *model_lacks(g, dir, PI_MODEL_4) &&
