@@ -18,13 +18,13 @@ fixture_squash "$T/fw" "$T/images/raspios-arm64.sqfs"
 fixture_squash "$T/fw" "$T/images/ubuntu-arm64.sqfs"
 fixture_squash "$T/lite" "$T/images/raspios-lite-armhf.sqfs"
 
-# The example config with its paths in $T, then a section laid out oddly:
+# conf/netbootfs.ini.example with its paths in $T, then a section laid out oddly:
 # tab and space indentation, spaces around '=', trailing comments, a comment
 # block above it, and no newline at the end of the file.
 C=$T/netbootfs.ini
 sed -e "s|/srv/tftpboot|$T/tftp|; s|/srv/nfsroot|$T/nfs|" \
 	-e "s|/var/lib/netbootfs/images|$T/images|; s|/var/lib/netbootfs/overlays|$T/overlays|" \
-	-e "s|/var/lib/netbootfs/state|$T/state|" "$SRCDIR/conf/netbootfs.ini" >"$C"
+	-e "s|/var/lib/netbootfs/state|$T/state|" "$SRCDIR/conf/netbootfs.ini.example" >"$C"
 printf '\n; ---- lab B ----\n\n# the spare Pi, kept for tests\n[node:spare]   ; on the shelf\n\tserial=0a0b0c0d\n    mac   =  dc:a6:32:aa:bb:cc     ;   label says so' >>"$C"
 chmod 0640 "$C"
 owner_check=false

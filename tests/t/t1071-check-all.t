@@ -170,7 +170,9 @@ t_is "$rc:$out" "0:ok: 6 nodes, 9 images" "all fixed: ok, pi5 by kernel_2712.img
 # A config without nodes needs no address: what a fresh install holds.
 printf '[server]\nimages = %s\nstate = %s\n' "$T/images" "$T/state" >"$T/empty.ini"
 out=$("$NETBOOTCTL" -c "$T/empty.ini" check 2>&1); rc=$?
-t_is "$rc:$out" "0:ok: 0 nodes, 9 images" "no nodes: no address needed"
+t_is "$rc:$out" "0:ok: 0 nodes, 9 images
+hint: nothing to serve yet: set [server] address and clients, import an image (image import) and add a node per Pi (netbootctl node add, see netbootfs.ini.example)" \
+	"no nodes: no address needed"
 printf '[server]\nimages = %s\nunknown = default\ndefault_image = pi4\n' "$T/images" >"$T/unk.ini"
 out=$("$NETBOOTCTL" -c "$T/unk.ini" check 2>&1); rc=$?
 t_is "$rc:$out" "1:$T/unk.ini:1: [server] has no address: every cmdline.txt would get nfsroot=:/srv/nfsroot/...
