@@ -22,7 +22,7 @@
 int rctx_get(fuse_req_t req, struct rctx *c)
 {
 	c->fs = fuse_req_userdata(req);
-	atomic_store_explicit(&c->fs->last_active, mono_ms(), memory_order_relaxed);
+	root_mark_active(c->fs);
 	c->p = node_pin_get(c->fs->rt);
 	return c->p ? 0 : -EIO;
 }
@@ -379,6 +379,7 @@ static void root_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 {
 	struct rdir *rd = calloc(1, sizeof(*rd));
 
+	root_mark_active(fuse_req_userdata(req));
 	if (!rd) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -791,6 +792,7 @@ static void root_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 
 	(void)ino;
+	root_mark_active(fs);
 	if (fstatvfs(fs->upper_fd, &sv) != 0)
 		fuse_reply_err(req, errno);
 	else
