@@ -393,6 +393,7 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct daemon *d = req_daemon(req);
 	struct fuse_entry_param e;
+	double node_timeout = TIMEOUT_NODE;
 	struct node_rt *rt;
 	bool by_server;
 	uint64_t id = 0;
@@ -418,17 +419,22 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		by_server = rt && tftp_caller_is_server(d, fuse_req_ctx(req)->pid);
 		if (by_server)
 			node_tftp_request(d, rt, name, pn.kind == NID_CLIENT);
+		/* A name cached for a read on the server would hide the TFTP
+		 * server's next lookup of it, which may be a boot's start. */
+		if (!by_server)
+			node_timeout = 0;
 		err = lookup_in_node(d, &pn, parent, name, by_server, &id);
 	} else {
 		err = -ENOTDIR;
 	}
 	if (err == -ENOENT) {
-		entry_init(&e, 0, TIMEOUT_NEGATIVE); /* a negative entry, cached briefly */
+		/* A negative entry, cached briefly. */
+		entry_init(&e, 0, pn.slot ? node_timeout : TIMEOUT_NEGATIVE);
 		fuse_reply_entry(req, &e);
 	} else if (err) {
 		fuse_reply_err(req, -err);
 	} else {
-		reply_entry_for(req, id, pn.slot ? TIMEOUT_NODE : timeout_for(id));
+		reply_entry_for(req, id, pn.slot ? node_timeout : timeout_for(id));
 	}
 }
 
@@ -560,9 +566,11 @@ static int tftp_root_entry_attr(void *ctx, const struct dirent_rec *r, struct fu
 	return getattr_id(ctx, r->ino, &e->attr);
 }
 
+/* Names listed in a node's tree are not cached: the TFTP server never
+ * lists, and a cached name would hide its next lookup (tftp_lookup). */
 static int tftp_node_entry_attr(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e)
 {
-	entry_init(e, r->ino, TIMEOUT_NODE);
+	entry_init(e, r->ino, 0);
 	return getattr_id(ctx, r->ino, &e->attr);
 }
 
