@@ -111,6 +111,10 @@ int cmd_node_admin(struct ctl *c, int argc, char **argv)
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(reset_help, stdout);
 		putchar('\n');
+		fputs("Usage: netbootctl [-c CONFIG] node add|set|rm NAME ...\n\n"
+		      "Add, change or remove a node in the configuration, in place: see\n"
+		      "'netbootctl node add --help', 'node set --help', 'node rm --help'.\n\n",
+		      stdout);
 	}
 	if (argc < 2)
 		return usage_error("node",
