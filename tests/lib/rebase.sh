@@ -89,3 +89,24 @@ rb_manifest()
 			done
 	)
 }
+
+# rb_setup NODE...: the test's layout with image "os" at generation 1 (the
+# trees in $T/g1 and $T/g2), the nodes' roots unmounted at exit.
+rb_setup()
+{
+	local n
+	nb_layout
+	for n; do
+		at_exit "lazy_umount '$NB/nfs/$n'"
+	done
+	rb_trees "$T/g1" "$T/g2" && nb_image os "$T/g1"
+}
+
+# rb_generation2: generation 2 arrives the way `netbootctl image install`
+# leaves the first, its file kept under .history/ (same inode).
+rb_generation2()
+{
+	mkdir -p "$NB/images/.history" &&
+		ln "$NB/images/os.sqfs" "$NB/images/.history/os.20231114T221320Z.sqfs" &&
+		nb_image os "$T/g2"
+}

@@ -14,10 +14,7 @@ require_root
 require_fuse
 require_cmd mksquashfs perl diff3
 
-nb_layout
-at_exit "lazy_umount '$NB/nfs/n1'"
-rb_trees "$T/g1" "$T/g2" || exit 1
-nb_image os "$T/g1"
+rb_setup n1 || exit 1
 NB_BOOT_GAP=2 nb_write_config <<-INI
 	[defaults]
 	upgrade = rebase
@@ -63,12 +60,8 @@ expected_diff()
 t_is "$("$NETBOOTCTL" -c "$NB_CONF" node diff n1)" "$(expected_diff)" \
 	"node diff lists the node's changes against generation 1"
 
-# Generation 2 arrives the way `netbootctl image install` leaves the first:
-# the old file kept under .history/ (same inode), the new one in place.
-mkdir -p "$NB/images/.history"
-ln "$NB/images/os.sqfs" "$NB/images/.history/os.20231114T221320Z.sqfs"
 n=$(nb_log_count 'image os generation')
-nb_image os "$T/g2"
+rb_generation2
 t_ok "generation 2 is seen" nb_wait_log 'image os generation' "$n"
 t_ok "n1 reboots" nb_boot 1a2b3c4d
 t_ok "and is rebased" wait_for "grep -q 'node n1: rebased onto image os' '$NB/netbootfs.log'" 10

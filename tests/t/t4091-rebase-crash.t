@@ -15,10 +15,7 @@ require_root
 require_fuse
 require_cmd mksquashfs perl diff3
 
-nb_layout
-at_exit "lazy_umount '$NB/nfs/n1'"
-rb_trees "$T/g1" "$T/g2" || exit 1
-nb_image os "$T/g1"
+rb_setup n1 || exit 1
 NB_BOOT_GAP=2 nb_write_config <<-INI
 	[node:n1]
 	image = os
@@ -42,9 +39,7 @@ nb_stop
 # The node's overlay on generation 1, xattrs (its base) and whiteouts kept.
 cp -a "$O" "$T/old-overlay"
 old=$(rb_manifest "$O")
-mkdir -p "$NB/images/.history"
-ln "$NB/images/os.sqfs" "$NB/images/.history/os.20231114T221320Z.sqfs"
-nb_image os "$T/g2"
+rb_generation2
 
 # Put the old overlay back and boot onto generation 2 with the daemon
 # dying at step $1 ("" for none).

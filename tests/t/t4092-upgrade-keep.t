@@ -14,11 +14,7 @@ require_root
 require_fuse
 require_cmd mksquashfs perl
 
-nb_layout
-at_exit "lazy_umount '$NB/nfs/n1'"
-at_exit "lazy_umount '$NB/nfs/n2'"
-rb_trees "$T/g1" "$T/g2" || exit 1
-nb_image os "$T/g1"
+rb_setup n1 n2 || exit 1
 # n1 says keep, n2 says nothing (the default); a profile says rebase but
 # n1's own key wins.
 NB_BOOT_GAP=2 nb_write_config <<-INI
@@ -53,10 +49,8 @@ done
 before1=$(rb_manifest "$NB/overlays/n1")
 before2=$(rb_manifest "$NB/overlays/n2")
 root_before=$(rb_manifest "$NB/nfs/n1")
-mkdir -p "$NB/images/.history"
-ln "$NB/images/os.sqfs" "$NB/images/.history/os.20231114T221320Z.sqfs"
 n=$(nb_log_count 'image os generation')
-nb_image os "$T/g2"
+rb_generation2
 t_ok "generation 2 is seen" nb_wait_log 'image os generation' "$n"
 t_ok "n1 reboots" nb_boot 1a2b3c4d
 t_ok "n2 reboots" nb_boot 2b3c4d5e
