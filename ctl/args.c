@@ -24,10 +24,14 @@ int args_parse(const char *cmd, const char *help, unsigned accept, int min_pos, 
 	       int argc, char **argv, struct arg_values *v)
 {
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},	{"json", no_argument, NULL, 'j'},
-		{"hook", required_argument, NULL, 'k'}, {"dir", required_argument, NULL, 'd'},
-		{"force", no_argument, NULL, 'f'},	{NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},	   {"json", no_argument, NULL, 'j'},
+		{"hook", required_argument, NULL, 'k'},	   {"dir", required_argument, NULL, 'd'},
+		{"force", no_argument, NULL, 'f'},	   {"serial", required_argument, NULL, 's'},
+		{"mac", required_argument, NULL, 'm'},	   {"image", required_argument, NULL, 'i'},
+		{"profile", required_argument, NULL, 'p'}, {"ip", required_argument, NULL, 'a'},
+		{"model", required_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
 	};
+	const char **node_opt;
 	int opt, li;
 
 	memset(v, 0, sizeof(*v));
@@ -58,6 +62,22 @@ int args_parse(const char *cmd, const char *help, unsigned accept, int min_pos, 
 			if (!(accept & ARG_FORCE))
 				goto unknown;
 			v->force = true;
+			break;
+		case 's':
+		case 'm':
+		case 'i':
+		case 'p':
+		case 'a':
+		case 'M':
+			if (!(accept & ARG_NODE))
+				goto unknown;
+			node_opt = opt == 's'	? &v->serial
+				   : opt == 'm' ? &v->mac
+				   : opt == 'i' ? &v->image
+				   : opt == 'p' ? &v->profile
+				   : opt == 'a' ? &v->ip
+						: &v->model;
+			*node_opt = optarg;
 			break;
 		case ':':
 			return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);

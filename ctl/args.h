@@ -11,6 +11,7 @@ enum arg_accept {
 	ARG_HOOK = 1u << 1,  /* --hook PATH */
 	ARG_DIR = 1u << 2,   /* --dir DIR */
 	ARG_FORCE = 1u << 3, /* --force */
+	ARG_NODE = 1u << 4,  /* --serial --mac --image --profile --ip --model VALUE */
 };
 
 struct arg_values {
@@ -18,7 +19,8 @@ struct arg_values {
 	const char *hook;
 	const char *dir;
 	bool force;
-	char **pos; /* positional arguments */
+	const char *serial, *mac, *image, *profile, *ip, *model; /* ARG_NODE */
+	char **pos;						 /* positional arguments */
 	int npos;
 };
 

@@ -6,7 +6,6 @@
  * (atomically, keeping mode and owner). The daemon reloads it as any edit.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,65 +65,6 @@ static const char adopt_help[] =
 	"other options would. The client leaves the discovered list.\n"
 	"\n"
 	"Options:\n" NODE_OPTIONS_HELP;
-
-struct node_opts {
-	const char *serial, *mac, *image, *profile, *ip, *model;
-};
-
-/* Parse the options of node add / discovered adopt, leaving @npos
- * positional arguments in *pos. -1 to go on, else an exit code. */
-static int parse_node_opts(const char *cmd, const char *help, int npos, int argc, char **argv,
-			   struct node_opts *o, char ***pos)
-{
-	static const struct option longopts[] = {
-		{"serial", required_argument, NULL, 's'}, {"mac", required_argument, NULL, 'm'},
-		{"image", required_argument, NULL, 'i'},  {"profile", required_argument, NULL, 'p'},
-		{"ip", required_argument, NULL, 'a'},	  {"model", required_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			o->serial = optarg;
-			break;
-		case 'm':
-			o->mac = optarg;
-			break;
-		case 'i':
-			o->image = optarg;
-			break;
-		case 'p':
-			o->profile = optarg;
-			break;
-		case 'a':
-			o->ip = optarg;
-			break;
-		case 'M':
-			o->model = optarg;
-			break;
-		case 'h':
-			fputs(help, stdout);
-			return CTL_EXIT_OK;
-		case ':':
-			return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			if (optopt)
-				return usage_error(cmd, "unknown option '-%c'", optopt);
-			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (argc - optind < npos)
-		return usage_error(cmd, "missing argument");
-	if (argc - optind > npos)
-		return usage_error(cmd, "unexpected argument '%s'", argv[optind + npos]);
-	*pos = argv + optind;
-	return -1;
-}
 
 /* The name goes into a section header: refuse what the file cannot hold. */
 static int check_name(const char *cmd, const char *name)
@@ -232,13 +172,13 @@ out:
 
 struct add_ctx {
 	const char *name;
-	const struct node_opts *o;
+	const struct arg_values *o;
 };
 
 static int add_edit(struct ini_doc *d, const char *file, void *ctx)
 {
 	const struct add_ctx *a = ctx;
-	const struct node_opts *o = a->o;
+	const struct arg_values *o = a->o;
 	const char *keys[][2] = {
 		{"profile", o->profile}, {"image", o->image}, {"model", o->model},
 		{"serial", o->serial},	 {"mac", o->mac},     {"ip", o->ip},
@@ -260,7 +200,7 @@ static int add_edit(struct ini_doc *d, const char *file, void *ctx)
 	return rc;
 }
 
-static int check_opts(const char *cmd, const struct node_opts *o)
+static int check_opts(const char *cmd, const struct arg_values *o)
 {
 	const char *keys[][2] = {
 		{"--serial", o->serial},   {"--mac", o->mac}, {"--image", o->image},
@@ -283,7 +223,7 @@ static int check_opts(const char *cmd, const struct node_opts *o)
 	return -1;
 }
 
-static int add_node(struct ctl *c, const char *cmd, const char *name, const struct node_opts *o)
+static int add_node(struct ctl *c, const char *cmd, const char *name, const struct arg_values *o)
 {
 	struct add_ctx a = {name, o};
 	int ret = check_name(cmd, name);
@@ -300,11 +240,10 @@ static int add_node(struct ctl *c, const char *cmd, const char *name, const stru
 
 static int node_add(struct ctl *c, int argc, char **argv)
 {
-	struct node_opts o;
-	char **pos;
-	int ret = parse_node_opts("node add", add_help, 1, argc, argv, &o, &pos);
+	struct arg_values o;
+	int ret = args_parse("node add", add_help, ARG_NODE, 1, 1, argc, argv, &o);
 
-	return ret >= 0 ? ret : add_node(c, "node add", pos[0], &o);
+	return ret >= 0 ? ret : add_node(c, "node add", o.pos[0], &o);
 }
 
 int cmd_discovered_adopt(struct ctl *c, int argc, char **argv)
@@ -313,14 +252,15 @@ int cmd_discovered_adopt(struct ctl *c, int argc, char **argv)
 	struct discovered *v = NULL;
 	char id[MAC_LEN + 1];
 	const struct mapper *m;
-	struct node_opts o;
+	struct arg_values o;
 	size_t n = 0, i;
 	char **pos;
 	bool serial;
-	int ret = parse_node_opts(cmd, adopt_help, 2, argc, argv, &o, &pos);
+	int ret = args_parse(cmd, adopt_help, ARG_NODE, 2, 2, argc, argv, &o);
 
 	if (ret >= 0)
 		return ret;
+	pos = o.pos;
 	serial = ident_normalize_serial(pos[0], id) == 0;
 	if (!serial && ident_normalize_mac(pos[0], id) != 0)
 		return usage_error(cmd, "'%s' is neither a serial nor a MAC address", pos[0]);
