@@ -51,6 +51,7 @@ int cmd_discovered_adopt(struct ctl *c, int argc, char **argv);
 int cmd_dhcp_event(struct ctl *c, int argc, char **argv);
 int cmd_gen(struct ctl *c, int argc, char **argv);
 int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_apply(struct ctl *c, int argc, char **argv);
 int cmd_node_boot(struct ctl *c, int argc, char **argv);
 /* "node reset|boot", else cmd_node(); "image install|rollback|list", else cmd_image(). */
 int cmd_node_admin(struct ctl *c, int argc, char **argv);
@@ -66,6 +67,10 @@ int cmd_image_gc(struct ctl *c, int argc, char **argv);
 struct gen_opts {
 	const char *hook;   /* gen dnsmasq: path of the dhcp-script hook */
 	const char *outdir; /* gen systemd: write files here instead of stdout */
+	/* gen dnsmasq: when set, the nodes go to @hosts_out, a dhcp-hostsfile
+	 * named @hostsfile in the config (dnsmasq re-reads it on SIGHUP). */
+	const char *hostsfile;
+	FILE *hosts_out;
 };
 int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out);
 int gen_exports(struct ctl *c, const struct gen_opts *o, FILE *out);

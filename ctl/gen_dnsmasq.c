@@ -108,7 +108,9 @@ static int print_dhcp(const struct mapper *m, FILE *out)
 	return 0;
 }
 
-static void print_pi_tags(const struct mapper *m, FILE *out)
+/* Nodes' MACs outside the Pi prefixes get the rpi tag: as dhcp-mac lines,
+ * or (@hosts) as set:rpi in their dhcp-hostsfile line (print_hosts). */
+static void print_pi_tags(const struct mapper *m, FILE *out, bool hosts)
 {
 	const struct server_config *srv = mapper_server(m);
 	char mac[MAC_LEN + 1];
@@ -125,8 +127,9 @@ static void print_pi_tags(const struct mapper *m, FILE *out)
 	}
 	print_mac_pattern(out, "rpi3", PI3_MAC_PREFIX);
 
-	fputs("# Configured nodes, whatever their MAC.\n", out);
-	for (i = 0; i < mapper_node_count(m); i++) {
+	if (!hosts)
+		fputs("# Configured nodes, whatever their MAC.\n", out);
+	for (i = 0; !hosts && i < mapper_node_count(m); i++) {
 		const struct node *n = mapper_node_at(m, i);
 		bool known = false;
 
@@ -150,23 +153,37 @@ static void print_pi_tags(const struct mapper *m, FILE *out)
 	      out);
 }
 
-static void print_hosts(const struct mapper *m, FILE *out)
+/*
+ * Fixed addresses of the nodes that have an ip, as dhcp-host= lines; or,
+ * for a dhcp-hostsfile (@hosts, which dnsmasq re-reads on SIGHUP), one line
+ * per node with a MAC that also tags it rpi.
+ */
+static void print_hosts(const struct mapper *m, FILE *out, bool hosts)
 {
+	const char *prefix = hosts ? "" : "dhcp-host=";
 	char mac[MAC_LEN + 1];
 	size_t i;
 
-	fputs("\n# Fixed addresses of the nodes that have an ip.\n", out);
+	if (hosts)
+		fputs("# netbootfs nodes: dhcp-hostsfile lines (netbootctl apply); dnsmasq\n"
+		      "# re-reads this file on SIGHUP.\n",
+		      out);
+	else
+		fputs("\n# Fixed addresses of the nodes that have an ip.\n", out);
 	for (i = 0; i < mapper_node_count(m); i++) {
 		const struct node *n = mapper_node_at(m, i);
 
-		if (!n->ip[0])
+		if (!n->ip[0] && !(hosts && n->mac[0]))
 			continue;
 		if (!n->mac[0]) {
 			fprintf(out, "# %s: ip %s but no mac, no dhcp-host\n", n->name, n->ip);
 			continue;
 		}
 		mac_colons(n->mac, mac);
-		fprintf(out, "dhcp-host=%s,%s,%s\n", mac, n->ip, n->name);
+		fprintf(out, "%s%s%s", prefix, mac, hosts ? ",set:rpi" : "");
+		if (n->ip[0])
+			fprintf(out, ",%s,%s", n->ip, n->name);
+		fputc('\n', out);
 	}
 }
 
@@ -191,6 +208,12 @@ int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
 		return -EINVAL;
 	if (why) {
 		ctl_err("gen dnsmasq: --hook: %s cannot be written in %s", why,
+			esc_format_name(ESC_DNSMASQ));
+		return -EINVAL;
+	}
+	why = o->hosts_out ? esc_why(ESC_DNSMASQ, o->hostsfile) : NULL;
+	if (why) {
+		ctl_err("dnsmasq hosts file: %s cannot be written in %s", why,
 			esc_format_name(ESC_DNSMASQ));
 		return -EINVAL;
 	}
@@ -221,8 +244,14 @@ int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
 	ret = print_dhcp(m, out);
 	if (ret < 0)
 		return ret;
-	print_pi_tags(m, out);
-	print_hosts(m, out);
+	print_pi_tags(m, out, o->hosts_out);
+	if (o->hosts_out) {
+		fputs("\n# The nodes (MAC tags, fixed addresses): re-read on SIGHUP.\n", out);
+		print_option(out, "dhcp-hostsfile", o->hostsfile);
+		print_hosts(m, o->hosts_out, true);
+	} else {
+		print_hosts(m, out, false);
+	}
 	fputs("\n# Record unmapped PXE clients (MAC, IP, vendor class, hostname) for\n"
 	      "# netbootctl discovered. dnsmasq runs it on leases, so full DHCP only.\n",
 	      out);

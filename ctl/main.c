@@ -21,8 +21,21 @@ static const struct command image_tools[] = {
 	{"gc", cmd_image_gc},
 };
 
+static const char image_tools_help[] =
+	"Usage: netbootctl [-c CONFIG] image import [OPTIONS] SRC NAME\n"
+	"       netbootctl [-c CONFIG] image shell [OPTIONS] NAME [-- CMD [ARG...]]\n"
+	"       netbootctl [-c CONFIG] image gc [--keep N] [--dry-run] [NAME...]\n"
+	"\n"
+	"import turns a Pi disk image, SD card, directory or tarball into a netboot\n"
+	"image; shell changes an image in a chroot (success makes a new generation);\n"
+	"gc removes unpinned history. 'netbootctl image import|shell|gc --help'\n"
+	"describes each.\n"
+	"\n";
+
 static int cmd_image_all(struct ctl *c, int argc, char **argv)
 {
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		fputs(image_tools_help, stdout);
 	for (size_t i = 0; argc >= 2 && i < sizeof(image_tools) / sizeof(image_tools[0]); i++)
 		if (strcmp(argv[1], image_tools[i].name) == 0)
 			return image_tools[i].run(c, argc - 1, argv + 1);
@@ -33,6 +46,7 @@ static const struct command commands[] = {
 	{"check", cmd_check},	{"nodes", cmd_nodes},		{"node", cmd_node_admin},
 	{"images", cmd_images}, {"image", cmd_image_all},	{"discovered", cmd_discovered},
 	{"gen", cmd_gen},	{"dhcp-event", cmd_dhcp_event}, {"status", cmd_status},
+	{"apply", cmd_apply},
 };
 
 static const char main_help[] =
@@ -41,7 +55,8 @@ static const char main_help[] =
 	"Administer netbootfs.\n"
 	"\n"
 	"Options:\n"
-	"  -c, --config CONFIG  configuration file (default " CTL_DEFAULT_CONFIG ")\n"
+	"  -c, --config CONFIG  configuration file (default " CTL_DEFAULT_CONFIG "); also\n"
+	"                       accepted after COMMAND\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -71,11 +86,44 @@ static const char main_help[] =
 	"                             make a discovered client node NAME\n"
 	"  gen dnsmasq|exports|ganesha|systemd\n"
 	"                             print a configuration for the services around netbootfs\n"
+	"  apply [--dry-run]          regenerate those files, show the diff, write them and\n"
+	"                             reload dnsmasq and the NFS server without a restart\n"
 	"  dhcp-event ACTION MAC IP [HOSTNAME]\n"
 	"                             record a DHCP client (dnsmasq dhcp-script hook)\n"
 	"\n"
 	"'netbootctl COMMAND --help' describes a command. Exit status: 0 ok, 1 failure,\n"
 	"2 usage error.\n";
+
+/*
+ * -c/--config after the command name ("netbootctl nodes -c FILE") sets the
+ * config as it does before it; taken out of @argv up to a "--" (what
+ * follows "--" belongs to a command run in an image). Returns the new argc,
+ * or -1 when the option lacks its argument.
+ */
+static int take_config_option(struct ctl *c, int argc, char **argv, int first)
+{
+	int i = first, skip;
+
+	while (i < argc && strcmp(argv[i], "--") != 0) {
+		skip = 0;
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc)
+				return -1;
+			c->config_path = argv[i + 1];
+			skip = 2;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			c->config_path = argv[i] + 9;
+			skip = 1;
+		}
+		if (!skip) {
+			i++;
+			continue;
+		}
+		memmove(&argv[i], &argv[i + skip], (size_t)(argc - i - skip + 1) * sizeof(*argv));
+		argc -= skip;
+	}
+	return argc;
+}
 
 int main(int argc, char **argv)
 {
@@ -117,6 +165,11 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "netbootctl: no command given\n");
+		goto usage;
+	}
+	argc = take_config_option(&c, argc, argv, optind + 1);
+	if (argc < 0) {
+		fprintf(stderr, "netbootctl: option '-c' needs an argument\n");
 		goto usage;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
