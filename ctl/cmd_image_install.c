@@ -223,6 +223,8 @@ int cmd_image_admin(struct ctl *c, int argc, char **argv)
 		putchar('\n');
 	}
 	if (argc < 2)
-		return usage_error("image", "missing subcommand (verify, install, rollback, list)");
+		return usage_error(
+			"image",
+			"missing subcommand (verify, install, rollback, list, import, shell, gc)");
 	return cmd_image(c, argc, argv);
 }

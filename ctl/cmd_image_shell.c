@@ -33,8 +33,8 @@ static const char shell_help[] =
 	"starting, /etc/ld.so.preload is disabled for the session and CAP_SETFCAP\n"
 	"is dropped (NFS cannot store file capabilities). When the command exits\n"
 	"0 the tree becomes the next generation of NAME; otherwise, or with\n"
-	"--discard, it is thrown away. Running nodes keep their generation until\n"
-	"they boot again.\n"
+	"--discard, it is thrown away (a failing CMD: its exit status is ours).\n"
+	"Running nodes keep their generation until they boot again.\n"
 	"\n"
 	"Options:\n"
 	"      --discard           never install the result\n"
@@ -225,5 +225,8 @@ int cmd_image_shell(struct ctl *c, int argc, char **argv)
 	err = run_shell(&o, mapper_server(m), &status, why, sizeof(why));
 	if (err)
 		ctl_err("image shell: %s", why[0] ? why : strerror(-err));
+	/* A failing CMD: its own exit status, as a shell would give. */
+	if (err == -ECANCELED && status > 0 && status < 256)
+		return status;
 	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* netbootctl images, netbootctl image verify. */
 #include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl/args.h"
+#include "ctl/control_client.h"
 #include "ctl/ctl.h"
 #include "ctl/image_dir.h"
 #include "ctl/output.h"
@@ -16,7 +19,9 @@ static const char images_help[] =
 	"\n"
 	"List the images in [server] images: NAME SIZE COMPRESSION GENERATION\n"
 	"PINNED-BY. GENERATION is the persistent id of the newest file under that\n"
-	"name (kept in the state directory). Files that fail validation are named\n"
+	"name (kept in the state directory); PINNED-BY the nodes whose running root\n"
+	"holds a generation of it (asked from the running daemon; '-' without one).\n"
+	"Files that fail validation are named\n"
 	"on stderr. --json prints an array of objects with the keys name, size\n"
 	"(bytes), compression, generation and pinned_by (an array of node names).\n";
 
@@ -49,16 +54,73 @@ static void report_rejected(void *ctx, const char *path, const struct image_gen 
 		ctl_err("%s: %s", path, why && why[0] ? why : strerror(-err));
 }
 
+/* Append @name to @r's pinned_by unless it is there already. */
+static int add_pin(struct image_row *r, const char *name)
+{
+	char **v;
+
+	for (size_t i = 0; i < r->n_pinned; i++)
+		if (strcmp(r->pinned_by[i], name) == 0)
+			return 0;
+	v = realloc(r->pinned_by, (r->n_pinned + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->pinned_by = v;
+	v[r->n_pinned] = strdup(name);
+	if (!v[r->n_pinned])
+		return -ENOMEM;
+	r->n_pinned++;
+	return 0;
+}
+
 /*
- * Which nodes pin which generation is known only to the running daemon
- * (through its control socket). Until that exists every list stays empty;
- * this is the one place to fill it in.
+ * Which nodes pin which generation is known only to the running daemon:
+ * its status reply lists every open generation with pinned_by. A node is
+ * listed under its image whichever generation of it the node runs. No
+ * daemon: every list stays empty.
  */
 static int fill_pinned_by(struct ctl *c, struct image_rows *rows)
 {
-	(void)c;
-	(void)rows;
-	return 0;
+	struct json_object *req, *reply = NULL, *gens, *g, *v, *pins;
+	char path[PATH_MAX];
+	int ret;
+
+	if (ctl_control_path(c, "images", path, sizeof(path)) < 0)
+		return 0;
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("status"));
+	ret = ctl_daemon_call(path, req, &reply);
+	json_object_put(req);
+	if (ret < 0) {
+		if (!ctl_daemon_absent(ret))
+			ctl_daemon_error(path, "images", ret);
+		return 0;
+	}
+	ret = 0;
+	if (ctl_reply_ok(reply) && json_object_object_get_ex(reply, "generations", &gens) &&
+	    json_object_is_type(gens, json_type_array)) {
+		for (size_t i = 0; ret == 0 && i < json_object_array_length(gens); i++) {
+			const char *image;
+
+			g = json_object_array_get_idx(gens, i);
+			if (!json_object_object_get_ex(g, "image", &v) ||
+			    !json_object_object_get_ex(g, "pinned_by", &pins) ||
+			    !json_object_is_type(pins, json_type_array))
+				continue;
+			image = json_object_get_string(v);
+			for (size_t r = 0; ret == 0 && r < rows->n; r++) {
+				if (strcmp(rows->v[r].name, image) != 0)
+					continue;
+				for (size_t k = 0; ret == 0 && k < json_object_array_length(pins);
+				     k++)
+					ret = add_pin(&rows->v[r],
+						      json_object_get_string(
+							      json_object_array_get_idx(pins, k)));
+			}
+		}
+	}
+	json_object_put(reply);
+	return ret;
 }
 
 static void image_rows_free(struct image_rows *rows)

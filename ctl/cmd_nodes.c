@@ -147,8 +147,8 @@ static int show_node_json(const struct node *n)
 		struct json_object *e = json_object_new_object();
 		char val[1024];
 
-		json_object_object_add(
-			e, "value", json_object_new_string(node_key_value(n, k, val, sizeof(val))));
+		json_object_object_add(e, "value",
+				       json_string_or_null(node_key_value(n, k, val, sizeof(val))));
 		json_object_object_add(e, "section", json_object_new_string(n->origin[k].section));
 		json_object_object_add(e, "line", json_object_new_int64(n->origin[k].line));
 		json_object_object_add(keys, node_key_name(k), e);
