@@ -99,7 +99,7 @@ t_is "$(sqfs_cat pi64 etc/motd)" hi "and the image is unchanged"
 # A failing command.
 sha_before=$(sha256sum <"$NB/images/pi64.sqfs")
 ctl image shell pi64 -- /bin/sh -c 'echo broken > /etc/motd; exit 3' >/dev/null 2>"$T/fail.err"
-t_is "$?" 1 "a failing command makes image shell exit 1"
+t_is "$?" 3 "a failing command makes image shell exit with its status (3)"
 t_like "$(cat "$T/fail.err")" "exit status 3.*no new generation" "saying why"
 t_is "$(sha256sum <"$NB/images/pi64.sqfs")" "$sha_before" "the image is untouched"
 t_is "$(history_count pi64)" 1 "no new generation"
