@@ -6,11 +6,14 @@
  * (atomically, keeping mode and owner). The daemon reloads it as any edit.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl/args.h"
 #include "ctl/config_check.h"
@@ -109,13 +112,16 @@ static int edit_config(struct ctl *c, const char *cmd, edit_fn edit, void *ctx)
 		ctl_err("%s: %s: %s", cmd, file, strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
-	/* One editor at a time: the lock file sits next to the config. */
+	/* One editor at a time: a lock on the config's directory (the file
+	 * itself is replaced by rename, and a lock file would litter /etc). */
 	slash = strrchr(real, '/');
 	*slash = '\0';
-	lock = statefile_lock(real[0] ? real : "/", slash + 1);
+	lock = open(real[0] ? real : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	*slash = '/';
-	if (lock < 0) {
-		ctl_err("%s: locking %s: %s", cmd, file, strerror(-lock));
+	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+		ctl_err("%s: locking the directory of %s: %s", cmd, file, strerror(errno));
+		if (lock >= 0)
+			close(lock);
 		return CTL_EXIT_FAIL;
 	}
 	rc = stat(real, &st);
@@ -164,7 +170,7 @@ out:
 	ini_doc_free(doc);
 	free(out);
 	free(text);
-	statefile_unlock(lock);
+	close(lock);
 	return ret;
 }
 

@@ -219,6 +219,23 @@ reject "an image that does not validate" 1 \
 	node add x --serial 11111111
 rm -f "$T/images/broken.sqfs"
 
+# ---- concurrent edits: none is lost --------------------------------------------
+cp "$C" "$T/par.ini"
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	"$NETBOOTCTL" -c "$T/par.ini" node add "par-$i" --serial "0000000$i" \
+		>/dev/null 2>"$T/par-$i.err" &
+	pids+=($!)
+done
+failed=0
+for p in "${pids[@]}"; do
+	wait "$p" || failed=$((failed + 1))
+done
+t_is "$failed" 0 "8 concurrent node add: each exits 0"
+t_is "$(grep -c '^\[node:par-' "$T/par.ini")" 8 "8 concurrent node add: no edit is lost"
+t_is "$("$NETBOOTCTL" -c "$T/par.ini" check 2>&1)" "ok: 12 nodes, 3 images" \
+	"8 concurrent node add: the result passes check"
+
 # ---- CRLF, byte for byte ---------------------------------------------------------
 printf '[server]\r\naddress = 10.0.0.1\r\nclients = 10.0.0.0/24\r\nimages = %s\r\nstate = %s\r\n[defaults]\r\nimage = ubuntu-arm64\r\n' \
 	"$T/images" "$T/state" >"$T/crlf.ini"
