@@ -29,7 +29,8 @@ int args_parse(const char *cmd, const char *help, unsigned accept, int min_pos, 
 		{"force", no_argument, NULL, 'f'},	   {"serial", required_argument, NULL, 's'},
 		{"mac", required_argument, NULL, 'm'},	   {"image", required_argument, NULL, 'i'},
 		{"profile", required_argument, NULL, 'p'}, {"ip", required_argument, NULL, 'a'},
-		{"model", required_argument, NULL, 'M'},   {NULL, 0, NULL, 0},
+		{"model", required_argument, NULL, 'M'},   {"no-wait", no_argument, NULL, 'W'},
+		{NULL, 0, NULL, 0},
 	};
 	const char **node_opt;
 	int opt, li;
@@ -78,6 +79,11 @@ int args_parse(const char *cmd, const char *help, unsigned accept, int min_pos, 
 				   : opt == 'a' ? &v->ip
 						: &v->model;
 			*node_opt = optarg;
+			break;
+		case 'W':
+			if (!(accept & ARG_NO_WAIT))
+				goto unknown;
+			v->no_wait = true;
 			break;
 		case ':':
 			return usage_error(cmd, "option '%s' needs an argument", argv[optind - 1]);

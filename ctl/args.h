@@ -12,6 +12,7 @@ enum arg_accept {
 	ARG_DIR = 1u << 2,   /* --dir DIR */
 	ARG_FORCE = 1u << 3, /* --force */
 	ARG_NODE = 1u << 4,  /* --serial --mac --image --profile --ip --model VALUE */
+	ARG_NO_WAIT = 1u << 5, /* --no-wait */
 };
 
 struct arg_values {
@@ -19,6 +20,7 @@ struct arg_values {
 	const char *hook;
 	const char *dir;
 	bool force;
+	bool no_wait;
 	const char *serial, *mac, *image, *profile, *ip, *model; /* ARG_NODE */
 	char **pos;						 /* positional arguments */
 	int npos;

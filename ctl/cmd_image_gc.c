@@ -21,6 +21,7 @@
 #include "ctl/chroot_run.h"
 #include "ctl/ctl.h"
 #include "ctl/image_dir.h"
+#include "ctl/image_lock.h"
 #include "ctl/output.h"
 #include "images/images.h"
 
@@ -28,17 +29,20 @@
 #define STAMP_LEN   16 /* ".YYYYmmddTHHMMSSZ" without the dot */
 
 static const char gc_help[] =
-	"Usage: netbootctl [-c CONFIG] image gc [--keep N] [--dry-run] [NAME...]\n"
+	"Usage: netbootctl [-c CONFIG] image gc [--keep N] [--dry-run] [--no-wait] [NAME...]\n"
 	"\n"
 	"Remove old generations kept under <images>/.history, beyond the newest\n"
 	"N of each image (N is [server] history unless --keep says otherwise).\n"
 	"A generation that some process still has open - the daemon keeps what\n"
 	"running nodes booted - is pinned and kept. Without NAME every image is\n"
-	"collected. --dry-run only says what would go.\n";
+	"collected. --dry-run only says what would go. Each image is collected\n"
+	"under its lock (see image shell): gc waits for a command changing it,\n"
+	"or with --no-wait reports the image as locked (exit 1) and goes on.\n";
 
 struct gc_opts {
 	long keep; /* -1: from the config */
 	bool dry_run;
+	bool no_wait;
 };
 
 struct gc_totals {
@@ -196,12 +200,19 @@ static int gc_one(const char *images, const char *name, unsigned keep, const str
 		  struct gc_totals *t)
 {
 	struct image_history_entry *h;
+	char why[512] = "";
 	size_t n;
-	int err;
+	int err, lock;
 
+	lock = image_lock_acquire(images, name, "image gc", !o->no_wait, why, sizeof(why));
+	if (lock < 0) {
+		ctl_err("image gc: %s", why);
+		return lock;
+	}
 	err = image_history(images, name, &h, &n);
 	if (err) {
 		ctl_err("image gc: %s: %s", name, strerror(-err));
+		image_lock_release(lock);
 		return err;
 	}
 	for (size_t i = keep; i < n; i++) {
@@ -231,6 +242,7 @@ static int gc_one(const char *images, const char *name, unsigned keep, const str
 			t->freed += h[i].size;
 	}
 	free(h);
+	image_lock_release(lock);
 	return err;
 }
 
@@ -239,6 +251,7 @@ int cmd_image_gc(struct ctl *c, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"keep", required_argument, NULL, 'k'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"no-wait", no_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -263,6 +276,9 @@ int cmd_image_gc(struct ctl *c, int argc, char **argv)
 			break;
 		case 'n':
 			o.dry_run = true;
+			break;
+		case 'W':
+			o.no_wait = true;
 			break;
 		case 'h':
 			fputs(gc_help, stdout);

@@ -30,6 +30,7 @@
 #include "ctl/ctl.h"
 #include "ctl/diskimage.h"
 #include "ctl/fixups.h"
+#include "ctl/image_lock.h"
 #include "ctl/output.h"
 #include "images/images.h"
 
@@ -53,6 +54,8 @@ static const char import_help[] =
 	"  -C, --compression COMP  squashfs compression (default zstd, else xz)\n"
 	"      --boot-dir DIR      put the boot partition at DIR (boot/firmware|boot)\n"
 	"      --workdir DIR       unpack under DIR (default $TMPDIR, else /var/tmp)\n"
+	"      --no-wait           fail (exit 1, naming the holder) instead of\n"
+	"                          waiting for the lock on NAME (see image shell)\n"
 	"  -h, --help              show this help\n";
 
 enum src_kind {
@@ -634,6 +637,7 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"compression", required_argument, NULL, 'C'},
+		{"no-wait", no_argument, NULL, 'W'},
 		{"boot-dir", required_argument, NULL, 'b'},
 		{"workdir", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
@@ -642,7 +646,8 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 	struct import im = {0};
 	const struct mapper *m;
 	char why[WHY_LEN] = "";
-	int opt, err;
+	bool no_wait = false;
+	int opt, err, lock;
 
 	optind = 0;
 	opterr = 0;
@@ -659,6 +664,9 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 			break;
 		case 'w':
 			im.workdir_parent = optarg;
+			break;
+		case 'W':
+			no_wait = true;
 			break;
 		case 'h':
 			fputs(import_help, stdout);
@@ -681,7 +689,14 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	/* Boot files must be world-readable for dnsmasq whatever our umask. */
 	umask(022);
+	lock = image_lock_acquire(mapper_server(m)->images, im.name, "image import", !no_wait, why,
+				  sizeof(why));
+	if (lock < 0) {
+		ctl_err("image import: %s", why);
+		return CTL_EXIT_FAIL;
+	}
 	err = run_import(&im, mapper_server(m), why, sizeof(why));
+	image_lock_release(lock);
 	if (err)
 		ctl_err("image import: %s", why[0] ? why : strerror(-err));
 	if (im.work)

@@ -11,13 +11,14 @@
 #include "ctl/args.h"
 #include "ctl/ctl.h"
 #include "ctl/image_dir.h"
+#include "ctl/image_lock.h"
 #include "ctl/output.h"
 #include "ctl/progress.h"
 #include "images/images.h"
 
 static const char admin_help[] =
-	"Usage: netbootctl [-c CONFIG] image install FILE NAME\n"
-	"       netbootctl [-c CONFIG] image rollback NAME\n"
+	"Usage: netbootctl [-c CONFIG] image install [--no-wait] FILE NAME\n"
+	"       netbootctl [-c CONFIG] image rollback [--no-wait] NAME\n"
 	"       netbootctl [-c CONFIG] image list [NAME] [--json]\n"
 	"\n"
 	"install copies FILE into [server] images under a temporary name, fsyncs,\n"
@@ -29,7 +30,9 @@ static const char admin_help[] =
 	"as the newest generation of NAME; nodes switch to it at their next boot. rollback puts "
 	"the newest history file\n"
 	"of NAME back the same way (the replaced file goes to the history, so\n"
-	"another rollback undoes it). Neither needs the daemon.\n"
+	"another rollback undoes it). Neither needs the daemon. Both take the\n"
+	"lock on NAME (see image shell): they wait for another command changing\n"
+	"NAME, or with --no-wait fail with exit 1 naming the holder.\n"
 	"\n"
 	"list shows, per image (or for NAME), the current file and the history:\n"
 	"NAME STATE FILE MODIFIED SIZE, newest first. --json prints an array of\n"
@@ -43,9 +46,9 @@ static int image_install_cmd(struct ctl *c, int argc, char **argv)
 	struct progress prog;
 	struct arg_values av;
 	char why[512] = "";
-	int ret;
+	int ret, lock;
 
-	ret = args_parse("image install", admin_help, 0, 2, 2, argc, argv, &av);
+	ret = args_parse("image install", admin_help, ARG_NO_WAIT, 2, 2, argc, argv, &av);
 	if (ret >= 0)
 		return ret;
 	if (!image_name_valid(av.pos[1]))
@@ -54,10 +57,17 @@ static int image_install_cmd(struct ctl *c, int argc, char **argv)
 	if (!m)
 		return CTL_EXIT_FAIL;
 	srv = mapper_server(m);
+	lock = image_lock_acquire(srv->images, av.pos[1], "image install", !av.no_wait, why,
+				  sizeof(why));
+	if (lock < 0) {
+		ctl_err("image install: %s", why[0] ? why : strerror(-lock));
+		return CTL_EXIT_FAIL;
+	}
 	progress_init(&prog, stderr, "verifying");
 	ret = image_install_progress(srv->images, av.pos[0], av.pos[1], srv->history,
 				     progress_update_fn, &prog, why, sizeof(why));
 	progress_finish(&prog);
+	image_lock_release(lock);
 	if (ret < 0) {
 		ctl_err("image install: %s", why[0] ? why : strerror(-ret));
 		return CTL_EXIT_FAIL;
@@ -72,9 +82,9 @@ static int image_rollback_cmd(struct ctl *c, int argc, char **argv)
 	const struct mapper *m;
 	struct arg_values av;
 	char why[512] = "";
-	int ret;
+	int ret, lock;
 
-	ret = args_parse("image rollback", admin_help, 0, 1, 1, argc, argv, &av);
+	ret = args_parse("image rollback", admin_help, ARG_NO_WAIT, 1, 1, argc, argv, &av);
 	if (ret >= 0)
 		return ret;
 	if (!image_name_valid(av.pos[0]))
@@ -83,7 +93,14 @@ static int image_rollback_cmd(struct ctl *c, int argc, char **argv)
 	if (!m)
 		return CTL_EXIT_FAIL;
 	srv = mapper_server(m);
+	lock = image_lock_acquire(srv->images, av.pos[0], "image rollback", !av.no_wait, why,
+				  sizeof(why));
+	if (lock < 0) {
+		ctl_err("image rollback: %s", why[0] ? why : strerror(-lock));
+		return CTL_EXIT_FAIL;
+	}
 	ret = image_rollback(srv->images, av.pos[0], srv->history, why, sizeof(why));
+	image_lock_release(lock);
 	if (ret < 0) {
 		ctl_err("image rollback: %s", why[0] ? why : strerror(-ret));
 		return CTL_EXIT_FAIL;

@@ -18,6 +18,7 @@
 #include "ctl/chroot_run.h"
 #include "ctl/ctl.h"
 #include "ctl/image_dir.h"
+#include "ctl/image_lock.h"
 #include "ctl/output.h"
 #include "images/images.h"
 
@@ -36,8 +37,15 @@ static const char shell_help[] =
 	"--discard, it is thrown away (a failing CMD: its exit status is ours).\n"
 	"Running nodes keep their generation until they boot again.\n"
 	"\n"
+	"The session holds the lock on NAME (a file under [server] images/.locks)\n"
+	"from before the unpack until the new generation is in place: a second\n"
+	"session, import, install, rollback or gc of NAME waits for it and then\n"
+	"runs on its result, so no change is lost.\n"
+	"\n"
 	"Options:\n"
 	"      --discard           never install the result\n"
+	"      --no-wait           fail (exit 1, naming the holder) instead of\n"
+	"                          waiting for the lock on NAME\n"
 	"  -C, --compression COMP  squashfs compression (default: that of the image)\n"
 	"      --workdir DIR       unpack under DIR (default $TMPDIR, else /var/tmp)\n"
 	"  -h, --help              show this help\n";
@@ -47,6 +55,7 @@ struct shell_opts {
 	const char *compression;
 	const char *workdir_parent;
 	bool discard;
+	bool no_wait;
 	char **cmd; /* NULL: interactive */
 };
 
@@ -109,11 +118,16 @@ static int run_shell(const struct shell_opts *o, const struct server_config *srv
 	struct image_info info;
 	char arch[32], *path, *work = NULL, *root = NULL;
 	const char *comp;
-	int err;
+	int err, lock;
 
+	lock = image_lock_acquire(srv->images, o->name, "image shell", !o->no_wait, why, whylen);
+	if (lock < 0)
+		return lock;
 	path = image_path(srv->images, o->name);
-	if (!path)
+	if (!path) {
+		image_lock_release(lock);
 		return -ENOMEM;
+	}
 	err = image_validate(path, &info, why, whylen);
 	if (err) {
 		if (err == -ENOENT)
@@ -164,6 +178,7 @@ out:
 	free(work);
 	free(root);
 	free(path);
+	image_lock_release(lock);
 	return err;
 }
 
@@ -171,6 +186,7 @@ int cmd_image_shell(struct ctl *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"discard", no_argument, NULL, 'd'},
+		{"no-wait", no_argument, NULL, 'W'},
 		{"compression", required_argument, NULL, 'C'},
 		{"workdir", required_argument, NULL, 'w'},
 		{"help", no_argument, NULL, 'h'},
@@ -188,6 +204,9 @@ int cmd_image_shell(struct ctl *c, int argc, char **argv)
 		switch (opt) {
 		case 'd':
 			o.discard = true;
+			break;
+		case 'W':
+			o.no_wait = true;
 			break;
 		case 'C':
 			o.compression = optarg;
