@@ -63,5 +63,20 @@ t_is "$(nb_status_json | json_get 'join " ", map { $_->{name} } @{$j->{nodes}}')
 t_is "$(cat "$NB/nfs/n1/etc/fixture-variant")" a "n1 is served throughout"
 t_is "$(grep -c 'reload refused' "$NB/netbootfs.log")" 0 "no reload was refused"
 
+# A client counted as unknown just before it is added is not written to
+# discovered afterwards: the daemon folds its sightings in within 5 s, after
+# the reload that made it a node.
+nb_tftp_read "$NB/tftp/3c4d5e6f/start4.elf" 2>/dev/null
+out=$(ctl node add n3 --serial 3c4d5e6f 2>&1); rc=$?
+t_is "$rc" 0 "node add n3 right after its first TFTP request: exit 0"
+t_ok "n3's root is mounted" wait_mounted "$NB/nfs/n3" 5
+at_exit "lazy_umount '$NB/nfs/n3'"
+sleep 6
+t_is "$(grep -c '^3c4d5e6f' "$NB/state/discovered" 2>/dev/null)" 0 \
+	"n3's sighting from before the reload is not written to discovered"
+# (n2, removed, is unknown again: the waits above looked its name up.)
+t_is "$(ctl discovered --json | perl -MJSON::PP -0777 -ne 'print join " ", map { $_->{id} } @{decode_json($_)}')" \
+	2b3c4d5e "discovered lists the removed n2, not n3"
+
 t_ok "daemon stops cleanly" nb_stop
 done_testing
