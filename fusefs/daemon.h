@@ -38,8 +38,9 @@ struct pin {
 	uint64_t seq;	       /* unique per pin: caches keyed on it */
 	struct image_gen *gen; /* NULL: the node's image is missing */
 	bool has_boot;
+	bool pxe;	  /* boot = pxe: <boot_dir>/boot.ipxe instead of cmdline.txt */
 	img_ino boot_ino; /* boot dir inside the image */
-	char *cmdline;	  /* generated cmdline.txt */
+	char *cmdline;	  /* generated cmdline.txt, or boot.ipxe for a PXE node */
 	size_t cmdline_len;
 	char image[IMAGE_NAME_MAX + 1];
 	char boot_dir[256];

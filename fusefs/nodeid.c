@@ -34,6 +34,8 @@ bool nid_decode(uint64_t id, struct nid *n)
 	case NID_UPPER:
 	case NID_SHARED:
 		return n->slot != 0;
+	case NID_LOADER:
+		return n->slot == 0 && n->gen == 0 && !n->via_mac;
 	}
 	return false;
 }

@@ -31,6 +31,7 @@ enum nid_kind {
 	NID_GEN = 3,	/* a generated file (payload: hash of its path) */
 	NID_UPPER = 4,	/* only in a node's overlay: gen:payload = host inode (44 bits) */
 	NID_SHARED = 5, /* a shared layer object: gen = layer index, payload = host inode */
+	NID_LOADER = 6, /* <tftp_root>/<iPXE loader>: payload = index (fusefs/pxe.h) */
 };
 
 struct nid {

@@ -9,6 +9,7 @@
 #include "fusefs/cmdline.h"
 #include "fusefs/log.h"
 #include "fusefs/notify.h"
+#include "fusefs/pxe.h"
 #include "fusefs/root.h"
 #include "mapper/ident.h"
 
@@ -45,11 +46,16 @@ void pin_put(struct pin *p)
 	free(p);
 }
 
+/* "auto" for a PXE node means boot, where Debian and Ubuntu keep their
+ * kernels (a PC image may have a /boot/firmware of its own). */
 static int pin_find_boot_dir(struct pin *p, const char *boot_dir)
 {
 	const char *found;
-	int err = img_boot_dir(p->gen, boot_dir, &p->boot_ino, &found);
+	int err;
 
+	if (p->pxe && strcmp(boot_dir, "auto") == 0)
+		boot_dir = "boot";
+	err = img_boot_dir(p->gen, boot_dir, &p->boot_ino, &found);
 	if (err == 0)
 		snprintf(p->boot_dir, sizeof(p->boot_dir), "%s", found);
 	return err;
@@ -93,7 +99,8 @@ static int pin_build_genlayer(struct pin *p, const struct node *n, const struct 
 		}
 	}
 	if (p->has_boot)
-		snprintf(cmdline_path, sizeof(cmdline_path), "%s/cmdline.txt", p->boot_dir);
+		snprintf(cmdline_path, sizeof(cmdline_path), "%s/%s", p->boot_dir,
+			 p->pxe ? PXE_SCRIPT : "cmdline.txt");
 	err = genlayer_build(&p->genl, &vars, fstab, fstab ? (size_t)flen : 0,
 			     p->has_boot ? p->boot_dir : "boot/firmware", cmdline_path, p->cmdline,
 			     srv->templates);
@@ -116,13 +123,22 @@ static struct pin *pin_create(struct daemon *d, const struct node *n)
 	p->seq = atomic_fetch_add(&d->pin_seq, 1) + 1;
 	snprintf(p->image, sizeof(p->image), "%s", image);
 	p->gen = *image ? catalog_newest(d->catalog, image) : NULL;
+	p->pxe = n && n->boot == BOOT_PXE;
 	if (p->gen && pin_find_boot_dir(p, n ? n->boot_dir : "auto") == 0) {
 		p->has_boot = true;
-		len = pin_read_image_cmdline(p, image_cmdline, sizeof(image_cmdline));
+		/* A PC image's kernel line is its bootloader's, not a file. */
+		if (!p->pxe)
+			len = pin_read_image_cmdline(p, image_cmdline, sizeof(image_cmdline));
 	}
 	if (n) {
 		p->cmdline = cmdline_render(image_cmdline, len, srv->address, srv->nfs_root,
 					    n->name, n->cmdline);
+		if (p->cmdline && p->pxe) {
+			char *script = pxe_script_render(p->cmdline);
+
+			free(p->cmdline);
+			p->cmdline = script;
+		}
 		if (!p->cmdline) {
 			pin_put(p);
 			return NULL;
@@ -159,7 +175,8 @@ static bool pin_same(const struct pin *a, const struct pin *b)
 {
 	if (!a || !b)
 		return a == b;
-	if (a->gen != b->gen || a->has_boot != b->has_boot || a->boot_ino != b->boot_ino)
+	if (a->gen != b->gen || a->has_boot != b->has_boot || a->boot_ino != b->boot_ino ||
+	    a->pxe != b->pxe)
 		return false;
 	if (a->overlay != b->overlay || a->n_layers != b->n_layers ||
 	    memcmp(a->layers, b->layers, sizeof(a->layers)) != 0 ||
@@ -258,11 +275,15 @@ void node_boot(struct daemon *d, struct node_rt *rt, const char *why)
  * (start.elf, start4x.elf ...), the Pi 5 bootloader reads config.txt first
  * (and a Pi 4's reads it second). bootcode.bin itself when dnsmasq's
  * tftp-unique-root puts the Pi 3 boot ROM into the node's directory.
+ * A PXE node's iPXE asks for its script first (the loader it ran before
+ * lies at <tftp_root>, in no node's directory), and for nothing of a Pi's.
  */
-static bool is_first_boot_file(const char *name)
+static bool is_first_boot_file(const char *name, bool pxe)
 {
 	size_t n = strlen(name);
 
+	if (pxe)
+		return strcmp(name, PXE_SCRIPT) == 0;
 	if (strcmp(name, "config.txt") == 0 || strcmp(name, "bootcode.bin") == 0)
 		return true;
 	return n >= 9 && strncmp(name, "start", 5) == 0 && strcmp(name + n - 4, ".elf") == 0;
@@ -273,9 +294,12 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 	long long now = mono_ms(), root_active;
 	unsigned gap, quiet;
 	const char *why = NULL;
+	struct pin *p = node_pin_get(rt);
+	bool pxe = p && p->pxe;
 	int open_files;
 	bool booting;
 
+	pin_put(p);
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	gap = mapper_server(d->cfg)->boot_gap;
 	quiet = mapper_server(d->cfg)->boot_quiet;
@@ -288,7 +312,7 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 		  now - rt->last_tftp < (long long)gap * 1000;
 	if (rt->boot_armed)
 		why = "netbootctl node boot";
-	else if (!booting && top && is_first_boot_file(name) && open_files == 0 &&
+	else if (!booting && top && is_first_boot_file(name, pxe) && open_files == 0 &&
 		 now - root_active >= (long long)quiet * 1000)
 		why = root_active ? "its root is quiet" : "its root is unused";
 	rt->last_tftp = now;

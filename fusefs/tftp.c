@@ -3,6 +3,11 @@
  * <tftp_root>/                 bootcode.bin (from default_image), and per node
  * <tftp_root>/<serial>/        the node's boot dir, as its root shows it
  * <tftp_root>/<mac>/           the same tree under the MAC name
+ * <tftp_root>/undionly.kpxe ... the iPXE loaders of [server] loaders (pxe.h)
+ *
+ * A PXE node's tree (boot = pxe) is its /boot; its generated boot.ipxe asks
+ * for "vmlinuz" and "initrd.img", which, when the tree has no such files,
+ * name the newest vmlinuz-VERSION and its initrd.img-VERSION.
  *
  * A node's boot tree is the boot dir of its root's union, so a kernel the
  * node installs into its own overlay is what it boots next, and the
@@ -30,6 +35,7 @@
 #include "fusefs/tftp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +47,7 @@
 #include "fusefs/dirreply.h"
 #include "fusefs/log.h"
 #include "fusefs/nodeid.h"
+#include "fusefs/pxe.h"
 #include "fusefs/root_ops.h"
 #include "fusefs/tftpcaller.h"
 #include "fusefs/unknown_clients.h"
@@ -61,7 +68,11 @@ static double timeout_for(uint64_t id)
 {
 	struct nid n;
 
-	return nid_decode(id, &n) && n.slot && n.kind != NID_CLIENT ? TIMEOUT_NODE : TIMEOUT_LONG;
+	if (!nid_decode(id, &n))
+		return TIMEOUT_LONG;
+	if (n.kind == NID_LOADER) /* a package upgrade replaces them */
+		return TIMEOUT_NODE;
+	return n.slot && n.kind != NID_CLIENT ? TIMEOUT_NODE : TIMEOUT_LONG;
 }
 
 /* @entry_timeout: TIMEOUT_NODE for every name in a node's tree, whatever
@@ -193,6 +204,36 @@ static int node_child(struct rctx *c, const char *jail, struct dirlayers *dl, co
 	return 0;
 }
 
+/*
+ * A PXE node's "vmlinuz" or "initrd.img" when its boot dir has none: the
+ * file pxe_pick() chooses among the merged entries of @dl.
+ */
+static int pxe_alias_child(struct rctx *c, const char *jail, struct dirlayers *dl, const char *name,
+			   struct uobj *o)
+{
+	struct dirlist raw = {0};
+	const char **names = NULL;
+	const char *pick;
+	size_t i;
+	int err;
+
+	if (strcmp(name, PXE_KERNEL) != 0 && strcmp(name, PXE_INITRD) != 0)
+		return -ENOENT;
+	err = root_list_dir(c, dl, &raw);
+	if (!err) {
+		names = calloc(raw.n + 1, sizeof(*names));
+		err = names ? 0 : -ENOMEM;
+	}
+	for (i = 0; !err && i < raw.n; i++)
+		names[i] = raw.v[i].name;
+	pick = err ? NULL : pxe_pick(name, names, raw.n);
+	if (!err)
+		err = pick ? node_child(c, jail, dl, pick, o) : -ENOENT;
+	free(names);
+	dirlist_free(&raw);
+	return err;
+}
+
 /* The id of node object @o in the tree reached through the serial or MAC
  * dir: shared by all nodes when it is a file of the image, unchanged. */
 static uint64_t tree_id(const struct rctx *c, const struct uobj *o, bool via_mac)
@@ -258,6 +299,33 @@ static int bootcode(struct daemon *d, struct image_gen **g, img_ino *ino, struct
 	return err;
 }
 
+/* The host path of loader @idx under [server] loaders. */
+static int loader_path(struct daemon *d, unsigned idx, char *path, size_t size)
+{
+	const char *name = pxe_loader_name(idx);
+	int w;
+
+	if (!name)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	w = snprintf(path, size, "%s/%s", mapper_server(d->cfg)->loaders, name);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	return w < 0 || (size_t)w >= size ? -ENAMETOOLONG : 0;
+}
+
+/* A loader is served when it is a regular file others may read. */
+static int loader_stat(struct daemon *d, unsigned idx, struct stat *st)
+{
+	char path[PATH_MAX];
+	int err = loader_path(d, idx, path, sizeof(path));
+
+	if (!err && stat(path, st) != 0)
+		err = -errno;
+	if (!err && (!S_ISREG(st->st_mode) || !(st->st_mode & S_IROTH)))
+		err = -ENOENT;
+	return err;
+}
+
 static int getattr_id(struct daemon *d, uint64_t id, struct stat *st)
 {
 	struct image_gen *g;
@@ -275,6 +343,11 @@ static int getattr_id(struct daemon *d, uint64_t id, struct stat *st)
 			return -ENOENT;
 		attr_dir(st, id);
 		return 0;
+	case NID_LOADER:
+		err = loader_stat(d, n.payload, st);
+		if (!err)
+			attr_present(st, id);
+		return err == -ENOENT || err == -ENOTDIR ? -ENOENT : err;
 	default:
 		break;
 	}
@@ -299,12 +372,20 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 	img_ino ino;
 	bool via_mac;
 	struct nid n = {0};
+	int loader = pxe_loader_index(name);
 
 	if (strcmp(name, "bootcode.bin") == 0) {
 		if (bootcode(d, &g, &ino, &st) != 0)
 			return -ENOENT;
 		n = (struct nid){.kind = NID_IMG, .gen = image_gen_id(g), .payload = ino};
 		image_gen_put(g);
+		*id = nid_encode(&n);
+		return 0;
+	}
+	if (loader >= 0) {
+		n = (struct nid){.kind = NID_LOADER, .payload = (uint32_t)loader};
+		if (loader_stat(d, n.payload, &st) != 0)
+			return -ENOENT;
 		*id = nid_encode(&n);
 		return 0;
 	}
@@ -335,6 +416,8 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 	err = tree_dir_layers(&c, pn, parent, &dl, jail);
 	if (!err) {
 		err = node_child(&c, jail, &dl, name, &o);
+		if (err == -ENOENT && c.p->pxe && pn->kind == NID_CLIENT)
+			err = pxe_alias_child(&c, jail, &dl, name, &o);
 		layers_close(&dl);
 	}
 	if (!err)
@@ -482,6 +565,9 @@ static int list_root(struct daemon *d, struct dirlist *l)
 		if (lookup_in_root(d, "bootcode.bin", &id) == 0)
 			err = dirlist_add(l, "bootcode.bin", id, S_IFREG);
 	}
+	for (i = 0; !err && i < PXE_N_LOADERS; i++)
+		if (lookup_in_root(d, pxe_loader_name((unsigned)i), &id) == 0)
+			err = dirlist_add(l, pxe_loader_name((unsigned)i), id, S_IFREG);
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	for (i = 0; !err && i < mapper_node_count(d->cfg); i++) {
 		const struct node *node = mapper_node_at(d->cfg, i);
@@ -635,6 +721,20 @@ static int open_image_file(struct daemon *d, const struct nid *n, struct rfile *
 	return img_getattr(rf->gen, rf->ino, &st);
 }
 
+static int open_loader(struct daemon *d, const struct nid *n, struct rfile *rf, bool *keep_cache)
+{
+	char path[PATH_MAX];
+	int err = loader_path(d, n->payload, path, sizeof(path));
+
+	if (err)
+		return err;
+	rf->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rf->fd < 0)
+		return -errno;
+	*keep_cache = false;
+	return 0;
+}
+
 static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct daemon *d = req_daemon(req);
@@ -655,6 +755,8 @@ static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = -ESTALE;
 	else if (n.kind == NID_ROOT || n.kind == NID_CLIENT)
 		err = -EISDIR;
+	else if (n.kind == NID_LOADER)
+		err = open_loader(d, &n, rf, &keep_cache);
 	else if (n.slot)
 		/* Under the current pin: a boot re-pins at its lookup. */
 		err = open_node_file(d, &n, ino, rf, &keep_cache);

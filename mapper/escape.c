@@ -40,6 +40,7 @@ static const char *const format_names[ESC__COUNT] = {
 	[ESC_DNSMASQ] = "a dnsmasq config",
 	[ESC_CMDLINE_PATH] = "a kernel command line (nfsroot=)",
 	[ESC_CMDLINE] = "a kernel command line",
+	[ESC_IPXE] = "an iPXE script",
 	[ESC_COMMENT] = "a comment",
 };
 
@@ -141,9 +142,13 @@ const char *esc_why(enum esc_format f, const char *s)
 				return char_name(*p);
 		return NULL;
 	case ESC_CMDLINE:
+	case ESC_IPXE:
 		for (p = (const unsigned char *)s; *p; p++)
 			if (is_control(*p) && *p != '\t')
 				return char_name(*p);
+		/* iPXE expands ${name} on every line and has no escape for it. */
+		if (f == ESC_IPXE && strstr(s, "${"))
+			return "'${'";
 		return NULL;
 	case ESC_EXPORTS:
 	case ESC_GANESHA:
@@ -242,6 +247,7 @@ int esc_print(FILE *out, enum esc_format f, const char *s)
 		break;
 	case ESC_CMDLINE_PATH:
 	case ESC_CMDLINE:
+	case ESC_IPXE:
 		fputs(s, out);
 		break;
 	case ESC_COMMENT:

@@ -20,6 +20,7 @@ enum esc_format {
 	ESC_DNSMASQ,	  /* the value of a dnsmasq option, quoted when needed */
 	ESC_CMDLINE_PATH, /* the path in nfsroot= on a kernel command line */
 	ESC_CMDLINE,	  /* words appended to a kernel command line */
+	ESC_IPXE,	  /* words of an iPXE script's kernel line: no "${" */
 	ESC_COMMENT,	  /* text in a '#' comment line: never fails */
 	ESC__COUNT
 };

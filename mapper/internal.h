@@ -31,6 +31,7 @@ struct keyset {
 	size_t n_layers;
 	unsigned long long quota;
 	enum upgrade_policy upgrade;
+	enum boot_flow boot;
 	const char *const *persist;
 	size_t n_persist;
 	enum pi_model model;
@@ -73,6 +74,7 @@ enum server_key {
 	SERVER_PI_MAC_PREFIXES,
 	SERVER_BOOT_QUIET,
 	SERVER_TFTP_SERVER,
+	SERVER_LOADERS,
 	SERVER_KEY__COUNT
 };
 

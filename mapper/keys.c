@@ -19,6 +19,7 @@ static const struct {
 	{"overlay", NODE_KEY_OVERLAY, SCOPE_ALL},
 	{"cmdline", NODE_KEY_CMDLINE, SCOPE_ALL},
 	{"boot_dir", NODE_KEY_BOOT_DIR, SCOPE_ALL},
+	{"boot", NODE_KEY_BOOT, SCOPE_ALL},
 	{"layers", NODE_KEY_LAYERS, SCOPE_ALL},
 	{"quota", NODE_KEY_QUOTA, SCOPE_ALL},
 	{"upgrade", NODE_KEY_UPGRADE, SCOPE_ALL},
@@ -272,6 +273,17 @@ static bool set_value(struct parse_ctx *c, struct keyset *ks, enum node_key k, c
 			return false;
 		}
 		ks->boot_dir = dup_value(c, value);
+		break;
+	case NODE_KEY_BOOT:
+		if (strcmp(value, "pi") == 0) {
+			ks->boot = BOOT_PI;
+		} else if (strcmp(value, "pxe") == 0) {
+			ks->boot = BOOT_PXE;
+		} else {
+			perr(c, c->lineno, "bad value for boot: '%s' (expected pi or pxe)",
+			     shown(c, value));
+			return false;
+		}
 		break;
 	case NODE_KEY_LAYERS:
 		parse_layers(c, ks, value);

@@ -214,7 +214,7 @@ const char *node_key_name(enum node_key k)
 		[NODE_KEY_SERIAL] = "serial",	[NODE_KEY_MAC] = "mac",
 		[NODE_KEY_IP] = "ip",		[NODE_KEY_PROFILE] = "profile",
 		[NODE_KEY_UPGRADE] = "upgrade", [NODE_KEY_PERSIST] = "persist",
-		[NODE_KEY_MODEL] = "model",
+		[NODE_KEY_MODEL] = "model",	[NODE_KEY_BOOT] = "boot",
 	};
 
 	return (unsigned)k < NODE_KEY__COUNT ? names[k] : "?";
@@ -270,6 +270,8 @@ const char *node_key_value(const struct node *n, enum node_key k, char *buf, siz
 		return n->cmdline;
 	case NODE_KEY_BOOT_DIR:
 		return n->boot_dir;
+	case NODE_KEY_BOOT:
+		return n->boot == BOOT_PXE ? "pxe" : "pi";
 	case NODE_KEY_LAYERS:
 		return join_list(n->layers, n->n_layers, buf, len);
 	case NODE_KEY_QUOTA:

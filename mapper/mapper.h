@@ -26,6 +26,9 @@ enum unknown_policy { UNKNOWN_IGNORE, UNKNOWN_DEFAULT };
 enum dhcp_mode { DHCP_PROXY, DHCP_FULL };
 /* Which Raspberry Pi boots a node: what boot files its image needs. */
 enum pi_model { PI_MODEL_ANY, PI_MODEL_3, PI_MODEL_4, PI_MODEL_5 };
+/* How a node boots: a Raspberry Pi's firmware, or PXE firmware chain-loading
+ * iPXE and its per-node script (docs/design.md "PXE clients"). */
+enum boot_flow { BOOT_PI, BOOT_PXE };
 
 /* [server]; strings are never NULL (defaults filled in). */
 struct server_config {
@@ -38,6 +41,7 @@ struct server_config {
 	const char *clients;	   /* "" if unset */
 	const char *default_image; /* "" if unset */
 	const char *templates;	   /* /etc/netbootfs/templates */
+	const char *loaders;	   /* iPXE loaders served at <tftp_root>: /usr/lib/ipxe */
 	const char *control;	   /* control socket, /run/netbootfs.sock */
 	enum unknown_policy unknown;
 	unsigned boot_gap;   /* seconds, default 60 */
@@ -61,6 +65,7 @@ enum node_key {
 	NODE_KEY_OVERLAY,
 	NODE_KEY_CMDLINE,
 	NODE_KEY_BOOT_DIR,
+	NODE_KEY_BOOT,
 	NODE_KEY_LAYERS,
 	NODE_KEY_QUOTA,
 	NODE_KEY_UPGRADE,
@@ -85,8 +90,9 @@ struct node {
 	const char *ip;		     /* "" if none */
 	const char *image;	     /* never empty after a successful load */
 	enum overlay_mode overlay;
-	const char *cmdline;	   /* "" if none */
-	const char *boot_dir;	   /* "auto", or a path inside the image such as "boot" */
+	const char *cmdline;  /* "" if none */
+	const char *boot_dir; /* "auto", or a path inside the image such as "boot" */
+	enum boot_flow boot;
 	const char *const *layers; /* shared layer names, top first */
 	size_t n_layers;
 	unsigned long long quota; /* bytes of the node's overlay; 0: unlimited */

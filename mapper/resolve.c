@@ -3,6 +3,7 @@
  * From sections to nodes: profile inheritance, precedence (node > profile >
  * parent profile > [defaults] > built-in), and the lookup tables.
  */
+#include "mapper/escape.h"
 #include "mapper/internal.h"
 
 #include <errno.h>
@@ -149,6 +150,7 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 	n->overlay = OVERLAY_PERSISTENT;
 	n->cmdline = "";
 	n->boot_dir = "auto";
+	n->boot = BOOT_PI;
 	n->layers = no_layers;
 	n->n_layers = 0;
 	n->quota = 0;
@@ -176,6 +178,9 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 			if (src->boot_dir)
 				n->boot_dir = src->boot_dir;
 			break;
+		case NODE_KEY_BOOT:
+			n->boot = src->boot;
+			break;
 		case NODE_KEY_LAYERS:
 			if (src->layers) {
 				n->layers = src->layers;
@@ -201,6 +206,12 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 			break; /* node-only keys, copied above */
 		}
 	}
+	/* A PXE node's cmdline is written into its iPXE script too. */
+	if (n->boot == BOOT_PXE && esc_why(ESC_IPXE, n->cmdline))
+		perr(c,
+		     n->origin[NODE_KEY_CMDLINE].line ? n->origin[NODE_KEY_CMDLINE].line : ks->line,
+		     "cmdline: %s cannot be written in %s (node %s has boot = pxe)",
+		     esc_why(ESC_IPXE, n->cmdline), esc_format_name(ESC_IPXE), ks->name);
 	/* A bad image value was reported where it was given. */
 	src = source_of(c, ks, profile, NODE_KEY_IMAGE);
 	if (!src)

@@ -35,6 +35,7 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_PI_MAC_PREFIXES] = "pi_mac_prefixes",
 	[SERVER_BOOT_QUIET] = "boot_quiet",
 	[SERVER_TFTP_SERVER] = "tftp_server",
+	[SERVER_LOADERS] = "loaders",
 };
 
 void server_defaults(struct server_config *s)
@@ -48,6 +49,7 @@ void server_defaults(struct server_config *s)
 	s->clients = "";
 	s->default_image = "";
 	s->templates = "/etc/netbootfs/templates";
+	s->loaders = "/usr/lib/ipxe";
 	s->control = "/run/netbootfs.sock";
 	s->unknown = UNKNOWN_IGNORE;
 	s->boot_gap = 60;
@@ -312,6 +314,9 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 		break;
 	case SERVER_TEMPLATES:
 		set_path(c, k, &s->templates, value);
+		break;
+	case SERVER_LOADERS:
+		set_path(c, k, &s->loaders, value);
 		break;
 	case SERVER_CONTROL:
 		set_path(c, k, &s->control, value);

@@ -4,9 +4,10 @@
 # netbootfs.sh: run the daemon under test. Source after test-lib.sh.
 #
 #   nb_layout                  make $NB (a server tree: images/ overlays/ state/
-#                              tftp/ nfs/ templates/) and set $NB_CONF
+#                              tftp/ nfs/ templates/ loaders/) and set $NB_CONF
 #   nb_write_config <<EOF      write $NB_CONF: a [server] section pointing
 #   ...node sections...        into $NB is prepended to what stdin gives
+#                              (loaders: $NB_LOADERS, else the empty $NB/loaders)
 #   EOF
 #   nb_tftp_read FILE...       read FILEs of $NB/tftp as the TFTP server does:
 #                              with $NB/tftpd, a copy of cat(1) that the
@@ -28,7 +29,7 @@ nb_layout()
 {
 	NB=$T/srv
 	NB_CONF=$NB/netbootfs.ini
-	mkdir -p "$NB"/{images,overlays,state,tftp,nfs,templates} || return 1
+	mkdir -p "$NB"/{images,overlays,state,tftp,nfs,templates,loaders} || return 1
 	cp "$(command -v cat)" "$NB/tftpd" || return 1
 	at_exit "nb_umount_all"
 	# NB_KEEP_LOG=FILE keeps the daemon log after the test (debugging).
@@ -56,6 +57,7 @@ nb_write_config()
 		overlays = $NB/overlays
 		state = $NB/state
 		templates = $NB/templates
+		loaders = ${NB_LOADERS:-$NB/loaders}
 		address = ${NB_ADDRESS:-10.99.0.1}
 		boot_gap = ${NB_BOOT_GAP:-60}
 		tftp_server = /usr/sbin/dnsmasq, $NB/tftpd

@@ -88,6 +88,7 @@ image     ubuntu-arm64                                              [profile:wor
 overlay   volatile                                                  [profile:workers] line 10
 cmdline   quiet                                                     [defaults] line 7
 boot_dir  auto                                                      [built-in]
+boot      pi                                                        [built-in]
 layers    -                                                         [built-in]
 quota     unlimited                                                 [built-in]
 upgrade   keep                                                      [built-in]
@@ -108,6 +109,7 @@ exp = {"image": ("raspios-arm64", "defaults", 6),
        "mac": ("e4-5f-01-00-00-03", "node:rpi-03", 19),
        "overlay": ("persistent", "built-in", 0),
        "quota": ("unlimited", "built-in", 0),
+       "boot": ("pi", "built-in", 0),
        "upgrade": ("keep", "built-in", 0),
        "persist": ("/home,/root,/etc/ssh/ssh_host_*,/etc/machine-id,/var/log", "built-in", 0)}
 bad = []
@@ -117,7 +119,7 @@ for k, (val, sec, line) in exp.items():
     e = v["keys"].get(k)
     if e != {"value": val, "section": sec, "line": line}:
         bad.append("%s: %r" % (k, e))
-if len(v["keys"]) != 13:
+if len(v["keys"]) != 14:
     bad.append("keys: %r" % sorted(v["keys"]))
 print("; ".join(bad) or "ok")
 PY

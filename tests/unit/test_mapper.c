@@ -768,11 +768,53 @@ static void test_upgrade_and_persist(void **state)
 		      "glob without . or .. parts)\n");
 }
 
+/* boot = pi | pxe, inherited like overlay; loaders in [server]. */
+static void test_boot_key(void **state)
+{
+	struct mapper *m = load_ok("[server]\n"		       /* 1 */
+				   "loaders = /opt/ipxe\n"     /* 2 */
+				   "[defaults]\n"	       /* 3 */
+				   "image = img\n"	       /* 4 */
+				   "boot = pxe\n"	       /* 5 */
+				   "[profile:pis]\n"	       /* 6 */
+				   "boot = pi\n"	       /* 7 */
+				   "[node:pc]\n"	       /* 8 */
+				   "cmdline = console=ttyS0\n" /* 9 */
+				   "[node:rpi]\n"	       /* 10 */
+				   "profile = pis\n");	       /* 11 */
+	const struct node *pc = mapper_find_name(m, "pc"), *rpi = mapper_find_name(m, "rpi");
+	char buf[16];
+
+	(void)state;
+	assert_string_equal(mapper_server(m)->loaders, "/opt/ipxe");
+	assert_int_equal(pc->boot, BOOT_PXE);
+	assert_string_equal(pc->origin[NODE_KEY_BOOT].section, "defaults");
+	assert_int_equal(pc->origin[NODE_KEY_BOOT].line, 5);
+	assert_string_equal(node_key_value(pc, NODE_KEY_BOOT, buf, sizeof(buf)), "pxe");
+	assert_int_equal(rpi->boot, BOOT_PI);
+	assert_string_equal(rpi->origin[NODE_KEY_BOOT].section, "profile:pis");
+	assert_string_equal(node_key_value(rpi, NODE_KEY_BOOT, buf, sizeof(buf)), "pi");
+	mapper_free(m);
+
+	m = load_ok("[node:c]\nimage = x\n");
+	assert_int_equal(mapper_find_name(m, "c")->boot, BOOT_PI);
+	assert_string_equal(mapper_server(m)->loaders, "/usr/lib/ipxe");
+	mapper_free(m);
+
+	expect_errors("[defaults]\nimage = a\nboot = uefi\n",
+		      "t.ini:3: bad value for boot: 'uefi' (expected pi or pxe)\n");
+	/* iPXE would expand ${...} in a PXE node's cmdline; a Pi's is fine. */
+	expect_errors("[defaults]\nimage = a\ncmdline = x=${net0/mac}\n[node:pc]\nboot = pxe\n"
+		      "[node:pi]\n",
+		      "t.ini:3: cmdline: '${' cannot be written in an iPXE script (node pc has "
+		      "boot = pxe)\n");
+}
+
 static void test_node_key_names(void **state)
 {
 	static const char *const want[NODE_KEY__COUNT] = {
-		"image",   "overlay", "cmdline", "boot_dir", "layers", "quota",	  "upgrade",
-		"persist", "model",   "serial",	 "mac",	     "ip",     "profile",
+		"image",   "overlay", "cmdline", "boot_dir", "boot", "layers", "quota",
+		"upgrade", "persist", "model",	 "serial",   "mac",  "ip",     "profile",
 	};
 	int k;
 
@@ -957,6 +999,7 @@ int main(void)
 		cmocka_unit_test(test_error_text_is_sanitised),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_node_key_names),
+		cmocka_unit_test(test_boot_key),
 		cmocka_unit_test(test_quota_key),
 		cmocka_unit_test(test_upgrade_and_persist),
 		cmocka_unit_test(test_model_key),
