@@ -142,14 +142,15 @@ run-tap: all
 	NETBOOTFS_BUILD=$(abspath $(O)) $(PROVE) -j$(PROVE_JOBS) $(TAP_TESTS)
 
 FUZZ_O ?= $(O)-fuzz
-FUZZ_CC = clang -std=gnu11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -g -O1 \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CC = clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined
 $(FUZZ_O)/fuzz_mapper: tests/fuzz/fuzz_mapper.c $(MAPPER_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ $(INIH_LIBS)
+# Undefined behaviour in the image reader is a finding, not a warning.
 $(FUZZ_O)/fuzz_image: tests/fuzz/fuzz_image.c $(IMAGES_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(SQFS_CFLAGS) -o $@ $^ $(SQFS_LIBS) -lpthread
+	$(FUZZ_CC) -D_FILE_OFFSET_BITS=64 -fno-sanitize-recover=undefined $(SQFS_CFLAGS) \
+		-o $@ $^ $(SQFS_LIBS) -lpthread
 
 # Each target runs FUZZ_SECONDS from its seeds (tests/fuzz/corpus*) plus
 # what earlier runs found ($(FUZZ_O)/corpus*).
