@@ -319,6 +319,16 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 	if (why)
 		boot_mark_locked(rt, now);
 	pthread_mutex_unlock(&rt->lock);
+	/* Why a boot file was no boot: what an admin asks when a node did not
+	 * take its new image. */
+	if (!why && top && is_first_boot_file(name))
+		log_debug("node %s: TFTP %s starts no boot: %s", rt->name, name,
+			  booting	      ? "it is booting"
+			  : open_files	      ? "its root has open files"
+					      : "its root served a request lately");
+	if (!why && top && is_first_boot_file(name) && !booting && !open_files)
+		log_debug("node %s: its root's last request was %lld ms ago (boot_quiet %u s)",
+			  rt->name, now - root_active, quiet);
 	if (why) {
 		char msg[128];
 

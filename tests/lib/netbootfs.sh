@@ -101,7 +101,8 @@ nb_start()
 	# Only lines this daemon writes count as its start-up.
 	touch "$NB/netbootfs.log"
 	NB_LOG_FROM=$(($(wc -c <"$NB/netbootfs.log") + 1))
-	"$NETBOOTFS" -f -c "$NB_CONF" >>"$NB/netbootfs.log" 2>&1 &
+	# shellcheck disable=SC2086 # NB_DAEMON_ARGS: extra options, e.g. -d
+	"$NETBOOTFS" -f -c "$NB_CONF" ${NB_DAEMON_ARGS:-} >>"$NB/netbootfs.log" 2>&1 &
 	NB_PID=$!
 	at_exit "nb_stop_pid $NB_PID"
 	if ! wait_for "_nb_up $NB_PID" 20; then

@@ -22,7 +22,8 @@ require_cmd ip dnsmasq busybox ss perl mksquashfs unshare
 
 plan 21
 GAP=2
-NB_BOOT_GAP=$GAP boots_setup ""
+# -d: the daemon says why a boot file started no boot (shown on failure).
+NB_DAEMON_ARGS=-d NB_BOOT_GAP=$GAP boots_setup ""
 
 echo "vol's own file" >"$NB/nfs/vol/home/mine" &&
 	echo "per's own file" >"$NB/nfs/per/home/mine"
@@ -93,3 +94,5 @@ nb_tftp_read "$NB/tftp/$PER_SERIAL/start4.elf"
 t_is "$(nb_log_count 'node per: boot started')" 1 \
 	"the same read by the TFTP server starts per's boot"
 t_is "$(pin_of per)" 2 "per is pinned to generation 2"
+[ "$_t_failed" -eq 0 ] ||
+	grep -E 'node per: (TFTP|its root|boot)' "$NB/netbootfs.log" | tail -n 20 | _t_diag_stream
