@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* netbootctl gen dnsmasq: proxy (or full) DHCP with the Pi boot menu, and TFTP. */
+/* netbootctl gen dnsmasq: proxy (or full) DHCP with the Pi boot menu and the
+ * iPXE chain of PXE nodes, and TFTP. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #define PI3_MAC_PREFIX "b8:27:eb"
 #define PI_MENU_TEXT   "Raspberry Pi Boot"
 #define PI3_MENU_TEXT  "Raspberry Pi Boot   "
+#define PXE_MENU_TEXT  "netbootfs"
 
 /* "DC-A6-32" -> "dc:a6:32" in @out (at least strlen(in)+1 bytes). */
 static void mac_colons(const char *in, char *out)
@@ -133,7 +135,7 @@ static void print_pi_tags(const struct mapper *m, FILE *out, bool hosts)
 		const struct node *n = mapper_node_at(m, i);
 		bool known = false;
 
-		if (!n->mac[0])
+		if (!n->mac[0] || n->boot == BOOT_PXE)
 			continue;
 		mac_colons(n->mac, mac);
 		for (j = 0; j < srv->n_pi_mac_prefixes && !known; j++) {
@@ -180,7 +182,11 @@ static void print_hosts(const struct mapper *m, FILE *out, bool hosts)
 			continue;
 		}
 		mac_colons(n->mac, mac);
-		fprintf(out, "%s%s%s", prefix, mac, hosts ? ",set:rpi" : "");
+		fprintf(out, "%s%s", prefix, mac);
+		if (hosts && n->boot == BOOT_PXE)
+			fprintf(out, ",set:pxe,set:nb-%s", n->name);
+		else if (hosts)
+			fputs(",set:rpi", out);
 		if (n->ip[0])
 			fprintf(out, ",%s,%s", n->ip, n->name);
 		fputc('\n', out);
@@ -194,6 +200,87 @@ static void print_option(FILE *out, const char *key, const char *value)
 	fprintf(out, "%s=", key);
 	esc_print(out, ESC_DNSMASQ, value);
 	fputc('\n', out);
+}
+
+/*
+ * The client architectures of DHCP option 93 (RFC 4578) a PXE node may send,
+ * the tag each sets, the CSA name pxe-service knows it by, and its iPXE
+ * loader (served at <tftp_root> from [server] loaders, fusefs/pxe.h). 7 and
+ * 9 are both x86_64 UEFI (firmwares disagree on which).
+ */
+static const struct {
+	unsigned arch;
+	const char *tag, *csa, *loader;
+} pxe_archs[] = {
+	{0, "bios", "x86PC", "undionly.kpxe"},
+	{7, "efi64", "BC_EFI", "ipxe.efi"},
+	{9, "efi64", "x86-64_EFI", "ipxe.efi"},
+	{11, "efiarm64", "ARM64_EFI", "ipxe-arm64.efi"},
+};
+#define N_PXE_ARCHS (sizeof(pxe_archs) / sizeof(pxe_archs[0]))
+
+/*
+ * @n's line for the iPXE stage: KEY=tag:ipxe,tag:nb-NAME,[CSA,"menu",]MAC/boot.ipxe.
+ * Node names (a-z 0-9 -) and MACs (aa-bb-...) are identifiers the mapper
+ * checked (mapper/ident.h): nothing in them needs dnsmasq quoting.
+ */
+static void print_pxe_script(FILE *out, const char *key, const struct node *n, const char *csa)
+{
+	fprintf(out, "%s=tag:ipxe,tag:nb-%s,", key, n->name);
+	if (csa)
+		fprintf(out, "%s,\"" PXE_MENU_TEXT "\",", csa);
+	fprintf(out, "%s/boot.ipxe\n", n->mac);
+}
+
+/*
+ * PC and server nodes (boot = pxe): the firmware's PXE stack gets the iPXE
+ * loader of its architecture, iPXE (user class "iPXE") its node's script.
+ * Tagged by MAC, as configured nodes only: a Pi sends option 93 = 0 too,
+ * and never gets the pxe tag.
+ */
+static void print_pxe(const struct mapper *m, FILE *out, bool hosts)
+{
+	bool full = mapper_server(m)->dhcp == DHCP_FULL;
+	char mac[MAC_LEN + 1];
+	size_t i, a, n_pxe = 0;
+
+	for (i = 0; i < mapper_node_count(m); i++)
+		n_pxe += mapper_node_at(m, i)->boot == BOOT_PXE && mapper_node_at(m, i)->mac[0];
+	if (!n_pxe)
+		return;
+	fputs("\n# PXE nodes (boot = pxe): firmware PXE -> iPXE loader by client\n"
+	      "# architecture (option 93) -> iPXE -> the node's <mac>/boot.ipxe.\n"
+	      "dhcp-userclass=set:ipxe,iPXE\n",
+	      out);
+	for (a = 0; full && a < N_PXE_ARCHS; a++)
+		fprintf(out, "dhcp-match=set:%s,option:client-arch,%u\n", pxe_archs[a].tag,
+			pxe_archs[a].arch);
+	for (i = 0; !hosts && i < mapper_node_count(m); i++) {
+		const struct node *n = mapper_node_at(m, i);
+
+		if (n->boot != BOOT_PXE || !n->mac[0])
+			continue;
+		mac_colons(n->mac, mac);
+		fprintf(out, "dhcp-mac=set:pxe,%s\ndhcp-mac=set:nb-%s,%s\n", mac, n->name, mac);
+	}
+	for (a = 0; a < N_PXE_ARCHS; a++) {
+		if (full && (a == 0 || strcmp(pxe_archs[a].tag, pxe_archs[a - 1].tag) != 0))
+			fprintf(out, "dhcp-boot=tag:pxe,tag:!ipxe,tag:%s,%s\n", pxe_archs[a].tag,
+				pxe_archs[a].loader);
+		else if (!full)
+			fprintf(out, "pxe-service=tag:pxe,tag:!ipxe,%s,\"" PXE_MENU_TEXT "\",%s\n",
+				pxe_archs[a].csa, pxe_archs[a].loader);
+	}
+	for (i = 0; i < mapper_node_count(m); i++) {
+		const struct node *n = mapper_node_at(m, i);
+
+		if (n->boot != BOOT_PXE || !n->mac[0])
+			continue;
+		if (full)
+			print_pxe_script(out, "dhcp-boot", n, NULL);
+		for (a = 0; !full && a < N_PXE_ARCHS; a++)
+			print_pxe_script(out, "pxe-service", n, pxe_archs[a].csa);
+	}
 }
 
 int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
@@ -245,6 +332,7 @@ int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
 	if (ret < 0)
 		return ret;
 	print_pi_tags(m, out, o->hosts_out);
+	print_pxe(m, out, o->hosts_out);
 	if (o->hosts_out) {
 		fputs("\n# The nodes (MAC tags, fixed addresses): re-read on SIGHUP.\n", out);
 		print_option(out, "dhcp-hostsfile", o->hostsfile);
