@@ -295,7 +295,7 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 	unsigned gap, quiet;
 	const char *why = NULL;
 	struct pin *p = node_pin_get(rt);
-	bool pxe = p && p->pxe;
+	bool first = top && is_first_boot_file(name, p && p->pxe);
 	int open_files;
 	bool booting;
 
@@ -312,7 +312,7 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 		  now - rt->last_tftp < (long long)gap * 1000;
 	if (rt->boot_armed)
 		why = "netbootctl node boot";
-	else if (!booting && top && is_first_boot_file(name, pxe) && open_files == 0 &&
+	else if (!booting && first && open_files == 0 &&
 		 now - root_active >= (long long)quiet * 1000)
 		why = root_active ? "its root is quiet" : "its root is unused";
 	rt->last_tftp = now;
@@ -321,12 +321,12 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 	pthread_mutex_unlock(&rt->lock);
 	/* Why a boot file was no boot: what an admin asks when a node did not
 	 * take its new image. */
-	if (!why && top && is_first_boot_file(name))
+	if (!why && first)
 		log_debug("node %s: TFTP %s starts no boot: %s", rt->name, name,
-			  booting	      ? "it is booting"
-			  : open_files	      ? "its root has open files"
-					      : "its root served a request lately");
-	if (!why && top && is_first_boot_file(name) && !booting && !open_files)
+			  booting      ? "it is booting"
+			  : open_files ? "its root has open files"
+				       : "its root served a request lately");
+	if (!why && first && !booting && !open_files)
 		log_debug("node %s: its root's last request was %lld ms ago (boot_quiet %u s)",
 			  rt->name, now - root_active, quiet);
 	if (why) {
