@@ -66,11 +66,12 @@ const char *shown(struct parse_ctx *c, const char *s)
  * line in the order they were found. */
 void errors_sort(struct mapper_errors *errs, size_t from)
 {
-	struct mapper_error *v = errs->v + from, *tmp;
+	struct mapper_error *v, *tmp;
 	size_t n = errs->n - from, width, i;
 
 	if (n < 2)
-		return;
+		return; /* errs->v may be NULL: no pointer arithmetic on it */
+	v = errs->v + from;
 	tmp = malloc(n * sizeof(*tmp));
 	if (!tmp)
 		return; /* unsorted is still correct */
