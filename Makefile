@@ -72,7 +72,7 @@ LIBIMAGES := $(O)/libimages.a
 LIBFUSEFS := $(O)/libfusefs.a
 LIBCTL    := $(O)/libctl.a
 ALL_LIBS  := $(LIBFUSEFS) $(LIBCTL) $(LIBIMAGES) $(LIBMAPPER)
-EXT_LIBS   = $(FUSE_LIBS) $(SQFS_LIBS) $(INIH_LIBS) $(JSON_LIBS) $(SYSTEMD_LIBS) -lpthread
+EXT_LIBS   = $(FUSE_LIBS) $(SQFS_LIBS) $(INIH_LIBS) $(JSON_LIBS) $(SYSTEMD_LIBS) -lcrypt -lpthread
 
 .PHONY: all check unit-tests run-unit run-tap fuzz fuzz-smoke deps demo bench install clean format \
 	deb FORCE

@@ -62,6 +62,8 @@ int cmd_node_diff(struct ctl *c, int argc, char **argv);
 int cmd_image_import(struct ctl *c, int argc, char **argv);
 int cmd_image_shell(struct ctl *c, int argc, char **argv);
 int cmd_image_gc(struct ctl *c, int argc, char **argv);
+/* user add|del|passwd|list (cmd_user.c) */
+int cmd_user(struct ctl *c, int argc, char **argv);
 
 /* Generators behind `netbootctl gen`; each writes one config to @out. */
 struct gen_opts {

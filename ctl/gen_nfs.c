@@ -13,6 +13,11 @@
 #include "ctl/output.h"
 #include "mapper/escape.h"
 #include "mapper/state.h"
+#include "mapper/users.h"
+
+/* The Ganesha Export_Id of [server] homes (16 bits): node slots are given
+ * lowest first, so only a 65535th node would reach it. */
+#define HOMES_EXPORT_ID NODE_SLOT_MAX
 
 /* A node's root, NFS_ROOT/NODE, escaped by @f's rules (malloc'ed), or NULL
  * with the reason printed. The mapper refused every nfs_root these formats
@@ -78,6 +83,25 @@ static void for_each_client(const char *list, void (*fn)(FILE *, const char *, s
 	}
 }
 
+/* Who may mount [server] homes: [server] clients, else every node's ip,
+ * malloc'ed ("" when no node has one). */
+static char *homes_clients(const struct mapper *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (mapper_server(m)->clients[0])
+		return strdup(mapper_server(m)->clients);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < mapper_node_count(m); i++)
+		if (mapper_node_at(m, i)->ip[0])
+			fprintf(f, "%s%s", len ? " " : "", mapper_node_at(m, i)->ip);
+	return fclose(f) == 0 ? buf : NULL;
+}
+
 struct export_line {
 	const char *opts;
 };
@@ -130,6 +154,21 @@ int gen_exports(struct ctl *c, const struct gen_opts *o, FILE *out)
 		fputc('\n', out);
 	}
 	node_slots_free(slots);
+	if (mapper_server(m)->homes[0]) {
+		struct export_line e = {"rw,sync,no_subtree_check,root_squash"};
+		char *clients = homes_clients(m);
+
+		if (!clients)
+			return -ENOMEM;
+		fputs("# The shared homes of netbootctl user, mounted by every node on " HOMES_MOUNT
+		      ".\n",
+		      out);
+		if (esc_print(out, ESC_EXPORTS, mapper_server(m)->homes) < 0)
+			ret = -EINVAL;
+		for_each_client(clients, print_exports_client, out, &e);
+		fputc('\n', out);
+		free(clients);
+	}
 	return ret;
 }
 
@@ -216,5 +255,42 @@ int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
 		free(root);
 	}
 	node_slots_free(slots);
+	if (mapper_server(m)->homes[0]) {
+		char *clients = homes_clients(m);
+		char *path = esc_str(ESC_GANESHA, mapper_server(m)->homes);
+		bool first = true;
+
+		if (clients && path) {
+			/* A real file system: no Filesystem_Id needed. */
+			fprintf(out,
+				"\n"
+				"# The shared homes of netbootctl user, mounted by every node on "
+				"%s.\n"
+				"EXPORT {\n"
+				"\tExport_Id = %u;\n"
+				"\tPath = %s;\n"
+				"\tPseudo = %s;\n"
+				"\tProtocols = 3, 4;\n"
+				"\tTransports = TCP;\n"
+				"\tSecType = sys;\n"
+				"\tSquash = Root_Squash;\n"
+				"\tAccess_Type = None;\n"
+				"\tCLIENT {\n"
+				"\t\tClients = ",
+				HOMES_MOUNT, HOMES_EXPORT_ID, path, path);
+			for_each_client(clients, print_ganesha_client, out, &first);
+			fprintf(out, ";\n"
+				     "\t\tAccess_Type = RW;\n"
+				     "\t}\n"
+				     "\tFSAL {\n"
+				     "\t\tName = VFS;\n"
+				     "\t}\n"
+				     "}\n");
+		} else {
+			ret = -EINVAL;
+		}
+		free(clients);
+		free(path);
+	}
 	return ret;
 }

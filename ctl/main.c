@@ -46,7 +46,7 @@ static const struct command commands[] = {
 	{"check", cmd_check},	{"nodes", cmd_nodes},		{"node", cmd_node_admin},
 	{"images", cmd_images}, {"image", cmd_image_all},	{"discovered", cmd_discovered},
 	{"gen", cmd_gen},	{"dhcp-event", cmd_dhcp_event}, {"status", cmd_status},
-	{"apply", cmd_apply},
+	{"apply", cmd_apply},	{"user", cmd_user},
 };
 
 static const char main_help[] =
@@ -88,6 +88,7 @@ static const char main_help[] =
 	"                             print a configuration for the services around netbootfs\n"
 	"  apply [--dry-run]          regenerate those files, show the diff, write them and\n"
 	"                             reload dnsmasq and the NFS server without a restart\n"
+	"  user add|del|passwd|list   shared classroom accounts on every node\n"
 	"  dhcp-event ACTION MAC IP [HOSTNAME]\n"
 	"                             record a DHCP client (dnsmasq dhcp-script hook)\n"
 	"\n"

@@ -278,6 +278,50 @@ fail:
 	return err;
 }
 
+int genlayer_put(struct genlayer *g, const char *path, mode_t mode, char *data, size_t len,
+		 bool append)
+{
+	struct gen_entry *e = (struct gen_entry *)genlayer_find(g, path);
+	char parent[PATH_MAX], *slash;
+	int err;
+
+	if (e && e->is_dir) {
+		free(data);
+		return -EISDIR;
+	}
+	if (e && append) {
+		char *both = realloc(e->data, e->len + len + 1);
+
+		if (!both) {
+			free(data);
+			return -ENOMEM;
+		}
+		memcpy(both + e->len, data, len);
+		both[e->len + len] = '\0';
+		e->data = both;
+		e->len += len;
+		free(data);
+		return 0;
+	}
+	if (e) {
+		free(e->data);
+		e->data = data;
+		e->len = len;
+		e->mode = mode;
+		return 0;
+	}
+	err = add(g, path, false, mode, data, len);
+	snprintf(parent, sizeof(parent), "%s", path);
+	while (!err && (slash = strrchr(parent, '/'))) {
+		*slash = '\0';
+		qsort(g->v, g->n, sizeof(*g->v), entry_cmp);
+		if (!genlayer_find(g, parent))
+			err = add(g, parent, true, 0755, NULL, 0);
+	}
+	qsort(g->v, g->n, sizeof(*g->v), entry_cmp);
+	return err;
+}
+
 void genlayer_free(struct genlayer *g)
 {
 	size_t i;

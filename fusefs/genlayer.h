@@ -41,6 +41,10 @@ struct genvars {
 int genlayer_build(struct genlayer *g, const struct genvars *vars, const char *fstab,
 		   size_t fstab_len, const char *boot_dir, const char *cmdline_path,
 		   const char *cmdline, const char *templates_dir);
+/* Add file @path (taking @data), replacing one of the same path, or with
+ * @append add @data to its end; missing parent directories are added. */
+int genlayer_put(struct genlayer *g, const char *path, mode_t mode, char *data, size_t len,
+		 bool append);
 void genlayer_free(struct genlayer *g);
 const struct gen_entry *genlayer_find(const struct genlayer *g, const char *path);
 /* Direct children of directory @dir ("" = root), in path order. */

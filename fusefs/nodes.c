@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fusefs/cmdline.h"
+#include "fusefs/genusers.h"
 #include "fusefs/log.h"
 #include "fusefs/notify.h"
 #include "fusefs/pxe.h"
@@ -105,6 +106,9 @@ static int pin_build_genlayer(struct pin *p, const struct node *n, const struct 
 			     p->has_boot ? p->boot_dir : "boot/firmware", cmdline_path, p->cmdline,
 			     srv->templates);
 	free(fstab);
+	/* The node boots without the shared accounts rather than not at all. */
+	if (!err && n)
+		genusers_add(&p->genl, p->gen, n, srv);
 	return err;
 }
 

@@ -42,6 +42,7 @@ static const char *const format_names[ESC__COUNT] = {
 	[ESC_CMDLINE] = "a kernel command line",
 	[ESC_IPXE] = "an iPXE script",
 	[ESC_COMMENT] = "a comment",
+	[ESC_FSTAB] = "/etc/fstab",
 };
 
 const char *esc_format_name(enum esc_format f)
@@ -155,6 +156,7 @@ const char *esc_why(enum esc_format f, const char *s)
 	case ESC_SYSTEMD_ARG:
 	case ESC_SYSTEMD_ENV:
 	case ESC_COMMENT:
+	case ESC_FSTAB:
 		return NULL;
 	case ESC__COUNT:
 		break;
@@ -230,6 +232,7 @@ int esc_print(FILE *out, enum esc_format f, const char *s)
 		return -EINVAL;
 	switch (f) {
 	case ESC_EXPORTS:
+	case ESC_FSTAB: /* libmount reads the same \ooo escapes */
 		print_exports(out, s);
 		break;
 	case ESC_GANESHA:

@@ -22,6 +22,7 @@ enum esc_format {
 	ESC_CMDLINE,	  /* words appended to a kernel command line */
 	ESC_IPXE,	  /* words of an iPXE script's kernel line: no "${" */
 	ESC_COMMENT,	  /* text in a '#' comment line: never fails */
+	ESC_FSTAB,	  /* a field of /etc/fstab: \ooo octal escapes */
 	ESC__COUNT
 };
 

@@ -53,6 +53,10 @@ struct server_config {
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */
 	unsigned history;	/* image generations kept under .history/, default 3 */
+	/* Shared accounts (netbootctl user): the server directory of the homes,
+	 * "" if unset (no accounts), and the uids they get. */
+	const char *homes;
+	unsigned uid_min, uid_max; /* 20000-29999 */
 	/* Raspberry Pi MAC prefixes "b8:27:eb" ..., built-in list plus
 	 * [server] pi_mac_prefixes (comma separated, appended). */
 	const char *const *pi_mac_prefixes;

@@ -36,6 +36,8 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_BOOT_QUIET] = "boot_quiet",
 	[SERVER_TFTP_SERVER] = "tftp_server",
 	[SERVER_LOADERS] = "loaders",
+	[SERVER_HOMES] = "homes",
+	[SERVER_UID_RANGE] = "uid_range",
 };
 
 void server_defaults(struct server_config *s)
@@ -59,6 +61,9 @@ void server_defaults(struct server_config *s)
 	s->dhcp_range = "";
 	s->interface = "";
 	s->history = 3;
+	s->homes = "";
+	s->uid_min = 20000;
+	s->uid_max = 29999;
 	s->pi_mac_prefixes = builtin_pi_mac_prefixes;
 	s->n_pi_mac_prefixes = N_BUILTIN_PREFIXES;
 }
@@ -269,6 +274,23 @@ static void set_string(struct parse_ctx *c, const char **field, const char *valu
 		*field = s;
 }
 
+/* "20000-29999": above the system users, below nobody (65534 is inside
+ * on purpose only if the admin says so). */
+static bool parse_uid_range(const char *s, unsigned *min, unsigned *max)
+{
+	char buf[32], *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return false;
+	*dash = '\0';
+	return parse_uint(buf, 1000, 4294967294UL, min) &&
+	       parse_uint(dash + 1, 1000, 4294967294UL, max) && *min <= *max;
+}
+
 static void set_path(struct parse_ctx *c, enum server_key k, const char **field, const char *value)
 {
 	if (!valid_abs_path(value))
@@ -391,6 +413,13 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 		if (!parse_prefixes(c, value) && !c->fatal)
 			bad(c, k, value, "comma separated prefixes such as b8:27:eb");
 		break;
+	case SERVER_HOMES:
+		set_path(c, k, &s->homes, value);
+		break;
+	case SERVER_UID_RANGE:
+		if (!parse_uid_range(value, &s->uid_min, &s->uid_max))
+			bad(c, k, value, "MIN-MAX, uids from 1000 to 4294967294, MIN <= MAX");
+		break;
 	case SERVER_KEY__COUNT:
 		break;
 	}
@@ -412,6 +441,10 @@ static const struct {
 	 {ESC_DNSMASQ, ESC_SYSTEMD_ARG},
 	 2},
 	{SERVER_INTERFACE, offsetof(struct server_config, interface), {ESC_DNSMASQ}, 1},
+	{SERVER_HOMES,
+	 offsetof(struct server_config, homes),
+	 {ESC_EXPORTS, ESC_GANESHA, ESC_FSTAB},
+	 3},
 };
 
 /* A value that some output cannot hold faithfully is refused here, so that

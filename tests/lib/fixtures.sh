@@ -37,6 +37,9 @@
 #       as root the architecture is added and downloaded with apt-get when
 #       missing.
 #
+#   fixture_deb PKG ARCH
+#       Prints the path of Debian's PKG:ARCH .deb, cached the same way.
+#
 #   fixture_squash DIR OUT.sqfs [MKSQUASHFS-ARG...]
 #       mksquashfs DIR OUT -noappend -no-progress -quiet -mkfs-time
 #       1700000000, plus -comp gzip -b 131072 unless ARGs are given (ARGs
@@ -136,18 +139,19 @@ fixture_boot_tree()
 		find "$dir" -exec touch -h -d @1700000000 {} +
 }
 
-# Path of the cached busybox-static .deb for ARCH; downloads it if needed.
-_fixture_busybox_deb()
+# Path of the cached .deb of PKG for ARCH; downloads it if needed.
+fixture_deb()
 {
-	local arch=$1 deb
-	deb=$(ls "$NB_TEST_CACHE"/busybox-static_*_"$arch".deb 2>/dev/null | tail -n1)
+	local pkg=$1 arch=$2 deb
+	deb=$(ls "$NB_TEST_CACHE"/"$pkg"_*_"$arch".deb 2>/dev/null | tail -n1)
 	if [ -z "$deb" ]; then
 		[ "$(id -u)" -eq 0 ] || {
-			echo "no cached busybox-static:$arch and not root" >&2
+			echo "no cached $pkg:$arch and not root" >&2
 			return 1
 		}
 		mkdir -p "$NB_TEST_CACHE" || return 1
-		if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+		if [ "$arch" != "$(dpkg --print-architecture)" ] &&
+			! dpkg --print-foreign-architectures | grep -qx "$arch"; then
 			dpkg --add-architecture "$arch" || return 1
 		fi
 		if ! ls /var/lib/apt/lists/*_binary-"${arch}"_Packages* >/dev/null 2>&1; then
@@ -156,9 +160,9 @@ _fixture_busybox_deb()
 		fi
 		# Keep a partial download out of the cache's name pattern.
 		(cd "$NB_TEST_CACHE" &&
-			apt-get download -q -o APT::Sandbox::User=root "busybox-static:$arch" >&2) ||
+			apt-get download -q -o APT::Sandbox::User=root "$pkg:$arch" >&2) ||
 			return 1
-		deb=$(ls "$NB_TEST_CACHE"/busybox-static_*_"$arch".deb 2>/dev/null | tail -n1)
+		deb=$(ls "$NB_TEST_CACHE"/"$pkg"_*_"$arch".deb 2>/dev/null | tail -n1)
 	fi
 	[ -n "$deb" ] && echo "$deb"
 }
@@ -166,7 +170,7 @@ _fixture_busybox_deb()
 _fixture_busybox()
 {
 	local arch=$1 dir=$2 deb x a
-	deb=$(_fixture_busybox_deb "$arch") || return 1
+	deb=$(fixture_deb busybox-static "$arch") || return 1
 	x=$(mktemp -d "$T/busybox-deb.XXXXXX") || return 1
 	dpkg-deb -x "$deb" "$x" || return 1
 	mkdir -p "$dir/bin" "$dir/etc" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/tmp" &&

@@ -47,6 +47,8 @@ static void test_exports(void **state)
 	/* putexportent()'s set: controls, white space, '"', '\\', '#'. */
 	expect(ESC_EXPORTS, HOSTILE, "/srv/a\\040b\\042c\\134d\\012e*(rw)\\043f%g,h;i$j\\011k'l");
 	expect(ESC_EXPORTS, "/a\x01\x7f\xc3\xa9", "/a\\001\\177\xc3\xa9");
+	/* fstab (the homes line of netbootctl user): libmount reads \ooo. */
+	expect(ESC_FSTAB, HOSTILE, "/srv/a\\040b\\042c\\134d\\012e*(rw)\\043f%g,h;i$j\\011k'l");
 }
 
 static void test_ganesha(void **state)
