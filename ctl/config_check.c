@@ -15,6 +15,7 @@
 #include "images/images.h"
 #include "mapper/mapper.h"
 #include "mapper/strmap.h"
+#include "mapper/users.h"
 
 /* What the image directory holds: names, and whether each one validated. */
 struct image_set {
@@ -393,6 +394,85 @@ static int check_boot_files(struct check *ck)
 	return 0;
 }
 
+/* ---- shared accounts (netbootctl user) ------------------------------------ */
+
+/* What an image needs for the accounts: libnss-extrausers and an
+ * nsswitch.conf that asks it (image import's fix-up writes that). */
+static const char *accounts_lack(struct image_gen *g)
+{
+	static const char *const libs[] = {
+		"usr/lib/libnss_extrausers.so.2",
+		"lib/libnss_extrausers.so.2",
+		"usr/lib/aarch64-linux-gnu/libnss_extrausers.so.2",
+		"usr/lib/arm-linux-gnueabihf/libnss_extrausers.so.2",
+		"usr/lib/x86_64-linux-gnu/libnss_extrausers.so.2",
+	};
+	char buf[8192], *line;
+	struct stat st;
+	img_ino ino;
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+		if (img_resolve(g, libs[i], true, &ino, &st) == 0 && S_ISREG(st.st_mode))
+			break;
+	if (i == sizeof(libs) / sizeof(libs[0]))
+		return "libnss-extrausers (fix: netbootctl image shell IMAGE -- apt-get install -y "
+		       "libnss-extrausers)";
+	if (img_resolve(g, "etc/nsswitch.conf", true, &ino, &st) != 0 ||
+	    (n = img_read(g, ino, buf, sizeof(buf) - 1, 0)) < 0)
+		return "etc/nsswitch.conf";
+	buf[n] = '\0';
+	line = strstr(buf, "\npasswd:");
+	line = !strncmp(buf, "passwd:", 7) ? buf : line ? line + 1 : NULL;
+	if (!line || !memmem(line, strcspn(line, "\n"), "extrausers", 10))
+		return "extrausers in etc/nsswitch.conf (fix: netbootctl image import does it; "
+		       "or passwd: files extrausers, group: files [SUCCESS=merge] extrausers, "
+		       "shadow: files extrausers)";
+	return NULL;
+}
+
+static void check_accounts(struct check *ck)
+{
+	const struct server_config *srv = mapper_server(ck->m);
+	struct users u;
+	char why[512];
+
+	if (!*srv->homes)
+		return;
+	if (users_load(srv->state, &u, why, sizeof(why)) != 0) {
+		fprintf(stderr, "%s\n", why);
+		ck->problems++;
+		return;
+	}
+	users_free(&u);
+	for (size_t i = 0; i < ck->set.n; i++) {
+		char *path, whyi[256];
+		struct image_gen *g = NULL;
+		const char *lack;
+		size_t k;
+
+		for (k = 0; k < mapper_node_count(ck->m); k++)
+			if (!strcmp(mapper_node_at(ck->m, k)->image, ck->set.names[i]))
+				break;
+		if (!ck->set.valid[i] || k == mapper_node_count(ck->m))
+			continue;
+		path = image_path(srv->images, ck->set.names[i]);
+		if (path && image_gen_open(path, &g, whyi, sizeof(whyi)) == 0) {
+			lack = accounts_lack(g);
+			if (lack) {
+				fprintf(stderr,
+					"%s: lacks %s, which the shared accounts ([server] homes) "
+					"need\n",
+					path, lack);
+				ck->problems++;
+			}
+			image_gen_put(g);
+		}
+		free(path);
+	}
+}
+
 /* ---- all of it ----------------------------------------------------------- */
 
 static size_t count_valid(const struct image_set *set)
@@ -435,6 +515,7 @@ int config_check(const char *file, const char *text, size_t len, struct check_re
 	/* Without a readable directory every node would be reported: skip. */
 	if (ck.set.dir_err == 0) {
 		check_node_images(&ck);
+		check_accounts(&ck);
 		rc = check_boot_files(&ck);
 	}
 	r->nodes = mapper_node_count(m);

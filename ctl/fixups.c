@@ -486,6 +486,64 @@ int fixup_config_txt(struct fixups *f)
 	return fix_text_file(f, path, config_txt_no_bootloader_update);
 }
 
+/* Does the whitespace-separated word @w occur in @line (@len bytes)? */
+static bool line_has_word(const char *line, size_t len, const char *w)
+{
+	size_t wl = strlen(w);
+
+	for (size_t i = 0; i + wl <= len; i++)
+		if (memcmp(line + i, w, wl) == 0 &&
+		    (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t' || line[i - 1] == ']') &&
+		    (i + wl == len || line[i + wl] == ' ' || line[i + wl] == '\t'))
+			return true;
+	return false;
+}
+
+char *nsswitch_extrausers(const char *in, FILE *log, unsigned *changes)
+{
+	static const struct {
+		const char *db, *add;
+	} dbs[] = {
+		{"passwd:", " extrausers"},
+		/* merge: a group in both files gets the members of both. */
+		{"group:", " [SUCCESS=merge] extrausers"},
+		{"shadow:", " extrausers"},
+	};
+	char *out = NULL;
+	size_t olen = 0;
+	FILE *o = open_memstream(&out, &olen);
+	const char *p = in;
+
+	*changes = 0;
+	if (!o)
+		return NULL;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *add = NULL;
+
+		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++)
+			if (has_prefix(p, dbs[i].db) && !line_has_word(p, len, "extrausers"))
+				add = dbs[i].add;
+		fprintf(o, "%.*s%s\n", (int)len, p, add ? add : "");
+		if (add) {
+			logf_(log, "nsswitch.conf", "%.*s%s", (int)len, p, add);
+			(*changes)++;
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	if (fclose(o) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+int fixup_nsswitch(struct fixups *f)
+{
+	return fix_text_file(f, "etc/nsswitch.conf", nsswitch_extrausers);
+}
+
 /* Open a directory of the tree for reading entries; NULL if absent. */
 static DIR *tree_opendir(int rootfd, const char *path)
 {
@@ -733,9 +791,13 @@ int fixups_apply(struct fixups *f, char *why, size_t whylen)
 		const char *name;
 		int (*fn)(struct fixups *f);
 	} steps[] = {
-		{"fstab", fixup_fstab},	      {"cmdline.txt", fixup_cmdline},
-		{"services", fixup_services}, {"machine-id", fixup_machine_id},
-		{"ssh", fixup_ssh_keys},      {"config.txt", fixup_config_txt},
+		{"fstab", fixup_fstab},
+		{"cmdline.txt", fixup_cmdline},
+		{"services", fixup_services},
+		{"machine-id", fixup_machine_id},
+		{"ssh", fixup_ssh_keys},
+		{"config.txt", fixup_config_txt},
+		{"nsswitch.conf", fixup_nsswitch},
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

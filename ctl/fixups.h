@@ -37,6 +37,9 @@ int fixup_services(struct fixups *f);	/* mask resize2fs_once, dphys-swapfile, ..
 int fixup_machine_id(struct fixups *f); /* empty /etc/machine-id: one per node */
 int fixup_ssh_keys(struct fixups *f);	/* no shared host keys; made at first boot */
 int fixup_config_txt(struct fixups *f); /* bootloader_update=0 */
+/* passwd, group ([SUCCESS=merge]) and shadow also from extrausers: the
+ * shared accounts of netbootctl user (a missing module is skipped). */
+int fixup_nsswitch(struct fixups *f);
 
 /* The text transformations behind them, on a NUL-terminated file content.
  * Each returns a malloc'ed new content (NULL on ENOMEM) and the number of
@@ -44,5 +47,6 @@ int fixup_config_txt(struct fixups *f); /* bootloader_update=0 */
 char *fstab_drop_sdcard(const char *in, FILE *log, unsigned *changes);
 char *cmdline_drop_firstboot(const char *in, FILE *log, unsigned *changes);
 char *config_txt_no_bootloader_update(const char *in, FILE *log, unsigned *changes);
+char *nsswitch_extrausers(const char *in, FILE *log, unsigned *changes);
 
 #endif

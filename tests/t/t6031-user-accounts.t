@@ -137,6 +137,22 @@ t_like "$(ctl gen exports)" "
 $NB/homes 127.0.0.0/8\\(rw,sync,no_subtree_check,root_squash\\)" "gen exports exports the homes"
 t_like "$(ctl gen ganesha)" "Path = \"$NB/homes\";" "gen ganesha too"
 
+# ---- check: what an image needs ------------------------------------------
+cp -a "$T/img" "$T/bare"
+rm "$T/bare/usr/lib/libnss_extrausers.so.2"
+nb_image bare "$T/bare"
+cp -a "$T/img" "$T/nonss"
+printf 'passwd: files\ngroup: files\nshadow: files\n' >"$T/nonss/etc/nsswitch.conf"
+nb_image nonss "$T/nonss"
+{ cat "$NB_CONF"; printf '[node:c]\nimage = bare\nserial = 00000003\n[node:d]\nimage = nonss\nserial = 00000004\n'; } >"$T/check.ini"
+"$NETBOOTCTL" -c "$T/check.ini" check >/dev/null 2>"$T/check.err"
+t_is "$?" 1 "check fails for images that cannot serve the accounts"
+t_is "$(grep 'shared accounts' "$T/check.err")" \
+	"$NB/images/bare.sqfs: lacks libnss-extrausers (fix: netbootctl image shell IMAGE -- apt-get install -y libnss-extrausers), which the shared accounts ([server] homes) need
+$NB/images/nonss.sqfs: lacks extrausers in etc/nsswitch.conf (fix: netbootctl image import does it; or passwd: files extrausers, group: files [SUCCESS=merge] extrausers, shadow: files extrausers), which the shared accounts ([server] homes) need" \
+	"naming the image and what it lacks; the good image is not named"
+rm "$NB/images/bare.sqfs" "$NB/images/nonss.sqfs"
+
 # ---- two nodes -----------------------------------------------------------
 nb_start || exit 1
 t_ok "node a's root is up" wait_for "[ -e '$NB/nfs/a/etc/passwd' ]" 10

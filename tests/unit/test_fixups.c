@@ -101,6 +101,40 @@ static void test_cmdline(void **state)
 	free(out);
 }
 
+static void test_nsswitch(void **state)
+{
+	unsigned changes;
+	char *log, *out, *again;
+
+	(void)state;
+	out = apply_text(nsswitch_extrausers,
+			 "# c\npasswd:         files systemd\ngroup:          files systemd\n"
+			 "shadow:  files\nhosts: files dns\n",
+			 &changes, &log);
+	assert_string_equal(out, "# c\npasswd:         files systemd extrausers\n"
+				 "group:          files systemd [SUCCESS=merge] extrausers\n"
+				 "shadow:  files extrausers\nhosts: files dns\n");
+	assert_int_equal(changes, 3);
+	assert_string_equal(log,
+			    "fixup: nsswitch.conf: passwd:         files systemd extrausers\n"
+			    "fixup: nsswitch.conf: group:          files systemd [SUCCESS=merge] "
+			    "extrausers\n"
+			    "fixup: nsswitch.conf: shadow:  files extrausers\n");
+	free(log);
+	again = apply_text(nsswitch_extrausers, out, &changes, &log);
+	assert_string_equal(again, out);
+	assert_int_equal(changes, 0);
+	free(log);
+	free(again);
+	free(out);
+	/* An admin's own placement of extrausers is left alone. */
+	out = apply_text(nsswitch_extrausers, "passwd: extrausers files\n", &changes, &log);
+	assert_string_equal(out, "passwd: extrausers files\n");
+	assert_int_equal(changes, 0);
+	free(log);
+	free(out);
+}
+
 static void test_config_txt(void **state)
 {
 	unsigned changes;
@@ -308,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_fstab),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_config_txt),
+		cmocka_unit_test(test_nsswitch),
 		cmocka_unit_test_setup_teardown(test_tree, setup_tree, teardown_tree),
 		cmocka_unit_test_setup_teardown(test_boot_dir, setup_tree, teardown_tree),
 	};
