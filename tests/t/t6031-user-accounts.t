@@ -125,6 +125,18 @@ t_isnt "$(cut -d'$' -f1-4 <<<"$h2")" "$(cut -d'$' -f1-4 <<<"$(grep '^bob:' "$NB/
 ctl user del zed >/dev/null
 ok $? "user del zed"
 t_is "$(stat -c %u "$NB/homes/zed")" 20003 "its home stays"
+old=$(grep '^alice:' "$NB/state/users" | cut -d: -f3)
+printf 'alice-new\n' | ctl user passwd alice
+ok $? "user passwd alice"
+hash=$(grep '^alice:' "$NB/state/users" | cut -d: -f3)
+t_is "$(python3 -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], sys.argv[2]) == sys.argv[2], crypt.crypt(sys.argv[3], sys.argv[2]) == sys.argv[2])' alice-new "$hash" alice-pw)" \
+	"True False" "the new password verifies, the old one no more"
+t_is "$(printf 'x\n' | ctl user passwd nobody 2>&1)" "netbootctl: user passwd: no user nobody" \
+	"passwd of an unknown user fails"
+grep -v '^homes' "$NB_CONF" >"$T/nohomes.ini"
+t_is "$("$NETBOOTCTL" -c "$T/nohomes.ini" user list 2>&1)" \
+	"netbootctl: user list: [server] homes is not set in $T/nohomes.ini: set where the homes live (for example /srv/netbootfs/homes)" \
+	"without [server] homes the user commands say what to set"
 t_is "$(ctl user list)" \
 	"NAME   UID    GROUPS      PROFILES  HOME
 alice  20000  video,gpio  -         /home/shared/alice
