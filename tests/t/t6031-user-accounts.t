@@ -225,9 +225,21 @@ t_is "$(node_run b su - bob -c id 2>&1)" "su: user bob does not exist or the use
 t_is "$(node_run a su - bob -c id 2>&1)" "uid=20001(bob) gid=20001(bob) groups=20001(bob)" \
 	"but on node a"
 
+# A login that checks the password (pam_unix against the extrausers
+# shadow). Node roots are mounted nosuid on the server, so su cannot be
+# run set-uid by a node user here; instead node b's su stops trusting
+# root (its pam_rootok line goes, a node's own edit), and root's su must
+# give alice's password on stdin.
+sed -i '/pam_rootok/d' "$NB/nfs/b/etc/pam.d/su"
+out=$(echo alice-new | node_run b su alice -c id 2>&1)
+t_is "$out" "Password: uid=20000(alice) gid=20000(alice) groups=20000(alice),44(video),993(gpio)" \
+	"node b: alice logs in with her password"
+out=$(echo alice-pw | node_run b su alice -c id 2>&1)
+t_is "$?:$out" "1:Password: su: Authentication failure" "her old password is refused"
+
 node_run a su - alice -c 'pwd; echo written-on-a > ~/note' >"$T/a.out" 2>&1
 t_is "$(cat "$T/a.out")" /home/shared/alice "alice's login lands in her shared home on node a"
-t_is "$(node_run b su - alice -c 'cat ~/note' 2>&1)" written-on-a \
+t_is "$(echo alice-new | node_run b su - alice -c 'cat ~/note' 2>&1)" "Password: written-on-a" \
 	"the file written on node a is read on node b"
 t_is "$(stat -c %u "$NB/homes/alice/note")" 20000 "owned by alice on the server"
 
