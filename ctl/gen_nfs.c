@@ -180,30 +180,41 @@ static void print_ganesha_client(FILE *out, const char *client, size_t len, void
 	*first = false;
 }
 
-/* @root: the node's root as a Ganesha string, quotes included. */
-static void print_ganesha_export(FILE *out, const char *root, const struct node *n, unsigned slot,
-				 const char *clients)
+/* One Ganesha EXPORT block. */
+struct ganesha_export {
+	const char *comment; /* "node rpi-01" */
+	unsigned id;
+	const char *path; /* a Ganesha string, quotes included */
+	bool fsid;	  /* Filesystem_Id = id.id (a FUSE root has no stable one) */
+	bool root_squash;
+	const char *clients;
+};
+
+static void print_ganesha_export(FILE *out, const struct ganesha_export *x)
 {
 	bool first = true;
 
 	fprintf(out,
 		"\n"
-		"# node %s\n"
+		"# %s\n"
 		"EXPORT {\n"
 		"\tExport_Id = %u;\n"
 		"\tPath = %s;\n"
-		"\tPseudo = %s;\n"
-		"\tFilesystem_Id = %u.%u;\n"
+		"\tPseudo = %s;\n",
+		x->comment, x->id, x->path, x->path);
+	if (x->fsid)
+		fprintf(out, "\tFilesystem_Id = %u.%u;\n", x->id, x->id);
+	fprintf(out,
 		"\tProtocols = 3, 4;\n"
 		"\tTransports = TCP;\n"
 		"\tSecType = sys;\n"
-		"\tSquash = No_Root_Squash;\n"
+		"\tSquash = %s;\n"
 		"\t# Nobody but the clients below.\n"
 		"\tAccess_Type = None;\n"
 		"\tCLIENT {\n"
 		"\t\tClients = ",
-		n->name, slot, root, root, slot, slot);
-	for_each_client(clients, print_ganesha_client, out, &first);
+		x->root_squash ? "Root_Squash" : "No_Root_Squash");
+	for_each_client(x->clients, print_ganesha_client, out, &first);
 	fprintf(out, ";\n"
 		     "\t\tAccess_Type = RW;\n"
 		     "\t}\n"
@@ -246,46 +257,35 @@ int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
 		const struct node *n = mapper_node_at(m, i);
 		const char *clients = node_clients(m, n);
 		char *root = clients ? node_root(m, n, ESC_GANESHA) : NULL;
+		char comment[NODE_NAME_MAX + 8];
+		struct ganesha_export x = {
+			comment, node_slots_get(slots, n->name), root, true, false, clients};
 
 		if (!root) {
 			ret = -EINVAL;
 			continue;
 		}
-		print_ganesha_export(out, root, n, node_slots_get(slots, n->name), clients);
+		snprintf(comment, sizeof(comment), "node %s", n->name);
+		print_ganesha_export(out, &x);
 		free(root);
 	}
 	node_slots_free(slots);
 	if (mapper_server(m)->homes[0]) {
 		char *clients = homes_clients(m);
 		char *path = esc_str(ESC_GANESHA, mapper_server(m)->homes);
-		bool first = true;
 
 		if (clients && path) {
 			/* A real file system: no Filesystem_Id needed. */
-			fprintf(out,
-				"\n"
-				"# The shared homes of netbootctl user, mounted by every node on "
-				"%s.\n"
-				"EXPORT {\n"
-				"\tExport_Id = %u;\n"
-				"\tPath = %s;\n"
-				"\tPseudo = %s;\n"
-				"\tProtocols = 3, 4;\n"
-				"\tTransports = TCP;\n"
-				"\tSecType = sys;\n"
-				"\tSquash = Root_Squash;\n"
-				"\tAccess_Type = None;\n"
-				"\tCLIENT {\n"
-				"\t\tClients = ",
-				HOMES_MOUNT, HOMES_EXPORT_ID, path, path);
-			for_each_client(clients, print_ganesha_client, out, &first);
-			fprintf(out, ";\n"
-				     "\t\tAccess_Type = RW;\n"
-				     "\t}\n"
-				     "\tFSAL {\n"
-				     "\t\tName = VFS;\n"
-				     "\t}\n"
-				     "}\n");
+			struct ganesha_export x = {
+				"The shared homes of netbootctl user, mounted by every node on "
+				"" HOMES_MOUNT ".",
+				HOMES_EXPORT_ID,
+				path,
+				false,
+				true,
+				clients};
+
+			print_ganesha_export(out, &x);
 		} else {
 			ret = -EINVAL;
 		}

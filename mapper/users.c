@@ -256,48 +256,55 @@ bool user_on_profile(const struct user *e, const char *profile)
 	return !*e->profiles || (profile && *profile && list_has(e->profiles, profile));
 }
 
-static char *finish(FILE *f, char **buf, size_t *len)
+static char *finish(FILE *f, char **buf)
 {
 	if (fclose(f) != 0) {
 		free(*buf);
 		return NULL;
 	}
-	(void)len;
 	return *buf;
+}
+
+/* One line per user of @profile, printed by @line. */
+static char *gen_lines(const struct users *u, const char *profile, size_t *len,
+		       void (*line)(FILE *f, const struct user *e))
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < u->n; i++)
+		if (user_on_profile(&u->v[i], profile))
+			line(f, &u->v[i]);
+	return finish(f, &buf);
+}
+
+static void passwd_line(FILE *f, const struct user *e)
+{
+	fprintf(f, "%s:x:%u:%u:%s:" HOMES_MOUNT "/%s:/bin/bash\n", e->name, e->uid, e->uid,
+		e->gecos, e->name);
+}
+
+/* No ageing: the last-change day 1 is never "must change now" (0 is). */
+static void shadow_line(FILE *f, const struct user *e)
+{
+	fprintf(f, "%s:%s:1:0:99999:7:::\n", e->name, e->hash);
+}
+
+static void own_group_line(FILE *f, const struct user *e)
+{
+	fprintf(f, "%s:x:%u:\n", e->name, e->uid);
 }
 
 char *users_gen_passwd(const struct users *u, const char *profile, size_t *len)
 {
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < u->n; i++) {
-		const struct user *e = &u->v[i];
-
-		if (user_on_profile(e, profile))
-			fprintf(f, "%s:x:%u:%u:%s:" HOMES_MOUNT "/%s:/bin/bash\n", e->name, e->uid,
-				e->uid, e->gecos, e->name);
-	}
-	return finish(f, &buf, len);
+	return gen_lines(u, profile, len, passwd_line);
 }
 
 char *users_gen_shadow(const struct users *u, const char *profile, size_t *len)
 {
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
-
-	if (!f)
-		return NULL;
-	/* No ageing: the last-change day 1 is never "must change now" (0 is). */
-	for (size_t i = 0; i < u->n; i++) {
-		const struct user *e = &u->v[i];
-
-		if (user_on_profile(e, profile))
-			fprintf(f, "%s:%s:1:0:99999:7:::\n", e->name, e->hash);
-	}
-	return finish(f, &buf, len);
+	return gen_lines(u, profile, len, shadow_line);
 }
 
 /* The gid of group @name in @text (an etc/group), or -1. */
@@ -399,7 +406,7 @@ char *users_gen_group(const struct users *u, const char *profile, const char *im
 	/* Each user's own group. */
 	for (size_t i = 0; i < u->n; i++)
 		if (user_on_profile(&u->v[i], profile))
-			fprintf(f, "%s:x:%u:\n", u->v[i].name, u->v[i].uid);
+			own_group_line(f, &u->v[i]);
 	/* Each supplementary group once, with every member on this node. */
 	for (size_t i = 0; i < u->n; i++) {
 		const char *p;
@@ -436,5 +443,5 @@ char *users_gen_group(const struct users *u, const char *profile, const char *im
 		mbuf = NULL;
 	}
 	*missing = mbuf;
-	return finish(f, &buf, len);
+	return finish(f, &buf);
 }
