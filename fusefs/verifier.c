@@ -54,6 +54,7 @@ static void *verifier_main(void *arg)
 	struct verifier *v = arg;
 	uint64_t one = 1;
 
+	pthread_setname_np(pthread_self(), "nb-verify");
 	lower_priority();
 	pthread_mutex_lock(&v->lock);
 	while (!v->stopping) {
