@@ -32,6 +32,8 @@
 . "$BENCH_DIR/lib/flood.sh"
 # shellcheck source=lib/scale.sh
 . "$BENCH_DIR/lib/scale.sh"
+# shellcheck source=lib/verify.sh
+. "$BENCH_DIR/lib/verify.sh"
 # shellcheck source=lib/profile.sh
 . "$BENCH_DIR/lib/profile.sh"
 # shellcheck source=lib/report.sh
@@ -65,6 +67,7 @@ main()
 	bench_wants flood && flood_run
 	bench_wants scale && scale_run
 	bench_wants mapper && mapper_run
+	bench_wants verify && verify_run
 	bench_wants profile && profile_run
 	bench_wants report && report_run
 	bench_log "done in $((SECONDS - t0)) s"

@@ -12,7 +12,7 @@
 #   BENCH_QUICK=1        smoke run (a few minutes): small tree, 2 runs, small N
 #   BENCH_TREE=DIR       the real OS tree packed into the image (/usr/share)
 #   BENCH_RUNS=N         runs per figure (5; quick 2)
-#   BENCH_ONLY="..."     sections: reads writes boot flood scale mapper profile report
+#   BENCH_ONLY="..."     sections: reads writes boot flood scale mapper verify profile report
 #   BENCH_CONTENDERS=".." read contenders (netbootfs squashfuse_ll squashfuse
 #                        kernel fuse-overlayfs local)
 #   BENCH_STORM="8 32 64"  boot storm client counts
@@ -63,7 +63,7 @@ else
 	BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/results}
 	BENCH_REPORT=${BENCH_REPORT:-$SRCDIR/BENCHMARKS.md}
 fi
-BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale mapper profile report}
+BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale mapper verify profile report}
 BENCH_CONTENDERS=${BENCH_CONTENDERS:-netbootfs squashfuse_ll squashfuse kernel fuse-overlayfs local}
 BENCH_WRITERS=${BENCH_WRITERS:-netbootfs kernel fuse-overlayfs}
 BENCH_CACHE=${BENCH_CACHE:-/var/cache/netbootfs-bench}

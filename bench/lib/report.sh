@@ -397,6 +397,54 @@ if (@mapper) {
 	dat('mapper', $txt);
 }
 
+# ---- verify ---------------------------------------------------------------
+my @vspeed = csv('verify_speed.csv');
+my @vread = csv('verify_readers.csv');
+if (@vspeed || @vread) {
+	print "### Verify (an image is a generation only once every block was read and decompressed)\n\n";
+}
+if (@vspeed) {
+	my (%mbs, %size, %runs, @keys);
+	for my $r (@vspeed) {
+		my $k = join('|', $r->{image}, $r->{compression}, $r->{how}, $r->{cache});
+		push @keys, $k unless $mbs{$k};
+		push @{$mbs{$k}}, $r->{image_bytes} / $r->{seconds} / 1e6 if $r->{seconds} > 0;
+		$size{$k} = $r->{image_bytes};
+		$runs{$r->{run}} = 1;
+	}
+	my %IDESC = (tree => 'the benchmark image (real tree)', 'boot+big' => 'Pi boot tree + bench/big.bin');
+	my %HDESC = (ctl => '`netbootctl image verify`', daemon => 'daemon, background (SCHED_IDLE), idle server: rename to generation');
+	printf "%d runs; MB/s of image file (10^6 bytes per second), median [min–max]; GB/s → seconds per GB = 1000 / MB/s.\n\n", scalar(keys %runs);
+	print "| image | compression | image size | how | cache | MB/s | s per GB |\n|---|---|---|---|---|---|---|\n";
+	for my $k (@keys) {
+		my ($img, $comp, $how, $cache) = split /\|/, $k;
+		printf "| %s | %s | %.0f MB | %s | %s | %s | %s |\n", $IDESC{$img} // $img, $comp, $size{$k} / 1e6,
+			$HDESC{$how} // $how, $cache, mmm(@{$mbs{$k}}), fmt(1000 / median(@{$mbs{$k}}));
+	}
+	print "\n";
+}
+if (@vread) {
+	my (%t, %vs, %runs, %checks);
+	for my $r (@vread) {
+		$t{$r->{workload}}{$r->{verify}}{$r->{run}} = $r->{seconds};
+		push @{$vs{$r->{workload}}}, $r->{verify_s} if $r->{verify} eq 'background' && $r->{verify_s} ne '';
+		$runs{$r->{run}} = 1;
+		$checks{$r->{workload}}{$r->{check}} = 1;
+	}
+	printf "Cost to the nodes: a cold `tar -cf - . | wc -c` of the node's root through netbootfs, alone and while the daemon verifies a copy of the benchmark image dropped into the images directory when the tar starts. %d runs, seconds, median [min–max]; the ratio is taken run by run.\n\n", scalar(keys %runs);
+	print "| workload | alone | with a background verify | ratio | the verify took (s) |\n|---|---|---|---|---|\n";
+	for my $w (sort keys %t) {
+		my @ratio;
+		for my $run (keys %{$t{$w}{none} || {}}) {
+			push @ratio, $t{$w}{background}{$run} / $t{$w}{none}{$run} if $t{$w}{background}{$run};
+		}
+		printf "| %s | %s | %s | %s | %s |\n", $w, mmm(values %{$t{$w}{none}}), mmm(values %{$t{$w}{background}}),
+			ratio_cell(@ratio), mmm(@{$vs{$w} || []});
+		die "verify_readers.csv: $w returned different byte counts\n" if keys %{$checks{$w}} > 1;
+	}
+	print "\n";
+}
+
 # ---- targets -------------------------------------------------------------
 my @tg;
 my $ratio_row = sub {
