@@ -21,8 +21,9 @@ static const char images_help[] =
 	"PINNED-BY. GENERATION is the persistent id of the newest file under that\n"
 	"name (kept in the state directory); PINNED-BY the nodes whose running root\n"
 	"holds a generation of it (asked from the running daemon; '-' without one).\n"
-	"Files that fail validation are named\n"
-	"on stderr. --json prints an array of objects with the keys name, size\n"
+	"A file that is not a generation yet is verified first, as image verify\n"
+	"does (progress on a terminal). Files that fail validation or verification\n"
+	"are named on stderr. --json prints an array of objects with the keys name, size\n"
 	"(bytes), compression, generation and pinned_by (an array of node names).\n";
 
 static const char image_help[] =
@@ -49,7 +50,7 @@ struct image_rows {
 static void report_rejected(void *ctx, const char *path, const struct image_gen *gen, int err,
 			    const char *why)
 {
-	(void)ctx;
+	progress_finish(ctx);
 	if (!gen)
 		ctl_err("%s: %s", path, why && why[0] ? why : strerror(-err));
 }
@@ -136,9 +137,16 @@ static void image_rows_free(struct image_rows *rows)
 	free(rows->v);
 }
 
+static void scan_progress(void *ctx, const char *path, uint64_t done, uint64_t total)
+{
+	(void)path;
+	progress_update(ctx, done, total);
+}
+
 static int collect_images(const struct server_config *srv, struct image_rows *rows)
 {
 	struct catalog *cat = NULL;
+	struct progress prog;
 	size_t i, n;
 	int ret;
 
@@ -147,7 +155,9 @@ static int collect_images(const struct server_config *srv, struct image_rows *ro
 		ctl_err("%s: %s", srv->images, strerror(-ret));
 		return ret;
 	}
-	ret = catalog_scan(cat, report_rejected, NULL);
+	progress_init(&prog, stderr, "verifying");
+	catalog_set_progress(cat, scan_progress, &prog);
+	ret = catalog_scan(cat, report_rejected, &prog);
 	if (ret < 0) {
 		ctl_err("%s: %s", srv->images, strerror(-ret));
 		goto out;

@@ -303,6 +303,143 @@ static void test_rename_over_and_refcount(void **state)
 	assert_int_equal(fx_count_fds(), fds - 1);
 }
 
+/* The file that @name is in the unserved list as, or NULL. */
+static const struct catalog_file *unserved(struct catalog *c, const char *name,
+					   struct catalog_file **v)
+{
+	size_t n;
+
+	free(*v);
+	*v = NULL;
+	assert_int_equal(catalog_files_unserved(c, v, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp((*v)[i].name, name))
+			return &(*v)[i];
+	return NULL;
+}
+
+/* A copy of @src with 16 bytes flipped in the middle of its data area
+ * (kernel.img is the only file, so that is one of its compressed blocks). */
+static char *corrupt_copy(struct fx *f, const char *src)
+{
+	size_t len;
+	unsigned char *bytes = fx_slurp(src, &len);
+	char *path = fx_path(f->dir, "corrupt.sqfs");
+	uint64_t data_end;
+
+	assert_non_null(bytes);
+	data_end = fx_le(bytes + FX_SB_INODE_TABLE, 8);
+	assert_true(data_end > 96 + 4096);
+	for (int i = 0; i < 16; i++)
+		bytes[96 + (data_end - 96) / 2 + (uint64_t)i] ^= 0x5a;
+	fx_spit(path, bytes, len);
+	free(bytes);
+	return path;
+}
+
+static void test_deferred_verify(void **state)
+{
+	struct fx *f = *state;
+	struct catalog_file *v = NULL;
+	const struct catalog_file *u;
+	struct reports r = {0};
+	char *bad = corrupt_copy(f, f->src2);
+	struct image_gen *g;
+	char *images = fx_path(f->dir, "images-deferred");
+	char *st = fx_path(f->dir, "state-deferred");
+	struct catalog *c;
+	unsigned id1, id2;
+
+	mkdir(images, 0755);
+
+	copy_to(f->src1, images, "delta.sqfs");
+	assert_int_equal(catalog_open(images, st, &c), 0);
+	assert_int_equal(catalog_scan(c, report_cb, &r), 1);
+	g = catalog_newest(c, "delta");
+	id1 = image_gen_id(g);
+	image_gen_put(g);
+	catalog_defer_verify(c, true);
+	assert_int_equal(catalog_verify_pending(c, report_cb, &r), 0);
+
+	/* a corrupt drop-in: validated, pending, then refused; id1 stays newest */
+	copy_to(bad, images, "delta.sqfs");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_int_equal(r.good + r.bad, 0);
+	u = unserved(c, "delta", &v);
+	assert_non_null(u);
+	assert_int_equal(u->state, CATALOG_QUEUED);
+	assert_string_equal(u->file, "delta.sqfs");
+	g = catalog_newest(c, "delta");
+	assert_int_equal(image_gen_id(g), id1);
+	image_gen_put(g);
+	assert_int_equal(catalog_verify_pending(c, report_cb, &r), 1);
+	assert_int_equal(r.bad, 1);
+	assert_int_equal(r.last_err, -EIO);
+	assert_memory_equal(r.last_why, "/boot/kernel.img: data block ", 29);
+	u = unserved(c, "delta", &v);
+	assert_non_null(u);
+	assert_int_equal(u->state, CATALOG_REFUSED);
+	assert_string_equal(u->why, r.last_why);
+	g = catalog_newest(c, "delta");
+	assert_int_equal(image_gen_id(g), id1);
+	assert_kernel(g, f->kernel1, 300000);
+	image_gen_put(g);
+	assert_int_equal(catalog_verify_pending(c, report_cb, &r), 0);
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0); /* not looked at again */
+	assert_int_equal(r.bad, 1);
+
+	/* a good drop-in is a generation once verified; the refusal is gone */
+	copy_to(f->src2, images, "delta.sqfs");
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_int_equal(unserved(c, "delta", &v)->state, CATALOG_QUEUED);
+	assert_int_equal(catalog_verify_pending(c, report_cb, &r), 1);
+	assert_int_equal(r.good, 1);
+	assert_null(unserved(c, "delta", &v));
+	g = catalog_newest(c, "delta");
+	id2 = image_gen_id(g);
+	assert_int_not_equal(id2, id1);
+	assert_kernel(g, f->kernel2, 400000);
+	image_gen_put(g);
+
+	/* a file removed while pending is never verified nor served */
+	copy_to(bad, images, "delta.sqfs");
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_int_equal(unserved(c, "delta", &v)->state, CATALOG_QUEUED);
+	{
+		char *p = fx_path(images, "delta.sqfs");
+
+		unlink(p);
+		free(p);
+	}
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 0);
+	assert_null(unserved(c, "delta", &v));
+	assert_int_equal(catalog_verify_pending(c, report_cb, &r), 0);
+	assert_int_equal(r.good + r.bad, 0);
+	catalog_close(c);
+
+	/* at a restart a recorded file is served without a verification */
+	copy_to(f->src2, images, "epsilon.sqfs");
+	assert_int_equal(catalog_open(images, st, &c), 0);
+	assert_int_equal(catalog_scan(c, report_cb, &r), 1); /* verified inline */
+	catalog_close(c);
+	assert_int_equal(catalog_open(images, st, &c), 0);
+	catalog_defer_verify(c, true);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(catalog_scan(c, report_cb, &r), 1);
+	assert_int_equal(r.good, 1);
+	assert_null(unserved(c, "epsilon", &v));
+	assert_int_equal(catalog_verify_pending(c, report_cb, &r), 0);
+	catalog_close(c);
+	free(v);
+	unlink(bad);
+	free(bad);
+	free(images);
+	free(st);
+}
+
 static void test_id_wraps_skipping_listed(void **state)
 {
 	struct fx *f = *state;
@@ -351,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_scan_and_ids),
 		cmocka_unit_test(test_rename_over_and_refcount),
 		cmocka_unit_test(test_id_wraps_skipping_listed),
+		cmocka_unit_test(test_deferred_verify),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
