@@ -132,6 +132,8 @@ void verifier_stop(struct verifier *v)
 {
 	if (!v)
 		return;
+	if (v->d->catalog)
+		catalog_cancel_verify(v->d->catalog);
 	pthread_mutex_lock(&v->lock);
 	__atomic_store_n(&v->stopping, true, __ATOMIC_RELAXED);
 	pthread_cond_signal(&v->cond);

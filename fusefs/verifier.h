@@ -21,7 +21,8 @@ void verifier_kick(struct verifier *v);
 int verifier_fd(const struct verifier *v);
 /* Empty verifier_fd(). */
 void verifier_drain(struct verifier *v);
-/* Waits for a verification in progress to finish. */
+/* Cancels a verification in progress (the file stays pending: it is
+ * verified at the next start) and waits for the thread. */
 void verifier_stop(struct verifier *v);
 
 #endif

@@ -59,6 +59,7 @@ struct catalog {
 	struct gen_ids ids;
 	struct gen_registry *reg;
 	bool defer_verify;
+	atomic_bool cancel; /* stop verifying: the catalog closes */
 	struct verifying active;
 	catalog_progress_fn progress;
 	void *progress_ctx;
@@ -315,7 +316,7 @@ static int verify(struct catalog *c, struct image_gen *g, char *why, size_t whyl
 	pthread_mutex_unlock(&c->lock);
 	if (c->progress)
 		c->progress(c->progress_ctx, g->path, 0, 0);
-	err = gen_verify(g, verify_progress, c, why, whylen);
+	err = gen_verify(g, verify_progress, c, &c->cancel, why, whylen);
 	pthread_mutex_lock(&c->lock);
 	c->active.g = NULL;
 	pthread_mutex_unlock(&c->lock);
@@ -495,6 +496,11 @@ void catalog_defer_verify(struct catalog *c, bool defer)
 	pthread_mutex_unlock(&c->scan_lock);
 }
 
+void catalog_cancel_verify(struct catalog *c)
+{
+	atomic_store(&c->cancel, true);
+}
+
 void catalog_set_progress(struct catalog *c, catalog_progress_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&c->scan_lock);
@@ -527,8 +533,10 @@ int catalog_verify_pending(struct catalog *c, catalog_report_fn report, void *ct
 	pthread_mutex_lock(&c->scan_lock);
 	i = entry_find(c, name, &found);
 	e = found ? &c->ents[i] : NULL;
-	if (!e || e->pending != g) { /* replaced or removed meanwhile */
+	/* Replaced or removed meanwhile; or cancelled, and still pending. */
+	if (!e || e->pending != g || err == -ECANCELED) {
 		image_gen_put(g);
+		ret = err == -ECANCELED ? 0 : 1;
 		goto out;
 	}
 	pthread_mutex_lock(&c->lock);

@@ -257,9 +257,10 @@ void gen_destroy(struct image_gen *g);
 struct img_reader *reader_get(struct image_gen *g);
 void reader_put(struct img_reader *r);
 
-/* verify.c: image_verify() of an open generation (it takes one reader). */
-int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx, char *why,
-	       size_t whylen);
+/* verify.c: image_verify() of an open generation (it takes one reader);
+ * -ECANCELED soon after *@cancel (may be NULL) becomes true. */
+int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx,
+	       const atomic_bool *cancel, char *why, size_t whylen);
 
 /* catalog.c: unlink @g from its registry once its count reached zero. */
 void registry_forget(struct gen_registry *reg, struct image_gen *g);

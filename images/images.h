@@ -79,6 +79,9 @@ void catalog_defer_verify(struct catalog *c, bool defer);
  * is refused, and @report says which (a file replaced meanwhile is dropped unreported).
  * Returns 1 when a file was handled, 0 when none is pending, or a negative errno. */
 int catalog_verify_pending(struct catalog *c, catalog_report_fn report, void *ctx);
+/* Make a verification in progress, and every later one, stop early: the file stays pending and
+ * catalog_verify_pending() returns 0 (for a shutdown). */
+void catalog_cancel_verify(struct catalog *c);
 /* Called when the verification of @path starts (@done 0) and as it goes, with bytes of file
  * data read and in all (from the thread that verifies). */
 typedef void (*catalog_progress_fn)(void *ctx, const char *path, uint64_t done, uint64_t total);

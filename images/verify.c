@@ -35,6 +35,7 @@ struct verify {
 	struct vdir *dirs;
 	size_t ndirs, cap_dirs;
 	uint64_t total;
+	const atomic_bool *cancel; /* may be NULL */
 	char *why;
 	size_t whylen;
 };
@@ -196,6 +197,11 @@ static int read_files(struct verify *v, image_progress_fn progress, void *ctx)
 			struct blk_fault fault = {.block = off / bs};
 			ssize_t n;
 
+			if (v->cancel && atomic_load_explicit(v->cancel, memory_order_relaxed)) {
+				why_set(v->why, v->whylen, "cancelled");
+				err = -ECANCELED;
+				break;
+			}
 			n = file_read(v->fs, NULL, &bc, f->id, &inode, buf, bs, off, &fault);
 			if (n < 0 || (uint64_t)n != (f->size - off < bs ? f->size - off : bs)) {
 				if (n >= 0)
@@ -221,9 +227,10 @@ static int read_files(struct verify *v, image_progress_fn progress, void *ctx)
 	return err;
 }
 
-int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx, char *why, size_t whylen)
+int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx,
+	       const atomic_bool *cancel, char *why, size_t whylen)
 {
-	struct verify v = {.g = g, .why = why, .whylen = whylen};
+	struct verify v = {.g = g, .cancel = cancel, .why = why, .whylen = whylen};
 	struct img_reader *r;
 	int err;
 
@@ -254,7 +261,7 @@ int image_verify(const char *path, image_progress_fn progress, void *ctx, char *
 	err = image_gen_open(path, &g, why, whylen);
 	if (err)
 		return err;
-	err = gen_verify(g, progress, ctx, why, whylen);
+	err = gen_verify(g, progress, ctx, NULL, why, whylen);
 	image_gen_put(g);
 	return err;
 }

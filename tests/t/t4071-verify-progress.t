@@ -3,6 +3,8 @@
 # A dropped-in image is verified in the background, at low priority, with a
 # progress line in `netbootctl status` while the node keeps being served;
 # it becomes a generation once verified, and the progress line goes away.
+# With the CPUs busy the verification waits while serving goes on, and a
+# stop cancels it (the file is verified at the next start).
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
@@ -74,6 +76,36 @@ t_is "$(nb_log_count 'os-b\.sqfs: verifying')" 1 "the log says once that it veri
 t_file_sha_eq "$NB/tftp/1a2b3c4d/kernel8.img" "$T/a/boot/firmware/kernel8.img" \
 	"n1 is served as before"
 
+# ---- busy CPUs: the verification waits, serving does not; a stop cancels it --
+# Two busy loops in this session (the daemon's autogroup) keep both CPUs
+# wanted: a SCHED_IDLE thread then gets next to nothing.
+busy()
+{
+	while :; do :; done
+}
+busy &
+b1=$!
+at_exit "stop_pid $b1"
+busy &
+b2=$!
+at_exit "stop_pid $b2"
+cp "$T/b.sqfs" "$NB/images/.os-c.new"
+mv "$NB/images/.os-c.new" "$NB/images/os-c.sqfs"
+t_ok "status shows os-c being verified" wait_for "ctl status | grep -q '^verifying os-c: '" 20
+t_file_sha_eq "$NB/tftp/1a2b3c4d/kernel8.img" "$T/a/boot/firmware/kernel8.img" \
+	"n1 is served byte-exact meanwhile"
+t_like "$(ctl status | grep '^verifying os-c: ')" '^verifying os-c: ([0-9]|[1-8][0-9])% |reading its tables' \
+	"the verification is held back (not near its end)"
+t0=$SECONDS
+t_ok "the daemon stops in the middle of it" nb_stop
+t_is "${NB_STATUS:-x}" 0 "exit status 0"
+t_ok "within 10 s: the verification is cancelled, not waited for" [ $((SECONDS - t0)) -lt 10 ]
+stop_pid "$b1"
+stop_pid "$b2"
+t_is "$(nb_log_count 'os-c\.sqfs: (image os-c generation|refused)')" 0 "os-c was neither taken nor refused"
+nb_start || exit 1
+t_ok "the next start verifies os-c before it serves" \
+	eval "tail -c '+$NB_LOG_FROM' '$NB/netbootfs.log' | grep -A1 'os-c\.sqfs: verifying' | grep -q 'image os-c generation'"
 t_ok "daemon stops cleanly" nb_stop
 t_is "${NB_STATUS:-x}" 0 "exit status 0"
 done_testing
