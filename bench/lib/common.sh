@@ -18,6 +18,8 @@
 #   BENCH_STORM="8 32 64"  boot storm client counts
 #   BENCH_SCALE="10 100 1000"  node counts for the daemon scale runs
 #   FLOOD_RATE, FLOOD_SECS, FLOOD_BOOTS  the unknown-client flood (lib/flood.sh)
+#   BENCH_VERIFY_COMPS=".."  compressions of the verify section (gzip xz lzo lz4 zstd)
+#   BENCH_VERIFY_COPIES=N  image copies verified during the readers' tar (4; quick 2)
 #   BENCH_OUT=DIR        CSV and plots (bench/results; quick: /tmp/netbootfs-bench-quick)
 #   BENCH_CACHE=DIR      image and unpacked tree, reused between runs
 #                        (/var/cache/netbootfs-bench)
@@ -51,6 +53,7 @@ if [ "$BENCH_QUICK" = 1 ]; then
 	BENCH_SCALE=${BENCH_SCALE:-10 100}
 	BENCH_BIG_MIB=${BENCH_BIG_MIB:-16}
 	BENCH_RAND_READS=${BENCH_RAND_READS:-300}
+	BENCH_VERIFY_COPIES=${BENCH_VERIFY_COPIES:-2}
 	BENCH_OUT=${BENCH_OUT:-/tmp/netbootfs-bench-quick}
 	BENCH_REPORT=${BENCH_REPORT:-$BENCH_OUT/BENCHMARKS.md}
 else
