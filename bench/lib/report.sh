@@ -107,6 +107,16 @@ sub present {
 	return grep { $have->{$_} } @ORDER;
 }
 
+# "Sitting: DATE, daemon REV, load average at start L." of a section run on
+# its own (its copy of machine.txt), if there is one.
+sub sitting {
+	my ($file) = @_;
+	open(my $h, '<', "$out/$file") or return;
+	my %m = map { /^([^:]+): (.*)$/ ? ($1, $2) : () } <$h>;
+	printf "Sitting: %s, daemon %s, %s, load average at start %s.\n\n", $m{date} // '?',
+		($m{daemon} // '?') =~ s/ \(.*//r, $m{cpu} // '?', $m{'load average at start'} // '?';
+}
+
 my (%plotdat);
 sub dat {
 	my ($name, $text) = @_;
@@ -323,11 +333,7 @@ if (@flood) {
 	printf "### Unknown-client flood (TFTP through dnsmasq)\n\n%d runs; in each, one node fetches a Pi 4 boot tree (start4.elf ... a 30 MiB kernel8.img, about 32 MiB; curl, as in the boot storm) through dnsmasq %s times in a row without and as many times with a flood of %s requests/s for random `<serial>/start4.elf` from another namespace (lasting %s s, the boots starting 2 s into it), caches dropped before each boot; a run's figure is the median of its boots; seconds, median [min–max] over the runs; \"with / without\" run by run (target for netbootfs: at most 1.2x). The plain directory under the same flood is the control: what the flood costs dnsmasq, the network and the CPUs whatever serves the files. The machine is shared with other work: its 1-minute load average when each series started is given.\n\n",
 		scalar(keys %{$fl{boot}{netbootfs}{off} || {}}), join(', ', distinct(map { $boots{"$_->{run} $_->{source} $_->{flood}"} // '?' } @flood)),
 		join(', ', distinct(map { $_->{flood_rate} } @on)), join(', ', distinct(map { sprintf('%.0f', $_->{flood_s}) } @on));
-	if (open(my $h, '<', "$out/flood-machine.txt")) {
-		my %m = map { /^([^:]+): (.*)$/ ? ($1, $2) : () } <$h>;
-		printf "Sitting: %s, daemon %s, load average at start %s.\n\n", $m{date} // '?', ($m{daemon} // '?') =~ s/ \(.*//r,
-			$m{'load average at start'} // '?';
-	}
+	sitting('flood-machine.txt');
 	print "| source | boot | seconds | with / without | load average |\n|---|---|---|---|---|\n";
 	for my $src (grep { $fl{boot}{$_} } qw(netbootfs plain)) {
 		print "| $LABEL{$src} | without flood | ", mmm(values %{$fl{boot}{$src}{off}}), ' | | ', mmm(values %{$fl{load}{$src}{off}}), " |\n";
@@ -402,6 +408,7 @@ my @vspeed = csv('verify_speed.csv');
 my @vread = csv('verify_readers.csv');
 if (@vspeed || @vread) {
 	print "### Verify (an image is a generation only once every block was read and decompressed)\n\n";
+	sitting('verify-machine.txt');
 }
 if (@vspeed) {
 	my (%mbs, %size, %runs, @keys);
@@ -414,7 +421,7 @@ if (@vspeed) {
 	}
 	my %IDESC = (tree => 'the benchmark image (real tree)', 'boot+big' => 'Pi boot tree + bench/big.bin');
 	my %HDESC = (ctl => '`netbootctl image verify`', daemon => 'daemon in the background (SCHED_IDLE), no node reading: rename to generation');
-	printf "%d runs; MB/s of image file (10^6 bytes per second), median [min–max]; seconds per GB of image = 1000 / MB/s. The boot tree + big.bin images hold the same 133 MiB of file data (a 30 MiB kernel, start4.elf, firmware, 100 MiB of compressible bytes) with each compressor; the real tree is the reads section's image. On a shared machine the daemon's SCHED_IDLE thread runs only when no other process wants a CPU (the load average at the start is in Machine).\n\n", scalar(keys %runs);
+	printf "%d runs; MB/s of image file (10^6 bytes per second), median [min–max]; seconds per GB of image = 1000 / MB/s. The boot tree + big.bin images hold the same 133 MiB of file data (a 30 MiB kernel, start4.elf, firmware, 100 MiB of compressible bytes) with each compressor; the real-tree image is built as the reads section's, in this section's sitting. On a shared machine the daemon's SCHED_IDLE thread runs only when no other process wants a CPU (the sitting's load average at its start is given above).\n\n", scalar(keys %runs);
 	print "| image | compression | image size | how | cache | MB/s | s per GB |\n|---|---|---|---|---|---|---|\n";
 	for my $k (@keys) {
 		my ($img, $comp, $how, $cache) = split /\|/, $k;

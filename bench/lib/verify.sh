@@ -18,6 +18,7 @@
 #             verification going for the whole tar): the cost of drop-ins
 #             to the nodes being served.
 #
+# results/verify-machine.txt: machine.txt of the sitting that ran this section
 # results/verify_speed.csv:   run,image,compression,how,cache,image_bytes,seconds
 # results/verify_readers.csv: run,workload,verify,seconds,check,verify_s
 #   (verify_s: drop-in to the last copy's generation, for the runs with a
@@ -155,4 +156,5 @@ verify_run()
 		done
 	done
 	c_down netbootfs
+	cp "$BENCH_OUT/machine.txt" "$BENCH_OUT/verify-machine.txt"
 }
