@@ -42,7 +42,7 @@ gen=$(nb_node n1 generation)
 n=$(nb_log_count 'refused')
 perl -e 'open(F, "+<", $ARGV[0]) or die; seek(F, 4096, 0); print F "\xff" x 64; close F' \
 	"$NB/images/os-a.sqfs"
-t_ok "the damaged file is refused as a new generation" nb_wait_log 'refused' "$n" 10
+t_ok "the damaged file is refused as a new generation" nb_wait_log 'refused' "$n" 60
 t_is "$(nb_node n1 generation) $(nb_node n1 newer)" "$gen null" "n1 keeps generation $gen"
 
 err=$(cat "$tftp/bad.bin" 2>&1 >/dev/null)

@@ -61,9 +61,11 @@ for fd in 3 4 5 6; do
 done
 
 # ---- the new generation -------------------------------------------------
-n=$(nb_log_count 'image os-a generation')
+n=$(nb_log_count 'os-a\.sqfs: image os-a generation')
 nb_image os-a "$T/a2"
-t_ok "the new file is taken as a generation of os-a" nb_wait_log 'image os-a generation' "$n"
+# once verified, in the background at idle priority
+t_ok "the new file is taken as a generation of os-a" \
+	nb_wait_log 'os-a\.sqfs: image os-a generation' "$n" 60
 gen2=$(nb_status_json | json_get '(grep { $_->{image} eq "os-a" && $_->{newest} } @{$j->{generations}})[0]{id}')
 t_like "$gen2" '^[0-9]+$' "os-a's newest generation is $gen2"
 t_ok "and differs from $gen1" test "$gen2" != "$gen1"

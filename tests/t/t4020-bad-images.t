@@ -63,7 +63,8 @@ t_is "$(nb_gens)" "$gens_before" "the open generations are unchanged"
 n=$(nb_log_count 'image os-c generation')
 tail -c "+$((half + 1))" "$T/c.sqfs" >&9
 exec 9>&-
-t_ok "once complete it becomes a generation of os-c" nb_wait_log 'image os-c generation' "$n"
+t_ok "once complete (and verified) it becomes a generation of os-c" \
+	nb_wait_log 'image os-c generation' "$n" 60
 
 # ---- nothing else changed ------------------------------------------------
 t_file_sha_eq "$N1/kernel8.img" "$T/a/$kernel" "n1 still serves os-a's kernel"

@@ -99,8 +99,11 @@ t_is "$(variant)" "# fixture variant a" "n1 boots a"
 install_and_wait() # $1 = variant
 {
 	local n
-	n=$(nb_log_count 'image os-a generation')
-	ctl image install "$T/$1.sqfs" os-a >/dev/null && nb_wait_log 'image os-a generation' "$n"
+	# The scan's line, not a pin's ("pinned image os-a generation N"); the
+	# daemon verifies the file in the background at idle priority first.
+	n=$(nb_log_count 'os-a\.sqfs: image os-a generation')
+	ctl image install "$T/$1.sqfs" os-a >/dev/null &&
+		nb_wait_log 'os-a\.sqfs: image os-a generation' "$n" 60
 }
 t_ok "install a2 while the daemon runs: it takes it" install_and_wait a2
 t_ok "a2 is in place" current_is a2
@@ -120,8 +123,8 @@ t_ok "after a3, a4, a5: a5 is in place" current_is a5
 t_ok "the history keeps the last 3 replaced files, newest first" history_is a4 a3 a2
 
 t_ok "rollback while the daemon runs: the daemon takes it" eval '
-	n=$(nb_log_count "image os-a generation")
-	ctl image rollback os-a >/dev/null && nb_wait_log "image os-a generation" "$n"'
+	n=$(nb_log_count "os-a\.sqfs: image os-a generation")
+	ctl image rollback os-a >/dev/null && nb_wait_log "os-a\.sqfs: image os-a generation" "$n" 60'
 t_ok "a4 is back in place" current_is a4
 t_ok "a5 went to the history" history_is a5 a3 a2
 t_ok "n1 reboots" nb_boot 1a2b3c4d

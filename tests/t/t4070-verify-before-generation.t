@@ -86,7 +86,8 @@ serves_a() # n1 still serves os-a's kernel, byte-exact, through both views
 }
 
 # ---- image install of the corrupt file --------------------------------------
-gens=$(nb_log_count 'image os-a generation')
+# The scan's line (a pin logs "pinned image os-a generation N").
+gens=$(nb_log_count 'os-a\.sqfs: image os-a generation')
 out=$(ctl image install "$T/bad.sqfs" os-a 2>&1)
 t_is "$?" 1 "image install of the corrupt file exits 1"
 t_like "$out" "^netbootctl: image install: .*/boot/firmware/kernel8\.img: data block [0-9]+ \(image offset [0-9]+\): " \
@@ -95,7 +96,7 @@ t_fails "and does not say installed" grep -q installed <<<"$out"
 t_ok "os-a.sqfs is unchanged" cmp -s "$IMG/os-a.sqfs" "$T/a.sqfs"
 t_is "$(find "$IMG" -mindepth 1 -name '.*' | wc -l)" 0 "no temporary file, no history"
 sleep 1 # a rename would have been seen by now
-t_is "$(nb_log_count 'image os-a generation')" "$gens" "the daemon took no new generation"
+t_is "$(nb_log_count 'os-a\.sqfs: image os-a generation')" "$gens" "the daemon took no new generation"
 t_is "$(nb_node n1 generation) $(nb_node n1 newer)" "$gen1 null" "n1 keeps $gen1, nothing newer"
 t_ok "n1 reboots" nb_boot 1a2b3c4d
 t_is "$(nb_node n1 generation)" "$gen1" "and takes $gen1 again"
@@ -105,11 +106,11 @@ t_ok "serving os-a's kernel byte-exact (TFTP, root) and bootcode.bin" serves_a
 n=$(nb_log_count 'refused')
 cp "$T/bad.sqfs" "$IMG/.os-a.new"
 mv "$IMG/.os-a.new" "$IMG/os-a.sqfs"
-t_ok "the daemon refuses the dropped-in file" nb_wait_log 'refused' "$n" 30
+t_ok "the daemon refuses the dropped-in file" nb_wait_log 'refused' "$n" 60
 t_is "$(tail -c "+$NB_LOG_FROM" "$NB/netbootfs.log" | grep -c 'refused')" 1 "with one log line"
 t_ok "naming the file and the block" \
 	nb_log_has "images/os-a\.sqfs: refused: /boot/firmware/kernel8\.img: data block [0-9]+ \(image offset [0-9]+\): "
-t_is "$(nb_log_count 'image os-a generation')" "$gens" "no new generation of os-a"
+t_is "$(nb_log_count 'os-a\.sqfs: image os-a generation')" "$gens" "no new generation of os-a"
 t_is "$(nb_node n1 generation) $(nb_node n1 newer)" "$gen1 null" "n1 keeps $gen1, nothing newer"
 t_is "$(nb_status_json | json_get '(grep { $_->{image} eq "os-a" } @{$j->{refused}})[0]{path}')" \
 	"$IMG/os-a.sqfs" "status --json lists the refused file"
@@ -125,7 +126,7 @@ t_ok "serving os-a's kernel byte-exact after the reboot" serves_a
 # ---- a good drop-in after that ------------------------------------------------
 cp "$T/a2.sqfs" "$IMG/.os-a.new"
 mv "$IMG/.os-a.new" "$IMG/os-a.sqfs"
-t_ok "a good file dropped in becomes a generation" nb_wait_log 'image os-a generation' "$gens" 30
+t_ok "a good file dropped in becomes a generation" nb_wait_log 'os-a\.sqfs: image os-a generation' "$gens" 60
 gen2=$(nb_node n1 newer)
 t_like "$gen2" '^[0-9]+$' "n1's next boot takes it ($gen2)"
 t_is "$(nb_status_json | json_get 'scalar @{$j->{refused}}')" 0 "status lists no refused file"

@@ -50,7 +50,7 @@ n=$(nb_log_count 'image os-b generation')
 cp "$T/b.sqfs" "$NB/images/.os-b.new"
 mv "$NB/images/.os-b.new" "$NB/images/os-b.sqfs"
 : >"$T/lines"
-for _ in $(seq 600); do # up to 60 s
+for _ in $(seq 1200); do # up to 120 s (idle priority on a busy machine)
 	ctl status | grep '^verifying ' >>"$T/lines"
 	[ -s "$T/active.json" ] || nb_status_json |
 		json_get '$_ = (grep { $_->{active} } @{$j->{verifying}})[0]; $_ && $_->{done} > 0 ?
