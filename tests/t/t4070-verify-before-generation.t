@@ -94,7 +94,8 @@ t_like "$out" "^netbootctl: image install: .*/boot/firmware/kernel8\.img: data b
 	"saying which block of which file is bad"
 t_fails "and does not say installed" grep -q installed <<<"$out"
 t_ok "os-a.sqfs is unchanged" cmp -s "$IMG/os-a.sqfs" "$T/a.sqfs"
-t_is "$(find "$IMG" -mindepth 1 -name '.*' | wc -l)" 0 "no temporary file, no history"
+t_is "$(find "$IMG" -maxdepth 1 -name '.*.tmp.*' | wc -l)" 0 "no temporary file is left"
+t_fails "and no history was made" test -e "$IMG/.history"
 sleep 1 # a rename would have been seen by now
 t_is "$(nb_log_count 'os-a\.sqfs: image os-a generation')" "$gens" "the daemon took no new generation"
 t_is "$(nb_node n1 generation) $(nb_node n1 newer)" "$gen1 null" "n1 keeps $gen1, nothing newer"
