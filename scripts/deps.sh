@@ -9,6 +9,7 @@ libfuse3-dev fuse3 libsquashfuse-dev squashfuse libdeflate-dev libinih-dev libjs
 squashfs-tools e2fsprogs mtools dosfstools fdisk xz-utils attr
 dnsmasq-base nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils
 busybox-static udhcpc qemu-user-static binfmt-support
+qemu-system-x86 ovmf ipxe ipxe-qemu
 iproute2 procps psmisc kmod perl fuse-overlayfs gnuplot-nox curl"
 
 missing=""

@@ -28,7 +28,7 @@
 #         etc/shadow                          fixture_shadow VARIANT, 0640
 #         etc/fixture-variant                 VARIANT + "\n"
 #
-#   fixture_busybox_arm64 DIR / fixture_busybox_armhf DIR
+#   fixture_busybox_arm64 DIR / fixture_busybox_armhf DIR / fixture_busybox_amd64 DIR
 #       A real foreign busybox userland: DIR/bin/busybox from Debian's
 #       busybox-static:<arch> plus applet links (DIR/bin/sh, ls, cat, uname,
 #       ...) and empty DIR/{etc,proc,sys,dev,tmp}. Runs under qemu-user
@@ -194,6 +194,11 @@ fixture_busybox_arm64()
 fixture_busybox_armhf()
 {
 	_fixture_busybox armhf "$1"
+}
+
+fixture_busybox_amd64()
+{
+	_fixture_busybox amd64 "$1"
 }
 
 fixture_squash()
