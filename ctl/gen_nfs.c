@@ -96,9 +96,10 @@ static char *homes_clients(const struct mapper *m)
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < mapper_node_count(m); i++)
+	/* (len is only updated at a flush: it cannot tell the first.) */
+	for (size_t i = 0, n = 0; i < mapper_node_count(m); i++)
 		if (mapper_node_at(m, i)->ip[0])
-			fprintf(f, "%s%s", len ? " " : "", mapper_node_at(m, i)->ip);
+			fprintf(f, "%s%s", n++ ? " " : "", mapper_node_at(m, i)->ip);
 	return fclose(f) == 0 ? buf : NULL;
 }
 

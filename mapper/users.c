@@ -391,7 +391,7 @@ char *users_gen_group(const struct users *u, const char *profile, const char *im
 		      size_t image_group_len, char **missing, size_t *len)
 {
 	char *buf = NULL, *mbuf = NULL, seen[4096] = ",";
-	size_t mlen = 0;
+	size_t mlen = 0, nmissing = 0;
 	FILE *f = open_memstream(&buf, len), *m = open_memstream(&mbuf, &mlen);
 
 	if (!f || !m) {
@@ -425,8 +425,7 @@ char *users_gen_group(const struct users *u, const char *profile, const char *im
 			strcat(strcat(seen, g), ",");
 			gid = image_gid(image_group, image_group_len, g);
 			if (gid < 0) {
-				fprintf(m, "%s%s", mlen ? "," : "", g);
-				fflush(m);
+				fprintf(m, "%s%s", nmissing++ ? "," : "", g);
 				continue;
 			}
 			/* libnss-extrausers ignores gids below 500: those are in

@@ -11,7 +11,8 @@
 # node runs. What is simulated: the NFS mount of the homes. Each node's
 # generated fstab says "ADDR:HOMES /home/shared nfs"; the test checks that
 # line and then bind-mounts HOMES on /home/shared of each node root, as the
-# mount would. The export itself is checked in `gen exports`/`gen ganesha`.
+# mount would. The export itself is served by a real NFS-Ganesha and read
+# from two node addresses in t6032-user-homes-nfs.t.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
