@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev libsystemd-dev
-libfuse3-dev fuse3 libsquashfuse-dev squashfuse libdeflate-dev libinih-dev libjson-c-dev libcmocka-dev
+libfuse3-dev fuse3 libsquashfuse-dev squashfuse libdeflate-dev libinih-dev libjson-c-dev libcrypt-dev libcmocka-dev
 squashfs-tools e2fsprogs mtools dosfstools fdisk xz-utils attr
 dnsmasq-base nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils
 busybox-static udhcpc qemu-user-static binfmt-support

@@ -113,7 +113,7 @@ static void test_generated(void **state)
 	size_t len;
 
 	(void)state;
-	write_store(dir, "alice:20000:$y$a:video,gpio,nosuch::Alice\n"
+	write_store(dir, "alice:20000:$y$a:video,gpio,nosuch,none2::Alice\n"
 			 "bob:20001:$y$b:gpio,audio:lab:\n"
 			 "carol:20002:!:video:other:\n");
 	load_ok(dir, &u);
@@ -131,7 +131,7 @@ static void test_generated(void **state)
 	assert_string_equal(s, "alice:x:20000:\n"
 			       "bob:x:20001:\n"
 			       "gpio:x:997:alice,bob\n");
-	assert_string_equal(missing, "nosuch");
+	assert_string_equal(missing, "nosuch,none2");
 	free(s);
 	free(missing);
 	/* Groups below 500 go into the image's own group file. */
