@@ -13,6 +13,7 @@
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
+. "$SRCDIR/tests/lib/ovl-listing.sh"
 
 require_root
 require_fuse
@@ -95,30 +96,7 @@ changes()
 )
 t_ok "the scripted changes through netbootfs succeed" changes
 
-# One line per entry: path, type, mode, owner, and for non-directories the
-# size and link count, plus symlink target / device numbers / sha256.
-listing()
-{
-	local root=$1 p line
-	(cd "$root" && find . -mindepth 1 -printf '%P\0' | sort -z) |
-		while IFS= read -r -d '' p; do
-			[[ $p =~ $EXCLUDE ]] && continue
-			line=$(stat -c '%F %a %u:%g' "$root/$p")
-			case $line in
-			directory*) ;;
-			"symbolic link"*) line+=" -> $(readlink "$root/$p")" ;;
-			"character special"* | "block special"*)
-				line+=" $(stat -c '%t:%T' "$root/$p")" ;;
-			"regular"*)
-				line+=" size=$(stat -c %s "$root/$p") nlink=$(stat -c %h "$root/$p")"
-				line+=" $(sha256sum <"$root/$p" | cut -d' ' -f1)" ;;
-			*) line+=" size=$(stat -c %s "$root/$p")" ;;
-			esac
-			printf '%s\t%s\n' "$p" "$line"
-		done
-}
-
-listing "$R" >"$T/before-stop"
+ovl_listing "$R" >"$T/before-stop"
 t_ok "the netbootfs listing is not empty" test "$(wc -l <"$T/before-stop")" -gt 30
 
 t_ok "daemon stops" nb_stop
@@ -141,8 +119,8 @@ if ! wait_mounted "$R" 10; then
 	echo "Bail out! $R is not mounted after the restart"
 	exit 1
 fi
-listing "$R" >"$T/netbootfs"
-listing "$K" >"$T/kernel"
+ovl_listing "$R" >"$T/netbootfs"
+ovl_listing "$K" >"$T/kernel"
 t_ok "the netbootfs view survives the restart unchanged" diff -u "$T/before-stop" "$T/netbootfs"
 t_ok "kernel overlayfs and netbootfs show the same tree" diff -u "$T/kernel" "$T/netbootfs"
 [ "$_t_failed" -eq 0 ] || diag "listings kept in $T (removed on exit)"
