@@ -136,33 +136,103 @@ static int host_step(int parent, const char *name, bool *hides)
 	return fd;
 }
 
+bool layers_have_lower(const struct dirlayers *dl)
+{
+	unsigned i;
+
+	if (dl->gen_dir || dl->img_dir)
+		return true;
+	for (i = 0; i < dl->n_shared; i++)
+		if (dl->shared_fd[i] >= 0)
+			return true;
+	return false;
+}
+
+static int join_path(char *out, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(out, size, "%s%s%s", dir, dir[0] ? "/" : "", name);
+
+	return n >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+static int walk_path(struct root_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
+		     struct dirlayers *dl);
+
+/*
+ * The lower side of a renamed directory @child: its overlay dir carries
+ * redirect @rd, so the layers below have it at another path, absolute
+ * (from each layer's root, whatever hides the parent) or a name in the
+ * parent's lower directories, as kernel overlayfs follows it.
+ */
+static void step_redirect(struct root_fs *fs, struct pin *p, const struct dirlayers *parent,
+			  const char *rd, struct dirlayers *child)
+{
+	struct dirlayers base, low;
+	unsigned i;
+	int err;
+
+	if (rd[0] == '/') {
+		while (*rd == '/')
+			rd++;
+		if (layers_open_root(fs, p, &base) != 0)
+			return;
+		close(base.upper_fd);
+		base.upper_fd = -1;
+		base.lower_hidden = false;
+		err = walk_path(fs, p, &base, rd, &low);
+	} else {
+		if (strchr(rd, '/') || parent->lower_hidden)
+			return; /* not a name: kernel overlayfs refuses it too */
+		base = *parent; /* borrowed fds: layers_step only reads them */
+		base.upper_fd = -1;
+		err = layers_step(fs, p, &base, rd, &low);
+	}
+	if (err)
+		return; /* nothing below: the overlay dir alone */
+	memcpy(child->lpath, low.lpath, sizeof(child->lpath));
+	child->lower_hidden = low.lower_hidden;
+	child->gen_dir = low.gen_dir;
+	child->img_dir = low.img_dir;
+	child->img = low.img;
+	for (i = 0; i < low.n_shared; i++) {
+		child->shared_fd[i] = low.shared_fd[i];
+		low.shared_fd[i] = -1;
+	}
+	layers_close(&low);
+}
+
 int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent, const char *name,
 		struct dirlayers *child)
 {
 	bool hidden = parent->lower_hidden, h = false;
+	char rd[PATH_MAX];
 	struct stat st;
 	unsigned i;
 	int n;
 
-	(void)fs;
 	dirlayers_init(child);
-	n = snprintf(child->path, sizeof(child->path), "%s%s%s", parent->path,
-		     parent->path[0] ? "/" : "", name);
-	if (n >= (int)sizeof(child->path))
+	if (join_path(child->path, sizeof(child->path), parent->path, name) ||
+	    join_path(child->lpath, sizeof(child->lpath), parent->lpath, name))
 		return -ENAMETOOLONG;
 	child->upper_fd = host_step(parent->upper_fd, name, &h);
+	child->n_shared = parent->n_shared;
+	if (child->upper_fd >= 0 && !h &&
+	    (n = host_getxattr(parent->upper_fd, name, XATTR_REDIRECT, rd, sizeof(rd) - 1)) > 0) {
+		rd[n] = '\0';
+		step_redirect(fs, p, parent, rd, child);
+		return 0;
+	}
 	if (h)
 		hidden = true;
 	child->lower_hidden = hidden;
 	if (!hidden && parent->gen_dir) {
-		const struct gen_entry *ge = genlayer_find(&p->genl, child->path);
+		const struct gen_entry *ge = genlayer_find(&p->genl, child->lpath);
 
 		if (ge && ge->is_dir)
 			child->gen_dir = true;
 		else if (ge)
 			hidden = true;
 	}
-	child->n_shared = parent->n_shared;
 	for (i = 0; i < parent->n_shared; i++) {
 		h = false;
 		if (!hidden)
@@ -173,46 +243,52 @@ int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *paren
 	if (!hidden && parent->img_dir && p->gen &&
 	    img_lookup(p->gen, parent->img, name, &child->img, &st) == 0 && S_ISDIR(st.st_mode))
 		child->img_dir = true;
-	if (child->upper_fd < 0 && !child->gen_dir && !child->img_dir) {
-		for (i = 0; i < child->n_shared && child->shared_fd[i] < 0; i++)
-			;
-		if (i == child->n_shared) {
-			layers_close(child);
-			return -ENOENT;
-		}
+	if (child->upper_fd < 0 && !layers_have_lower(child)) {
+		layers_close(child);
+		return -ENOENT;
 	}
 	return 0;
 }
 
-int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct dirlayers *dl)
+/* From @cur (consumed) down @path, one component at a time. */
+static int walk_path(struct root_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
+		     struct dirlayers *dl)
 {
-	struct dirlayers cur, next;
+	struct dirlayers next;
 	char comp[NAME_MAX + 1];
 	const char *s = path;
 	int err;
 
-	err = layers_open_root(fs, p, &cur);
-	if (err)
-		return err;
 	while (*s) {
 		const char *e = strchr(s, '/');
 		size_t len = e ? (size_t)(e - s) : strlen(s);
 
 		if (len == 0 || len > NAME_MAX) {
-			layers_close(&cur);
+			layers_close(cur);
 			return len ? -ENAMETOOLONG : -ENOENT;
 		}
 		memcpy(comp, s, len);
 		comp[len] = '\0';
-		err = layers_step(fs, p, &cur, comp, &next);
-		layers_close(&cur);
+		err = layers_step(fs, p, cur, comp, &next);
+		layers_close(cur);
 		if (err)
 			return err;
-		cur = next;
+		*cur = next;
 		s += len + (e ? 1 : 0);
 	}
-	*dl = cur;
+	*dl = *cur;
 	return 0;
+}
+
+int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct dirlayers *dl)
+{
+	struct dirlayers cur;
+	int err;
+
+	err = layers_open_root(fs, p, &cur);
+	if (err)
+		return err;
+	return walk_path(fs, p, &cur, path, dl);
 }
 
 static uint32_t path_hash32(const char *s)
@@ -289,8 +365,8 @@ int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir
 	 * answers chmod, unlink, rename... as the kernel's own filesystems do. */
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
-	if (snprintf(path, sizeof(path), "%s%s%s", dir->path, dir->path[0] ? "/" : "", name) >=
-	    (int)sizeof(path))
+	/* The generated layer is looked up where the lower layers have it. */
+	if (join_path(path, sizeof(path), dir->lpath, name))
 		return -ENAMETOOLONG;
 
 	if (dir->upper_fd >= 0 && fstatat(dir->upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -448,6 +524,11 @@ static void dc_put(struct root_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq
 	struct dircache_ent e = {.id = id, .epoch = epoch, .pin_seq = seq, .img = dl->img};
 	unsigned i;
 
+	/* An entry rebuilds the lower side from the union path: not what a
+	 * directory at or below a renamed one has. */
+	if (strcmp(dl->path, dl->lpath) != 0)
+		return;
+
 	e.flags = (dl->upper_fd >= 0 ? DC_UPPER : 0) | (dl->lower_hidden ? DC_HIDDEN : 0) |
 		  (dl->gen_dir ? DC_GEN : 0) | (dl->img_dir ? DC_IMG : 0);
 	for (i = 0; i < dl->n_shared && i < 8; i++)
@@ -479,6 +560,7 @@ static int dc_build(struct root_fs *fs, struct pin *p, const struct dircache_ent
 
 	dirlayers_init(dl);
 	snprintf(dl->path, sizeof(dl->path), "%s", path);
+	snprintf(dl->lpath, sizeof(dl->lpath), "%s", path);
 	dl->lower_hidden = e->flags & DC_HIDDEN;
 	dl->gen_dir = e->flags & DC_GEN;
 	dl->img_dir = e->flags & DC_IMG;

@@ -80,8 +80,11 @@ enum layer_kind { L_NONE, L_UPPER, L_GEN, L_SHARED, L_IMAGE };
 /* A directory of the union, as each layer has it. */
 struct dirlayers {
 	char path[PATH_MAX]; /* relative; "" for the root */
-	int upper_fd;	     /* -1: not in the overlay */
-	bool lower_hidden;   /* the overlay dir is opaque: nothing below shows */
+	/* Where the layers below the overlay have it: the same as @path
+	 * unless a renamed directory (trusted.overlay.redirect) is on the way. */
+	char lpath[PATH_MAX];
+	int upper_fd;	   /* -1: not in the overlay */
+	bool lower_hidden; /* the overlay dir is opaque: nothing below shows */
 	bool gen_dir;
 	int shared_fd[MAX_SHARED_LAYERS]; /* -1: absent or hidden */
 	unsigned n_shared;
@@ -124,6 +127,12 @@ int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dir
 bool is_whiteout(const struct stat *st);
 /* Directory @name of @dirfd carries trusted.overlay.opaque=y. */
 bool dir_is_opaque(int dirfd, const char *name);
+/* Kernel overlayfs's mark of a renamed directory (redirect_dir=on): the
+ * path its lower layers have it at, absolute ("/a/b", from each lower
+ * layer's root) or a name in the parent's lower directories. */
+#define XATTR_REDIRECT "trusted.overlay.redirect"
+/* Some layer below the overlay shows directory @dl. */
+bool layers_have_lower(const struct dirlayers *dl);
 /* The id a copied-up object keeps from its origin (kernel overlayfs
  * ignores the attribute). */
 #define XATTR_ORIGIN "trusted.netbootfs.origin"

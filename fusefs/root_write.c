@@ -433,9 +433,6 @@ static int rename_checks(struct rctx *c, struct dirlayers *ddl, const char *newn
 {
 	bool sdir = S_ISDIR(src->st.st_mode);
 
-	/* Like kernel overlayfs without redirect_dir: mv copies instead. */
-	if (sdir && src->lower_present)
-		return -EXDEV;
 	if (!dst_exists)
 		return 0;
 	if (sdir && !S_ISDIR(dst->st.st_mode))
@@ -445,13 +442,80 @@ static int rename_checks(struct rctx *c, struct dirlayers *ddl, const char *newn
 	return S_ISDIR(dst->st.st_mode) ? dir_is_empty(c, ddl, newname) : 0;
 }
 
+/*
+ * A directory that merges with lower ones keeps them wherever it goes, as
+ * kernel overlayfs's redirect_dir=on records it: trusted.overlay.redirect
+ * holds its old name within the same parent, else the absolute path the
+ * lower layers have it at; a redirect that stays true is kept. It keeps its
+ * id through the origin record. @me: its layers before the move.
+ */
+static int set_redirect(int dirfd, const char *name, const struct dirlayers *me,
+			const struct uobj *src, bool samedir)
+{
+	char rd[PATH_MAX + 1];
+	uint64_t v;
+	int n;
+
+	if (host_getxattr(dirfd, name, XATTR_ORIGIN, &v, sizeof(v)) != sizeof(v) &&
+	    host_setxattr(dirfd, name, XATTR_ORIGIN, &src->id, sizeof(src->id)) != 0)
+		return -EXDEV;
+	n = host_getxattr(dirfd, name, XATTR_REDIRECT, rd, sizeof(rd) - 1);
+	if (n > 0 && (samedir || rd[0] == '/'))
+		return 0;
+	if (samedir)
+		snprintf(rd, sizeof(rd), "%s", name);
+	else
+		snprintf(rd, sizeof(rd), "/%s", me->lpath);
+	/* As the kernel: a redirect the host cannot store makes mv copy. */
+	return host_setxattr(dirfd, name, XATTR_REDIRECT, rd, strlen(rd)) ? -EXDEV : 0;
+}
+
+/* Move overlay dir @name of @sdl (copied up) to @newname of @ddl, over
+ * @dst (an empty directory) if not NULL. */
+static int rename_dir(struct rctx *c, struct dirlayers *sdl, const char *name,
+		      struct dirlayers *ddl, const char *newname, const struct uobj *src,
+		      const struct uobj *dst, bool samedir)
+{
+	struct dirlayers me;
+	bool merged;
+	struct stat st;
+	int err;
+
+	err = layers_step(c->fs, c->p, sdl, name, &me);
+	if (err)
+		return err;
+	merged = layers_have_lower(&me);
+	if (merged)
+		err = set_redirect(sdl->upper_fd, name, &me, src, samedir);
+	layers_close(&me);
+	if (!err && dst)
+		err = remove_entry(c, ddl, newname, dst);
+	if (err)
+		return err;
+	if (fstatat(ddl->upper_fd, newname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !is_whiteout(&st)) {
+		if (renameat2(sdl->upper_fd, name, ddl->upper_fd, newname,
+			      src->lower_present ? RENAME_WHITEOUT : 0) != 0)
+			return -errno;
+		return 0;
+	}
+	/* Over a whiteout: an overlay-only dir hides what the lower layers
+	 * had there; the whiteout that the exchange leaves at the old name
+	 * stays if a lower layer has that name. */
+	if (!merged)
+		err = set_opaque(sdl->upper_fd, name);
+	if (!err && renameat2(sdl->upper_fd, name, ddl->upper_fd, newname, RENAME_EXCHANGE) != 0)
+		err = -errno;
+	if (!err && !src->lower_present)
+		unlinkat(sdl->upper_fd, name, 0);
+	return err;
+}
+
 void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		 const char *newname, unsigned int flags)
 {
 	struct dirlayers sdl = {.upper_fd = -1}, ddl = {.upper_fd = -1};
-	bool dst_exists, whiteout_at_dst = false;
 	struct uobj src, dst;
-	struct stat st;
+	bool dst_exists;
 	struct rctx c;
 	int err;
 
@@ -488,22 +552,8 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 	if (err)
 		goto out;
 	if (S_ISDIR(src.st.st_mode)) {
-		/* An empty directory there: remove it first. */
-		if (dst_exists)
-			err = remove_entry(&c, &ddl, newname, &dst);
-		whiteout_at_dst = !err &&
-				  fstatat(ddl.upper_fd, newname, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				  is_whiteout(&st);
-		if (!err && whiteout_at_dst) {
-			err = set_opaque(sdl.upper_fd, name);
-			if (!err && renameat2(sdl.upper_fd, name, ddl.upper_fd, newname,
-					      RENAME_EXCHANGE) != 0)
-				err = -errno;
-			if (!err)
-				unlinkat(sdl.upper_fd, name, 0);
-		} else if (!err && renameat(sdl.upper_fd, name, ddl.upper_fd, newname) != 0) {
-			err = -errno;
-		}
+		err = rename_dir(&c, &sdl, name, &ddl, newname, &src, dst_exists ? &dst : NULL,
+				 parent == newparent);
 	} else {
 		int64_t gone = 0;
 

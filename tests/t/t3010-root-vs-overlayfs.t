@@ -1,7 +1,8 @@
 #!/bin/bash
 # The overlay dir a node leaves behind is in the kernel overlayfs upper
 # format: after a scripted series of changes through netbootfs, kernel
-# overlayfs (lower = the loop-mounted image, upper = overlays/<node>) shows
+# overlayfs (lower = the loop-mounted image, upper = overlays/<node>, with
+# redirect_dir=on: a renamed image dir is a redirect, as the kernel writes it) shows
 # the same tree as netbootfs does: names, types, modes, owners, sizes, link
 # counts, symlink targets, device numbers, sha256 of every regular file.
 #
@@ -62,7 +63,7 @@ changes()
 	mkdir boot/firmware/overlays
 	printf 'new dtbo\n' >boot/firmware/overlays/new.dtbo
 	mv boot/firmware/four-k.bin etc/four-k.bin        # rename across layers
-	mv srv/lowdir srv/moved                           # image dir: EXDEV, mv copies
+	mv srv/lowdir srv/moved                           # image dir: a redirect
 	rmdir srv/lowempty                                # whited-out empty dir
 	rm usr/share/doc/pkg/license                      # lower symlink removed ...
 	ln -s /usr/share/common-licenses/MIT usr/share/doc/pkg/license # ... and replaced
@@ -105,12 +106,15 @@ t_ok "whiteouts are char 0/0 in the overlay" \
 	"character special file 0:0"
 t_is "$(getfattr --absolute-names --only-values -n trusted.overlay.opaque "$U/boot/firmware/overlays" 2>&1)" y \
 	"the replaced dir is opaque"
+t_is "$(getfattr --absolute-names --only-values -n trusted.overlay.redirect "$U/srv/moved" 2>&1)" lowdir \
+	"the renamed image dir redirects to its old name"
+t_is "$(ls -A "$U/srv/moved" | wc -l)" 0 "the rename copied nothing"
 
 mkdir -p "$T/lower" "$T/ovl-work" "$K"
 t_ok "loop-mount the image read-only" mount -t squashfs -o loop,ro "$NB/images/os-a.sqfs" "$T/lower"
 at_exit "umount '$T/lower'"
 t_ok "mount kernel overlayfs over it with upper = overlays/n1" \
-	mount -t overlay -o "lowerdir=$T/lower,upperdir=$U,workdir=$T/ovl-work,index=off,redirect_dir=off,metacopy=off" \
+	mount -t overlay -o "lowerdir=$T/lower,upperdir=$U,workdir=$T/ovl-work,index=off,redirect_dir=on,metacopy=off" \
 	nbt-ovl "$K"
 at_exit "umount '$K'"
 

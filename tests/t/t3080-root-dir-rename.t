@@ -4,7 +4,8 @@
 # overlay dir carries trusted.overlay.redirect (absolute lower path; relative
 # within the same parent) and a whiteout hides the old name. Cases: an empty
 # dir, a populated dir into another image dir, over an opaque dir, twice, a
-# child of a moved dir, within the same parent. The tree shows the image's
+# child of a moved dir, within the same parent, a dir of a shared layer, a
+# dir holding generated files. The tree shows the image's
 # content at the new names, the ids (st_ino) of the moved dirs and their
 # children stay, the view survives a restart, and kernel overlayfs mounted
 # with redirect_dir=on over the same image and overlay dir shows the same
@@ -43,7 +44,21 @@ find "$img/srv" "$img/opt" "$img/usr" "$img/var" -type d -exec chmod 0755 {} +
 find "$img/srv" "$img/opt" "$img/usr" "$img/var" -type f -exec chmod 0644 {} +
 chmod 0750 "$img/srv/pop/sub"
 nb_image os-a "$img"
-nb_one_node_config os-a
+# A shared layer: a dir of its own, and a file in an image dir.
+mkdir -p "$NB/overlays/@common/opt/sonly" "$NB/overlays/@common/srv/pop"
+printf 'shared only\n' >"$NB/overlays/@common/opt/sonly/f"
+printf 'from shared\n' >"$NB/overlays/@common/srv/pop/fromshared"
+nb_write_config <<-INI
+	default_image = os-a
+
+	[defaults]
+	image = os-a
+	layers = common
+
+	[node:n1]
+	serial = 1a2b3c4d
+	mac = dc:a6:32:00:00:01
+INI
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 K=$T/kview
@@ -69,6 +84,8 @@ ino_empty=$(ino "$R/srv/empty")
 ino_src2=$(ino "$R/srv/src2" "$R/srv/src2/in/s")
 ino_twice=$(ino "$R/usr/lib/twice" "$R/usr/lib/twice/t/w")
 ino_kid=$(ino "$R/var/a/kid/gk/g")
+ino_fw=$(ino "$R/boot/firmware" "$R/boot/firmware/cmdline.txt" "$R/boot/firmware/config.txt")
+cmdline=$(cat "$R/boot/firmware/cmdline.txt")
 
 # ---- the renames ----------------------------------------------------------
 t_is "$(op rename "$R/srv/empty" "$R/srv/empty2")" 0 "rename an empty image dir within its parent"
@@ -84,12 +101,22 @@ t_is "$(op rename "$R/opt/pop/sub/deeper" "$R/srv/deeper")" 0 "rename a child of
 t_is "$(op rename "$R/var/a" "$R/var/b")" 0 "rename within the same parent ..."
 t_is "$(op rename "$R/var/b/kid" "$R/var/kid")" 0 "... then a child of it out of it"
 t_is "$(op renameat2 "$R/srv/x" "$R/opt/pop" noreplace)" EEXIST "RENAME_NOREPLACE onto a moved dir"
+t_is "$(op rename "$R/opt/sonly" "$R/srv/sonly")" 0 "rename a dir of the shared layer"
+t_is "$(op rename "$R/boot/firmware" "$R/opt/fw")" 0 "rename a dir holding generated files"
+t_like "$(cat "$R/opt/fw/cmdline.txt")" "nfsroot=" "its generated file shows at the new name"
+t_is "$(cat "$R/opt/fw/cmdline.txt"):$(ino "$R/opt/fw" "$R/opt/fw/cmdline.txt" "$R/opt/fw/config.txt")" \
+	"$cmdline:$ino_fw" "the generated file's content and the ids stay"
+t_is "$(op rename "$R/opt/fw" "$R/boot/firmware")" 0 "and back"
+t_is "$(cat "$R/boot/firmware/cmdline.txt"):$(ino "$R/boot/firmware" "$R/boot/firmware/cmdline.txt" "$R/boot/firmware/config.txt")" \
+	"$cmdline:$ino_fw" "back: the same content and ids"
 
 # ---- the tree --------------------------------------------------------------
 t_is "$(op lstat "$R/srv/empty"):$(ls -A "$R/srv/empty2" | wc -l)" "ENOENT:0" "empty: old name gone, new one empty"
 t_is "$(cat "$R/opt/pop/one" "$R/opt/pop/sub/two" "$R/opt/pop/link" "$R/srv/deeper/three" 2>&1 | tr '\n' ' ')" \
 	"one two two three " "the populated dir shows the image's content at its new name"
-t_is "$(ls -A "$R/opt/pop" | tr '\n' ' ')" "link one sub " "its listing"
+t_is "$(ls -A "$R/opt/pop" | tr '\n' ' ')" "fromshared link one sub " "its listing: the image's and the shared layer's"
+t_is "$(cat "$R/opt/pop/fromshared" "$R/srv/sonly/f" 2>&1 | tr '\n' ' '):$(op lstat "$R/opt/sonly")" \
+	"from shared shared only :ENOENT" "the shared layer's content follows both renames"
 t_is "$(ls -A "$R/opt/pop/sub" | tr '\n' ' ')" "two " "the moved-out child is gone from its listing"
 t_is "$(stat -c %a "$R/opt/pop/sub")" 750 "a child keeps its mode"
 t_is "$(op lstat "$R/srv/pop"):$(ls -A "$R/opt" | tr '\n' ' ')" "ENOENT:keep pop t2 " \
@@ -127,6 +154,8 @@ t_is "$(xa redirect srv/victim):$(xa opaque srv/victim)" src2: "over an opaque d
 t_is "$(stat -c '%F %t:%T' "$U/srv/pop" "$U/srv/empty" "$U/usr/lib/twice" | sort -u)" \
 	"character special file 0:0" "whiteouts at the old names"
 t_is "$(op lstat "$U/usr/lib/t1")" ENOENT "no trace of the intermediate name"
+t_is "$(xa redirect srv/sonly):$(xa redirect boot/firmware)" /opt/sonly:/boot/firmware \
+	"a shared layer's dir; moved away and back"
 
 ovl_listing "$R" >"$T/before-stop"
 t_ok "daemon stops" nb_stop
@@ -137,7 +166,7 @@ if ! wait_mounted "$R" 10; then
 fi
 ovl_listing "$R" >"$T/netbootfs"
 t_ok "the view survives a restart" diff -u "$T/before-stop" "$T/netbootfs"
-t_is "$(ino "$R/opt/pop" "$R/opt/pop/one" "$R/opt/pop/sub" "$R/srv/deeper/three" | cut -d' ' -f1-3,5)" \
+t_is "$(ino "$R/opt/pop" "$R/opt/pop/one" "$R/opt/pop/sub" "$R/srv/deeper/three" | cut -d' ' -f1-4)" \
 	"$(echo "$ino_pop" | cut -d' ' -f1-3,5)" "ids kept across the restart"
 
 # ---- kernel overlayfs with redirect_dir=on over the same overlay -------------
@@ -146,7 +175,7 @@ mkdir -p "$T/lower" "$T/ovl-work" "$K"
 t_ok "loop-mount the image read-only" mount -t squashfs -o loop,ro "$NB/images/os-a.sqfs" "$T/lower"
 at_exit "umount '$T/lower'"
 t_ok "mount kernel overlayfs with redirect_dir=on" \
-	mount -t overlay -o "lowerdir=$T/lower,upperdir=$U,workdir=$T/ovl-work,redirect_dir=on,index=off,metacopy=off" \
+	mount -t overlay -o "lowerdir=$NB/overlays/@common:$T/lower,upperdir=$U,workdir=$T/ovl-work,redirect_dir=on,index=off,metacopy=off" \
 	nbt-ovl "$K"
 at_exit "umount '$K'"
 ovl_listing "$K" >"$T/kernel"
