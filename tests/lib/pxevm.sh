@@ -10,7 +10,9 @@
 #       cached in $NB_TEST_CACHE) as DIR/boot/vmlinuz-KVER, a busybox
 #       initramfs as DIR/boot/initrd.img-KVER, and a busybox root whose
 #       /sbin/init prints "pxevm: up as HOSTNAME", writes
-#       /etc/pxevm-note-HOSTNAME, prints "pxevm: wrote note" and powers off.
+#       /etc/pxevm-note-HOSTNAME, prints "pxevm: wrote note", "pxevm: notes
+#       NAMES" (the pxevm-note-* files its /etc shows), "pxevm: mark TEXT"
+#       when the image has /etc/pxevm-mark, and powers off.
 #       The initramfs loads virtio-net and the NFS modules of that kernel
 #       (dependency order from modinfo), gets an address by DHCP (udhcpc),
 #       mounts the nfsroot= of the kernel command line over NFSv3/TCP with
@@ -18,13 +20,16 @@
 #       Sets PXEVM_KVER.
 #   pxevm_tap SRV TAP
 #       a tap device TAP on SRV's bridge br0 (made by ns_link or here)
-#   pxevm_run SRV TAP MAC FIRMWARE LOG [SECONDS]
-#       boot a VM (TCG, 1 CPU, 512 MiB, no disk) in namespace SRV with its
-#       virtio NIC (MAC) on TAP; FIRMWARE uefi (OVMF, q35; the NIC without
-#       option ROM, so OVMF's own PXE fetches the iPXE loader) or bios
-#       (SeaBIOS, pc; the NIC's iPXE ROM). Serial console to LOG. Returns
-#       when the VM powers off, or kills it after SECONDS (default 300) and
-#       fails.
+#   pxevm_start SRV TAP MAC FIRMWARE LOG
+#       power on a VM (TCG, 1 CPU, 512 MiB, no disk) in namespace SRV with
+#       its virtio NIC (MAC) on TAP; FIRMWARE uefi (OVMF, q35; the NIC
+#       without option ROM, so OVMF's own PXE fetches the iPXE loader) or
+#       bios (SeaBIOS, pc; the NIC's iPXE ROM). Serial console to LOG.
+#       Sets PXEVM_PID.
+#   pxevm_wait PID [SECONDS]
+#       until the VM powers off; kills it after SECONDS (default 300) and
+#       fails
+#   pxevm_run SRV TAP MAC FIRMWARE LOG [SECONDS]   start and wait
 
 PXEVM_MODULES="virtio_pci virtio_net sunrpc grace lockd nfs_acl netfs fscache nfs nfsv3"
 
@@ -140,6 +145,7 @@ pxevm_image()
 	echo "written by $(hostname) at its boot" >"/etc/pxevm-note-$name"
 	sync
 	echo "pxevm: wrote note"
+	echo "pxevm: notes $(cd /etc && echo pxevm-note-*)"
 	[ ! -e /etc/pxevm-mark ] || echo "pxevm: mark $(cat /etc/pxevm-mark)"
 	poweroff -f
 	EOF
@@ -157,9 +163,9 @@ pxevm_tap()
 		ip -n "$srv" link set "$tap" up
 }
 
-pxevm_run()
+pxevm_start()
 {
-	local srv=$1 tap=$2 mac=$3 fw=$4 log=$5 secs=${6:-300} pid m
+	local srv=$1 tap=$2 mac=$3 fw=$4 log=$5
 	local args=(-accel tcg -smp 1 -m 512 -display none -monitor none -no-reboot
 		-serial "file:$log" -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no")
 	case $fw in
@@ -170,16 +176,27 @@ pxevm_run()
 	esac
 	ip netns exec "$(ns_name "$srv")" qemu-system-x86_64 "${args[@]}" \
 		>"$log.out" 2>&1 &
-	pid=$!
-	at_exit "stop_pid $pid"
+	PXEVM_PID=$!
+	at_exit "stop_pid $PXEVM_PID"
+}
+
+pxevm_wait()
+{
+	local pid=$1 secs=${2:-300} m
 	for ((m = 0; m < secs; m++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		stop_pid "$pid"
-		diag "VM ($fw) still running after $secs s"
+		diag "VM $pid still running after $secs s"
 		return 1
 	fi
 	wait "$pid"
+}
+
+pxevm_run()
+{
+	pxevm_start "$1" "$2" "$3" "$4" "$5" || return 1
+	pxevm_wait "$PXEVM_PID" "${6:-300}"
 }
