@@ -24,3 +24,21 @@ ovl_listing()
 			printf '%s\t%s\n' "$p" "$line"
 		done
 }
+
+# ovl_kernel_view SQFS UPPER DEST [LOWER...]: loop-mount the image SQFS
+# read-only on $T/lower and mount kernel overlayfs on DEST over it (the
+# LOWER dirs, shared layers, above it; upper UPPER), with the options that
+# read a netbootfs overlay: redirect_dir=on, index=off, metacopy=off. Both
+# are unmounted at exit.
+ovl_kernel_view()
+{
+	local sqfs=$1 upper=$2 dest=$3 lower="" l
+	shift 3
+	for l; do lower+="$l:"; done
+	mkdir -p "$T/lower" "$T/ovl-work" "$dest" || return 1
+	mount -t squashfs -o loop,ro "$sqfs" "$T/lower" || return 1
+	at_exit "umount '$T/lower'"
+	mount -t overlay -o "lowerdir=$lower$T/lower,upperdir=$upper,workdir=$T/ovl-work,redirect_dir=on,index=off,metacopy=off" \
+		nbt-ovl "$dest" || return 1
+	at_exit "umount '$dest'"
+}

@@ -110,13 +110,7 @@ t_is "$(getfattr --absolute-names --only-values -n trusted.overlay.redirect "$U/
 	"the renamed image dir redirects to its old name"
 t_is "$(ls -A "$U/srv/moved" | wc -l)" 0 "the rename copied nothing"
 
-mkdir -p "$T/lower" "$T/ovl-work" "$K"
-t_ok "loop-mount the image read-only" mount -t squashfs -o loop,ro "$NB/images/os-a.sqfs" "$T/lower"
-at_exit "umount '$T/lower'"
-t_ok "mount kernel overlayfs over it with upper = overlays/n1" \
-	mount -t overlay -o "lowerdir=$T/lower,upperdir=$U,workdir=$T/ovl-work,index=off,redirect_dir=on,metacopy=off" \
-	nbt-ovl "$K"
-at_exit "umount '$K'"
+t_ok "kernel overlayfs over the image, upper = overlays/n1" ovl_kernel_view "$NB/images/os-a.sqfs" "$U" "$K"
 
 nb_start || exit 1
 if ! wait_mounted "$R" 10; then

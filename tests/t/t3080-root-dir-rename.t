@@ -171,13 +171,8 @@ t_is "$(ino "$R/opt/pop" "$R/opt/pop/one" "$R/opt/pop/sub" "$R/srv/deeper/three"
 
 # ---- kernel overlayfs with redirect_dir=on over the same overlay -------------
 t_ok "daemon stops" nb_stop
-mkdir -p "$T/lower" "$T/ovl-work" "$K"
-t_ok "loop-mount the image read-only" mount -t squashfs -o loop,ro "$NB/images/os-a.sqfs" "$T/lower"
-at_exit "umount '$T/lower'"
-t_ok "mount kernel overlayfs with redirect_dir=on" \
-	mount -t overlay -o "lowerdir=$NB/overlays/@common:$T/lower,upperdir=$U,workdir=$T/ovl-work,redirect_dir=on,index=off,metacopy=off" \
-	nbt-ovl "$K"
-at_exit "umount '$K'"
+t_ok "kernel overlayfs with redirect_dir=on over the image, @common and overlays/n1" \
+	ovl_kernel_view "$NB/images/os-a.sqfs" "$U" "$K" "$NB/overlays/@common"
 ovl_listing "$K" >"$T/kernel"
 t_ok "kernel overlayfs and netbootfs show the same tree" diff -u "$T/kernel" "$T/netbootfs"
 t_is "$(grep -cP '^opt/pop/sub/deeper|^srv/pop\t|^usr/lib/(twice|t1)\t' "$T/kernel")" 0 \
