@@ -1,4 +1,10 @@
 # shellcheck shell=bash
+
+# The files of a node root's generated layer (hostname, fstab, kernel
+# command line), which kernel overlayfs cannot show: a value for $EXCLUDE.
+# shellcheck disable=SC2034
+OVL_GENERATED='^(etc/hostname|etc/fstab|boot/firmware/cmdline\.txt)$'
+
 # ovl_listing ROOT: one line per entry below ROOT, sorted: path, type, mode,
 # owner, and for non-directories the size and link count, plus symlink
 # target / device numbers / sha256. Paths matching $EXCLUDE (a regex, if

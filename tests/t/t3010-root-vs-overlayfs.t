@@ -41,7 +41,7 @@ nb_one_node_config os-a
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 K=$T/kview
-EXCLUDE='^(etc/hostname|etc/fstab|boot/firmware/cmdline\.txt)$'
+EXCLUDE=$OVL_GENERATED
 
 nb_start || exit 1
 if ! wait_mounted "$R" 10; then

@@ -62,13 +62,9 @@ INI
 R=$NB/nfs/n1
 U=$NB/overlays/n1
 K=$T/kview
-EXCLUDE='^(etc/hostname|etc/fstab|boot/firmware/cmdline\.txt)$'
+EXCLUDE=$OVL_GENERATED
 
-nb_start || exit 1
-if ! wait_mounted "$R" 10; then
-	echo "Bail out! $R is not mounted"
-	exit 1
-fi
+nb_start_root n1
 
 op()
 {
@@ -159,11 +155,7 @@ t_is "$(xa redirect srv/sonly):$(xa redirect boot/firmware)" /opt/sonly:/boot/fi
 
 ovl_listing "$R" >"$T/before-stop"
 t_ok "daemon stops" nb_stop
-nb_start || exit 1
-if ! wait_mounted "$R" 10; then
-	echo "Bail out! $R is not mounted after the restart"
-	exit 1
-fi
+nb_start_root n1
 ovl_listing "$R" >"$T/netbootfs"
 t_ok "the view survives a restart" diff -u "$T/before-stop" "$T/netbootfs"
 t_is "$(ino "$R/opt/pop" "$R/opt/pop/one" "$R/opt/pop/sub" "$R/srv/deeper/three" | cut -d' ' -f1-4)" \
