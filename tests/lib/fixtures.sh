@@ -40,6 +40,13 @@
 #   fixture_deb PKG ARCH
 #       Prints the path of Debian's PKG:ARCH .deb, cached the same way.
 #
+#   fixture_every_table DIR
+#       A small tree whose image has every squashfs table (the damaged-image
+#       tests): a 20,000-byte file (several blocks at -b 4096) and small
+#       ones (fragments), a symlink, a FIFO, two owners (ids), user and
+#       trusted xattrs (a value shared by two files, stored out of line), a
+#       directory of 300 long names (a directory index). Needs root.
+#
 #   fixture_squash DIR OUT.sqfs [MKSQUASHFS-ARG...]
 #       mksquashfs DIR OUT -noappend -no-progress -quiet -mkfs-time
 #       1700000000, plus -comp gzip -b 131072 unless ARGs are given (ARGs
@@ -199,6 +206,26 @@ fixture_busybox_armhf()
 fixture_busybox_amd64()
 {
 	_fixture_busybox amd64 "$1"
+}
+
+fixture_every_table()
+{
+	local t=$1 i
+	mkdir -p "$t/boot/firmware" "$t/etc" "$t/many" || return 1
+	fixture_bytes 20000 k >"$t/boot/firmware/kernel8.img"
+	fixture_bytes 9000 s >"$t/boot/firmware/start4.elf"
+	echo 'arm_64bit=1' >"$t/boot/firmware/config.txt"
+	echo n9 >"$t/etc/hostname"
+	ln -s ../../etc/hostname "$t/boot/firmware/host"
+	mkfifo "$t/etc/initctl"
+	chown 1000:1000 "$t/etc/hostname"
+	setfattr -n user.role -v node "$t/etc/hostname"
+	setfattr -n user.shared -v 0123456789abcdef "$t/etc/hostname"
+	setfattr -n user.shared -v 0123456789abcdef "$t/boot/firmware/config.txt"
+	setfattr -n trusted.overlay.opaque -v y "$t/many"
+	for i in $(seq 1 300); do
+		: >"$t/many/entry-with-a-longish-name-$i" || return 1
+	done
 }
 
 fixture_squash()

@@ -80,19 +80,7 @@ read_all()
 
 # ---- the damaged images ---------------------------------------------------
 src=$T/src
-mkdir -p "$src/boot/firmware" "$src/etc" "$src/many"
-fixture_bytes 20000 k >"$src/boot/firmware/kernel8.img"
-fixture_bytes 9000 s >"$src/boot/firmware/start4.elf"
-echo 'arm_64bit=1' >"$src/boot/firmware/config.txt"
-echo n9 >"$src/etc/hostname"
-ln -s ../../etc/hostname "$src/boot/firmware/host"
-mkfifo "$src/etc/initctl"
-chown 1000:1000 "$src/etc/hostname"
-setfattr -n user.role -v node "$src/etc/hostname"
-setfattr -n user.shared -v 0123456789abcdef "$src/etc/hostname"
-setfattr -n user.shared -v 0123456789abcdef "$src/boot/firmware/config.txt"
-setfattr -n trusted.overlay.opaque -v y "$src/many"
-for i in $(seq 1 300); do : >"$src/many/entry-with-a-longish-name-$i"; done
+fixture_every_table "$src" || exit 1
 bases=()
 for c in gzip lz4 zstd xz; do
 	fixture_squash "$src" "$T/$c.sqfs" -comp "$c" -b 4096
