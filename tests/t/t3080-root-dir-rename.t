@@ -30,7 +30,7 @@ at_exit "lazy_umount '$NB/nfs/n1'"
 img=$T/img
 fixture_boot_tree "$img" a
 mkdir -p "$img/srv/empty" "$img/srv/pop/sub/deeper" "$img/srv/victim/old" "$img/srv/src2/in" \
-	"$img/opt/keep" "$img/usr/lib/twice/t" "$img/var/a/kid/gk"
+	"$img/opt/keep" "$img/srv/e1" "$img/opt/etarget" "$img/usr/lib/twice/t" "$img/var/a/kid/gk"
 printf 'one\n' >"$img/srv/pop/one"
 printf 'two\n' >"$img/srv/pop/sub/two"
 printf 'three\n' >"$img/srv/pop/sub/deeper/three"
@@ -38,6 +38,7 @@ ln -s sub/two "$img/srv/pop/link"
 printf 'victim\n' >"$img/srv/victim/old/v"
 printf 'src2\n' >"$img/srv/src2/in/s"
 printf 'keep\n' >"$img/opt/keep/k"
+printf 'e1\n' >"$img/srv/e1/f"
 printf 'twice\n' >"$img/usr/lib/twice/t/w"
 printf 'grandkid\n' >"$img/var/a/kid/gk/g"
 find "$img/srv" "$img/opt" "$img/usr" "$img/var" -type d -exec chmod 0755 {} +
@@ -98,6 +99,9 @@ t_is "$(op rename "$R/var/a" "$R/var/b")" 0 "rename within the same parent ..."
 t_is "$(op rename "$R/var/b/kid" "$R/var/kid")" 0 "... then a child of it out of it"
 t_is "$(op renameat2 "$R/srv/x" "$R/opt/pop" noreplace)" EEXIST "RENAME_NOREPLACE onto a moved dir"
 t_is "$(op rename "$R/opt/sonly" "$R/srv/sonly")" 0 "rename a dir of the shared layer"
+t_is "$(op rename "$R/srv/e1" "$R/opt/etarget")" 0 "rename an image dir over an empty image dir"
+t_is "$(ls -A "$R/opt/etarget" | tr '\n' ' '):$(cat "$R/opt/etarget/f"):$(op lstat "$R/srv/e1")" "f :e1:ENOENT" \
+	"over an empty image dir: the moved content, the old name gone"
 t_is "$(op rename "$R/boot/firmware" "$R/opt/fw")" 0 "rename a dir holding generated files"
 t_like "$(cat "$R/opt/fw/cmdline.txt")" "nfsroot=" "its generated file shows at the new name"
 t_is "$(cat "$R/opt/fw/cmdline.txt"):$(ino "$R/opt/fw" "$R/opt/fw/cmdline.txt" "$R/opt/fw/config.txt")" \
@@ -115,7 +119,7 @@ t_is "$(cat "$R/opt/pop/fromshared" "$R/srv/sonly/f" 2>&1 | tr '\n' ' '):$(op ls
 	"from shared shared only :ENOENT" "the shared layer's content follows both renames"
 t_is "$(ls -A "$R/opt/pop/sub" | tr '\n' ' ')" "two " "the moved-out child is gone from its listing"
 t_is "$(stat -c %a "$R/opt/pop/sub")" 750 "a child keeps its mode"
-t_is "$(op lstat "$R/srv/pop"):$(ls -A "$R/opt" | tr '\n' ' ')" "ENOENT:keep pop t2 " \
+t_is "$(op lstat "$R/srv/pop"):$(ls -A "$R/opt" | tr '\n' ' ')" "ENOENT:etarget keep pop t2 " \
 	"the source name is gone; the target dir lists the new name"
 t_is "$(ls -A "$R/srv/victim" | tr '\n' ' '):$(cat "$R/srv/victim/in/s")" "in :src2" \
 	"over an opaque dir: the moved dir's content only"
@@ -152,6 +156,8 @@ t_is "$(stat -c '%F %t:%T' "$U/srv/pop" "$U/srv/empty" "$U/usr/lib/twice" | sort
 t_is "$(op lstat "$U/usr/lib/t1")" ENOENT "no trace of the intermediate name"
 t_is "$(xa redirect srv/sonly):$(xa redirect boot/firmware)" /opt/sonly:/boot/firmware \
 	"a shared layer's dir; moved away and back"
+t_is "$(xa redirect opt/etarget):$(xa opaque opt/etarget):$(stat -c '%F %t:%T' "$U/srv/e1")" \
+	"/srv/e1::character special file 0:0" "over an empty image dir: redirect, not opaque; whiteout at the old name"
 
 ovl_listing "$R" >"$T/before-stop"
 t_ok "daemon stops" nb_stop
