@@ -48,7 +48,8 @@ HOLD='echo one > /etc/one; while [ ! -e /go ]; do sleep 0.1; done; rm /go'
 "$NETBOOTCTL" -c "$NB_CONF" image shell pi64 -- /bin/sh -c "$HOLD" >"$T/s1.out" 2>"$T/s1.err" &
 s1=$!
 at_exit "kill $s1 2>/dev/null || true"
-t_ok "session 1 is running its command" wait_for "session_root_with etc/one" 60
+t_ok "session 1 is running its command" wait_for "session_root_with etc/one" 60 ||
+	_t_diag_stream "$T/s1.err"
 root1=$(session_root_with etc/one)
 
 "$NETBOOTCTL" -c "$NB_CONF" image shell pi64 -- /bin/sh -c 'echo two > /etc/two; cat /etc/one' \
