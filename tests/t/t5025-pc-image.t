@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Issue 20, PC images: `image import` of a PC root tree (amd64 busybox,
+# kernels in /boot, a disk root in fstab) and of its tarball; `image shell`
+# runs an amd64 image natively on an x86_64 host (it needs no binfmt entry)
+# and installs the result as a new generation.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$SRCDIR/tests/lib/fixtures.sh"
+. "$SRCDIR/tests/lib/netbootfs.sh"
+
+require_root
+require_cmd mksquashfs unsquashfs tar
+[ "$(uname -m)" = x86_64 ] || skip_all "needs an x86_64 host"
+[ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTCTL (build first)"
+
+plan 8
+nb_layout
+tree=$T/pc
+fixture_busybox_amd64 "$tree" || {
+	echo "Bail out! no amd64 busybox"
+	exit 1
+}
+mkdir -p "$tree/boot" "$tree/sbin" "$tree/usr/sbin"
+fixture_bytes 4000 k1 >"$tree/boot/vmlinuz-6.1.0-9-amd64"
+fixture_bytes 3000 i1 >"$tree/boot/initrd.img-6.1.0-9-amd64"
+printf 'UUID=1234-abcd / ext4 errors=remount-ro 0 1\nUUID=5678 /boot/efi vfat umask=0077 0 1\nproc /proc proc defaults 0 0\n' \
+	>"$tree/etc/fstab"
+echo pc >"$tree/etc/hostname"
+printf '[defaults]\nimage = pc\nboot = pxe\n[node:pc1]\nmac = 52:54:00:50:25:01\n' | nb_write_config
+ctl() { "$NETBOOTCTL" -c "$NB_CONF" "$@"; }
+sqfs_cat() { unsquashfs -cat "$NB/images/$1.sqfs" "$2" 2>/dev/null; }
+
+ctl image import "$tree" pc >"$T/import.out" 2>&1
+t_is "$?" 0 "image import of a PC root tree: exit 0"
+t_is "$(sqfs_cat pc etc/fstab)" "UUID=5678 /boot/efi vfat umask=0077 0 1
+proc /proc proc defaults 0 0" "import: the disk's root line left etc/fstab"
+t_file_sha_eq <(sqfs_cat pc boot/vmlinuz-6.1.0-9-amd64) "$tree/boot/vmlinuz-6.1.0-9-amd64" \
+	"import: the kernel is in the image's /boot"
+
+tar -C "$tree" -czf "$T/pc.tar.gz" . &&
+	ctl image import "$T/pc.tar.gz" pc-tar >"$T/import-tar.out" 2>&1
+t_is "$?" 0 "image import of the tree's tarball: exit 0"
+t_is "$(sqfs_cat pc-tar etc/fstab | head -n1)" "UUID=5678 /boot/efi vfat umask=0077 0 1" \
+	"import of the tarball: the same fix-up"
+
+# A change made in the image with image shell, natively.
+out=$(ctl image shell pc -- /bin/sh -c \
+	'uname -m; echo 6.1.0-10 >/etc/kver' \
+	2>"$T/shell.err")
+t_is "$?" 0 "image shell of the amd64 image: exit 0"
+t_is "$out" x86_64 "image shell ran the amd64 image's busybox natively: uname -m prints x86_64"
+t_is "$(sqfs_cat pc etc/kver)" 6.1.0-10 "the new generation holds the shell's change"
