@@ -24,6 +24,9 @@ enum overlay_mode { OVERLAY_PERSISTENT, OVERLAY_VOLATILE };
 enum upgrade_policy { UPGRADE_KEEP, UPGRADE_REBASE };
 enum unknown_policy { UNKNOWN_IGNORE, UNKNOWN_DEFAULT };
 enum dhcp_mode { DHCP_PROXY, DHCP_FULL };
+/* What a daemon serves ([server] role): the TFTP view and the node roots
+ * (both), the TFTP view only (pxe), or the node roots only (files). */
+enum server_role { ROLE_BOTH, ROLE_PXE, ROLE_FILES };
 /* Which Raspberry Pi boots a node: what boot files its image needs. */
 enum pi_model { PI_MODEL_ANY, PI_MODEL_3, PI_MODEL_4, PI_MODEL_5 };
 /* How a node boots: a Raspberry Pi's firmware, or PXE firmware chain-loading
@@ -37,7 +40,7 @@ struct server_config {
 	const char *images;	   /* /var/lib/netbootfs/images */
 	const char *overlays;	   /* /var/lib/netbootfs/overlays */
 	const char *state;	   /* /var/lib/netbootfs/state */
-	const char *address;	   /* "" if unset */
+	const char *address;	   /* the NFS file server's, "" if unset */
 	const char *clients;	   /* "" if unset */
 	const char *default_image; /* "" if unset */
 	const char *templates;	   /* /etc/netbootfs/templates */
@@ -50,6 +53,7 @@ struct server_config {
 	 * lookups in a boot tree are TFTP requests; comma separated. */
 	const char *tftp_server;
 	enum dhcp_mode dhcp;
+	enum server_role role;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */
 	unsigned history;	/* image generations kept under .history/, default 3 */
@@ -144,6 +148,8 @@ const char *mapper_path(const struct mapper *m);
 /* Whether @mac ("aa-bb-cc-dd-ee-ff" or with ':', any case) starts with one of
  * @s's pi_mac_prefixes. */
 bool server_is_pi_mac(const struct server_config *s, const char *mac);
+/* "both", "pxe" or "files": the [server] role value. */
+const char *server_role_name(enum server_role r);
 const struct server_config *mapper_server(const struct mapper *m);
 size_t mapper_node_count(const struct mapper *m);
 /* Nodes in config order. */

@@ -38,6 +38,7 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_LOADERS] = "loaders",
 	[SERVER_HOMES] = "homes",
 	[SERVER_UID_RANGE] = "uid_range",
+	[SERVER_ROLE] = "role",
 };
 
 void server_defaults(struct server_config *s)
@@ -58,6 +59,7 @@ void server_defaults(struct server_config *s)
 	s->boot_quiet = 2;
 	s->tftp_server = "/usr/sbin/dnsmasq";
 	s->dhcp = DHCP_PROXY;
+	s->role = ROLE_BOTH;
 	s->dhcp_range = "";
 	s->interface = "";
 	s->history = 3;
@@ -420,9 +422,24 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 		if (!parse_uid_range(value, &s->uid_min, &s->uid_max))
 			bad(c, k, value, "MIN-MAX, uids from 1000 to 4294967294, MIN <= MAX");
 		break;
+	case SERVER_ROLE:
+		if (strcmp(value, "both") == 0)
+			s->role = ROLE_BOTH;
+		else if (strcmp(value, "pxe") == 0)
+			s->role = ROLE_PXE;
+		else if (strcmp(value, "files") == 0)
+			s->role = ROLE_FILES;
+		else
+			bad(c, k, value, "both, pxe or files");
+		break;
 	case SERVER_KEY__COUNT:
 		break;
 	}
+}
+
+const char *server_role_name(enum server_role r)
+{
+	return r == ROLE_PXE ? "pxe" : r == ROLE_FILES ? "files" : "both";
 }
 
 /* The generated files (and cmdline.txt) each path is written into. */
@@ -480,4 +497,9 @@ void server_check(struct parse_ctx *c)
 	check_outputs(c);
 	if (s->dhcp == DHCP_FULL && !*s->dhcp_range && c->server_key_line[SERVER_DHCP])
 		perr(c, c->server_key_line[SERVER_DHCP], "dhcp = full needs a dhcp_range");
+	/* A PXE server's cmdline.txt must name another machine: it cannot
+	 * guess the file server's address. */
+	if (s->role == ROLE_PXE && !*s->address)
+		perr(c, c->server_key_line[SERVER_ROLE],
+		     "role = pxe needs address: the file server's, for cmdline.txt");
 }

@@ -157,6 +157,31 @@ static void test_design_example(void **state)
 	mapper_free(m);
 }
 
+static void test_server_roles(void **state)
+{
+	static const struct {
+		const char *text;
+		enum server_role role;
+	} cases[] = {
+		{"", ROLE_BOTH},
+		{"[server]\nrole = both\n", ROLE_BOTH},
+		{"[server]\nrole = files\n", ROLE_FILES},
+		{"[server]\naddress = 10.0.0.2\nrole = pxe\n", ROLE_PXE},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mapper *m = load_ok(cases[i].text);
+
+		assert_int_equal(mapper_server(m)->role, cases[i].role);
+		mapper_free(m);
+	}
+	assert_string_equal(server_role_name(ROLE_BOTH), "both");
+	assert_string_equal(server_role_name(ROLE_PXE), "pxe");
+	assert_string_equal(server_role_name(ROLE_FILES), "files");
+}
+
 static void test_server_defaults(void **state)
 {
 	struct mapper *m = load_ok("");
@@ -545,6 +570,10 @@ static void test_err_server_values(void **state)
 	expect_errors("[server]\ndhcp = yes\n",
 		      "t.ini:2: bad value for dhcp: 'yes' (expected proxy or full)\n");
 	expect_errors("[server]\ndhcp = full\n", "t.ini:2: dhcp = full needs a dhcp_range\n");
+	expect_errors("[server]\nrole = nfs\n",
+		      "t.ini:2: bad value for role: 'nfs' (expected both, pxe or files)\n");
+	expect_errors("[server]\nrole = pxe\n",
+		      "t.ini:2: role = pxe needs address: the file server's, for cmdline.txt\n");
 	expect_errors("[server]\ndhcp_range = 10.0.0.9,10.0.0.1\n",
 		      "t.ini:2: bad value for dhcp_range: '10.0.0.9,10.0.0.1' (expected "
 		      "start,end[,lease] with IPv4 addresses)\n");
@@ -981,6 +1010,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_server_defaults),
+		cmocka_unit_test(test_server_roles),
 		cmocka_unit_test(test_server_all_keys),
 		cmocka_unit_test(test_empty_prefixes_and_no_errs),
 		cmocka_unit_test(test_precedence_and_origins),
