@@ -22,6 +22,22 @@ static const char check_help[] =
 	"the boot files its nodes' Pi model needs).\n"
 	"Prints \"ok: N nodes, M images\" and exits 0 when nothing is wrong, else 1.\n";
 
+/* Which services this server runs, and which gen outputs belong here. */
+static void check_print_role(const struct mapper *m)
+{
+	const struct server_config *srv = m ? mapper_server(m) : NULL;
+
+	if (!srv || srv->role == ROLE_BOTH)
+		return;
+	if (srv->role == ROLE_PXE)
+		printf("role pxe: boot trees (DHCP/TFTP, gen dnsmasq) here; node roots on the file "
+		       "server %s\n",
+		       srv->address);
+	else
+		printf("role files: node roots (NFS, gen exports or ganesha) here; boot trees on "
+		       "the PXE server\n");
+}
+
 int cmd_check(struct ctl *c, int argc, char **argv)
 {
 	struct check_result r;
@@ -45,6 +61,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 	printf("ok: %zu nodes, %zu images\n", r.nodes, r.images);
+	check_print_role(ctl_load_config(c));
 	if (!r.nodes)
 		printf("hint: nothing to serve yet: set [server] address and clients, import an "
 		       "image (image import) and add a node per Pi (netbootctl node add, see "

@@ -4,6 +4,7 @@
 
 #include "ctl/args.h"
 #include "ctl/ctl.h"
+#include "ctl/output.h"
 
 static const char gen_help[] =
 	"Usage: netbootctl [-c CONFIG] gen dnsmasq [--hook PATH]\n"
@@ -22,20 +23,23 @@ static const char gen_help[] =
 	"  systemd  netbootfs.service and drop-ins ordering dnsmasq and the NFS server\n"
 	"           after it; --dir DIR writes the files below DIR instead\n"
 	"exports and ganesha assign slots to new nodes in the state directory.\n"
+	"With [server] role = pxe only dnsmasq and systemd are generated (the NFS\n"
+	"exports belong on the file server); with role = files, all but dnsmasq.\n"
 	"Values are quoted by each format's rules; one a format cannot hold is an\n"
 	"error (see netbootctl check) and nothing is written.\n";
 
 struct generator {
 	const char *name;
 	unsigned accept;
+	enum server_role not_on; /* the role without the service; ROLE_BOTH: none */
 	int (*fn)(struct ctl *c, const struct gen_opts *o, FILE *out);
 };
 
 static const struct generator generators[] = {
-	{"dnsmasq", ARG_HOOK, gen_dnsmasq},
-	{"exports", 0, gen_exports},
-	{"ganesha", 0, gen_ganesha},
-	{"systemd", ARG_DIR, gen_systemd},
+	{"dnsmasq", ARG_HOOK, ROLE_FILES, gen_dnsmasq},
+	{"exports", 0, ROLE_PXE, gen_exports},
+	{"ganesha", 0, ROLE_PXE, gen_ganesha},
+	{"systemd", ARG_DIR, ROLE_BOTH, gen_systemd},
 };
 
 int cmd_gen(struct ctl *c, int argc, char **argv)
@@ -62,6 +66,19 @@ int cmd_gen(struct ctl *c, int argc, char **argv)
 		ret = args_parse(cmd, gen_help, g->accept, 0, 0, argc - 1, argv + 1, &av);
 		if (ret >= 0)
 			return ret;
+		if (g->not_on != ROLE_BOTH) {
+			const struct mapper *m = ctl_load_config(c);
+
+			if (!m)
+				return CTL_EXIT_FAIL;
+			if (mapper_server(m)->role == g->not_on) {
+				ctl_err("gen %s: this server's [server] role is %s: run it on the %s "
+					"server",
+					g->name, server_role_name(g->not_on),
+					g->not_on == ROLE_PXE ? "file" : "PXE");
+				return CTL_EXIT_FAIL;
+			}
+		}
 		o = (struct gen_opts){.hook = av.hook, .outdir = av.dir};
 		return g->fn(c, &o, stdout) < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 	}

@@ -3,9 +3,11 @@
 #include "fusefs/daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fusefs/bootrec.h"
 #include "fusefs/control.h"
 #include "fusefs/log.h"
 #include "fusefs/mount.h"
@@ -158,14 +160,22 @@ int daemon_start(struct daemon *d)
 	err = pool_create(WORKER_THREADS, &d->pool);
 	if (err)
 		return err;
-	/* No node may write before its files are out of local users' reach. */
-	err = roots_secure_overlays(d);
+	/* No node may write before its files are out of local users' reach.
+	 * A PXE server only reads the file server's overlays. */
+	if (srv->role != ROLE_PXE)
+		err = roots_secure_overlays(d);
 	if (err)
 		return err;
-	/* Roots first: a node's boot tree is read through its root. */
+	/* Roots first: a node's boot tree is read through its root (a PXE
+	 * server's roots are unmounted read-only views, roots.c). */
 	err = roots_mount_all(d);
 	if (err)
 		return err;
+	if (srv->role == ROLE_FILES) {
+		log_info("serving %zu nodes (role files): roots under %s, no boot trees",
+			 mapper_node_count(d->cfg), srv->nfs_root);
+		return 0;
+	}
 	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
 			      "ro,allow_other,default_permissions,nosuid,nodev,fsname=netbootfs,"
 			      "subtype=netbootfs",
@@ -175,9 +185,36 @@ int daemon_start(struct daemon *d)
 	err = pool_add_session(d->pool, fs_mount_session(d->tftp));
 	if (err)
 		return err;
-	log_info("serving %zu nodes: boot trees at %s, roots under %s", mapper_node_count(d->cfg),
-		 srv->tftp_root, srv->nfs_root);
+	if (srv->role == ROLE_PXE)
+		log_info("serving %zu nodes (role pxe): boot trees at %s, roots on %s",
+			 mapper_node_count(d->cfg), srv->tftp_root, srv->address);
+	else
+		log_info("serving %zu nodes: boot trees at %s, roots under %s",
+			 mapper_node_count(d->cfg), srv->tftp_root, srv->nfs_root);
 	return 0;
+}
+
+void daemon_boot_record(struct daemon *d, const char *node)
+{
+	char state[PATH_MAX];
+	unsigned slot, gen_id = 0;
+	struct node_rt *rt;
+	int err;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	snprintf(state, sizeof(state), "%s", mapper_server(d->cfg)->state);
+	slot = mapper_find_name(d->cfg, node) ? node_slots_get(d->slots, node) : 0;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	rt = slot ? daemon_node(d, slot) : NULL;
+	if (!rt)
+		return; /* not one of ours */
+	err = bootrec_read(state, node, &gen_id);
+	if (err) {
+		log_warn("node %s: unreadable boot record in %s/%s: %s", node, state, BOOTREC_DIR,
+			 strerror(-err));
+		return;
+	}
+	node_boot_gen(d, rt, gen_id, "boot record of the PXE server");
 }
 
 /* Names under <tftp_root> that @old had and @cur has not (or maps elsewhere). */

@@ -128,6 +128,11 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 /* The node boots now: the one moment it is re-pinned and a volatile
  * overlay emptied. @why goes to the log. */
 void node_boot(struct daemon *d, struct node_rt *rt, const char *why);
+/* The same on generation @gen_id of its image (0: the newest): a file
+ * server following its PXE server's boot record (bootrec.h). */
+void node_boot_gen(struct daemon *d, struct node_rt *rt, unsigned gen_id, const char *why);
+/* <state>/boots/<node> was written (role = files): the node boots. */
+void daemon_boot_record(struct daemon *d, const char *node);
 /* CLOCK_MONOTONIC in milliseconds. */
 long long mono_ms(void);
 /* The node for a <tftp_root> name (serial or MAC), or NULL. */

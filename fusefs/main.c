@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fusefs/bootrec.h"
 #include "fusefs/control.h"
 #include "fusefs/daemon.h"
 #include "fusefs/log.h"
@@ -103,6 +104,7 @@ struct watches {
 	int fd;
 	int images_wd;
 	int config_wd;
+	int boots_wd; /* role = files: the PXE server's boot records */
 	char config_dir[PATH_MAX];
 	char config_name[NAME_MAX + 1];
 };
@@ -112,7 +114,7 @@ static void watches_init(struct watches *w, struct daemon *d)
 	char *slash;
 
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	w->images_wd = w->config_wd = -1;
+	w->images_wd = w->config_wd = w->boots_wd = -1;
 	if (w->fd < 0) {
 		log_warn("inotify unavailable (%s): use SIGHUP to reload", strerror(errno));
 		return;
@@ -120,6 +122,18 @@ static void watches_init(struct watches *w, struct daemon *d)
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	w->images_wd = inotify_add_watch(w->fd, mapper_server(d->cfg)->images,
 					 IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM);
+	if (mapper_server(d->cfg)->role == ROLE_FILES) {
+		char boots[PATH_MAX];
+		int err = bootrec_dir(mapper_server(d->cfg)->state, boots, sizeof(boots));
+
+		/* Records are renamed into place. */
+		if (!err)
+			w->boots_wd = inotify_add_watch(w->fd, boots, IN_MOVED_TO);
+		if (w->boots_wd < 0)
+			log_err("%s: cannot watch the boot records: %s (nodes keep their pins "
+				"until this daemon restarts)",
+				boots, err ? strerror(-err) : strerror(errno));
+	}
 	pthread_rwlock_unlock(&d->cfg_lock);
 	snprintf(w->config_dir, sizeof(w->config_dir), "%s", d->config_path);
 	slash = strrchr(w->config_dir, '/');
@@ -136,8 +150,9 @@ static void watches_init(struct watches *w, struct daemon *d)
 	w->config_wd = inotify_add_watch(w->fd, w->config_dir, IN_MOVED_TO | IN_CLOSE_WRITE);
 }
 
-/* Drain inotify; say what needs doing. */
-static void watches_read(struct watches *w, bool *reload, bool *rescan)
+/* Drain inotify; say what needs doing, and boot the nodes whose boot
+ * records arrived. */
+static void watches_read(struct watches *w, struct daemon *d, bool *reload, bool *rescan)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t len;
@@ -153,6 +168,8 @@ static void watches_read(struct watches *w, bool *reload, bool *rescan)
 			if (ev->wd == w->config_wd && ev->len &&
 			    strcmp(ev->name, w->config_name) == 0)
 				*reload = true;
+			if (ev->wd == w->boots_wd && ev->len && ev->name[0] != '.')
+				daemon_boot_record(d, ev->name);
 			p += sizeof(*ev) + ev->len;
 		}
 	}
@@ -194,7 +211,7 @@ static int serve(struct daemon *d, int sigfd)
 			}
 		}
 		if (w.fd >= 0 && (pfd[1].revents & POLLIN))
-			watches_read(&w, &reload, &rescan);
+			watches_read(&w, d, &reload, &rescan);
 		sd_service_tick(&sd);
 		if (reload) {
 			sd_service_reloading();

@@ -3,9 +3,11 @@
 #include "fusefs/daemon.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fusefs/bootrec.h"
 #include "fusefs/cmdline.h"
 #include "fusefs/genusers.h"
 #include "fusefs/log.h"
@@ -112,8 +114,26 @@ static int pin_build_genlayer(struct pin *p, const struct node *n, const struct 
 	return err;
 }
 
-/* A pin for @n (NULL: the TFTP root's own pin, from default_image). */
-static struct pin *pin_create(struct daemon *d, const struct node *n)
+/* Generation @gen_id if it is one of @image's, else the newest of @image:
+ * a file server follows the generation its PXE server pinned at a boot. */
+static struct image_gen *pin_pick_gen(struct daemon *d, const char *image, unsigned gen_id)
+{
+	struct image_gen *g = gen_id ? catalog_gen_get(d->catalog, gen_id) : NULL;
+
+	if (g && strcmp(image_gen_name(g), image) == 0)
+		return g;
+	if (g)
+		image_gen_put(g);
+	if (gen_id)
+		log_warn("image %s: generation %u of the boot record is not in the catalog: "
+			 "taking the newest",
+			 image, gen_id);
+	return catalog_newest(d->catalog, image);
+}
+
+/* A pin for @n (NULL: the TFTP root's own pin, from default_image), on
+ * generation @gen_id (0: the newest). */
+static struct pin *pin_create(struct daemon *d, const struct node *n, unsigned gen_id)
 {
 	const struct server_config *srv = mapper_server(d->cfg);
 	const char *image = n ? n->image : srv->default_image;
@@ -126,7 +146,7 @@ static struct pin *pin_create(struct daemon *d, const struct node *n)
 	atomic_init(&p->refs, 1);
 	p->seq = atomic_fetch_add(&d->pin_seq, 1) + 1;
 	snprintf(p->image, sizeof(p->image), "%s", image);
-	p->gen = *image ? catalog_newest(d->catalog, image) : NULL;
+	p->gen = *image ? pin_pick_gen(d, image, gen_id) : NULL;
 	p->pxe = n && n->boot == BOOT_PXE;
 	if (p->gen && pin_find_boot_dir(p, n ? n->boot_dir : "auto") == 0) {
 		p->has_boot = true;
@@ -191,7 +211,7 @@ static bool pin_same(const struct pin *a, const struct pin *b)
 	return a->cmdline_len == 0 || memcmp(a->cmdline, b->cmdline, a->cmdline_len) == 0;
 }
 
-bool node_repin(struct daemon *d, struct node_rt *rt)
+static bool node_repin_to(struct daemon *d, struct node_rt *rt, unsigned want_gen)
 {
 	const struct node *n = NULL;
 	const char *who = rt->slot ? rt->name : "(tftp root)";
@@ -208,7 +228,7 @@ bool node_repin(struct daemon *d, struct node_rt *rt)
 			return false;
 		}
 	}
-	fresh = pin_create(d, n);
+	fresh = pin_create(d, n, want_gen);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	if (!fresh) {
 		log_err("node %s: cannot build its boot view: out of memory", rt->name);
@@ -230,6 +250,11 @@ bool node_repin(struct daemon *d, struct node_rt *rt)
 	else if (changed)
 		log_warn("node %s: image '%s' is not available", who, image);
 	return changed;
+}
+
+bool node_repin(struct daemon *d, struct node_rt *rt)
+{
+	return node_repin_to(d, rt, 0);
 }
 
 long long mono_ms(void)
@@ -254,23 +279,45 @@ static void boot_mark_locked(struct node_rt *rt, long long now)
  * is emptied, and the kernel's caches of its trees are dropped. The node's
  * kernel has not touched its root yet: its firmware is still loading.
  */
-static void boot_now(struct daemon *d, struct node_rt *rt, const char *why)
+static void boot_now(struct daemon *d, struct node_rt *rt, const char *why, unsigned gen_id)
 {
-	bool changed;
+	char state[PATH_MAX];
+	bool changed, pxe_role;
+	struct pin *p;
+	int err;
 
 	log_info("node %s: boot started (%s)", rt->name, why);
-	changed = node_repin(d, rt);
+	changed = node_repin_to(d, rt, gen_id);
 	if (changed)
 		notifier_node_changed(d->notifier, rt->slot);
 	roots_node_booted(d, rt, changed);
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	pxe_role = mapper_server(d->cfg)->role == ROLE_PXE;
+	snprintf(state, sizeof(state), "%s", mapper_server(d->cfg)->state);
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (!pxe_role)
+		return;
+	/* The file server re-pins the root on this record (bootrec.h). */
+	p = node_pin_get(rt);
+	err = bootrec_write(state, rt->name, p && p->gen ? image_gen_id(p->gen) : 0);
+	pin_put(p);
+	if (err)
+		log_err("node %s: cannot write its boot record in %s/%s: %s (its root keeps "
+			"its old pin)",
+			rt->name, state, BOOTREC_DIR, strerror(-err));
 }
 
-void node_boot(struct daemon *d, struct node_rt *rt, const char *why)
+void node_boot_gen(struct daemon *d, struct node_rt *rt, unsigned gen_id, const char *why)
 {
 	pthread_mutex_lock(&rt->lock);
 	boot_mark_locked(rt, mono_ms());
 	pthread_mutex_unlock(&rt->lock);
-	boot_now(d, rt, why);
+	boot_now(d, rt, why, gen_id);
+}
+
+void node_boot(struct daemon *d, struct node_rt *rt, const char *why)
+{
+	node_boot_gen(d, rt, 0, why);
 }
 
 /*
@@ -337,7 +384,7 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "TFTP %s; %s", name, why);
-		boot_now(d, rt, msg);
+		boot_now(d, rt, msg, 0);
 	}
 }
 

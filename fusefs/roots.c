@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Node root mounts: one FUSE mount per node at <nfs_root>/<node>. */
+/*
+ * Node root mounts: one FUSE mount per node at <nfs_root>/<node>.
+ *
+ * A PXE-role daemon ([server] role = pxe) mounts none: each node gets an
+ * unmounted, read-only view of the same union instead (its overlay read
+ * from the shared overlays directory, written only by the file server), so
+ * that its boot tree shows what the node's root shows.
+ */
 #include "fusefs/root.h"
 
 #include <dirent.h>
@@ -127,6 +134,27 @@ static int open_dirs(struct root_fs *fs, const char *overlays, const char *node)
 	return 0;
 }
 
+static bool role_is(struct daemon *d, enum server_role role)
+{
+	bool is;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	is = mapper_server(d->cfg)->role == role;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	return is;
+}
+
+/* The PXE role's view: the overlay as the file server keeps it, never
+ * written, never prepared (the file server owns the overlays area). */
+static int open_dirs_readonly(struct root_fs *fs, const char *overlays, const char *node)
+{
+	fs->overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->overlays_fd < 0)
+		return -errno;
+	fs->upper_fd = openat(fs->overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fs->upper_fd < 0 ? -errno : 0;
+}
+
 static int root_mount(struct daemon *d, struct node_rt *rt)
 {
 	struct root_fs *fs = calloc(1, sizeof(*fs));
@@ -149,6 +177,19 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 	if (err) {
 		free(fs);
 		return err;
+	}
+	if (role_is(d, ROLE_PXE)) {
+		pthread_rwlock_rdlock(&d->cfg_lock);
+		snprintf(rp.overlays, sizeof(rp.overlays), "%s", mapper_server(d->cfg)->overlays);
+		pthread_rwlock_unlock(&d->cfg_lock);
+		err = open_dirs_readonly(fs, rp.overlays, rt->name);
+		if (err) {
+			log_err("node %s: overlay %s/%s: %s (role = pxe reads the file server's "
+				"overlays; retried at the next reload)",
+				rt->name, rp.overlays, rt->name, strerror(-err));
+			goto fail;
+		}
+		goto publish;
 	}
 	err = root_paths(d, rt->name, &rp);
 	if (!err)
@@ -179,6 +220,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		err = pool_add_session(d->pool, fs_mount_session(fs->mnt));
 	if (err)
 		goto fail;
+publish:
 	__atomic_store_n(&d->roots[rt->slot], fs, __ATOMIC_RELEASE);
 	return 0;
 fail:
@@ -241,10 +283,10 @@ static void root_unmount(struct daemon *d, unsigned slot)
 	if (!fs)
 		return;
 	__atomic_store_n(&d->roots[slot], NULL, __ATOMIC_RELEASE);
-	if (d->pool)
+	if (d->pool && fs->mnt)
 		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
 	fs_mount_unmount(fs->mnt);
-	err = itable_close(&fs->itab);
+	err = fs->mnt ? itable_close(&fs->itab) : 0; /* a PXE-role view keeps no ids */
 	if (err)
 		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab.path,
 			 strerror(-err));
@@ -279,7 +321,7 @@ void roots_detach_all(struct daemon *d)
 	for (slot = 1; slot <= NODE_SLOT_MAX; slot++) {
 		struct root_fs *fs = d->roots[slot];
 
-		if (!fs)
+		if (!fs || !fs->mnt)
 			continue;
 		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
 		fs_mount_unmount(fs->mnt);
@@ -336,6 +378,8 @@ int roots_reset_overlay(struct daemon *d, unsigned slot)
 
 	if (!fs)
 		return -ENOENT;
+	if (!fs->mnt)
+		return -EROFS; /* a PXE-role view: the file server owns the overlay */
 	overlay_wipe(fs);
 	notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt), fs_mount_path(fs->mnt));
 	log_info("node %s: overlay reset", fs->rt->name);
@@ -409,6 +453,13 @@ void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 
 	if (!fs)
 		goto out;
+	if (!fs->mnt) {
+		/* A PXE-role view: the file server wipes and rebases the
+		 * overlay (it learns of the boot from the boot record); here
+		 * only forget where the overlay's directories were. */
+		root_changed(fs);
+		goto put;
+	}
 	if (!volatile_overlay && rebase_at_boot(fs, p))
 		repinned = true; /* the overlay changed under the kernel's caches */
 	if (volatile_overlay) {
@@ -419,6 +470,7 @@ void roots_node_booted(struct daemon *d, struct node_rt *rt, bool repinned)
 		notifier_inval_tree(d->notifier, fs_mount_session(fs->mnt), fs_mount_path(fs->mnt));
 	if (repinned)
 		inval_old_gens(fs, p ? p->gen : NULL);
+put:
 	root_fs_put(fs);
 out:
 	pin_put(p);
@@ -470,18 +522,21 @@ unsigned roots_unmount_removed(struct daemon *d)
 		/* The kernel opens files without telling the daemon: it alone
 		 * knows whether one is open, and refuses a plain unmount
 		 * then. (The session sees the unmount and stops.) */
-		if (umount2(fs_mount_path(fs->mnt), UMOUNT_NOFOLLOW) != 0 && errno == EBUSY) {
+		if (fs->mnt && umount2(fs_mount_path(fs->mnt), UMOUNT_NOFOLLOW) != 0 &&
+		    errno == EBUSY) {
 			busy++;
 			continue;
 		}
 		/* No queued invalidation may name the session any more. */
 		notifier_flush(d->notifier);
 		rt = fs->rt;
-		snprintf(mountpoint, sizeof(mountpoint), "%s", fs_mount_path(fs->mnt));
-		log_info("node %s: no longer in the config and idle: unmounting %s", rt->name,
-			 mountpoint);
+		snprintf(mountpoint, sizeof(mountpoint), "%s", fs->mnt ? fs_mount_path(fs->mnt) : "");
+		if (fs->mnt)
+			log_info("node %s: no longer in the config and idle: unmounting %s",
+				 rt->name, mountpoint);
 		root_unmount(d, slot); /* retires fs */
-		rmdir(mountpoint);
+		if (mountpoint[0])
+			rmdir(mountpoint);
 		/* Its pin goes too, so that its generation can close. */
 		pthread_mutex_lock(&rt->lock);
 		p = rt->pin;
