@@ -67,9 +67,14 @@ svc_dnsmasq()
 	shift 2
 	base=$T/dnsmasq-$ns
 	grep -q '^[[:space:]]*user=' "$conf" || user=(--user=root)
+	# ip netns exec gives the daemon a copy of the mounts that may miss
+	# later ones (a restarted netbootfs's new tftp_root mount):
+	# SVC_HOST_MOUNTS=1 enters the network namespace only.
+	local enter=(ip netns exec "$(ns_name "$ns")")
+	[ -z "${SVC_HOST_MOUNTS:-}" ] || enter=(nsenter --net="/run/netns/$(ns_name "$ns")")
 	# Not ns_exec: a backgrounded function would be a subshell, and $! must
-	# be the daemon itself (ip netns exec and unshare exec, never fork).
-	ip netns exec "$(ns_name "$ns")" dnsmasq --keep-in-foreground --conf-file="$conf" \
+	# be the daemon itself (ip netns exec, nsenter and unshare exec, never fork).
+	"${enter[@]}" dnsmasq --keep-in-foreground --conf-file="$conf" \
 		--pid-file="$base.pid" --log-facility="$base.log" \
 		--dhcp-leasefile="$base.leases" "${user[@]}" "$@" \
 		>"$base.out" 2>&1 &
