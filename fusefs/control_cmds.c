@@ -123,8 +123,7 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 
 	json_object_object_add(o, "name", json_object_new_string(nv->name));
 	json_object_object_add(o, "in_config", json_object_new_boolean(nv->in_config));
-	json_object_object_add(o, "mounted",
-			       json_object_new_boolean(fs && fs->mnt));
+	json_object_object_add(o, "mounted", json_object_new_boolean(fs && fs->mnt));
 	json_object_object_add(o, "image", p ? json_object_new_string(p->image) : NULL);
 	json_object_object_add(o, "generation", p ? json_gen_id(p->gen) : NULL);
 	json_object_object_add(o, "next_image",

@@ -530,7 +530,8 @@ unsigned roots_unmount_removed(struct daemon *d)
 		/* No queued invalidation may name the session any more. */
 		notifier_flush(d->notifier);
 		rt = fs->rt;
-		snprintf(mountpoint, sizeof(mountpoint), "%s", fs->mnt ? fs_mount_path(fs->mnt) : "");
+		snprintf(mountpoint, sizeof(mountpoint), "%s",
+			 fs->mnt ? fs_mount_path(fs->mnt) : "");
 		if (fs->mnt)
 			log_info("node %s: no longer in the config and idle: unmounting %s",
 				 rt->name, mountpoint);
