@@ -72,11 +72,11 @@ int cmd_gen(struct ctl *c, int argc, char **argv)
 			if (!m)
 				return CTL_EXIT_FAIL;
 			if (mapper_server(m)->role == g->not_on) {
+				const char *where = g->not_on == ROLE_PXE ? "file" : "PXE";
+
 				ctl_err("gen %s: this server's [server] role is %s: run it on the "
-					"%s "
-					"server",
-					g->name, server_role_name(g->not_on),
-					g->not_on == ROLE_PXE ? "file" : "PXE");
+					"%s server",
+					g->name, server_role_name(g->not_on), where);
 				return CTL_EXIT_FAIL;
 			}
 		}
