@@ -14,7 +14,7 @@
 
 #define BOOTREC_DIR "boots"
 
-/* <state>/boots, made if missing; the path goes to @buf. */
+/* <state>/boots, made if missing (mode 0755); the path goes to @buf. */
 int bootrec_dir(const char *state, char *buf, size_t size);
 /* Record that @node boots generation @gen_id (0: its image is missing). */
 int bootrec_write(const char *state, const char *node, unsigned gen_id);
