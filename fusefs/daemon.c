@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fusefs/bootrec.h"
 #include "fusefs/control.h"
 #include "fusefs/log.h"
 #include "fusefs/mount.h"
@@ -172,6 +171,8 @@ int daemon_start(struct daemon *d)
 	if (err)
 		return err;
 	if (srv->role == ROLE_FILES) {
+		/* Records already there are of boots taken before. */
+		daemon_poll_boot_records(d, true);
 		log_info("serving %zu nodes (role files): roots under %s, no boot trees",
 			 mapper_node_count(d->cfg), srv->nfs_root);
 		return 0;
@@ -192,29 +193,6 @@ int daemon_start(struct daemon *d)
 		log_info("serving %zu nodes: boot trees at %s, roots under %s",
 			 mapper_node_count(d->cfg), srv->tftp_root, srv->nfs_root);
 	return 0;
-}
-
-void daemon_boot_record(struct daemon *d, const char *node)
-{
-	char state[PATH_MAX];
-	unsigned slot, gen_id = 0;
-	struct node_rt *rt;
-	int err;
-
-	pthread_rwlock_rdlock(&d->cfg_lock);
-	snprintf(state, sizeof(state), "%s", mapper_server(d->cfg)->state);
-	slot = mapper_find_name(d->cfg, node) ? node_slots_get(d->slots, node) : 0;
-	pthread_rwlock_unlock(&d->cfg_lock);
-	rt = slot ? daemon_node(d, slot) : NULL;
-	if (!rt)
-		return; /* not one of ours */
-	err = bootrec_read(state, node, &gen_id);
-	if (err) {
-		log_warn("node %s: unreadable boot record in %s/%s: %s", node, state, BOOTREC_DIR,
-			 strerror(-err));
-		return;
-	}
-	node_boot_gen(d, rt, gen_id, "boot record of the PXE server");
 }
 
 /* Names under <tftp_root> that @old had and @cur has not (or maps elsewhere). */

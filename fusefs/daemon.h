@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "fusefs/genlayer.h"
@@ -66,6 +67,9 @@ struct node_rt {
 	time_t last_boot;     /* wall clock */
 	atomic_uint_fast64_t tftp_bytes;
 	atomic_uint_fast64_t quota; /* bytes; 0: none. From the current config */
+	/* Role = files, main thread only: the last boot record taken. */
+	struct timespec bootrec_mtime;
+	ino_t bootrec_ino;
 };
 
 struct daemon {
@@ -131,8 +135,13 @@ void node_boot(struct daemon *d, struct node_rt *rt, const char *why);
 /* The same on generation @gen_id of its image (0: the newest): a file
  * server following its PXE server's boot record (bootrec.h). */
 void node_boot_gen(struct daemon *d, struct node_rt *rt, unsigned gen_id, const char *why);
-/* <state>/boots/<node> was written (role = files): the node boots. */
+/* Role = files (bootfollow.c): <state>/boots/<node> may have changed
+ * (inotify); the node boots if its record is new. Main thread only. */
 void daemon_boot_record(struct daemon *d, const char *node);
+/* Look for new records of every node: inotify does not see the writes of
+ * another machine on a network filesystem. @prime: only note what is
+ * there (at start). Main thread only. */
+void daemon_poll_boot_records(struct daemon *d, bool prime);
 /* CLOCK_MONOTONIC in milliseconds. */
 long long mono_ms(void);
 /* The node for a <tftp_root> name (serial or MAC), or NULL. */

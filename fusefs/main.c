@@ -122,7 +122,9 @@ static void watches_init(struct watches *w, struct daemon *d)
 	pthread_rwlock_rdlock(&d->cfg_lock);
 	w->images_wd = inotify_add_watch(w->fd, mapper_server(d->cfg)->images,
 					 IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM);
-	if (mapper_server(d->cfg)->role == ROLE_FILES) {
+	/* Tests: NETBOOTFS_TEST_POLL_BOOTS, only the poll finds the records,
+	 * as on a network filesystem written by another machine. */
+	if (mapper_server(d->cfg)->role == ROLE_FILES && !getenv("NETBOOTFS_TEST_POLL_BOOTS")) {
 		char boots[PATH_MAX];
 		int err = bootrec_dir(mapper_server(d->cfg)->state, boots, sizeof(boots));
 
@@ -190,9 +192,11 @@ static int serve(struct daemon *d, int sigfd)
 					{.fd = w.fd, .events = POLLIN},
 					{.fd = control_fd(d->control), .events = POLLIN},
 					{.fd = verifier_fd(d->verifier), .events = POLLIN}};
+		/* A file server polls the boot records every second. */
+		bool files = mapper_server(d->cfg)->role == ROLE_FILES;
 		bool reload = false, rescan = false;
 
-		if (poll(pfd, 4, sd_service_timeout_ms(&sd, removing ? 1000 : -1)) < 0) {
+		if (poll(pfd, 4, sd_service_timeout_ms(&sd, removing || files ? 1000 : -1)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -212,6 +216,8 @@ static int serve(struct daemon *d, int sigfd)
 		}
 		if (w.fd >= 0 && (pfd[1].revents & POLLIN))
 			watches_read(&w, d, &reload, &rescan);
+		if (files)
+			daemon_poll_boot_records(d, false);
 		sd_service_tick(&sd);
 		if (reload) {
 			sd_service_reloading();
