@@ -69,6 +69,20 @@ nb_write_config()
 
 # nb_one_node_config IMAGE: the config of one node, n1 (serial 1a2b3c4d,
 # MAC dc:a6:32:00:00:01), booting IMAGE, which is also the default image.
+# nb_pxe_config DIR: a PXE-role server beside the one of $NB_CONF (whose
+# role line must be "role = files"): the same ini with role = pxe and its
+# own tftp_root, control socket and tftpd under DIR, written to
+# DIR/netbootfs.ini.
+nb_pxe_config()
+{
+	local dir=$1
+	mkdir -p "$dir/tftp" && cp "$NB/tftpd" "$dir/tftpd" || return 1
+	sed -e "s|^role = files|role = pxe|" -e "s|^tftp_root = .*|tftp_root = $dir/tftp|" \
+		-e "s|^control = .*|control = $dir/netbootfs.sock|" \
+		-e "s|^tftp_server = .*|tftp_server = /usr/sbin/dnsmasq, $dir/tftpd|" \
+		"$NB_CONF" >"$dir/netbootfs.ini"
+}
+
 nb_one_node_config()
 {
 	nb_write_config <<-INI

@@ -62,12 +62,7 @@ t_ok "role files: no boot tree mounted at tftp_root" eval "! _t_is_fuse_mounted 
 
 # ---- the PXE server: the same ini but role, tftp_root, control ---------------
 PXE=$T/pxe
-mkdir -p "$PXE/tftp"
-cp "$FILES/tftpd" "$PXE/tftpd"
-sed -e "s|^role = files|role = pxe|" -e "s|^tftp_root = .*|tftp_root = $PXE/tftp|" \
-	-e "s|^control = .*|control = $PXE/netbootfs.sock|" \
-	-e "s|^tftp_server = .*|tftp_server = /usr/sbin/dnsmasq, $PXE/tftpd|" \
-	"$FILES_CONF" >"$PXE/netbootfs.ini"
+nb_pxe_config "$PXE" || exit 1
 PXE_CONF=$PXE/netbootfs.ini
 at_exit "lazy_umount '$PXE/tftp'"
 pxe_start()

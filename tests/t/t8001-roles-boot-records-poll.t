@@ -35,12 +35,7 @@ NETBOOTFS_TEST_POLL_BOOTS=1 nb_start_root n1
 FILES_PID=$NB_PID
 
 PXE=$T/pxe
-mkdir -p "$PXE/tftp"
-cp "$FILES/tftpd" "$PXE/tftpd"
-sed -e "s|^role = files|role = pxe|" -e "s|^tftp_root = .*|tftp_root = $PXE/tftp|" \
-	-e "s|^control = .*|control = $PXE/netbootfs.sock|" \
-	-e "s|^tftp_server = .*|tftp_server = $PXE/tftpd|" \
-	"$FILES_CONF" >"$PXE/netbootfs.ini"
+nb_pxe_config "$PXE" || exit 1
 at_exit "lazy_umount '$PXE/tftp'"
 NB=$PXE NB_CONF=$PXE/netbootfs.ini nb_start || exit 1
 NB=$FILES NB_CONF=$FILES_CONF NB_PID=$FILES_PID
