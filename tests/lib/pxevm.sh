@@ -4,6 +4,18 @@
 # pxevm.sh: diskless x86_64 VMs that boot a netbootfs node by PXE (source
 # after test-lib.sh, fixtures.sh, netns.sh).
 #
+#   pxevm_require
+#       skip_all unless root, FUSE, QEMU, OVMF, iPXE, Ganesha, dnsmasq and
+#       the built binaries are there
+#   pxevm_one_image_config DHCP VMS
+#       nb_layout, image "pc" (pxevm_image) and $NB_CONF: [server] dhcp =
+#       DHCP (full: a range .100-.150) on br0, every node boot = pxe on pc
+#       with $PXEVM_CMDLINE; VMS has one "NODE FIRMWARE MAC IP" per line.
+#       Bails out on failure.
+#   pxevm_serve NODE...
+#       with $NB_CONF written: start netbootfs, wait for the NODEs' roots,
+#       write $T/dnsmasq.conf and $T/ganesha.conf with netbootctl gen.
+#       Bails out on failure.
 #   pxevm_image DIR
 #       A PC node image from Debian packages only: Debian's amd64 kernel
 #       (the linux-image-*-amd64 package linux-image-amd64 depends on, .deb
@@ -31,7 +43,61 @@
 #       fails
 #   pxevm_run SRV TAP MAC FIRMWARE LOG [SECONDS]   start and wait
 
+# The kernel command line the tests' PXE nodes get ([defaults] cmdline).
+PXEVM_CMDLINE="console=ttyS0 panic=1 loglevel=4"
 PXEVM_MODULES="virtio_pci virtio_net sunrpc grace lockd nfs_acl netfs fscache nfs nfsv3"
+
+pxevm_require()
+{
+	local f
+	require_root
+	require_fuse
+	require_cmd ip dnsmasq ss mksquashfs sha256sum ganesha.nfsd rpcbind rpcinfo unshare \
+		qemu-system-x86_64 busybox gzip modinfo dpkg-deb
+	for f in /usr/share/ovmf/OVMF.fd /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe; do
+		[ -e "$f" ] || skip_all "no $f (packages ovmf, ipxe)"
+	done
+	[ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
+}
+
+pxevm_one_image_config()
+{
+	local dhcp=$1 vms=$2 name mac ip
+	nb_layout
+	pxevm_image "$T/pc" && nb_image pc "$T/pc" || {
+		echo "Bail out! cannot build the PC image"
+		exit 1
+	}
+	{
+		printf 'dhcp = %s\ninterface = br0\nclients = %s.0/24\n' "$dhcp" "$NB_NET"
+		[ "$dhcp" != full ] || printf 'dhcp_range = %s.100,%s.150,1h\n' "$NB_NET" "$NB_NET"
+		printf '\n[defaults]\nimage = pc\nboot = pxe\ncmdline = %s\n' "$PXEVM_CMDLINE"
+		while read -r name _ mac ip; do
+			printf '[node:%s]\nmac = %s\nip = %s\n' "$name" "$mac" "$ip"
+		done <<<"$vms"
+	} | NB_LOADERS=/usr/lib/ipxe NB_ADDRESS=$NB_SERVER_IP nb_write_config
+}
+
+pxevm_serve()
+{
+	local name
+	for name in "$@"; do
+		at_exit "lazy_umount '$NB/nfs/$name'"
+	done
+	nb_start || exit 1
+	for name in "$@"; do
+		wait_mounted "$NB/nfs/$name" 10 || {
+			echo "Bail out! $NB/nfs/$name is not mounted"
+			exit 1
+		}
+	done
+	"$NETBOOTCTL" -c "$NB_CONF" gen dnsmasq --hook /bin/true >"$T/dnsmasq.conf" &&
+		"$NETBOOTCTL" -c "$NB_CONF" gen ganesha >"$T/ganesha.conf" || {
+		echo "Bail out! netbootctl gen failed"
+		exit 1
+	}
+	ganesha_test_state "$T/ganesha.conf"
+}
 
 _pxevm_kernel_deb()
 {

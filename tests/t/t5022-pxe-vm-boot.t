@@ -17,57 +17,15 @@
 . "$SRCDIR/tests/lib/live.sh"
 . "$SRCDIR/tests/lib/pxevm.sh"
 
-require_root
-require_fuse
-require_cmd ip dnsmasq ss mksquashfs sha256sum ganesha.nfsd rpcbind rpcinfo unshare \
-	qemu-system-x86_64 busybox gzip modinfo dpkg-deb
-for f in /usr/share/ovmf/OVMF.fd /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe; do
-	[ -e "$f" ] || skip_all "no $f (packages ovmf, ipxe)"
-done
-[ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
+pxevm_require
 
 plan 15
 # node  firmware  MAC  address
 vms="uefi1 uefi 52:54:00:50:22:01 $NB_NET.61
 bios1 bios 52:54:00:50:22:02 $NB_NET.62"
 
-nb_layout
-pxevm_image "$T/pc" && nb_image pc "$T/pc" || {
-	echo "Bail out! cannot build the PC image"
-	exit 1
-}
-{
-	cat <<-INI
-	dhcp = full
-	dhcp_range = $NB_NET.100,$NB_NET.150,1h
-	interface = br0
-	clients = $NB_NET.0/24
-
-	[defaults]
-	image = pc
-	boot = pxe
-	cmdline = console=ttyS0 panic=1 loglevel=4
-	INI
-	while read -r name _ mac ip; do
-		printf '[node:%s]\nmac = %s\nip = %s\n' "$name" "$mac" "$ip"
-	done <<<"$vms"
-} | NB_LOADERS=/usr/lib/ipxe NB_ADDRESS=$NB_SERVER_IP nb_write_config
-while read -r name _; do
-	at_exit "lazy_umount '$NB/nfs/$name'"
-done <<<"$vms"
-nb_start || exit 1
-while read -r name _; do
-	wait_mounted "$NB/nfs/$name" 10 || {
-		echo "Bail out! $NB/nfs/$name is not mounted"
-		exit 1
-	}
-done <<<"$vms"
-"$NETBOOTCTL" -c "$NB_CONF" gen dnsmasq --hook /bin/true >"$T/dnsmasq.conf" &&
-	"$NETBOOTCTL" -c "$NB_CONF" gen ganesha >"$T/ganesha.conf" || {
-	echo "Bail out! netbootctl gen failed"
-	exit 1
-}
-ganesha_test_state "$T/ganesha.conf"
+pxevm_one_image_config full "$vms"
+pxevm_serve $(cut -d' ' -f1 <<<"$vms")
 
 ns_create srv && ns_create lan && ns_link srv lan "$NB_SERVER_IP/24" 52:54:00:50:22:99 || {
 	echo "Bail out! cannot create the namespaces"

@@ -13,14 +13,7 @@
 . "$SRCDIR/tests/lib/live.sh"
 . "$SRCDIR/tests/lib/pxevm.sh"
 
-require_root
-require_fuse
-require_cmd ip dnsmasq ss mksquashfs sha256sum ganesha.nfsd rpcbind rpcinfo unshare \
-	qemu-system-x86_64 busybox gzip modinfo dpkg-deb
-for f in /usr/share/ovmf/OVMF.fd /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe; do
-	[ -e "$f" ] || skip_all "no $f (packages ovmf, ipxe)"
-done
-[ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
+pxevm_require
 
 plan 17
 N1_MAC=52:54:00:50:23:01
@@ -43,7 +36,7 @@ config()
 	[defaults]
 	image = pc-a
 	boot = pxe
-	cmdline = console=ttyS0 panic=1 loglevel=4
+	cmdline = $PXEVM_CMDLINE
 
 	[node:n1]
 	mac = $N1_MAC
@@ -56,19 +49,7 @@ config()
 	INI
 }
 config pc-a | NB_LOADERS=/usr/lib/ipxe NB_ADDRESS=$NB_SERVER_IP nb_write_config
-at_exit "lazy_umount '$NB/nfs/n1'"
-at_exit "lazy_umount '$NB/nfs/n2'"
-nb_start || exit 1
-wait_mounted "$NB/nfs/n1" 10 && wait_mounted "$NB/nfs/n2" 10 || {
-	echo "Bail out! node roots are not mounted"
-	exit 1
-}
-"$NETBOOTCTL" -c "$NB_CONF" gen dnsmasq --hook /bin/true >"$T/dnsmasq.conf" &&
-	"$NETBOOTCTL" -c "$NB_CONF" gen ganesha >"$T/ganesha.conf" || {
-	echo "Bail out! netbootctl gen failed"
-	exit 1
-}
-ganesha_test_state "$T/ganesha.conf"
+pxevm_serve n1 n2
 ns_create srv && ns_create lan && ns_link srv lan "$NB_SERVER_IP/24" 52:54:00:50:23:99 &&
 	pxevm_tap srv tap1 && pxevm_tap srv tap2 || {
 	echo "Bail out! cannot create the network"

@@ -13,56 +13,15 @@
 . "$SRCDIR/tests/lib/live.sh"
 . "$SRCDIR/tests/lib/pxevm.sh"
 
-require_root
-require_fuse
-require_cmd ip dnsmasq ss mksquashfs sha256sum ganesha.nfsd rpcbind rpcinfo unshare \
-	qemu-system-x86_64 busybox gzip modinfo dpkg-deb
-for f in /usr/share/ovmf/OVMF.fd /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/undionly.kpxe; do
-	[ -e "$f" ] || skip_all "no $f (packages ovmf, ipxe)"
-done
-[ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
+pxevm_require
 
 plan 10
 # node  firmware  MAC  address (from the router)
 vms="puefi uefi 52:54:00:50:24:01 $NB_NET.81
 pbios bios 52:54:00:50:24:02 $NB_NET.82"
 
-nb_layout
-pxevm_image "$T/pc" && nb_image pc "$T/pc" || {
-	echo "Bail out! cannot build the PC image"
-	exit 1
-}
-{
-	cat <<-INI
-	dhcp = proxy
-	interface = br0
-	clients = $NB_NET.0/24
-
-	[defaults]
-	image = pc
-	boot = pxe
-	cmdline = console=ttyS0 panic=1 loglevel=4
-	INI
-	while read -r name _ mac ip; do
-		printf '[node:%s]\nmac = %s\nip = %s\n' "$name" "$mac" "$ip"
-	done <<<"$vms"
-} | NB_LOADERS=/usr/lib/ipxe NB_ADDRESS=$NB_SERVER_IP nb_write_config
-while read -r name _; do
-	at_exit "lazy_umount '$NB/nfs/$name'"
-done <<<"$vms"
-nb_start || exit 1
-while read -r name _; do
-	wait_mounted "$NB/nfs/$name" 10 || {
-		echo "Bail out! $NB/nfs/$name is not mounted"
-		exit 1
-	}
-done <<<"$vms"
-"$NETBOOTCTL" -c "$NB_CONF" gen dnsmasq --hook /bin/true >"$T/dnsmasq.conf" &&
-	"$NETBOOTCTL" -c "$NB_CONF" gen ganesha >"$T/ganesha.conf" || {
-	echo "Bail out! netbootctl gen failed"
-	exit 1
-}
-ganesha_test_state "$T/ganesha.conf"
+pxevm_one_image_config proxy "$vms"
+pxevm_serve $(cut -d' ' -f1 <<<"$vms")
 # The site's router: addresses only, no boot information.
 {
 	printf 'port=0\ninterface=eth0\nbind-interfaces\ndhcp-range=%s.100,%s.150,1h\n' \
