@@ -179,7 +179,8 @@ write_check 1 "running"
 
 # ---- the PXE server restarts, then dies ------------------------------------------
 NB_PID=$PXE_PID NB=$PXE
-t_ok "PXE daemon stops on SIGTERM" nb_stop
+t_ok "PXE daemon stops on SIGTERM, its boot tree unmounted" nb_stop
+t_is "$NB_STATUS" 0 "PXE daemon: exit status 0"
 NB=$FILES
 read_check "PXE daemon stopped" 1
 write_check 2 "PXE daemon stopped"
@@ -256,4 +257,9 @@ t_file_sha_eq "$FILES/nfs/$name/boot/firmware/kernel8.img" "$T/os-a2/boot/firmwa
 t_file_sha_eq "$FILES/overlays/$name/etc/note-3" "$T/up-3" "the overlay survives the boot"
 
 t_ok "dnsmasq still runs" kill -0 "$(cat "$T/dnsmasq-pxe.pid")"
+t_ok "the file server still runs" kill -0 "$FILES_PID"
+t_ok "the PXE server still runs" kill -0 "$PXE_PID"
+t_is "$(cat "$FILES/netbootfs.log" "$PXE/netbootfs.log" | grep -c 'Sanitizer\|runtime error')" 0 \
+	"no sanitizer report in either daemon's log"
+
 done_testing

@@ -38,6 +38,7 @@ PXE=$T/pxe
 nb_pxe_config "$PXE" || exit 1
 at_exit "lazy_umount '$PXE/tftp'"
 NB=$PXE NB_CONF=$PXE/netbootfs.ini nb_start || exit 1
+PXE_PID=$NB_PID
 NB=$FILES NB_CONF=$FILES_CONF NB_PID=$FILES_PID
 
 boots()
@@ -68,11 +69,17 @@ t_is "$(boots)" 2 "the next boot's record is found too"
 # A restarted file server takes no boot from the records already there.
 t_ok "the file server stops" nb_stop
 NETBOOTFS_TEST_POLL_BOOTS=1 nb_start_root n1
+FILES_PID=$NB_PID
 sleep 3
 t_is "$(tail -c "+$NB_LOG_FROM" "$FILES/netbootfs.log" | grep -c 'boot started')" 0 \
 	"after its restart the file server boots nobody from old records"
 tftp start4.elf # more than boot_gap since the last request: a boot
 wait_for '[ "$(boots)" = 3 ]' 5
 t_is "$(boots)" 3 "and takes the next new record"
+
+t_ok "the file server still runs" kill -0 "$FILES_PID"
+t_ok "the PXE server still runs" kill -0 "$PXE_PID"
+t_is "$(cat "$FILES/netbootfs.log" "$PXE/netbootfs.log" | grep -c 'Sanitizer\|runtime error')" 0 \
+	"no sanitizer report in either daemon's log"
 
 done_testing
