@@ -19,7 +19,8 @@ static const char check_help[] =
 	"when there is no [server] clients, two nodes with one ip, a layer without its\n"
 	"<overlays>/@NAME directory), then image problems as IMAGE: REASON (an image\n"
 	"file that does not validate, a node whose image is missing, an image without\n"
-	"the boot files its nodes' Pi model needs).\n"
+	"the boot files its nodes' Pi model needs, or without a kernel in /boot for\n"
+	"boot = pxe nodes).\n"
 	"Prints \"ok: N nodes, M images\" and exits 0 when nothing is wrong, else 1.\n";
 
 /* Which services this server runs, and which gen outputs belong here. */

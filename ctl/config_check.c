@@ -228,10 +228,11 @@ static void check_node_images(struct check *ck)
 
 /* ---- boot files per Pi model ------------------------------------------- */
 
-/* One image, boot dir and model, and the nodes that boot it. */
+/* One image, boot dir and model (or boot = pxe), and the nodes that boot it. */
 struct boot_need {
 	const char *image, *boot_dir;
 	enum pi_model model;
+	bool pxe;
 	const char *nodes[3];
 	size_t n_nodes;
 };
@@ -282,6 +283,30 @@ static bool has_config_kernel(struct image_gen *g, const char *dir)
 	return false;
 }
 
+static int kernel_entry(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t next)
+{
+	(void)ino;
+	(void)type;
+	(void)next;
+	if (strncmp(name, "vmlinuz-", 8) == 0 && name[8]) {
+		*(bool *)ctx = true;
+		return 1; /* found: stop */
+	}
+	return 0;
+}
+
+/* A PXE node's boot.ipxe loads vmlinuz, or the newest vmlinuz-VERSION. */
+static bool has_pxe_kernel(struct image_gen *g, const char *dir)
+{
+	bool found = has_file(g, dir, "vmlinuz");
+	struct stat st;
+	img_ino ino;
+
+	if (!found && img_resolve(g, dir, true, &ino, &st) == 0)
+		img_readdir(g, ino, 0, kernel_entry, &found);
+	return found;
+}
+
 /* What @model lacks in boot dir @dir of @g, as text; "" when nothing. */
 static const char *model_lacks(struct image_gen *g, const char *dir, enum pi_model model)
 {
@@ -324,6 +349,7 @@ static void check_boot_need(struct check *ck, const struct boot_need *b)
 {
 	char *path = image_path(mapper_server(ck->m)->images, b->image);
 	char why[256], who[4 * (NODE_NAME_MAX + 2) + 32];
+	const char *boot_dir = b->boot_dir;
 	struct image_gen *g = NULL;
 	const char *dir, *lacks;
 	img_ino ino;
@@ -331,15 +357,26 @@ static void check_boot_need(struct check *ck, const struct boot_need *b)
 	if (!path || image_gen_open(path, &g, why, sizeof(why)) != 0)
 		goto out; /* image_validate() reported it */
 	nodes_text(b, who, sizeof(who));
-	if (img_boot_dir(g, b->boot_dir, &ino, &dir) != 0) {
+	/* "auto" is boot for a PXE node, as in the daemon (fusefs/nodes.c). */
+	if (b->pxe && strcmp(boot_dir, "auto") == 0)
+		boot_dir = "boot";
+	if (img_boot_dir(g, boot_dir, &ino, &dir) != 0) {
 		fprintf(stderr, "%s: no boot directory %s%s%s (%s)\n", path,
-			strcmp(b->boot_dir, "auto") == 0 ? "(boot/firmware or boot" : "'",
-			strcmp(b->boot_dir, "auto") == 0 ? "" : b->boot_dir,
-			strcmp(b->boot_dir, "auto") == 0 ? ")" : "'", who);
+			strcmp(boot_dir, "auto") == 0 ? "(boot/firmware or boot" : "'",
+			strcmp(boot_dir, "auto") == 0 ? "" : boot_dir,
+			strcmp(boot_dir, "auto") == 0 ? ")" : "'", who);
 		ck->problems++;
 		goto out;
 	}
-	if (b->model != PI_MODEL_ANY) {
+	if (b->pxe) {
+		if (!has_pxe_kernel(g, dir)) {
+			fprintf(stderr,
+				"%s: %s has no kernel (vmlinuz or vmlinuz-VERSION) for boot = pxe "
+				"(%s)\n",
+				path, dir, who);
+			ck->problems++;
+		}
+	} else if (b->model != PI_MODEL_ANY) {
 		lacks = model_lacks(g, dir, b->model);
 		if (*lacks) {
 			fprintf(stderr, "%s: %s lacks %s, which model %s needs (%s)\n", path, dir,
@@ -371,7 +408,8 @@ static int check_boot_files(struct check *ck)
 		if (!image_usable(&ck->set, nd->image))
 			continue;
 		for (j = 0; j < n; j++)
-			if (v[j].model == nd->model && strcmp(v[j].image, nd->image) == 0 &&
+			if (v[j].model == nd->model && v[j].pxe == (nd->boot == BOOT_PXE) &&
+			    strcmp(v[j].image, nd->image) == 0 &&
 			    strcmp(v[j].boot_dir, nd->boot_dir) == 0)
 				break;
 		if (j == n) {
@@ -382,7 +420,8 @@ static int check_boot_files(struct check *ck)
 				return -ENOMEM;
 			}
 			v = p;
-			v[n++] = (struct boot_need){nd->image, nd->boot_dir, nd->model, {0}, 0};
+			v[n++] = (struct boot_need){
+				nd->image, nd->boot_dir, nd->model, nd->boot == BOOT_PXE, {0}, 0};
 		}
 		if (v[j].n_nodes < 3)
 			v[j].nodes[v[j].n_nodes] = nd->name;

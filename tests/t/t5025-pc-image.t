@@ -13,7 +13,7 @@ require_cmd mksquashfs unsquashfs tar
 [ "$(uname -m)" = x86_64 ] || skip_all "needs an x86_64 host"
 [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTCTL (build first)"
 
-plan 8
+plan 12
 nb_layout
 tree=$T/pc
 fixture_busybox_amd64 "$tree" || {
@@ -26,7 +26,8 @@ fixture_bytes 3000 i1 >"$tree/boot/initrd.img-6.1.0-9-amd64"
 printf 'UUID=1234-abcd / ext4 errors=remount-ro 0 1\nUUID=5678 /boot/efi vfat umask=0077 0 1\nproc /proc proc defaults 0 0\n' \
 	>"$tree/etc/fstab"
 echo pc >"$tree/etc/hostname"
-printf '[defaults]\nimage = pc\nboot = pxe\n[node:pc1]\nmac = 52:54:00:50:25:01\n' | nb_write_config
+printf 'clients = 10.251.0.0/24\n[defaults]\nimage = pc\nboot = pxe\n[node:pc1]\nmac = 52:54:00:50:25:01\n' |
+	nb_write_config
 ctl() { "$NETBOOTCTL" -c "$NB_CONF" "$@"; }
 sqfs_cat() { unsquashfs -cat "$NB/images/$1.sqfs" "$2" 2>/dev/null; }
 
@@ -50,3 +51,16 @@ out=$(ctl image shell pc -- /bin/sh -c \
 t_is "$?" 0 "image shell of the amd64 image: exit 0"
 t_is "$out" x86_64 "image shell ran the amd64 image's busybox natively: uname -m prints x86_64"
 t_is "$(sqfs_cat pc etc/kver)" 6.1.0-10 "the new generation holds the shell's change"
+
+# netbootctl check: a PXE node needs a kernel in /boot, not Pi boot files.
+ctl check >"$T/check.out" 2>&1
+t_is "$?" 0 "check: a PXE node on the PC image is fine" || _t_diag_stream <"$T/check.out"
+mkdir -p "$T/nokernel/boot" "$T/nokernel/etc" && echo x >"$T/nokernel/etc/hostname" &&
+	nb_image nokernel "$T/nokernel"
+printf 'clients = 10.251.0.0/24\n[defaults]\nimage = pc\nboot = pxe\n[node:pc1]\nmac = 52:54:00:50:25:01\n[node:pc2]\nimage = nokernel\nmac = 52:54:00:50:25:02\n' |
+	nb_write_config
+ctl check >"$T/check.out" 2>&1
+t_is "$?" 1 "check: a PXE node on an image without a kernel is a problem"
+t_is "$(grep -c 'nokernel' "$T/check.out")" 1 "check: one line names that image"
+t_like "$(cat "$T/check.out")" "nokernel.sqfs: boot has no kernel \\(vmlinuz or vmlinuz-VERSION\\) for boot = pxe \\(node pc2\\)" \
+	"check: it says what is missing, for which node"
