@@ -60,11 +60,11 @@ head -c 4096 /dev/urandom >"$NB/images/.y.new" # any event makes the daemon look
 mv "$NB/images/.y.new" "$NB/images/y.sqfs"
 t_ok "half-written os-c.sqfs is refused" wait_for "nb_log_has 'images/os-c\.sqfs: refused'" 10
 t_is "$(nb_gens)" "$gens_before" "the open generations are unchanged"
-n=$(nb_log_count 'image os-c generation')
+n=$(nb_log_count 'os-c\.sqfs: image os-c generation')
 tail -c "+$((half + 1))" "$T/c.sqfs" >&9
 exec 9>&-
 t_ok "once complete (and verified) it becomes a generation of os-c" \
-	nb_wait_log 'image os-c generation' "$n" 60
+	nb_wait_log 'os-c\.sqfs: image os-c generation' "$n" 60
 
 # ---- nothing else changed ------------------------------------------------
 t_file_sha_eq "$N1/kernel8.img" "$T/a/$kernel" "n1 still serves os-a's kernel"

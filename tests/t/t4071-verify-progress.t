@@ -46,7 +46,7 @@ t_is "$(for t in /proc/"$NB_PID"/task/*; do chrt -p "${t##*/}"; done | grep -c S
 	"and no other thread"
 
 # ---- a drop-in, watched ------------------------------------------------------
-n=$(nb_log_count 'image os-b generation')
+n=$(nb_log_count 'os-b\.sqfs: image os-b generation')
 cp "$T/b.sqfs" "$NB/images/.os-b.new"
 mv "$NB/images/.os-b.new" "$NB/images/os-b.sqfs"
 : >"$T/lines"
@@ -55,10 +55,10 @@ for _ in $(seq 1200); do # up to 120 s (idle priority on a busy machine)
 	[ -s "$T/active.json" ] || nb_status_json |
 		json_get '$_ = (grep { $_->{active} } @{$j->{verifying}})[0]; $_ && $_->{done} > 0 ?
 			"$_->{image} $_->{path} $_->{total}" : undef' | grep -v '^null$' >"$T/active.json"
-	[ "$(nb_log_count 'image os-b generation')" -gt "$n" ] && break
+	[ "$(nb_log_count 'os-b\.sqfs: image os-b generation')" -gt "$n" ] && break
 	sleep 0.1
 done
-t_ok "os-b became a generation" nb_wait_log 'image os-b generation' "$n" 1
+t_ok "os-b became a generation" nb_wait_log 'os-b\.sqfs: image os-b generation' "$n" 1
 note "$(wc -l <"$T/lines") progress lines seen, first: $(head -n 1 "$T/lines"), last: $(tail -n 1 "$T/lines")"
 t_ok "status showed its progress" grep -Eq '^verifying os-b: [0-9]+% \([0-9]+/256 MiB\)$' "$T/lines"
 t_is "$(grep -Ev '^verifying os-b: ([0-9]+% \([0-9]+/256 MiB\)|reading its tables|waiting)$' "$T/lines")" "" \

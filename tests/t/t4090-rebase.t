@@ -60,9 +60,9 @@ expected_diff()
 t_is "$("$NETBOOTCTL" -c "$NB_CONF" node diff n1)" "$(expected_diff)" \
 	"node diff lists the node's changes against generation 1"
 
-n=$(nb_log_count 'image os generation')
+n=$(nb_log_count 'os\.sqfs: image os generation')
 rb_generation2
-t_ok "generation 2 is seen" nb_wait_log 'image os generation' "$n"
+t_ok "generation 2 is seen" nb_wait_log 'os\.sqfs: image os generation' "$n"
 t_ok "n1 reboots" nb_boot 1a2b3c4d
 t_ok "and is rebased" wait_for "grep -q 'node n1: rebased onto image os' '$NB/netbootfs.log'" 10
 

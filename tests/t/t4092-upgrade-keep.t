@@ -49,9 +49,9 @@ done
 before1=$(rb_manifest "$NB/overlays/n1")
 before2=$(rb_manifest "$NB/overlays/n2")
 root_before=$(rb_manifest "$NB/nfs/n1")
-n=$(nb_log_count 'image os generation')
+n=$(nb_log_count 'os\.sqfs: image os generation')
 rb_generation2
-t_ok "generation 2 is seen" nb_wait_log 'image os generation' "$n"
+t_ok "generation 2 is seen" nb_wait_log 'os\.sqfs: image os generation' "$n"
 t_ok "n1 reboots" nb_boot 1a2b3c4d
 t_ok "n2 reboots" nb_boot 2b3c4d5e
 gen2=$(nb_status_json | json_get '(grep { $_->{image} eq "os" && $_->{newest} } @{$j->{generations}})[0]{id}')

@@ -73,7 +73,7 @@ t_is "$(sqfs_cat pi64 etc/resolv.conf)" "nameserver 192.0.2.53" \
 t_fails "policy-rc.d was removed again" test -n "$(sqfs_cat pi64 usr/sbin/policy-rc.d)"
 
 t_ok "the daemon picks up the new generation" \
-	wait_for "[ \$(grep -c 'image pi64 generation' '$NB/netbootfs.log') -ge 2 ]" 10
+	wait_for "[ \$(grep -c 'pi64\.sqfs: image pi64 generation' '$NB/netbootfs.log') -ge 2 ]" 60
 t_is "$(cat "$NB/nfs/old/etc/motd")" "old motd" "node old, pinned to generation 1, still reads the old file"
 nb_tftp_read "$NB/tftp/00000002/config.txt" # a Pi 5 boots
 t_is "$(cat "$NB/nfs/new/etc/motd")" hi "node new boots generation 2 and reads the new file"
