@@ -446,9 +446,11 @@ static int disk_size(int fd, uint64_t *size)
 static int extract_disk(struct import *im, char *why, size_t whylen)
 {
 	const struct disk_part *boot = NULL, *rootp = NULL;
+	const char *fat_dir;
 	struct disk_layout *l;
 	struct disk_part whole;
 	char *bootpath = NULL;
+	struct stat st;
 	uint64_t size;
 	int fd, rootfd, err;
 
@@ -505,10 +507,18 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 		err = -errno;
 		goto out;
 	}
+	/* A PC installed for UEFI mounts its FAT partition, the EFI system
+	 * partition, at /boot/efi: it goes there, not over its /boot. */
+	fat_dir = !im->boot_dir && fstatat(rootfd, "boot/efi", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				  S_ISDIR(st.st_mode)
+			  ? "boot/efi"
+			  : NULL;
 	if (!im->boot_dir)
 		im->boot_dir = fixups_boot_dir(rootfd);
+	if (!fat_dir)
+		fat_dir = im->boot_dir;
 	close(rootfd);
-	if (asprintf(&bootpath, "%s/%s", im->root, im->boot_dir) < 0) {
+	if (asprintf(&bootpath, "%s/%s", im->root, fat_dir) < 0) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -519,7 +529,7 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 		goto out;
 	}
 	printf("%s: boot: partition %u (%llu MiB) -> /%s\n", im->src, boot->number,
-	       (unsigned long long)(boot->size >> 20), im->boot_dir);
+	       (unsigned long long)(boot->size >> 20), fat_dir);
 	fflush(stdout);
 	err = mcopy_boot(im, boot, bootpath, why, whylen);
 	if (err == -ENOENT)

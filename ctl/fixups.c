@@ -256,7 +256,11 @@ static bool has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* A line that mounts the SD card: its root or boot partition, or any mmcblk. */
+/*
+ * A line that mounts the SD card: its root or boot partition, or any mmcblk;
+ * or a PC disk's EFI system partition (/boot/efi) or swap, which a diskless
+ * node would wait for at every boot.
+ */
 static bool fstab_sdcard_line(const char *line, size_t len)
 {
 	char spec[FIELD_MAX], mnt[FIELD_MAX];
@@ -267,7 +271,8 @@ static bool fstab_sdcard_line(const char *line, size_t len)
 		return false;
 	if (has_prefix(spec, "/dev/mmcblk"))
 		return true;
-	if (strcmp(mnt, "/") && strcmp(mnt, "/boot") && strcmp(mnt, "/boot/firmware"))
+	if (strcmp(mnt, "/") && strcmp(mnt, "/boot") && strcmp(mnt, "/boot/firmware") &&
+	    strcmp(mnt, "/boot/efi") && strcmp(mnt, "none") && strcmp(mnt, "swap"))
 		return false;
 	for (size_t i = 0; i < sizeof(disk_specs) / sizeof(disk_specs[0]); i++)
 		if (has_prefix(spec, disk_specs[i]))

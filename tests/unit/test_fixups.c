@@ -64,6 +64,28 @@ static void test_fstab(void **state)
 	free(out);
 }
 
+/* A PC's fstab: its disk's root, EFI system partition and swap go; the
+ * network and memory file systems stay. */
+static void test_fstab_pc(void **state)
+{
+	static const char in[] = "UUID=1111 / ext4 errors=remount-ro 0 1\n"
+				 "UUID=2222 /boot/efi vfat umask=0077 0 1\n"
+				 "UUID=3333 none swap sw 0 0\n"
+				 "/dev/sda3 swap swap defaults 0 0\n"
+				 "tmpfs /tmp tmpfs defaults 0 0\n"
+				 "server:/srv/data /data nfs defaults 0 0\n";
+	unsigned changes;
+	char *log, *out;
+
+	(void)state;
+	out = apply_text(fstab_drop_sdcard, in, &changes, &log);
+	assert_string_equal(out, "tmpfs /tmp tmpfs defaults 0 0\n"
+				 "server:/srv/data /data nfs defaults 0 0\n");
+	assert_int_equal(changes, 4);
+	free(log);
+	free(out);
+}
+
 static void test_cmdline(void **state)
 {
 	static const char in[] = "console=serial0,115200 console=tty1 root=PARTUUID=abcd-02 "
@@ -340,6 +362,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fstab),
+		cmocka_unit_test(test_fstab_pc),
 		cmocka_unit_test(test_cmdline),
 		cmocka_unit_test(test_config_txt),
 		cmocka_unit_test(test_nsswitch),
