@@ -47,6 +47,12 @@
 #       trusted xattrs (a value shared by two files, stored out of line), a
 #       directory of 300 long names (a directory index). Needs root.
 #
+#   fixture_gpt_disk OUT KIND:IMG...
+#       A raw GPT disk OUT holding the filesystem images IMG as partitions
+#       1, 2, ... in that order (KIND esp: EFI system partition, linux:
+#       Linux filesystem), each at a 1 MiB boundary and as large as its
+#       image rounded up to 1 MiB; written with sfdisk and dd, sparse.
+#
 #   fixture_squash DIR OUT.sqfs [MKSQUASHFS-ARG...]
 #       mksquashfs DIR OUT -noappend -no-progress -quiet -mkfs-time
 #       1700000000, plus -comp gzip -b 131072 unless ARGs are given (ARGs
@@ -235,4 +241,29 @@ fixture_squash()
 	[ $# -gt 0 ] || set -- -comp gzip -b 131072
 	mksquashfs "$dir" "$out" -noappend -no-progress -quiet \
 		-mkfs-time 1700000000 "$@" >/dev/null
+}
+
+fixture_gpt_disk()
+{
+	local out=$1 spec kind img start=2048 sectors table='label: gpt' type
+	local -a imgs starts
+	shift
+	for spec; do
+		kind=${spec%%:*} img=${spec#*:}
+		case $kind in
+		esp) type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B ;;
+		linux) type=0FC63DAF-8483-4772-8E79-3D69D8477DE4 ;;
+		*) return 1 ;;
+		esac
+		sectors=$((($(stat -c %s "$img") + 1048575) / 1048576 * 2048))
+		table+=$'\n'"start=$start, size=$sectors, type=$type"
+		imgs+=("$img") starts+=("$start")
+		start=$((start + sectors))
+	done
+	rm -f "$out" && truncate -s $(((start + 2048) * 512)) "$out" &&
+		printf '%s\n' "$table" | sfdisk -q "$out" || return 1
+	for spec in "${!imgs[@]}"; do
+		dd if="${imgs[$spec]}" of="$out" bs=1M seek=$((starts[spec] * 512)) \
+			oflag=seek_bytes conv=notrunc,sparse status=none || return 1
+	done
 }

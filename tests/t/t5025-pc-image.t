@@ -77,11 +77,7 @@ echo grub >"$d/efi/EFI/debian/grubx64.efi"
 if truncate -s 40M "$d/esp.img" && mkfs.vfat "$d/esp.img" >/dev/null &&
 	mcopy -s -i "$d/esp.img" "$d/efi/EFI" ::/ &&
 	truncate -s 60M "$d/root.img" && mkfs.ext4 -q -d "$d/root" "$d/root.img" &&
-	truncate -s 110M "$d/pc.img" &&
-	printf 'label: gpt\nstart=2048, size=81920, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\nstart=83968, size=122880, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4\n' |
-	sfdisk -q "$d/pc.img" &&
-		dd if="$d/esp.img" of="$d/pc.img" bs=512 seek=2048 conv=notrunc status=none &&
-		dd if="$d/root.img" of="$d/pc.img" bs=512 seek=83968 conv=notrunc status=none; then
+	fixture_gpt_disk "$d/pc.img" esp:"$d/esp.img" linux:"$d/root.img"; then
 	ctl image import "$d/pc.img" pc-disk >"$T/import-disk.out" 2>&1
 	t_is "$?" 0 "image import of a raw GPT PC disk: exit 0" || _t_diag_stream <"$T/import-disk.out"
 	t_is "$(sqfs_cat pc-disk boot/efi/EFI/debian/grubx64.efi)" grub \
