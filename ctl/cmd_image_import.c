@@ -23,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "ctl/args.h"
@@ -162,6 +163,71 @@ static int maybe_decompress(struct import *im, char *why, size_t whylen)
 		return 0;
 	}
 	return 0;
+}
+
+/*
+ * A qcow2 disk (a VM's) becomes the raw disk work/disk.raw, converted by
+ * qemu-img. The raw file is written sparse: it takes what the guest's data
+ * take, at most the virtual size, which is what we say it may need.
+ */
+static int maybe_convert_qcow2(struct import *im, char *why, size_t whylen)
+{
+	unsigned char head[32];
+	char *in = NULL, *out = NULL;
+	struct statvfs vfs;
+	uint64_t vsize = 0;
+	int err;
+
+	err = read_head(im->disk, head, sizeof(head));
+	if (err < 0) {
+		snprintf(why, whylen, "%s: %s", im->src, strerror(-err));
+		return err;
+	}
+	if (memcmp(head, "QFI\xfb", 4) != 0)
+		return 0;
+	for (int i = 0; i < 8; i++) /* big-endian virtual size at byte 24 */
+		vsize = vsize << 8 | head[24 + i];
+	/* qemu-img reads the file itself: a backing file is found next to it. */
+	in = realpath(im->disk, NULL);
+	if (!in || asprintf(&out, "%s/disk.raw", im->work) < 0) {
+		err = -ENOMEM;
+		goto out;
+	}
+	printf("%s: qcow2 (virtual size %llu MiB): converting it with qemu-img to a raw disk "
+	       "in %s, which needs up to %llu MiB there\n",
+	       im->src, (unsigned long long)(vsize >> 20), im->work,
+	       (unsigned long long)(vsize >> 20));
+	if (statvfs(im->work, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < vsize)
+		printf("%s: %llu MiB are free there: enough only if the disk is mostly empty "
+		       "(--workdir chooses another place)\n",
+		       im->src, (unsigned long long)((uint64_t)vfs.f_bavail * vfs.f_frsize >> 20));
+	fflush(stdout);
+	{
+		const char *argv[] = {"qemu-img", "convert", "-q", "-f", "qcow2",
+				      "-O",	  "raw",     in,   out,	 NULL};
+
+		err = tool_run(argv, NULL, why, whylen);
+	}
+	if (err == -ENOENT) {
+		snprintf(why, whylen,
+			 "%s is a qcow2 image: converting it needs qemu-img (install qemu-utils)",
+			 im->src);
+		goto out;
+	}
+	if (err) {
+		char prefix[PATH_MAX + 32];
+
+		snprintf(prefix, sizeof(prefix), "converting %s: ", im->src);
+		why_prefix(why, whylen, prefix);
+		goto out;
+	}
+	free(im->disk);
+	im->disk = out;
+	out = NULL;
+out:
+	free(in);
+	free(out);
+	return err;
 }
 
 static bool is_tar(const char *path)
@@ -356,17 +422,26 @@ out:
 	return err;
 }
 
-/* Fallback without debugfs/mtools: loop-mount the partition (root only). */
-static int loop_copy(struct import *im, const struct disk_part *p, const char *dest, char *why,
-		     size_t whylen)
+/*
+ * Loop-mount the partition and copy it out (root only): how xfs is read,
+ * and the fallback for ext and FAT without debugfs/mtools.
+ */
+static int loop_copy(struct import *im, const struct disk_part *p, enum fs_kind fs,
+		     const char *dest, char *why, size_t whylen)
 {
 	char *mnt = NULL, *opts = NULL, *from = NULL;
 	int err;
 
 	if (geteuid() != 0) {
-		snprintf(why, whylen,
-			 "debugfs/mcopy missing (install e2fsprogs and mtools), and "
-			 "loop mounts need root");
+		if (fs == FS_XFS)
+			snprintf(why, whylen,
+				 "%s: partition %u is xfs, which is read by a loop mount: that "
+				 "needs root",
+				 im->src, p->number);
+		else
+			snprintf(why, whylen,
+				 "debugfs/mcopy missing (install e2fsprogs and mtools), and "
+				 "loop mounts need root");
 		return -EPERM;
 	}
 	if (!im->in_ns) {
@@ -379,13 +454,18 @@ static int loop_copy(struct import *im, const struct disk_part *p, const char *d
 		im->in_ns = true;
 	}
 	if (asprintf(&mnt, "%s/mnt", im->work) < 0 ||
-	    asprintf(&opts, "ro,loop,offset=%llu,sizelimit=%llu", (unsigned long long)p->start,
-		     (unsigned long long)p->size) < 0 ||
+	    /* nouuid: a clone of a mounted xfs (the host's own disk) mounts too. */
+	    asprintf(&opts, "ro,loop,offset=%llu,sizelimit=%llu%s", (unsigned long long)p->start,
+		     (unsigned long long)p->size, fs == FS_XFS ? ",nouuid" : "") < 0 ||
 	    asprintf(&from, "%s/.", mnt) < 0) {
 		err = -ENOMEM;
 		goto out;
 	}
-	printf("%s: debugfs or mcopy missing: loop-mounting partition %u\n", im->src, p->number);
+	if (fs == FS_XFS)
+		printf("%s: loop-mounting xfs partition %u\n", im->src, p->number);
+	else
+		printf("%s: debugfs or mcopy missing: loop-mounting partition %u\n", im->src,
+		       p->number);
 	fflush(stdout);
 	if (mkdir(mnt, 0700) < 0 && errno != EEXIST) {
 		err = -errno;
@@ -450,6 +530,7 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 	struct disk_layout *l;
 	struct disk_part whole;
 	char *bootpath = NULL;
+	enum fs_kind rootfs = FS_UNKNOWN;
 	struct stat st;
 	uint64_t size;
 	int fd, rootfd, err;
@@ -467,12 +548,15 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 	if (!err)
 		err = disk_read_layout(fd, size, l, why, whylen);
 	whole = (struct disk_part){.number = 0, .start = 0, .size = size};
-	if (err == -EINVAL && disk_probe_fs(fd, &whole) == FS_EXT) {
+	rootfs = err == -EINVAL ? disk_probe_fs(fd, &whole) : FS_UNKNOWN;
+	if (rootfs == FS_EXT || rootfs == FS_XFS) {
 		/* A bare root filesystem image without a partition table. */
 		rootp = &whole;
 		err = 0;
 	} else if (!err) {
 		disk_find_boot_root(fd, l, &boot, &rootp);
+		if (rootp)
+			rootfs = disk_probe_fs(fd, rootp);
 	}
 	close(fd);
 	if (err) {
@@ -485,17 +569,21 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 		goto out;
 	}
 	if (!rootp) {
-		snprintf(why, whylen, "%s: no ext2/3/4 root partition found", im->src);
+		snprintf(why, whylen, "%s: no ext2/3/4 or xfs root partition found", im->src);
 		err = -EINVAL;
 		goto out;
 	}
-	printf("%s: %s, root: partition %u (%llu MiB at byte %llu)\n", im->src,
-	       l->scheme == DISK_GPT ? "GPT" : "MBR", rootp->number,
-	       (unsigned long long)(rootp->size >> 20), (unsigned long long)rootp->start);
+	printf("%s: %s, root: partition %u (%llu MiB at byte %llu, %s)\n", im->src,
+	       rootp == &whole	       ? "no partition table"
+	       : l->scheme == DISK_GPT ? "GPT"
+				       : "MBR",
+	       rootp->number, (unsigned long long)(rootp->size >> 20),
+	       (unsigned long long)rootp->start, rootfs == FS_XFS ? "xfs" : "ext2/3/4");
 	fflush(stdout);
-	err = debugfs_rdump(im, rootp, why, whylen);
+	/* debugfs reads ext without mounting it; xfs has no such tool. */
+	err = rootfs == FS_XFS ? -ENOENT : debugfs_rdump(im, rootp, why, whylen);
 	if (err == -ENOENT)
-		err = loop_copy(im, rootp, im->root, why, whylen);
+		err = loop_copy(im, rootp, rootfs, im->root, why, whylen);
 	if (err)
 		goto out;
 	if (!boot) {
@@ -533,7 +621,7 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 	fflush(stdout);
 	err = mcopy_boot(im, boot, bootpath, why, whylen);
 	if (err == -ENOENT)
-		err = loop_copy(im, boot, bootpath, why, whylen);
+		err = loop_copy(im, boot, FS_FAT, bootpath, why, whylen);
 	/* A FAT root directory has no time stamp of its own: mcopy leaves junk. */
 	if (!err)
 		utimensat(AT_FDCWD, bootpath, NULL, 0);
@@ -614,6 +702,8 @@ static int run_import(struct import *im, const struct server_config *srv, char *
 		free(abs);
 		if (!err && S_ISREG(st.st_mode))
 			err = maybe_decompress(im, why, whylen);
+		if (!err && S_ISREG(st.st_mode))
+			err = maybe_convert_qcow2(im, why, whylen);
 		if (err)
 			return err;
 		if (S_ISREG(st.st_mode) && is_tar(im->disk))

@@ -262,6 +262,8 @@ enum fs_kind disk_probe_fs(int fd, const struct disk_part *p)
 		return FS_UNKNOWN;
 	if (b[1024 + 56] == 0x53 && b[1024 + 57] == 0xef)
 		return FS_EXT;
+	if (memcmp(b, "XFSB", 4) == 0)
+		return FS_XFS;
 	if (b[510] == 0x55 && b[511] == 0xaa &&
 	    (memcmp(b + 54, "FAT", 3) == 0 || memcmp(b + 82, "FAT", 3) == 0))
 		return FS_FAT;
@@ -279,7 +281,7 @@ void disk_find_boot_root(int fd, const struct disk_layout *l, const struct disk_
 
 		if (k == FS_FAT && !*boot)
 			*boot = p;
-		else if (k == FS_EXT && (!*root || p->size > (*root)->size))
+		else if ((k == FS_EXT || k == FS_XFS) && (!*root || p->size > (*root)->size))
 			*root = p;
 	}
 }

@@ -32,6 +32,7 @@ enum fs_kind {
 	FS_UNKNOWN,
 	FS_FAT,
 	FS_EXT, /* ext2/3/4 */
+	FS_XFS,
 };
 
 struct disk_part {
@@ -58,9 +59,9 @@ int disk_read_layout(int fd, uint64_t size, struct disk_layout *out, char *why, 
 enum fs_kind disk_probe_fs(int fd, const struct disk_part *p);
 
 /*
- * The boot (FAT) and root (ext) partitions of a Pi-style image: the first
+ * The boot (FAT) and root partitions of a Pi-style or PC image: the first
  * partition whose contents are FAT, and the largest whose contents are
- * ext2/3/4. Either may come back NULL when absent.
+ * ext2/3/4 or xfs. Either may come back NULL when absent.
  */
 void disk_find_boot_root(int fd, const struct disk_layout *l, const struct disk_part **boot,
 			 const struct disk_part **root);

@@ -35,6 +35,7 @@ sqfs_manifest()
 # of another owner, links, an empty file, a file of several blocks.
 src=$T/src
 mkdir -p "$src"/{boot,etc,usr/bin,usr/lib/x,home/u/.ssh,var/empty}
+mkdir -m 0700 "$src/lost+found" # as mkfs.ext4 makes it
 fixture_bytes 300000 k1 >"$src/boot/vmlinuz-6.1.0-9-amd64"
 fixture_bytes 90000 i1 >"$src/boot/initrd.img-6.1.0-9-amd64"
 fixture_bytes 5000 b >"$src/usr/bin/tool" && chmod 0755 "$src/usr/bin/tool"
@@ -80,10 +81,11 @@ t_like "$(cat "$T/noqemu.out")" "image import: $d/pc.qcow2 is a qcow2 image: con
 	"the error says what to install"
 t_is "$(ls -A "$T/work")$(ls "$NB/images" | grep -c noqemu)" 0 "and leaves no work directory and no image"
 
-# A damaged qcow2: qemu-img's failure is named.
-head -c 600 "$d/pc.qcow2" >"$d/cut.qcow2"
+# A damaged qcow2 (version 99 in its header): qemu-img's failure is named.
+cp "$d/pc.qcow2" "$d/cut.qcow2" &&
+	printf '\0\0\0\143' | dd of="$d/cut.qcow2" bs=1 seek=4 conv=notrunc status=none
 ctl image import --workdir "$T/work" "$d/cut.qcow2" pc-cut >"$T/cut.out" 2>&1
-t_is "$?" 1 "a truncated qcow2: exit 1"
+t_is "$?" 1 "a damaged qcow2: exit 1"
 t_like "$(cat "$T/cut.out")" "image import: converting $d/cut.qcow2: qemu-img failed" \
 	"the error names the conversion"
 t_is "$(ls -A "$T/work")" "" "the work directory is gone after the failure"

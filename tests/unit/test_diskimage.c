@@ -285,11 +285,36 @@ static void test_find_by_content(void **state)
 	assert_int_equal(root->number, 3);
 }
 
+static void test_xfs_root(void **state)
+{
+	struct fx *f = *state;
+	const struct disk_part *boot, *root;
+	struct disk_layout l;
+	char why[256] = "";
+	int fd;
+
+	/* A small ext partition and a larger xfs one: xfs is the root. */
+	mbr_entry(f->disk, 0, 0x83, ROOT_LBA, 2048);
+	mbr_entry(f->disk, 1, 0x83, ROOT_LBA + 2048, ROOT_SECTS - 2048);
+	put_ext(f->disk, ROOT_LBA);
+	memcpy(f->disk + (size_t)(ROOT_LBA + 2048) * 512, "XFSB", 4);
+	assert_int_equal(layout_of(f, DISK_SIZE, &l, why, sizeof(why)), 0);
+	fd = open(f->path, O_RDONLY);
+	assert_int_equal(disk_probe_fs(fd, &l.parts[0]), FS_EXT);
+	assert_int_equal(disk_probe_fs(fd, &l.parts[1]), FS_XFS);
+	disk_find_boot_root(fd, &l, &boot, &root);
+	close(fd);
+	assert_null(boot);
+	assert_non_null(root);
+	assert_int_equal(root->number, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32),
 		cmocka_unit_test_setup_teardown(test_mbr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xfs_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mbr_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mbr_bad_entry, setup, teardown),
