@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netbootctl image import SRC NAME: a Raspberry Pi OS style disk image (raw,
- * .xz, .gz, .zst, .bz2), an SD card, a directory or a tarball, to a
- * netboot-ready squashfs installed as the newest generation of NAME.
+ * netbootctl image import SRC NAME: a Raspberry Pi OS style or PC disk image
+ * (raw, .xz, .gz, .zst, .bz2, qcow2), an SD card, a directory or a tarball,
+ * to a netboot-ready squashfs installed as the newest generation of NAME.
  *
- * Disk images are read without mounting them: the partition table is
- * parsed here (diskimage.c), the ext root is copied out with debugfs
- * rdump and the FAT boot partition with mcopy. Only when those tools are
- * missing, and as root, are the partitions loop-mounted instead (in a
- * private mount namespace, so the mounts die with this process).
+ * Disk images are read without mounting them: qcow2 is converted to raw
+ * with qemu-img, the partition table is parsed here (diskimage.c), the ext
+ * root is copied out with debugfs rdump and the FAT boot partition with
+ * mcopy. An xfs root, or ext/FAT when those tools are missing, is
+ * loop-mounted instead, as root only (in a private mount namespace, so the
+ * mounts die with this process).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,11 +43,12 @@ static const char import_help[] =
 	"\n"
 	"Turn SRC into a netboot-ready squashfs and install it as the newest\n"
 	"generation of <images>/NAME.sqfs. SRC is a raw disk image (.img, also\n"
-	"compressed with xz, gzip, zstd or bzip2), a block device (an SD card),\n"
-	"a directory or a tarball. From a disk image the ext root partition and\n"
-	"the FAT boot partition are extracted (MBR or GPT); the boot partition\n"
-	"goes to boot/firmware, or to boot when the image's fstab mounts it\n"
-	"there. Netboot fix-ups follow, each logged: SD-card lines leave\n"
+	"compressed with xz, gzip, zstd or bzip2), a qcow2 disk (converted with\n"
+	"qemu-img in the work directory), a block device (an SD card), a\n"
+	"directory or a tarball. From a disk image the ext or xfs root partition\n"
+	"(xfs needs root: it is loop-mounted) and the FAT boot partition are\n"
+	"extracted (MBR or GPT); the boot partition goes to boot/firmware, or\n"
+	"to boot when the image's fstab mounts it there. Netboot fix-ups follow, each logged: SD-card lines leave\n"
 	"etc/fstab, first-boot resizing is disabled, dphys-swapfile is masked,\n"
 	"machine-id and SSH host keys are made per node at first boot,\n"
 	"config.txt gets bootloader_update=0, and nsswitch.conf asks\n"
