@@ -18,7 +18,7 @@ require_cmd mksquashfs unsquashfs sfdisk mkfs.ext4 mkfs.xfs qemu-img truncate se
 grep -qw xfs /proc/filesystems || modprobe xfs 2>/dev/null || skip_all "the kernel has no xfs"
 [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTCTL (build first)"
 
-plan 18
+plan 19
 nb_layout
 printf 'clients = 10.251.0.0/24\n[defaults]\nimage = pc\nboot = pxe\n' | nb_write_config
 ctl() { "$NETBOOTCTL" -c "$NB_CONF" "$@"; }
@@ -29,6 +29,18 @@ sqfs_manifest()
 {
 	rm -rf "$T/x" && unsquashfs -q -d "$T/x" "$NB/images/$1.sqfs" >/dev/null 2>&1 &&
 		manifest "$T/x"
+}
+# import_ok SRC NAME WHAT: import SRC as NAME (output in $T/NAME.out); it
+# holds the source tree and the fix-ups ran (4 tests).
+import_ok()
+{
+	ctl image import --workdir "$T/work" "$1" "$2" >"$T/$2.out" 2>&1
+	t_is "$?" 0 "image import of $3: exit 0" || _t_diag_stream <"$T/$2.out"
+	t_is "$(sqfs_manifest "$2")" "$want" \
+		"$2: the image holds the source tree exactly (names, modes, owners, sha256, links)"
+	t_is "$(sqfs_cat "$2" etc/fstab)" "tmpfs /tmp tmpfs defaults 0 0" \
+		"$2: fix-ups: the disk's root and swap lines left etc/fstab"
+	t_is "$(sqfs_cat "$2" etc/hostname)" pc-src "$2: etc/hostname is the image's own"
 }
 
 # The source tree: kernels, a binary, a set-uid file, a private directory
@@ -59,15 +71,9 @@ truncate -s 8M "$d/root.img" && mkfs.ext4 -q -d "$src" "$d/root.img" &&
 	echo "Bail out! cannot build the qcow2 disk"
 	exit 1
 }
-ctl image import --workdir "$T/work" "$d/pc.qcow2" pc-qcow2 >"$T/qcow2.out" 2>&1
-t_is "$?" 0 "image import of a qcow2 GPT disk: exit 0" || _t_diag_stream <"$T/qcow2.out"
-t_like "$(cat "$T/qcow2.out")" "pc.qcow2: qcow2 \\(virtual size 10 MiB\\): converting it with qemu-img to a raw disk in $T/work/[^ ]*, which needs up to 10 MiB there" \
+import_ok "$d/pc.qcow2" pc-qcow2 "a qcow2 GPT disk with an ext4 root"
+t_like "$(cat "$T/pc-qcow2.out")" "pc.qcow2: qcow2 \\(virtual size 10 MiB\\): converting it with qemu-img to a raw disk in $T/work/[^ ]*, which needs up to 10 MiB there" \
 	"the progress output names qemu-img and the scratch space it needs"
-t_is "$(sqfs_manifest pc-qcow2)" "$want" \
-	"the image holds the qcow2's root tree exactly (names, modes, owners, sha256, links)"
-t_is "$(sqfs_cat pc-qcow2 etc/fstab)" "tmpfs /tmp tmpfs defaults 0 0" \
-	"fix-ups: the disk's root and swap lines left etc/fstab"
-t_is "$(sqfs_cat pc-qcow2 etc/hostname)" pc-src "etc/hostname is the image's own"
 t_is "$(ls -A "$T/work")" "" "the work directory (with the raw disk) is gone"
 
 # Without qemu-img: a clear error, nothing left behind.
@@ -101,14 +107,9 @@ truncate -s 24M "$d/xfs.img" &&
 	echo "Bail out! cannot build the xfs disk"
 	exit 1
 }
-ctl image import --workdir "$T/work" "$d/xfs-disk.img" pc-xfs >"$T/xfs.out" 2>&1
-t_is "$?" 0 "image import of a GPT disk with an xfs root: exit 0" || _t_diag_stream <"$T/xfs.out"
-t_like "$(cat "$T/xfs.out")" "xfs-disk.img: GPT, root: partition 1 \\(24 MiB at byte 1048576, xfs\\)" \
+import_ok "$d/xfs-disk.img" pc-xfs "a GPT disk with an xfs root"
+t_like "$(cat "$T/pc-xfs.out")" "xfs-disk.img: GPT, root: partition 1 \\(24 MiB at byte 1048576, xfs\\)" \
 	"the progress output names the xfs root partition"
-t_is "$(sqfs_manifest pc-xfs)" "$want" \
-	"the image holds the xfs root tree exactly (names, modes, owners, sha256, links)"
-t_is "$(sqfs_cat pc-xfs etc/fstab)" "tmpfs /tmp tmpfs defaults 0 0" \
-	"fix-ups: the disk's root and swap lines left etc/fstab"
 
 # As a user, the xfs root cannot be loop-mounted: the error says so.
 chmod 1777 "$NB/images" "$NB/images/.locks" "$T/work" && chmod o+rx "$T" "$d" && chmod o+r "$d/xfs-disk.img"
