@@ -253,6 +253,13 @@ int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
 		"\t# An nfsroot mounts with nolock; no quotas either.\n"
 		"\tEnable_NLM = false;\n"
 		"\tEnable_RQUOTA = false;\n"
+		"}\n"
+		"\n"
+		"MDCACHE {\n"
+		"\t# No directory entry cache: a node's boot onto a new image generation\n"
+		"\t# changes the names under its root while the directories' times stay;\n"
+		"\t# cached entries would keep serving the old generation.\n"
+		"\tDir_Chunk = 0;\n"
 		"}\n");
 	for (i = 0; i < mapper_node_count(m); i++) {
 		const struct node *n = mapper_node_at(m, i);

@@ -154,6 +154,9 @@ for e in exports:
         if kv.get(k) != v: bad.append("%s %s=%r" % (node, k, kv.get(k)))
     if not re.search(r"CLIENT \{[^}]*Access_Type = RW;", e): bad.append(node + " client not RW")
 if not re.search(r"NFS_CORE_PARAM \{[^}]*Protocols = 3, 4;", body): bad.append("core protocols")
+# No dirent cache: names under a node root change at its boot (t3090).
+if len(re.findall(r"^MDCACHE \{[^}]*^\s*Dir_Chunk = 0;$", body, re.M)) != 1:
+    bad.append("MDCACHE Dir_Chunk = 0")
 print("; ".join(bad) or "ok")
 PY
 )
