@@ -5,10 +5,11 @@
 # Generation 2 is dropped in and the node boots onto it (the daemon re-pins
 # its root). A fresh NFS client, as a rebooting node mounts, must then see
 # generation 2 byte-exact: changed files, names only in generation 2, and
-# creates in directories of the image. Ganesha caches directory entries and
-# object handles in its MDCACHE; the kernel-side invalidations of the re-pin
-# do not reach it. Both generations' directories carry the same mtimes (as a
-# reproducible image build gives), so no mtime tells Ganesha of the change.
+# creates in directories of the image. Ganesha caches directory entries
+# (MDCACHE) that the kernel-side invalidations of the re-pin do not reach;
+# gen ganesha turns that cache off (Dir_Chunk = 0). Both generations'
+# directories carry the same mtimes (as a reproducible image build gives),
+# so no mtime tells Ganesha of the change.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
