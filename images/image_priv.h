@@ -244,6 +244,7 @@ struct image_gen {
 	struct dir_index dirs;
 	struct block_cache blocks;
 	pthread_mutex_t walk_lock; /* one full tree walk at a time */
+	int walk_err;		   /* a walk that failed fails again: not retried */
 	struct gen_registry *reg;  /* NULL when opened outside a catalog */
 	struct image_gen *reg_next;
 };

@@ -63,33 +63,40 @@ static int learn(struct image_gen *g, struct img_reader *r, uint32_t ino, sqfs_i
 	return export_lookup(&r->fs, ino, &known) || known != id ? -EIO : 0;
 }
 
+/*
+ * Each directory is listed once, however many entries lead to it: a
+ * corrupt image may link directories in a cycle or to each other many
+ * times over. A walk that met a corrupt listing is not tried again (the
+ * image does not change), else every lookup of an unknown number would
+ * walk the whole tree once more.
+ */
 int gen_map_walk(struct image_gen *g, struct img_reader *r)
 {
-	sqfs_inode_id *stack = NULL;
-	size_t n = 0, cap = 0, dirs = 0;
+	sqfs_inode_id *stack = NULL, dummy;
+	struct ino_map walked;
+	size_t n = 0, cap = 0;
 	int err = 0;
 
 	pthread_mutex_lock(&g->walk_lock);
-	if (g->map.complete)
+	if (g->map.complete || g->walk_err) {
+		err = g->walk_err;
 		goto out;
+	}
+	ino_map_init(&walked);
 	cap = 64;
 	stack = malloc(cap * sizeof(*stack));
 	if (!stack) {
 		err = -ENOMEM;
-		goto out;
+		goto done;
 	}
 	stack[n++] = g->root_id;
+	err = ino_map_put(&walked, g->root_ino, g->root_id);
 	while (n && !err) {
 		sqfs_inode dir;
 		struct dir_iter it;
 		struct dir_ent e;
 		int more;
 
-		/* A corrupt image may link directories in a cycle. */
-		if (++dirs > r->fs.sb.inodes) {
-			err = -EIO;
-			break;
-		}
 		if (inode_load(&r->fs, stack[--n], &dir) || dir_iter_open(&r->fs, &dir, &it)) {
 			err = -EIO;
 			break;
@@ -98,25 +105,31 @@ int gen_map_walk(struct image_gen *g, struct img_reader *r)
 			err = ino_map_put(&g->map, e.ino, e.id);
 			if (err)
 				break;
-			if (e.type != S_IFDIR)
+			if (e.type != S_IFDIR || ino_map_get(&walked, e.ino, &dummy))
 				continue;
-			if (n == cap) {
+			err = ino_map_put(&walked, e.ino, e.id);
+			if (!err && n == cap) {
 				sqfs_inode_id *bigger = realloc(stack, 2 * cap * sizeof(*stack));
 
-				if (!bigger) {
+				if (!bigger)
 					err = -ENOMEM;
-					break;
-				}
-				stack = bigger;
+				else
+					stack = bigger;
 				cap *= 2;
 			}
+			if (err)
+				break;
 			stack[n++] = e.id;
 		}
 		if (!err && more < 0)
 			err = more;
 	}
+done:
+	ino_map_destroy(&walked);
 	if (!err)
 		g->map.complete = true;
+	else if (err != -ENOMEM)
+		g->walk_err = err;
 out:
 	pthread_mutex_unlock(&g->walk_lock);
 	free(stack);
