@@ -45,7 +45,8 @@ static const char apply_help[] =
 	"  exports  --exports (" EXPORTS_FILE "); exportfs -ra\n"
 	"  ganesha  --ganesha-conf (" GANESHA_CONF ", to be\n"
 	"           %include'd by ganesha.conf); SIGHUP to the PID in --ganesha-pid\n"
-	"           (" GANESHA_PID "): Ganesha re-reads its exports.\n"
+	"           (" GANESHA_PID "): Ganesha re-reads its exports; a change\n"
+	"           to NFS_CORE_PARAM or MDCACHE needs a restart.\n"
 	"Without a file option, each service whose program is installed (dnsmasq,\n"
 	"exportfs, ganesha.nfsd) is handled; with any, only the services named.\n"
 	"  --dry-run  show the diff and what would be reloaded; write nothing\n"
@@ -161,23 +162,68 @@ static int parse_opts(int argc, char **argv, struct apply_opts *o)
 	return -1;
 }
 
-/* Whether @f's content differs from the file at f->path (missing: yes). */
-static bool file_differs(const struct gen_file *f)
+/* The content of the file at @path (malloc'ed), or NULL if it cannot be
+ * read. */
+static char *read_old(const char *path)
 {
 	char *old = NULL;
 	size_t len = 0;
-	bool differs = true;
-	FILE *in = fopen(f->path, "r");
+	FILE *in = fopen(path, "r");
 
 	if (!in)
-		return true;
-	if (getdelim(&old, &len, '\0', in) >= 0 || feof(in)) {
-		len = old ? strlen(old) : 0;
-		differs = len != f->len || (len && memcmp(old, f->text, len) != 0);
+		return NULL;
+	if (getdelim(&old, &len, '\0', in) < 0 && !feof(in)) {
+		free(old);
+		old = NULL;
+	} else if (!old) {
+		old = strdup("");
+	}
+	fclose(in);
+	return old;
+}
+
+/* Whether @f's content differs from the file at f->path (missing: yes). */
+static bool file_differs(const struct gen_file *f)
+{
+	char *old = read_old(f->path);
+	size_t len = old ? strlen(old) : 0;
+	bool differs = !old || len != f->len || (len && memcmp(old, f->text, len) != 0);
+
+	free(old);
+	return differs;
+}
+
+/* The "\nNAME {" ... "\n}\n" block of a generated Ganesha file: its start,
+ * and its length in *len (0 and NULL without one). */
+static const char *ganesha_block(const char *text, const char *name, size_t *len)
+{
+	char head[32];
+	const char *b, *e;
+
+	snprintf(head, sizeof(head), "\n%s {\n", name);
+	b = text ? strstr(text, head) : NULL;
+	e = b ? strstr(b + 1, "\n}\n") : NULL;
+	*len = e ? (size_t)(e - b) : 0;
+	return e ? b : NULL;
+}
+
+/* Whether the new Ganesha file @f changes a block Ganesha reads only when it
+ * starts (a SIGHUP reloads the exports only). */
+static bool ganesha_needs_restart(const struct gen_file *f)
+{
+	static const char *const blocks[] = {"NFS_CORE_PARAM", "MDCACHE"};
+	char *old = read_old(f->path);
+	bool restart = false;
+
+	for (size_t i = 0; old && i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		size_t ol, nl;
+		const char *o = ganesha_block(old, blocks[i], &ol);
+		const char *n = ganesha_block(f->text, blocks[i], &nl);
+
+		restart |= ol != nl || (ol && memcmp(o, n, ol) != 0);
 	}
 	free(old);
-	fclose(in);
-	return differs;
+	return restart;
 }
 
 /* diff -u between the file at f->path (or nothing) and @f's new content. */
@@ -344,12 +390,18 @@ static int apply_nfs(struct ctl *c, const struct apply_opts *o, int svc)
 {
 	struct gen_file file = {.path = o->file[svc]};
 	struct gen_opts go = {0};
-	bool changed = false;
+	bool changed = false, restart = false;
 	int ret;
 
 	ret = generate(c, svc == SVC_EXPORTS ? gen_exports : gen_ganesha, &go, &file);
+	if (ret == 0 && svc == SVC_GANESHA)
+		restart = ganesha_needs_restart(&file);
 	if (ret == 0)
 		ret = update_files(&file, 1, o->dry_run, &changed);
+	if (ret == 0 && restart)
+		printf("ganesha: %s: NFS_CORE_PARAM or MDCACHE changed: Ganesha reads them only "
+		       "when it starts: restart Ganesha\n",
+		       file.path);
 	if (ret == 0 && changed)
 		ret = svc == SVC_EXPORTS
 			      ? run_exportfs(o->dry_run)

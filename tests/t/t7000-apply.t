@@ -122,6 +122,27 @@ apply >"$T/out" 2>&1
 t_is "$?:$(grep -c '^[-+@]' "$T/out"):$(grep -c SIGHUP "$T/out")" "0:0:0" \
 	"apply again: no diff, no reload"
 
+# ---- a file from an older netbootctl, without the MDCACHE block -------------
+# Ganesha reads MDCACHE and NFS_CORE_PARAM only when it starts (a SIGHUP
+# reloads the exports only, docs/design.md): apply says so.
+perl -0pi -e 's/\nMDCACHE \{\n.*?\n\}\n//s' "$T/nb-ganesha.conf"
+t_is "$(grep -c MDCACHE "$T/nb-ganesha.conf")" 0 "an older file: no MDCACHE block"
+apply >"$T/out" 2>&1
+t_is "$?" 0 "apply: exit 0"
+t_ok "apply: says Ganesha needs a restart" grep -qxF \
+	"ganesha: $T/nb-ganesha.conf: NFS_CORE_PARAM or MDCACHE changed: Ganesha reads them only when it starts: restart Ganesha" \
+	"$T/out"
+t_ok "apply: the diff adds Dir_Chunk = 0" grep -qxF "+	Dir_Chunk = 0;" "$T/out"
+t_like "$(cat "$T/out")" "ganesha: sent SIGHUP to PID $GPID" "apply: and sends SIGHUP for the exports"
+apply >"$T/out" 2>&1
+t_is "$?:$(grep -c 'restart' "$T/out"):$(grep -c SIGHUP "$T/out")" "0:0:0" \
+	"apply again: no restart asked for, no reload"
+# A change of nodes alone needs no restart.
+config >"$T/n.ini"
+apply >"$T/out" 2>&1
+t_is "$?:$(grep -c 'restart' "$T/out"):$(grep -c 'ganesha: sent SIGHUP' "$T/out")" "0:0:1" \
+	"apply after removing a node: SIGHUP, no restart asked for"
+
 # ---- a config error changes nothing ----------------------------------------
 before=$(sums)
 echo "bogus line" >>"$T/n.ini"
