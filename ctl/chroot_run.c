@@ -31,10 +31,30 @@ extern char **environ;
 
 /* ---- host tools ------------------------------------------------------ */
 
+void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+bool stop_pending(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 &&
+	       (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGQUIT) == 1 ||
+		sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGHUP) == 1);
+}
+
 int tool_run(const char *const *argv, const struct tool_io *io, char *why, size_t whylen)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	int fds[3] = {-1, -1, -1};
+	sigset_t mask, stop;
 	int err, wst;
 	pid_t pid;
 
@@ -47,7 +67,18 @@ int tool_run(const char *const *argv, const struct tool_io *io, char *why, size_
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0 && fds[i] != i)
 			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	/* A caller holding back the stop signals (to clean up first) does not
+	 * hold them back from its tools: Ctrl-C stops the tool at once. */
+	posix_spawnattr_init(&attr);
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	stop_signals(&stop);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&stop, sig) == 1)
+			sigdelset(&mask, sig);
+	posix_spawnattr_setsigmask(&attr, &mask);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	err = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err) {
 		ctl_why(why, whylen, "cannot run %s: %s", argv[0], strerror(err));
@@ -520,11 +551,7 @@ int chroot_run(const struct chroot_cmd *cmd, int *status, char *why, size_t whyl
 		err = -errno;
 		goto out;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
+	stop_signals(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	fflush(NULL);

@@ -9,6 +9,7 @@
 #ifndef NETBOOTFS_CTL_CHROOT_RUN_H
 #define NETBOOTFS_CTL_CHROOT_RUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,9 +26,16 @@ struct tool_io {
 		-1, -1, -1 \
 	}
 
+/* The signals that stop netbootctl (INT, QUIT, TERM, HUP), in @set. */
+void stop_signals(sigset_t *set);
+
+/* One of them is pending (blocked, not yet delivered). */
+bool stop_pending(void);
+
 /* Run argv[0] (looked up in PATH) and wait. 0 when it exits 0; -ENOENT
  * when it is not installed; -EIO when it fails (@why names the tool and
- * its status); -EINTR when it was killed by a signal. */
+ * its status); -EINTR when it was killed by a signal. The tool runs with
+ * the stop signals unblocked, even while the caller blocks them. */
 int tool_run(const char *const *argv, const struct tool_io *io, char *why, size_t whylen);
 
 /* ---- work directories ----------------------------------------------- */

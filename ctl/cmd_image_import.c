@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <linux/fs.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -705,16 +706,20 @@ static int run_import(struct import *im, const struct server_config *srv, char *
 		free(abs);
 		if (!err && S_ISREG(st.st_mode))
 			err = maybe_decompress(im, why, whylen);
-		if (!err && S_ISREG(st.st_mode))
+		if (!err && S_ISREG(st.st_mode) && !stop_pending())
 			err = maybe_convert_qcow2(im, why, whylen);
 		if (err)
 			return err;
 		if (S_ISREG(st.st_mode) && is_tar(im->disk))
 			kind = SRC_TAR;
 	}
+	if (stop_pending())
+		goto stopped;
 	err = extract(im, kind, why, whylen);
 	if (err)
 		return err;
+	if (stop_pending())
+		goto stopped;
 
 	fx.rootfd = open(im->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fx.rootfd < 0)
@@ -726,6 +731,8 @@ static int run_import(struct import *im, const struct server_config *srv, char *
 		return err;
 	printf("%s: %u fix-up%s applied\n", im->src, fx.changes, fx.changes == 1 ? "" : "s");
 	fflush(stdout);
+	if (stop_pending())
+		goto stopped;
 
 	if (!im->compression)
 		im->compression = squash_default_compression(im->work);
@@ -735,6 +742,9 @@ static int run_import(struct import *im, const struct server_config *srv, char *
 		printf("imported %s as %s/%s.sqfs (%s)\n", im->src, srv->images, im->name,
 		       im->compression);
 	return err;
+stopped:
+	snprintf(why, whylen, "stopped by a signal");
+	return -EINTR;
 }
 
 int cmd_image_import(struct ctl *c, int argc, char **argv)
@@ -749,6 +759,7 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 	};
 	struct import im = {0};
 	const struct mapper *m;
+	sigset_t stop, old;
 	char why[WHY_LEN] = "";
 	bool no_wait = false;
 	int opt, err, lock;
@@ -799,6 +810,14 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 		ctl_err("image import: %s", why);
 		return CTL_EXIT_FAIL;
 	}
+	/*
+	 * A stop signal (Ctrl-C, SIGTERM, a hangup) kills the running tool at
+	 * once, and the import at its next step, but only after the work
+	 * directory (a converted disk can take many GB) is removed: then the
+	 * signal, unblocked, ends us as it would have.
+	 */
+	stop_signals(&stop);
+	sigprocmask(SIG_BLOCK, &stop, &old);
 	err = run_import(&im, mapper_server(m), why, sizeof(why));
 	image_lock_release(lock);
 	if (err)
@@ -808,5 +827,7 @@ int cmd_image_import(struct ctl *c, int argc, char **argv)
 	free(im.work);
 	free(im.root);
 	free(im.disk);
+	fflush(NULL);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

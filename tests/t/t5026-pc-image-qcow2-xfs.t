@@ -7,7 +7,9 @@
 # types, modes, owners, file sha256, link targets) outside /etc, and the
 # netboot fix-ups ran (the disk's fstab lines are gone; etc/hostname is the
 # image's own: the per-node one comes from the daemon's generated layer).
-# Without qemu-img, or as a user for an xfs root, the import says why.
+# Without qemu-img, or as a user for an xfs root, the import says why. A
+# SIGTERM during the conversion removes the work directory before the
+# import dies of it.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
@@ -18,7 +20,7 @@ require_cmd mksquashfs unsquashfs sfdisk mkfs.ext4 mkfs.xfs qemu-img truncate se
 grep -qw xfs /proc/filesystems || modprobe xfs 2>/dev/null || skip_all "the kernel has no xfs"
 [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTCTL (build first)"
 
-plan 19
+plan 22
 nb_layout
 printf 'clients = 10.251.0.0/24\n[defaults]\nimage = pc\nboot = pxe\n' | nb_write_config
 ctl() { "$NETBOOTCTL" -c "$NB_CONF" "$@"; }
@@ -95,6 +97,30 @@ t_is "$?" 1 "a damaged qcow2: exit 1"
 t_like "$(cat "$T/cut.out")" "image import: converting $d/cut.qcow2: qemu-img failed" \
 	"the error names the conversion"
 t_is "$(ls -A "$T/work")" "" "the work directory is gone after the failure"
+
+# SIGTERM (or Ctrl-C, a hangup) to the import's process group during the
+# conversion: the work directory goes, then the import dies of the signal.
+# (A test sends SIGTERM: jobs of a script ignore SIGINT.) qemu-img waits, in open(2), for the writer of a FIFO
+# that is the qcow2's backing file: the conversion lasts until we kill it.
+mkfifo "$d/backing.raw" &&
+	qemu-img create -q -f qcow2 -F raw -b "$d/backing.raw" -u "$d/over.qcow2" 10M || {
+	echo "Bail out! cannot build the qcow2 overlay"
+	exit 1
+}
+setsid "$NETBOOTCTL" -c "$NB_CONF" image import --workdir "$T/work" "$d/over.qcow2" pc-int \
+	>"$T/int.out" 2>&1 &
+pid=$!
+at_exit "kill -KILL -- -$pid 2>/dev/null; true"
+for _ in $(seq 100); do
+	pgrep -P "$pid" -x qemu-img >/dev/null && break
+	sleep 0.1
+done
+t_ok "SIGTERM test: qemu-img is converting" pgrep -P "$pid" -x qemu-img
+kill -TERM -- "-$pid"
+wait "$pid"
+t_is "$?" 143 "after SIGTERM, the import dies of it (exit status 143)" || _t_diag_stream <"$T/int.out"
+t_is "$(ls -A "$T/work")$(ls "$NB/images" | grep -c pc-int)" 0 \
+	"and it removed its work directory first, and installed nothing"
 
 # (b) a GPT disk whose root partition is xfs, filled through a loop mount.
 mkdir -p "$d/mnt"
