@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/lib/ftype.h"
+
 #define HANDLE_MAX 128
 
 static int save(const char *path, const char *out)
@@ -69,26 +71,6 @@ out:
 	return fd;
 }
 
-static const char *type_name(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG:
-		return "reg";
-	case S_IFDIR:
-		return "dir";
-	case S_IFLNK:
-		return "lnk";
-	case S_IFCHR:
-		return "chr";
-	case S_IFBLK:
-		return "blk";
-	case S_IFIFO:
-		return "fifo";
-	default:
-		return "other";
-	}
-}
-
 static int stat_handle(const char *mnt, const char *in)
 {
 	struct stat st;
@@ -101,7 +83,7 @@ static int stat_handle(const char *mnt, const char *in)
 		close(fd);
 		return 3;
 	}
-	printf("%s %llu %lu\n", type_name(st.st_mode), (unsigned long long)st.st_ino,
+	printf("%s %llu %lu\n", ftype_name(st.st_mode), (unsigned long long)st.st_ino,
 	       (unsigned long)st.st_nlink);
 	close(fd);
 	return 0;

@@ -43,6 +43,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "tests/lib/ftype.h"
+
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
@@ -103,30 +105,9 @@ static mode_t mode_arg(const char *s)
 	return (mode_t)strtoul(s, NULL, 8);
 }
 
-static const char *type_name(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFREG:
-		return "reg";
-	case S_IFDIR:
-		return "dir";
-	case S_IFLNK:
-		return "lnk";
-	case S_IFCHR:
-		return "chr";
-	case S_IFBLK:
-		return "blk";
-	case S_IFIFO:
-		return "fifo";
-	case S_IFSOCK:
-		return "sock";
-	}
-	return "?";
-}
-
 static int print_stat(const struct stat *st)
 {
-	printf("%s %04o %u %u %lld %lu %llu %u:%u %lld\n", type_name(st->st_mode),
+	printf("%s %04o %u %u %lld %lu %llu %u:%u %lld\n", ftype_name(st->st_mode),
 	       (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid, (unsigned)st->st_gid,
 	       (long long)st->st_size, (unsigned long)st->st_nlink, (unsigned long long)st->st_ino,
 	       major(st->st_rdev), minor(st->st_rdev), (long long)st->st_blocks);
