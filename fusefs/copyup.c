@@ -301,26 +301,23 @@ out:
 	return err;
 }
 
-static void remove_tree_at(int dirfd, const char *name, int depth)
+static void remove_tree_at(int at, const char *name, int depth)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = host_opendir(at, name);
 	struct dirent *de;
 
 	if (d && depth < 256) {
 		while ((de = readdir(d))) {
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			if (unlinkat(fd, de->d_name, 0) != 0 && errno == EISDIR)
-				remove_tree_at(fd, de->d_name, depth + 1);
+			if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno == EISDIR)
+				remove_tree_at(dirfd(d), de->d_name, depth + 1);
 		}
 	}
 	if (d)
 		closedir(d);
-	else if (fd >= 0)
-		close(fd);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
-		unlinkat(dirfd, name, 0);
+	if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
+		unlinkat(at, name, 0);
 }
 
 void copyup_remove_tree(int dirfd, const char *name)
@@ -331,15 +328,11 @@ void copyup_remove_tree(int dirfd, const char *name)
 /* Temp files of copy-ups a crash interrupted (and half-removed trees). */
 void copyup_clean_work(struct root_fs *fs)
 {
-	int fd = openat(fs->work_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = host_opendir(fs->work_fd, ".");
 	struct dirent *de;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;

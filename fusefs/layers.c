@@ -63,6 +63,19 @@ int host_setxattr(int dirfd, const char *name, const char *attr, const void *val
 	return err;
 }
 
+DIR *host_opendir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int e = errno;
+
+	if (!d && fd >= 0) {
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 bool dir_is_opaque(int dirfd, const char *name)
 {
 	char v[4];

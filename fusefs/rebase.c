@@ -222,15 +222,11 @@ static int write_report(int wdir, const char *text, size_t len)
 /* Drop the kernel's cached names the old overlay had at its top. */
 static void inval_old_top(struct root_fs *fs, int wdir)
 {
-	int fd = open_dir(wdir, "new");
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = host_opendir(wdir, "new");
 	struct dirent *de;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return;
-	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			notifier_inval_entry(fs->d->notifier, fs_mount_session(fs->mnt),

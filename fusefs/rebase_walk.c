@@ -207,7 +207,7 @@ static int clone_tree(int from, const char *name, int to)
 {
 	struct dirent *de;
 	struct stat st;
-	int sfd, dfd, err;
+	int dfd, err;
 	DIR *d;
 
 	if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -217,18 +217,15 @@ static int clone_tree(int from, const char *name, int to)
 	err = dir_like(from, name, &st, to, &dfd);
 	if (err)
 		return err;
-	sfd = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	d = sfd >= 0 ? fdopendir(sfd) : NULL;
+	d = host_opendir(from, name);
 	if (!d) {
 		err = -errno;
-		if (sfd >= 0)
-			close(sfd);
 		close(dfd);
 		return err;
 	}
 	while (!err && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			err = clone_tree(sfd, de->d_name, dfd);
+			err = clone_tree(dirfd(d), de->d_name, dfd);
 	closedir(d);
 	close(dfd);
 	return err;
@@ -450,17 +447,13 @@ static int walk_entry(struct rb_ctx *c, int odir, int rdir, const char *name, co
 
 static int walk(struct rb_ctx *c, int odir, int rdir, const char *rel)
 {
-	int fd = openat(odir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = host_opendir(odir, ".");
 	char sub[PATH_MAX];
 	struct dirent *de;
 	int err = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return -errno;
-	}
 	while (!err && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;

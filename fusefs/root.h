@@ -7,6 +7,7 @@
 #ifndef NETBOOTFS_ROOT_H
 #define NETBOOTFS_ROOT_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <pthread.h>
@@ -138,6 +139,9 @@ bool layers_have_lower(const struct dirlayers *dl);
 #define XATTR_ORIGIN "trusted.netbootfs.origin"
 int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size_t size);
 int host_setxattr(int dirfd, const char *name, const char *attr, const void *val, size_t size);
+/* A listing of directory @name in @dirfd ("." for @dirfd itself), never
+ * through a symlink; NULL with errno set. closedir() closes it all. */
+DIR *host_opendir(int dirfd, const char *name);
 
 /* ---- copyup.c -------------------------------------------------------- */
 

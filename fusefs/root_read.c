@@ -265,16 +265,12 @@ out:
 
 static int list_host_dir(struct dirlist *l, int dirfd, uint64_t base_id)
 {
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *d = host_opendir(dirfd, ".");
 	struct dirent *de;
 	int err = 0;
 
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	if (!d)
 		return -errno;
-	}
 	while (!err && (de = readdir(d))) {
 		struct stat st;
 		mode_t type;

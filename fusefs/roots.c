@@ -340,17 +340,15 @@ void roots_unmount_all(struct daemon *d)
 /* Empty a volatile overlay: every entry of the node's overlay dir. */
 static void overlay_wipe(struct root_fs *fs)
 {
-	int fd = openat(fs->upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	DIR *dir = host_opendir(fs->upper_fd, ".");
 	struct dirent *de;
 	char tmp[64];
 	unsigned n = 0;
+	int fd;
 
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
+	if (!dir)
 		return;
-	}
+	fd = dirfd(dir);
 	while ((de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
