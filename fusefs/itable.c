@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mapper/statefile.h"
+
 #define ROOT_ID	  1
 #define MAX_DEPTH 4096
 
@@ -313,14 +315,12 @@ static bool unescape_name(char *s)
 /* Caller holds the lock (either way). */
 static int write_snapshot(struct itable *t, const char *path)
 {
-	char tmp[PATH_MAX + 8], rec[RECORD_MAX];
+	char rec[RECORD_MAX], *text = NULL;
 	struct itable_ent *e;
-	size_t i, n;
-	FILE *f;
-	int err = 0;
+	size_t i, n, len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
 	fputs(ITABLE_HEADER, f);
@@ -328,14 +328,10 @@ static int write_snapshot(struct itable *t, const char *path)
 		for (e = t->buckets[i]; e; e = e->next)
 			if ((n = format_entry(rec, e->id, e->parent, e->name)))
 				fwrite(rec, 1, n, f);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		err = -errno;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) != 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	err = fclose(f) == 0 ? 0 : -ENOMEM;
+	if (!err)
+		err = statefile_replace(path, text, len, 0644, (uid_t)-1, (gid_t)-1);
+	free(text);
 	return err;
 }
 
