@@ -67,8 +67,9 @@ nb_write_config()
 	} >"$NB_CONF.tmp" && mv "$NB_CONF.tmp" "$NB_CONF"
 }
 
-# nb_one_node_config IMAGE: the config of one node, n1 (serial 1a2b3c4d,
-# MAC dc:a6:32:00:00:01), booting IMAGE, which is also the default image.
+# nb_one_node_config IMAGE [IP]: the config of one node, n1 (serial 1a2b3c4d,
+# MAC dc:a6:32:00:00:01, address IP if given), booting IMAGE, which is also
+# the default image.
 # nb_pxe_config DIR: a PXE-role server beside the one of $NB_CONF (whose
 # role line must be "role = files"): the same ini with role = pxe and its
 # own tftp_root, control socket and tftpd under DIR, written to
@@ -94,6 +95,7 @@ nb_one_node_config()
 	[node:n1]
 	serial = 1a2b3c4d
 	mac = dc:a6:32:00:00:01
+	${2:+ip = $2}
 	INI
 }
 

@@ -21,17 +21,7 @@ at_exit "lazy_umount '$NB/nfs/n1'"
 img=$T/img
 fixture_boot_tree "$img" a
 nb_image os-a "$img"
-nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-	ip = $NB_NET.51
-INI
+nb_one_node_config os-a "$NB_NET.51"
 nb_start_root n1
 R=$NB/nfs/n1
 U=$NB/overlays/n1

@@ -27,17 +27,7 @@ img=$T/img
 fixture_boot_tree "$img" a
 mkdir -p -m 0755 "$img/usr" "$img/usr/local" "$img/usr/local/bin" "$img/dev"
 nb_image os-a "$img"
-nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-	ip = $NB_NET.51
-INI
+nb_one_node_config os-a "$NB_NET.51"
 nb_start_root n1
 R=$NB/nfs/n1
 

@@ -34,17 +34,7 @@ echo "only in g2" >"$T/g2/etc/only-in-g2"
 fixture_bytes 70000 g2/new.dtbo >"$T/g2/boot/firmware/overlays/new.dtbo"
 find "$T/g2" -exec touch -h -d @1700000000 {} +
 nb_image os-a "$T/g1"
-NB_BOOT_GAP=2 nb_write_config <<-INI
-	default_image = os-a
-
-	[defaults]
-	image = os-a
-
-	[node:n1]
-	serial = 1a2b3c4d
-	mac = dc:a6:32:00:00:01
-	ip = $NB_NET.51
-INI
+NB_BOOT_GAP=2 nb_one_node_config os-a "$NB_NET.51"
 nb_start_root n1
 R=$NB/nfs/n1
 N1=$NB/tftp/1a2b3c4d
