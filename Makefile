@@ -58,7 +58,7 @@ SYSTEMD_LIBS   := $(call pc_libs,libsystemd)
 
 MAPPER_SRC := $(wildcard mapper/*.c)
 IMAGES_SRC := $(wildcard images/*.c)
-FUSEFS_SRC := $(filter-out fusefs/main.c,$(wildcard fusefs/*.c))
+FUSEFS_SRC := $(filter-out fusefs/main.c,$(wildcard fusefs/*.c fusefs/*/*.c))
 CTL_SRC    := $(filter-out ctl/main.c,$(wildcard ctl/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))

@@ -205,7 +205,7 @@ static void print_option(FILE *out, const char *key, const char *value)
 /*
  * The client architectures of DHCP option 93 (RFC 4578) a PXE node may send,
  * the tag each sets, the CSA name pxe-service knows it by, and its iPXE
- * loader (served at <tftp_root> from [server] loaders, fusefs/pxe.h). 7 and
+ * loader (served at <tftp_root> from [server] loaders, fusefs/tftp/pxe.h). 7 and
  * 9 are both x86_64 UEFI (firmwares disagree on which).
  */
 static const struct {

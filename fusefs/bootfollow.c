@@ -15,7 +15,7 @@
 
 #include "fusefs/bootrec.h"
 #include "fusefs/daemon.h"
-#include "fusefs/log.h"
+#include "fusefs/serve/log.h"
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {

@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 
 #include "fusefs/daemon.h"
-#include "fusefs/log.h"
+#include "fusefs/serve/log.h"
 
 #define REQUEST_MAX   4096
 #define IO_TIMEOUT_MS 2000 /* a client gets this long to send, and to read */

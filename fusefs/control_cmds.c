@@ -10,8 +10,8 @@
 
 #include "fusefs/control.h"
 #include "fusefs/daemon.h"
-#include "fusefs/log.h"
-#include "fusefs/root.h"
+#include "fusefs/serve/log.h"
+#include "fusefs/root/root.h"
 
 /* What status reports of one node, gathered first so that no lock is held
  * while the reply is built. */

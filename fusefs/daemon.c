@@ -8,14 +8,14 @@
 #include <string.h>
 
 #include "fusefs/control.h"
-#include "fusefs/log.h"
-#include "fusefs/mount.h"
-#include "fusefs/notify.h"
-#include "fusefs/root.h"
-#include "fusefs/tftp.h"
-#include "fusefs/unknown_clients.h"
+#include "fusefs/serve/log.h"
+#include "fusefs/serve/mount.h"
+#include "fusefs/serve/notify.h"
+#include "fusefs/root/root.h"
+#include "fusefs/tftp/tftp.h"
+#include "fusefs/tftp/unknown_clients.h"
 #include "fusefs/verifier.h"
-#include "fusefs/workers.h"
+#include "fusefs/serve/workers.h"
 
 #define WORKER_THREADS 8
 

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "fusefs/genlayer.h"
+#include "fusefs/union/genlayer.h"
 #include "images/images.h"
 #include "mapper/mapper.h"
 #include "mapper/state.h"
@@ -77,7 +77,7 @@ struct daemon {
 	bool foreground;
 	bool debug;
 	/* Tests only: NETBOOTFS_TEST_CRASH_AT, a rebase step to die at
-	 * (fusefs/rebase.c); NULL otherwise. */
+	 * (fusefs/root/rebase.c); NULL otherwise. */
 	const char *test_crash_at;
 
 	/* Config and slots are swapped whole on reload, under cfg_lock. */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fusefs/log.h"
+#include "fusefs/serve/log.h"
 #include "mapper/escape.h"
 #include "mapper/mapper.h"
 #include "mapper/users.h"

@@ -8,7 +8,7 @@
 #ifndef NETBOOTFS_GENUSERS_H
 #define NETBOOTFS_GENUSERS_H
 
-#include "fusefs/genlayer.h"
+#include "fusefs/union/genlayer.h"
 
 struct node;
 struct server_config;

@@ -23,9 +23,9 @@
 #include "fusefs/bootrec.h"
 #include "fusefs/control.h"
 #include "fusefs/daemon.h"
-#include "fusefs/log.h"
-#include "fusefs/root.h"
-#include "fusefs/sd_service.h"
+#include "fusefs/serve/log.h"
+#include "fusefs/root/root.h"
+#include "fusefs/serve/sd_service.h"
 #include "fusefs/verifier.h"
 #include "build-config.h"
 

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "fusefs/bootrec.h"
-#include "fusefs/cmdline.h"
+#include "fusefs/tftp/cmdline.h"
 #include "fusefs/genusers.h"
-#include "fusefs/log.h"
-#include "fusefs/notify.h"
-#include "fusefs/pxe.h"
-#include "fusefs/root.h"
+#include "fusefs/serve/log.h"
+#include "fusefs/serve/notify.h"
+#include "fusefs/tftp/pxe.h"
+#include "fusefs/root/root.h"
 #include "mapper/ident.h"
 
 #define CMDLINE_MAX 4096

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "fusefs/daemon.h"
-#include "fusefs/log.h"
+#include "fusefs/serve/log.h"
 
 /* linux/ioprio.h is missing from older libc headers. */
 #define IOPRIO_WHO_PROCESS 1

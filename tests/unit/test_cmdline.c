@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fusefs/cmdline.h"
+#include "fusefs/tftp/cmdline.h"
 
 static void check(const char *image, const char *extra, const char *expected)
 {

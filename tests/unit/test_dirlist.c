@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "fusefs/dirlist.h"
-#include "fusefs/nodeid.h"
+#include "fusefs/union/dirlist.h"
+#include "fusefs/union/nodeid.h"
 
 static void build(struct dirlist *l, int from, int to, int skip_mod)
 {

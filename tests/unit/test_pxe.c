@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fusefs/cmdline.h"
-#include "fusefs/pxe.h"
+#include "fusefs/tftp/cmdline.h"
+#include "fusefs/tftp/pxe.h"
 
 /* The script a PXE node gets, from the cmdline a Pi would get. */
 static void test_script(void **state)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The merges of a rebase (fusefs/rebase_merge.c), with the real diff3. */
+/* The merges of a rebase (fusefs/root/rebase_merge.c), with the real diff3. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "fusefs/rebase_merge.h"
+#include "fusefs/root/rebase_merge.h"
 
 static struct rbuf B(const char *s) {
 	return (struct rbuf){(char *)s, strlen(s)};

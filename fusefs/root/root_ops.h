@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the read and write halves of the root-mount ops. */
+#ifndef NETBOOTFS_ROOT_OPS_H
+#define NETBOOTFS_ROOT_OPS_H
+
+#include <fuse_lowlevel.h>
+
+#include "fusefs/union/dirlist.h"
+#include "fusefs/root/root.h"
+
+#define ROOT_TIMEOUT 3600.0 /* every change goes through the daemon */
+
+/* An open file of a root mount. */
+struct rfile {
+	int fd;		       /* overlay or shared-layer file; -1 otherwise */
+	struct image_gen *gen; /* image file */
+	img_ino ino;
+	struct pin *pin; /* generated file: data lives in the pin */
+	const struct gen_entry *ge;
+	/* A lower file may be copied up while open (NFS servers keep files
+	 * open across clients' requests): reads then move to the copy. */
+	struct root_fs *fs;
+	uint64_t id;
+	uint64_t epoch;
+	int upper_fd; /* the copy, once seen; -1 before */
+	pthread_mutex_t lock;
+	struct rfile *open_next; /* root_fs.open_list */
+};
+
+/* Per-request: the mount and the node's pin, taken once. */
+struct rctx {
+	struct root_fs *fs;
+	struct pin *p;
+};
+
+int rctx_get(fuse_req_t req, struct rctx *c);
+void rctx_put(struct rctx *c);
+
+/* The layers of directory @id. */
+int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl);
+/* Attributes of @id (root included); @fh_gen (may be NULL) gets its FUSE generation. */
+int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st, uint64_t *fh_gen);
+/* Look @name up in @dl and record it in the id table. */
+int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const char *name,
+		    struct fuse_entry_param *e);
+/* Reply entry @e (made by root_make_entry()), counting the kernel's lookup. */
+void root_reply_made_entry(fuse_req_t req, struct rctx *c, const struct fuse_entry_param *e);
+/* The same, and reply it (a negative entry for ENOENT). */
+void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct dirlayers *dl,
+		      const char *name);
+/* Build the merged listing of @dl (whiteouts removed). */
+int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l);
+
+/* Open @o (found as @name in @parent) for reading. */
+int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, const struct uobj *o,
+		  struct rfile *f, bool *keep_cache);
+/* Replies; returns the bytes sent (or a negative errno). */
+ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off);
+/* The same from a host file, a generated file, an image file. */
+ssize_t reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off);
+ssize_t reply_gen_data(fuse_req_t req, const struct gen_entry *ge, size_t size, off_t off);
+ssize_t reply_image_data(fuse_req_t req, struct image_gen *g, img_ino ino, size_t size, off_t off);
+int rfile_getattr(struct rfile *f, struct stat *st);
+/* Attributes of @id from a file of it that is still open: -ESTALE if none. */
+int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st);
+void rfile_close(struct rfile *f);
+
+/* Resolve @path (relative to the node's root) following symlinks as a
+ * chroot would; every component is recorded in the id table. On success
+ * @parent holds the final object's directory (close it), @name its name.
+ * *via_link: the last component was reached through a symlink.
+ * @jail (a union directory path, "" the root; NULL: none): the walk must
+ * stay inside it, or come down into it from the root where an absolute
+ * link target starts; anything else is -ENOENT. With a jail, a directory
+ * others may not search (no S_IXOTH) is -EACCES. */
+int union_resolve(struct rctx *c, const char *jail, const char *path, struct dirlayers *parent,
+		  char *name, struct uobj *o, uint64_t *parent_id, bool *via_link);
+
+/* Handle-less I/O (root_noopen.c), for files the kernel opened without
+ * asking. */
+void root_read_noopen(fuse_req_t req, uint64_t id, size_t size, off_t off);
+void root_write_noopen(fuse_req_t req, uint64_t id, const char *buf, size_t size, off_t off);
+void root_fsync_noopen(fuse_req_t req, uint64_t id, int datasync);
+/* fallocate, with a handle or without (under the node's quota). */
+void root_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+		    struct fuse_file_info *fi);
+/* Attributes of @id when its path resolves no more: an overlay file still
+ * cached open, or an image file of a generation the kernel holds. */
+int root_getattr_unresolved(struct root_fs *fs, uint64_t id, struct stat *st);
+/* Overlay file @name of @dirfd (node id @id) is about to lose its name:
+ * keep it open, for the kernel's handle-less writes and reads to it. */
+void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name);
+/* Call before replying entry @e: the kernel will hold a lookup of it. */
+void root_count_entry(struct rctx *c, const struct fuse_entry_param *e);
+void root_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup);
+void root_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets);
+
+/* Write half (root_write.c). */
+void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		  struct fuse_file_info *fi);
+void root_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void root_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void root_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		 struct fuse_file_info *fi);
+void root_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname);
+void root_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void root_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		 const char *newname, unsigned int flags);
+void root_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size,
+		   int flags);
+void root_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+/* Open for writing: copies up first. */
+int root_open_upper(struct rctx *c, uint64_t id, int flags, int *fd);
+
+#endif

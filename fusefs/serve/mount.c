@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#include "fusefs/serve/mount.h"
+
+#include <fuse_lowlevel.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "fusefs/serve/log.h"
+
+struct fs_mount {
+	struct fuse_session *se;
+	char *path;
+	bool mounted;
+};
+
+/* Is @path the mount point of a FUSE filesystem right now? */
+static bool path_is_fuse_mount(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char mnt[4096], fstype[256];
+
+		/* id parent major:minor root mountpoint opts [optional...] - fstype ... */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		char *dash = strstr(line, " - ");
+		if (!dash || sscanf(dash + 3, "%255s", fstype) != 1)
+			continue;
+		found = strcmp(mnt, path) == 0 && strncmp(fstype, "fuse", 4) == 0;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+static int mountpoint_prepare(const char *path)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	/* statfs always reaches the filesystem; stat may be answered from
+	 * the attribute cache of a mount whose daemon is gone. */
+	if (statfs(path, &sfs) == 0 && stat(path, &st) == 0) {
+		if (path_is_fuse_mount(path)) {
+			log_err("%s: already mounted by a running filesystem", path);
+			return -EBUSY;
+		}
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	}
+	if (errno == ENOTCONN || errno == ECONNABORTED) {
+		/* A daemon was killed and left its mount behind. */
+		log_warn("%s: recovering a stale mount left by a previous daemon", path);
+		if (umount2(path, MNT_DETACH) != 0) {
+			int err = -errno;
+
+			log_err("%s: cannot detach the stale mount: %s", path, strerror(errno));
+			return err;
+		}
+		return 0;
+	}
+	if (errno == ENOENT && mkdir(path, 0755) == 0)
+		return 0;
+	log_err("%s: %s", path, strerror(errno));
+	return -errno;
+}
+
+int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
+		    const char *opts, struct fs_mount **out)
+{
+	char *argv[] = {"netbootfs", "-o", (char *)opts, NULL};
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct fs_mount *m;
+	int err;
+
+	err = mountpoint_prepare(path);
+	if (err)
+		return err;
+	m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->se = fuse_session_new(&args, ops, sizeof(*ops), userdata);
+	fuse_opt_free_args(&args);
+	if (!m->se) {
+		log_err("%s: cannot create a FUSE session (options %s)", path, opts);
+		err = -EINVAL;
+		goto fail;
+	}
+	if (fuse_session_mount(m->se, path) != 0) {
+		log_err("%s: mount failed", path);
+		err = -EIO;
+		goto fail;
+	}
+	m->mounted = true;
+	*out = m;
+	return 0;
+fail:
+	if (m->se)
+		fuse_session_destroy(m->se);
+	free(m->path);
+	free(m);
+	return err;
+}
+
+struct fuse_session *fs_mount_session(struct fs_mount *m)
+{
+	return m->se;
+}
+
+const char *fs_mount_path(const struct fs_mount *m)
+{
+	return m->path;
+}
+
+void fs_mount_unmount(struct fs_mount *m)
+{
+	if (!m || !m->mounted)
+		return;
+	fuse_session_unmount(m->se);
+	m->mounted = false;
+}
+
+void fs_mount_destroy(struct fs_mount *m)
+{
+	if (!m)
+		return;
+	fs_mount_unmount(m);
+	fuse_session_destroy(m->se);
+	free(m->path);
+	free(m);
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Copy-up: the first change to an object of a lower layer copies it into
+ * the node's overlay. A file is written to a temporary in the work dir
+ * (same filesystem), fsync'ed, and renamed into place, so a crash leaves
+ * either no copy (the lower file shows) or the complete one, never a
+ * partial file. The copy carries the id of its origin in an xattr, so the
+ * node id stays the same.
+ */
+#include "fusefs/root/root.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fusefs/serve/log.h"
+#include "fusefs/root/quota.h"
+
+#define COPY_CHUNK (1 << 20)
+
+static atomic_uint copyup_seq;
+
+static void temp_name(char *buf, size_t size, uint64_t id)
+{
+	snprintf(buf, size, "cu-%016llx-%u", (unsigned long long)id,
+		 atomic_fetch_add(&copyup_seq, 1));
+}
+
+static bool all_zero(const char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
+/* Copy the content of @o into @fd, keeping holes where the source reads
+ * zeros. */
+static int copy_data(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
+		     const char *name, const struct uobj *o, int fd)
+{
+	off_t size = o->st.st_size, off = 0;
+	char *buf = NULL;
+	int src = -1, err = 0;
+
+	(void)fs;
+	if (o->top == L_GEN)
+		return write(fd, o->ge->data, o->ge->len) == (ssize_t)o->ge->len ? 0 : -errno;
+	buf = malloc(COPY_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	if (o->top == L_SHARED) {
+		src = openat(dir->shared_fd[o->top_shared], name,
+			     O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (src < 0) {
+			err = -errno;
+			goto out;
+		}
+	}
+	while (off < size) {
+		size_t want = (size_t)(size - off) < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
+		ssize_t n = src >= 0 ? pread(src, buf, want, off)
+				     : img_read(p->gen, o->img, buf, want, off);
+
+		if (n < 0) {
+			err = src >= 0 ? -errno : (int)n;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (!all_zero(buf, (size_t)n) && pwrite(fd, buf, (size_t)n, off) != n) {
+			err = errno ? -errno : -EIO;
+			goto out;
+		}
+		off += n;
+	}
+	if (ftruncate(fd, size) != 0)
+		err = -errno;
+out:
+	if (src >= 0)
+		close(src);
+	free(buf);
+	return err;
+}
+
+static int copy_image_xattrs(struct pin *p, const struct uobj *o, int fd)
+{
+	char names[4096], value[4096];
+	ssize_t len, i;
+
+	if (o->top != L_IMAGE)
+		return 0;
+	len = img_listxattr(p->gen, o->img, names, sizeof(names));
+	if (len <= 0)
+		return 0;
+	for (i = 0; i < len; i += (ssize_t)strlen(names + i) + 1) {
+		ssize_t vl = img_getxattr(p->gen, o->img, names + i, value, sizeof(value));
+
+		if (vl >= 0 && fsetxattr(fd, names + i, value, (size_t)vl, 0) != 0 &&
+		    errno != ENOTSUP)
+			return -errno;
+	}
+	return 0;
+}
+
+static int readlink_lower(struct pin *p, const struct dirlayers *dir, const char *name,
+			  const struct uobj *o, char *buf, size_t size)
+{
+	ssize_t n;
+
+	if (o->top == L_IMAGE)
+		return img_readlink(p->gen, o->img, buf, size) < 0 ? -EIO : 0;
+	if (o->top != L_SHARED)
+		return -EINVAL;
+	n = readlinkat(dir->shared_fd[o->top_shared], name, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int make_temp(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
+		     const char *name, const struct uobj *o, const char *tmp)
+{
+	const struct stat *st = &o->st;
+	struct timespec times[2] = {st->st_atim, st->st_mtim};
+	char target[PATH_MAX];
+	int fd, err = 0;
+
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG:
+		fd = openat(fs->work_fd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -errno;
+		err = copy_data(fs, p, dir, name, o, fd);
+		if (!err && fchown(fd, st->st_uid, st->st_gid) != 0)
+			err = -errno;
+		if (!err && fchmod(fd, st->st_mode & 07777) != 0)
+			err = -errno;
+		if (!err)
+			err = copy_image_xattrs(p, o, fd);
+		if (!err && fsetxattr(fd, XATTR_ORIGIN, &o->id, sizeof(o->id), 0) != 0)
+			err = -errno;
+		if (!err && futimens(fd, times) != 0)
+			err = -errno;
+		if (!err && fsync(fd) != 0)
+			err = -errno;
+		close(fd);
+		return err;
+	case S_IFLNK:
+		err = readlink_lower(p, dir, name, o, target, sizeof(target));
+		if (!err && symlinkat(target, fs->work_fd, tmp) != 0)
+			err = -errno;
+		break;
+	default:
+		if (mknodat(fs->work_fd, tmp, st->st_mode, st->st_rdev) != 0)
+			err = -errno;
+		break;
+	}
+	if (!err && fchownat(fs->work_fd, tmp, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) != 0)
+		err = -errno;
+	/* Every type keeps its id: a handle of an image symlink, FIFO or
+	 * device must still name it after a chown -h or chmod. */
+	if (!err)
+		err = host_setxattr(fs->work_fd, tmp, XATTR_ORIGIN, &o->id, sizeof(o->id));
+	if (!err && !S_ISLNK(st->st_mode) &&
+	    fchmodat(fs->work_fd, tmp, st->st_mode & 07777, 0) != 0)
+		err = -errno;
+	if (!err && utimensat(fs->work_fd, tmp, times, AT_SYMLINK_NOFOLLOW) != 0)
+		err = -errno;
+	return err;
+}
+
+/* Caller holds copyup_lock. */
+static int dir_chain_locked(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
+{
+	struct dirlayers parent;
+	char parent_path[PATH_MAX], *slash, base[NAME_MAX + 1];
+	struct timespec times[2];
+	struct uobj o;
+	int err;
+
+	if (dl->upper_fd >= 0)
+		return 0;
+	snprintf(parent_path, sizeof(parent_path), "%s", dl->path);
+	slash = strrchr(parent_path, '/');
+	if (slash) {
+		*slash = '\0';
+		snprintf(base, sizeof(base), "%.*s", NAME_MAX, slash + 1);
+	} else {
+		snprintf(base, sizeof(base), "%.*s", NAME_MAX, parent_path);
+		parent_path[0] = '\0';
+	}
+	err = layers_open_path(fs, p, parent_path, &parent);
+	if (err)
+		return err;
+	err = dir_chain_locked(fs, p, &parent);
+	if (err)
+		goto out;
+	err = layers_lookup(fs, p, &parent, base, &o);
+	if (err)
+		goto out;
+	if (mkdirat(parent.upper_fd, base, 0700) != 0 && errno != EEXIST) {
+		err = -errno;
+		goto out;
+	}
+	times[0] = o.st.st_atim;
+	times[1] = o.st.st_mtim;
+	if (fchownat(parent.upper_fd, base, o.st.st_uid, o.st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    fchmodat(parent.upper_fd, base, o.st.st_mode & 07777, 0) != 0 ||
+	    utimensat(parent.upper_fd, base, times, AT_SYMLINK_NOFOLLOW) != 0) {
+		err = -errno;
+		goto out;
+	}
+	err = host_setxattr(parent.upper_fd, base, XATTR_ORIGIN, &o.id, sizeof(o.id));
+	if (err)
+		goto out;
+	quota_add(fs, quota_bytes_at(parent.upper_fd, base));
+	root_changed(fs);
+	dl->upper_fd = openat(parent.upper_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dl->upper_fd < 0)
+		err = -errno;
+out:
+	layers_close(&parent);
+	return err;
+}
+
+int copyup_dir_chain(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
+{
+	int err;
+
+	if (dl->upper_fd >= 0)
+		return 0;
+	pthread_mutex_lock(&fs->copyup_lock);
+	err = dir_chain_locked(fs, p, dl);
+	pthread_mutex_unlock(&fs->copyup_lock);
+	return err;
+}
+
+int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char *name,
+	   const struct uobj *o)
+{
+	char tmp[64];
+	struct stat st;
+	int err;
+
+	if (o->top == L_UPPER)
+		return 0;
+	/* An image's 0/0 character device copied into the overlay would be a
+	 * whiteout there, hiding the name for good: it cannot be changed. */
+	if (is_whiteout(&o->st))
+		return -EPERM;
+	/* The copy takes about the lower file's size; checked before any
+	 * parent is copied up, so that a refused copy-up leaves nothing. */
+	if (!S_ISDIR(o->st.st_mode)) {
+		err = quota_check(fs, S_ISREG(o->st.st_mode) ? (uint64_t)o->st.st_size : 0);
+		if (err)
+			return err;
+	}
+	pthread_mutex_lock(&fs->copyup_lock);
+	err = dir_chain_locked(fs, p, dir);
+	if (err)
+		goto out;
+	/* Someone else may have copied it up while we waited. */
+	if (fstatat(dir->upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !is_whiteout(&st))
+		goto out;
+	if (S_ISDIR(o->st.st_mode)) {
+		struct dirlayers child;
+
+		err = layers_step(fs, p, dir, name, &child);
+		if (!err) {
+			err = dir_chain_locked(fs, p, &child);
+			layers_close(&child);
+		}
+		goto out;
+	}
+	temp_name(tmp, sizeof(tmp), o->id);
+	err = make_temp(fs, p, dir, name, o, tmp);
+	if (!err && renameat(fs->work_fd, tmp, dir->upper_fd, name) != 0)
+		err = -errno;
+	if (!err) {
+		quota_add(fs, quota_bytes_at(dir->upper_fd, name));
+		root_changed(fs);
+	}
+	if (err) {
+		unlinkat(fs->work_fd, tmp, 0);
+		log_warn("node %s: copy-up of %s/%s failed: %s", fs->rt->name, dir->path, name,
+			 strerror(-err));
+	}
+out:
+	pthread_mutex_unlock(&fs->copyup_lock);
+	return err;
+}
+
+static void remove_tree_at(int at, const char *name, int depth)
+{
+	DIR *d = host_opendir(at, name);
+	struct dirent *de;
+
+	if (d && depth < 256) {
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno == EISDIR)
+				remove_tree_at(dirfd(d), de->d_name, depth + 1);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
+		unlinkat(at, name, 0);
+}
+
+void copyup_remove_tree(int dirfd, const char *name)
+{
+	remove_tree_at(dirfd, name, 0);
+}
+
+/* Temp files of copy-ups a crash interrupted (and half-removed trees). */
+void copyup_clean_work(struct root_fs *fs)
+{
+	DIR *d = host_opendir(fs->work_fd, ".");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		copyup_remove_tree(fs->work_fd, de->d_name);
+		log_info("node %s: removed %s, left in the work dir by a crash", fs->rt->name,
+			 de->d_name);
+	}
+	closedir(d);
+}
