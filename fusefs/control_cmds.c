@@ -140,7 +140,7 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 	json_object_object_add(o, "overlay_dir", json_object_new_string(overlay));
 	json_object_object_add(o, "quota", json_object_new_int64((int64_t)quota));
 	json_object_object_add(o, "quota_used",
-			       fs ? json_object_new_int64((int64_t)atomic_load(&fs->quota_used))
+			       fs ? json_object_new_int64((int64_t)atomic_load(&fs->u.quota_used))
 				  : NULL);
 	root_fs_put(fs);
 	if (next)

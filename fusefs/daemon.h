@@ -14,12 +14,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "fusefs/union/genlayer.h"
+#include "fusefs/union/union.h"
 #include "images/images.h"
 #include "mapper/mapper.h"
 #include "mapper/state.h"
-
-#define MAX_SHARED_LAYERS 8
 
 struct control;
 struct verifier;
@@ -28,29 +26,6 @@ struct notifier;
 struct unknown_clients;
 struct fs_mount;
 struct root_fs;
-
-/*
- * A pin: what a node booted with. Immutable once made and reference
- * counted, so a handler takes one with node_pin_get() and uses it without
- * holding any lock while the node may be re-pinned under it.
- */
-struct pin {
-	atomic_uint refs;
-	uint64_t seq;	       /* unique per pin: caches keyed on it */
-	struct image_gen *gen; /* NULL: the node's image is missing */
-	bool has_boot;
-	bool pxe;	  /* boot = pxe: <boot_dir>/boot.ipxe instead of cmdline.txt */
-	img_ino boot_ino; /* boot dir inside the image */
-	char *cmdline;	  /* generated cmdline.txt, or boot.ipxe for a PXE node */
-	size_t cmdline_len;
-	char image[IMAGE_NAME_MAX + 1];
-	char boot_dir[256];
-	/* The node's root: its generated layer and its config at boot. */
-	struct genlayer genl;
-	enum overlay_mode overlay;
-	char layers[MAX_SHARED_LAYERS][NODE_NAME_MAX + 1];
-	unsigned n_layers;
-};
 
 struct node_rt {
 	unsigned slot;
@@ -121,7 +96,6 @@ void daemon_stop(struct daemon *d);
 /* Nodes and pins (nodes.c). */
 struct node_rt *daemon_node(struct daemon *d, unsigned slot);
 struct pin *node_pin_get(struct node_rt *rt);
-void pin_put(struct pin *p);
 /* Build a fresh pin for @slot from the current config and newest image
  * generation; install it if it differs. Returns true if it changed. */
 bool node_repin(struct daemon *d, struct node_rt *rt);

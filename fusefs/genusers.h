@@ -8,7 +8,7 @@
 #ifndef NETBOOTFS_GENUSERS_H
 #define NETBOOTFS_GENUSERS_H
 
-#include "fusefs/union/genlayer.h"
+#include "fusefs/union/union.h"
 
 struct node;
 struct server_config;

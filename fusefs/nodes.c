@@ -38,17 +38,6 @@ struct pin *node_pin_get(struct node_rt *rt)
 	return p;
 }
 
-void pin_put(struct pin *p)
-{
-	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
-		return;
-	if (p->gen)
-		image_gen_put(p->gen);
-	free(p->cmdline);
-	genlayer_free(&p->genl);
-	free(p);
-}
-
 /* "auto" for a PXE node means boot, where Debian and Ubuntu keep their
  * kernels (a PC image may have a /boot/firmware of its own). */
 static int pin_find_boot_dir(struct pin *p, const char *boot_dir)

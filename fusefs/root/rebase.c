@@ -33,7 +33,6 @@
 #include "fusefs/serve/log.h"
 #include "fusefs/serve/mount.h"
 #include "fusefs/serve/notify.h"
-#include "fusefs/root/quota.h"
 #include "fusefs/root/rebase_priv.h"
 #include "fusefs/root/root.h"
 
@@ -112,7 +111,7 @@ static void finish_or_undo(struct root_fs *fs)
 {
 	const char *node = fs->rt->name;
 	char stamp[64], where[PATH_MAX];
-	int rdir = open_dir(fs->overlays_fd, REBASE_DIR), upper, wdir;
+	int rdir = open_dir(fs->u.overlays_fd, REBASE_DIR), upper, wdir;
 	ssize_t n;
 
 	if (rdir < 0)
@@ -122,17 +121,17 @@ static void finish_or_undo(struct root_fs *fs)
 		close(rdir);
 		return;
 	}
-	upper = open_dir(fs->overlays_fd, node);
+	upper = open_dir(fs->u.overlays_fd, node);
 	n = upper >= 0 ? fgetxattr(upper, XATTR_MARK, stamp, sizeof(stamp) - 1) : -1;
 	if (n > 0) {
 		stamp[n] = '\0';
 		snprintf(where, sizeof(where), ARCHIVE_DIR "/%s", node);
-		mkdirat(fs->overlays_fd, ARCHIVE_DIR, 0700);
-		mkdirat(fs->overlays_fd, where, 0700);
+		mkdirat(fs->u.overlays_fd, ARCHIVE_DIR, 0700);
+		mkdirat(fs->u.overlays_fd, where, 0700);
 		snprintf(where, sizeof(where), ARCHIVE_DIR "/%s/%s", node, stamp);
-		if (renameat(wdir, "archive", fs->overlays_fd, where) == 0) {
+		if (renameat(wdir, "archive", fs->u.overlays_fd, where) == 0) {
 			snprintf(where, sizeof(where), ARCHIVE_DIR "/%s", node);
-			fsync_dir(fs->overlays_fd, where);
+			fsync_dir(fs->u.overlays_fd, where);
 		}
 		crash_point(fs, "archived");
 		fremovexattr(upper, XATTR_MARK);
@@ -158,7 +157,7 @@ void rebase_on_mount(struct root_fs *fs)
 	int upper;
 
 	finish_or_undo(fs);
-	upper = open_dir(fs->overlays_fd, fs->rt->name);
+	upper = open_dir(fs->u.overlays_fd, fs->rt->name);
 	if (upper >= 0 && p && p->gen && base_read(upper, &b) == -ENODATA)
 		base_write(upper, p->gen);
 	if (upper >= 0)
@@ -200,7 +199,7 @@ static void make_stamp(struct root_fs *fs, char *buf, size_t size)
 	len = strftime(buf, size, "%Y%m%dT%H%M%SZ", &tm);
 	for (unsigned i = 1; i < 1000; i++) {
 		snprintf(path, sizeof(path), ARCHIVE_DIR "/%s/%s", fs->rt->name, buf);
-		if (faccessat(fs->overlays_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		if (faccessat(fs->u.overlays_fd, path, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
 			return;
 		snprintf(buf + len, size - len, "-%u", i);
 	}
@@ -242,11 +241,11 @@ static int rebase_swap(struct root_fs *fs, struct rb_ctx *c, const char *overlay
 	int wdir = -1, upper, err;
 	size_t len = 0;
 
-	mkdirat(fs->overlays_fd, REBASE_DIR, 0700);
+	mkdirat(fs->u.overlays_fd, REBASE_DIR, 0700);
 	snprintf(sub, sizeof(sub), REBASE_DIR "/%s", node);
-	if (mkdirat(fs->overlays_fd, sub, 0700) != 0)
+	if (mkdirat(fs->u.overlays_fd, sub, 0700) != 0)
 		return -errno;
-	wdir = open_dir(fs->overlays_fd, sub);
+	wdir = open_dir(fs->u.overlays_fd, sub);
 	if (wdir < 0)
 		return -errno;
 	if ((size_t)snprintf(c->tmpdir, sizeof(c->tmpdir), "%s/%s/tmp", overlays, sub) >=
@@ -259,7 +258,7 @@ static int rebase_swap(struct root_fs *fs, struct rb_ctx *c, const char *overlay
 		err = -errno;
 		goto out;
 	}
-	c->odir = open_dir(fs->overlays_fd, node);
+	c->odir = open_dir(fs->u.overlays_fd, node);
 	c->rdir = open_dir(wdir, "new");
 	c->adir = open_dir(wdir, "archive/files");
 	c->report = open_memstream(&text, &len);
@@ -299,20 +298,20 @@ static int rebase_swap(struct root_fs *fs, struct rb_ctx *c, const char *overlay
 	if (err)
 		goto out;
 	crash_point(fs, "synced");
-	if (renameat2(wdir, "new", fs->overlays_fd, node, RENAME_EXCHANGE) != 0) {
+	if (renameat2(wdir, "new", fs->u.overlays_fd, node, RENAME_EXCHANGE) != 0) {
 		err = -errno;
 		goto out;
 	}
 	fsync(wdir);
-	fsync_dir(fs->overlays_fd, ".");
+	fsync_dir(fs->u.overlays_fd, ".");
 	crash_point(fs, "exchanged");
 	/* Handlers use the fd number: make it name the new directory. */
-	upper = openat(fs->overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (upper < 0 || dup3(upper, fs->upper_fd, O_CLOEXEC) < 0)
+	upper = openat(fs->u.overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (upper < 0 || dup3(upper, fs->u.upper_fd, O_CLOEXEC) < 0)
 		log_err("node %s: rebase: cannot reopen the overlay: %s", node, strerror(errno));
 	if (upper >= 0)
 		close(upper);
-	hfd_forget_all(&fs->hfd);
+	hfd_forget_all(&fs->u.hfd);
 	root_changed(fs);
 	inval_old_top(fs, wdir);
 	log_info("node %s: rebased onto image %s generation %u: %u merged, %u conflicts, %u "
@@ -341,7 +340,7 @@ bool rebase_at_boot(struct root_fs *fs, struct pin *p)
 
 	if (!p || !p->gen || p->overlay != OVERLAY_PERSISTENT)
 		return false;
-	upper = open_dir(fs->overlays_fd, fs->rt->name);
+	upper = open_dir(fs->u.overlays_fd, fs->rt->name);
 	if (upper < 0)
 		return false;
 	err = base_read(upper, &b);
@@ -359,7 +358,7 @@ bool rebase_at_boot(struct root_fs *fs, struct pin *p)
 			 "gone (not open, not in <images>/.history): the node's copies stay over "
 			 "the new image",
 			 fs->rt->name, b.image, b.gen);
-		upper = open_dir(fs->overlays_fd, fs->rt->name);
+		upper = open_dir(fs->u.overlays_fd, fs->rt->name);
 		if (upper >= 0) {
 			base_write(upper, p->gen);
 			close(upper);
@@ -370,16 +369,16 @@ bool rebase_at_boot(struct root_fs *fs, struct pin *p)
 	c.new = p->gen;
 	c.persist = (const char *const *)persist;
 	c.n_persist = n_persist;
-	pthread_mutex_lock(&fs->copyup_lock);
+	pthread_mutex_lock(&fs->u.copyup_lock);
 	err = rebase_swap(fs, &c, overlays);
-	pthread_mutex_unlock(&fs->copyup_lock);
+	pthread_mutex_unlock(&fs->u.copyup_lock);
 	if (err)
 		log_err("node %s: rebase onto image %s generation %u failed, the overlay is as "
 			"before: %s",
 			fs->rt->name, image_gen_name(p->gen), image_gen_id(p->gen), strerror(-err));
 	finish_or_undo(fs);
 	if (!err)
-		quota_scan(fs); /* what the overlay holds now, links to the old tree gone */
+		quota_scan(&fs->u); /* what the overlay holds now, links to the old tree gone */
 	image_gen_put(c.old);
 	rebase = !err;
 out:

@@ -25,12 +25,10 @@
 #include <unistd.h>
 
 #include "fusefs/serve/log.h"
-#include "fusefs/union/nodeid.h"
-#include "fusefs/root/quota.h"
 
 void root_count_entry(struct rctx *c, const struct fuse_entry_param *e)
 {
-	if (e->ino && genholds_add(&c->fs->holds, e->ino, c->p ? c->p->gen : NULL) != 0)
+	if (e->ino && genholds_add(&c->fs->u.holds, e->ino, c->p ? c->p->gen : NULL) != 0)
 		log_warn("node %s: out of memory counting the kernel's lookups", c->fs->rt->name);
 }
 
@@ -39,10 +37,10 @@ static struct image_gen *held_image(struct root_fs *fs, uint64_t id, img_ino *in
 {
 	struct nid n;
 
-	if (!nid_decode(id, &n) || n.kind != NID_IMG || n.slot != fs->slot)
+	if (!nid_decode(id, &n) || n.kind != NID_IMG || n.slot != fs->u.slot)
 		return NULL;
 	*ino = n.payload;
-	return genholds_get(&fs->holds, n.gen);
+	return genholds_get(&fs->u.holds, n.gen);
 }
 
 void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name)
@@ -54,8 +52,8 @@ void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name
 	if (fd < 0)
 		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	/* Kept until the kernel forgets the id: at once, unless open. */
-	if (fd >= 0 && hfd_add(&fs->hfd, id, fd, rw, &h) == 0)
-		hfd_put(&fs->hfd, h);
+	if (fd >= 0 && hfd_add(&fs->u.hfd, id, fd, rw, &h) == 0)
+		hfd_put(&fs->u.hfd, h);
 }
 
 /* An image file deleted while open, then written: the writer gets a
@@ -72,7 +70,7 @@ static int orphan_copy(struct rctx *c, uint64_t id, int *fd)
 	g = held_image(c->fs, id, &ino);
 	if (!g)
 		return -ESTALE;
-	*fd = openat(c->fs->work_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	*fd = openat(c->fs->u.work_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	buf = malloc(1 << 17);
 	if (*fd < 0 || !buf) {
 		err = *fd < 0 ? -errno : -ENOMEM;
@@ -100,7 +98,7 @@ static int overlay_file_rw(struct rctx *c, uint64_t id, struct hfd **out)
 {
 	int fd = -1, err;
 
-	*out = hfd_get(&c->fs->hfd, id, true);
+	*out = hfd_get(&c->fs->u.hfd, id, true);
 	if (*out)
 		return 0;
 	err = root_open_upper(c, id, O_RDWR, &fd);
@@ -108,7 +106,7 @@ static int overlay_file_rw(struct rctx *c, uint64_t id, struct hfd **out)
 		err = orphan_copy(c, id, &fd);
 	if (err)
 		return err;
-	return hfd_add(&c->fs->hfd, id, fd, true, out);
+	return hfd_add(&c->fs->u.hfd, id, fd, true, out);
 }
 
 /* Reply with @id's bytes, found by its path (the overlay file is cached
@@ -123,7 +121,7 @@ static int read_by_id(fuse_req_t req, struct rctx *c, uint64_t id, size_t size, 
 	img_ino ino;
 	int err, fd;
 
-	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	err = layers_resolve_id(&c->fs->u, c->p, id, &parent, name, &o);
 	if (err == -ESTALE || err == -ENOENT) {
 		g = held_image(c->fs, id, &ino);
 		if (!g)
@@ -137,12 +135,12 @@ static int read_by_id(fuse_req_t req, struct rctx *c, uint64_t id, size_t size, 
 	switch (o.top) {
 	case L_UPPER:
 		fd = openat(parent.upper_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || (err = hfd_add(&c->fs->hfd, id, fd, false, &h)) != 0) {
+		if (fd < 0 || (err = hfd_add(&c->fs->u.hfd, id, fd, false, &h)) != 0) {
 			err = fd < 0 ? -errno : err;
 			break;
 		}
 		reply_fd_data(req, h->fd, size, off);
-		hfd_put(&c->fs->hfd, h);
+		hfd_put(&c->fs->u.hfd, h);
 		break;
 	case L_SHARED:
 		/* Not cached: the file may be copied up under the descriptor. */
@@ -176,9 +174,9 @@ void root_read_noopen(fuse_req_t req, uint64_t id, size_t size, off_t off)
 	int err;
 
 	err = rctx_get(req, &c);
-	if (!err && (h = hfd_get(&c.fs->hfd, id, false))) {
+	if (!err && (h = hfd_get(&c.fs->u.hfd, id, false))) {
 		reply_fd_data(req, h->fd, size, off);
-		hfd_put(&c.fs->hfd, h);
+		hfd_put(&c.fs->u.hfd, h);
 	} else if (!err) {
 		err = read_by_id(req, &c, id, size, off);
 	}
@@ -200,12 +198,12 @@ void root_write_noopen(fuse_req_t req, uint64_t id, const char *buf, size_t size
 	if (err) {
 		fuse_reply_err(req, -err);
 	} else {
-		n = quota_pwrite(c.fs, h->fd, buf, size, off);
+		n = quota_pwrite(&c.fs->u, h->fd, buf, size, off);
 		if (n < 0)
 			fuse_reply_err(req, (int)-n);
 		else
 			fuse_reply_write(req, (size_t)n);
-		hfd_put(&c.fs->hfd, h);
+		hfd_put(&c.fs->u.hfd, h);
 	}
 	rctx_put(&c);
 }
@@ -224,9 +222,9 @@ void root_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t l
 	if (!err && !f)
 		err = overlay_file_rw(&c, ino, &h);
 	if (!err)
-		err = quota_fallocate(c.fs, f ? f->fd : h->fd, mode, off, len);
+		err = quota_fallocate(&c.fs->u, f ? f->fd : h->fd, mode, off, len);
 	if (h)
-		hfd_put(&c.fs->hfd, h);
+		hfd_put(&c.fs->u.hfd, h);
 	fuse_reply_err(req, -err);
 	rctx_put(&c);
 }
@@ -239,7 +237,7 @@ static int sync_by_path(struct rctx *c, uint64_t id, int datasync)
 	struct uobj o;
 	int fd, err;
 
-	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	err = layers_resolve_id(&c->fs->u, c->p, id, &parent, name, &o);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	if (o.top == L_UPPER) {
@@ -260,10 +258,10 @@ void root_fsync_noopen(fuse_req_t req, uint64_t id, int datasync)
 	int err;
 
 	err = rctx_get(req, &c);
-	if (!err && (h = hfd_get(&c.fs->hfd, id, false))) {
+	if (!err && (h = hfd_get(&c.fs->u.hfd, id, false))) {
 		if ((datasync ? fdatasync(h->fd) : fsync(h->fd)) != 0)
 			err = -errno;
-		hfd_put(&c.fs->hfd, h);
+		hfd_put(&c.fs->u.hfd, h);
 	} else if (!err) {
 		err = sync_by_path(&c, id, datasync);
 	}
@@ -273,14 +271,14 @@ void root_fsync_noopen(fuse_req_t req, uint64_t id, int datasync)
 
 int root_getattr_unresolved(struct root_fs *fs, uint64_t id, struct stat *st)
 {
-	struct hfd *h = hfd_get(&fs->hfd, id, false);
+	struct hfd *h = hfd_get(&fs->u.hfd, id, false);
 	struct image_gen *g;
 	img_ino ino;
 	int err = -ESTALE;
 
 	if (h) {
 		err = fstat(h->fd, st) == 0 ? 0 : -errno;
-		hfd_put(&fs->hfd, h);
+		hfd_put(&fs->u.hfd, h);
 	} else if ((g = held_image(fs, id, &ino))) {
 		err = img_getattr(g, ino, st);
 		image_gen_put(g);
@@ -294,8 +292,8 @@ int root_getattr_unresolved(struct root_fs *fs, uint64_t id, struct stat *st)
 
 static void forget_one(struct root_fs *fs, uint64_t id, uint64_t nlookup)
 {
-	genholds_forget(&fs->holds, id, nlookup);
-	hfd_forget(&fs->hfd, id);
+	genholds_forget(&fs->u.holds, id, nlookup);
+	hfd_forget(&fs->u.hfd, id);
 }
 
 void root_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)

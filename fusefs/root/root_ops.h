@@ -5,7 +5,6 @@
 
 #include <fuse_lowlevel.h>
 
-#include "fusefs/union/dirlist.h"
 #include "fusefs/root/root.h"
 
 #define ROOT_TIMEOUT 3600.0 /* every change goes through the daemon */
@@ -64,17 +63,6 @@ int rfile_getattr(struct rfile *f, struct stat *st);
 /* Attributes of @id from a file of it that is still open: -ESTALE if none. */
 int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st);
 void rfile_close(struct rfile *f);
-
-/* Resolve @path (relative to the node's root) following symlinks as a
- * chroot would; every component is recorded in the id table. On success
- * @parent holds the final object's directory (close it), @name its name.
- * *via_link: the last component was reached through a symlink.
- * @jail (a union directory path, "" the root; NULL: none): the walk must
- * stay inside it, or come down into it from the root where an absolute
- * link target starts; anything else is -ENOENT. With a jail, a directory
- * others may not search (no S_IXOTH) is -EACCES. */
-int union_resolve(struct rctx *c, const char *jail, const char *path, struct dirlayers *parent,
-		  char *name, struct uobj *o, uint64_t *parent_id, bool *via_link);
 
 /* Handle-less I/O (root_noopen.c), for files the kernel opened without
  * asking. */

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Root mounts: lookups, attributes, listings, reads, xattrs. */
 #include "fusefs/root/root_ops.h"
-#include "fusefs/root/quota.h"
 #include "fusefs/root/rootattr.h"
 
 #include <dirent.h>
@@ -17,7 +16,6 @@
 
 #include "fusefs/serve/dirreply.h"
 #include "fusefs/serve/log.h"
-#include "fusefs/union/nodeid.h"
 
 int rctx_get(fuse_req_t req, struct rctx *c)
 {
@@ -35,7 +33,7 @@ void rctx_put(struct rctx *c)
 
 int root_dir_layers(struct rctx *c, uint64_t id, struct dirlayers *dl)
 {
-	return layers_open_dir_id(c->fs, c->p, id, dl);
+	return layers_open_dir_id(&c->fs->u, c->p, id, dl);
 }
 
 int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st, uint64_t *fh_gen)
@@ -46,13 +44,13 @@ int root_getattr_id(struct rctx *c, uint64_t id, struct stat *st, uint64_t *fh_g
 	int err;
 
 	if (id == FUSE_ROOT_ID) {
-		if (fstat(c->fs->upper_fd, st) != 0)
+		if (fstat(c->fs->u.upper_fd, st) != 0)
 			return -errno;
-		rootattr_apply(c->fs->upper_fd, st);
+		rootattr_apply(c->fs->u.upper_fd, st);
 		st->st_ino = FUSE_ROOT_ID;
 		return 0;
 	}
-	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	err = layers_resolve_id(&c->fs->u, c->p, id, &parent, name, &o);
 	if (err)
 		return err;
 	layers_close(&parent);
@@ -66,13 +64,13 @@ int root_make_entry(struct rctx *c, uint64_t parent, struct dirlayers *dl, const
 		    struct fuse_entry_param *e)
 {
 	struct uobj o;
-	int err = layers_lookup(c->fs, c->p, dl, name, &o);
+	int err = layers_lookup(&c->fs->u, c->p, dl, name, &o);
 
 	memset(e, 0, sizeof(*e));
 	e->attr_timeout = ROOT_TIMEOUT;
 	e->entry_timeout = ROOT_TIMEOUT;
 	if (!err)
-		err = itable_set(&c->fs->itab, o.id, parent, name);
+		err = itable_set(&c->fs->u.itab, o.id, parent, name);
 	if (err)
 		return err;
 	e->ino = o.id;
@@ -117,7 +115,7 @@ static void root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
 		if (name[1] == '.')
-			err = itable_parent(&c.fs->itab, parent, &id);
+			err = itable_parent(&c.fs->u.itab, parent, &id);
 		if (!err)
 			err = root_getattr_id(&c, id, &e.attr, &e.generation);
 		if (err) {
@@ -232,7 +230,7 @@ static void root_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	err = rctx_get(req, &c);
 	if (!err)
-		err = layers_resolve_id(c.fs, c.p, ino, &parent, name, &o);
+		err = layers_resolve_id(&c.fs->u, c.p, ino, &parent, name, &o);
 	if (err) {
 		fuse_reply_err(req, -err);
 		goto out;
@@ -316,7 +314,7 @@ static int list_img_cb(void *ctx, const char *name, img_ino ino, mode_t type, ui
 
 int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
 {
-	struct nid n = {.kind = NID_UPPER, .slot = c->fs->slot};
+	struct nid n = {.kind = NID_UPPER, .slot = c->fs->u.slot};
 	unsigned i;
 	int err = 0;
 
@@ -329,14 +327,14 @@ int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
 		err = genlayer_children(&c->p->genl, dl->path, list_gen_cb, &g);
 	}
 	for (i = 0; !err && i < dl->n_shared; i++) {
-		n = (struct nid){.kind = NID_SHARED, .slot = c->fs->slot, .gen = i};
+		n = (struct nid){.kind = NID_SHARED, .slot = c->fs->u.slot, .gen = i};
 		if (dl->shared_fd[i] >= 0)
 			err = list_host_dir(l, dl->shared_fd[i], nid_encode(&n));
 	}
 	if (!err && dl->img_dir) {
 		struct img_list_ctx g = {.l = l,
 					 .base = {.kind = NID_IMG,
-						  .slot = c->fs->slot,
+						  .slot = c->fs->u.slot,
 						  .gen = image_gen_id(c->p->gen)}};
 
 		err = img_readdir(c->p->gen, dl->img, 0, list_img_cb, &g);
@@ -523,7 +521,7 @@ int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, co
 	f->upper_fd = -1;
 	f->fs = c->fs;
 	f->id = o->id;
-	f->epoch = atomic_load(&c->fs->epoch);
+	f->epoch = atomic_load(&c->fs->u.epoch);
 	pthread_mutex_init(&f->lock, NULL);
 	atomic_fetch_add(&c->fs->users, 1); /* dropped by rfile_close() */
 	pthread_mutex_lock(&c->fs->open_lock);
@@ -581,7 +579,7 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		err = root_open_upper(&c, ino, fi->flags, &f->fd);
 	} else {
-		err = layers_resolve_id(c.fs, c.p, ino, &parent, name, &o);
+		err = layers_resolve_id(&c.fs->u, c.p, ino, &parent, name, &o);
 		if (!err) {
 			err = rfile_open_ro(&c, &parent, name, &o, f, &keep_cache);
 			layers_close(&parent);
@@ -614,12 +612,13 @@ static int rfile_copy_fd(struct rfile *f)
 	if (!f->fs || f->fd >= 0)
 		return -1;
 	fd = __atomic_load_n(&f->upper_fd, __ATOMIC_ACQUIRE);
-	now = atomic_load(&f->fs->epoch);
+	now = atomic_load(&f->fs->u.epoch);
 	if (fd >= 0 || now == __atomic_load_n(&f->epoch, __ATOMIC_RELAXED))
 		return fd;
 	pthread_mutex_lock(&f->lock);
 	p = node_pin_get(f->fs->rt);
-	if (f->upper_fd < 0 && p && layers_resolve_id(f->fs, p, f->id, &parent, name, &o) == 0) {
+	if (f->upper_fd < 0 && p &&
+	    layers_resolve_id(&f->fs->u, p, f->id, &parent, name, &o) == 0) {
 		if (o.top == L_UPPER)
 			__atomic_store_n(
 				&f->upper_fd,
@@ -789,7 +788,7 @@ static void root_statfs(fuse_req_t req, fuse_ino_t ino)
 
 	(void)ino;
 	root_mark_active(fs);
-	if (fstatvfs(fs->upper_fd, &sv) != 0)
+	if (fstatvfs(fs->u.upper_fd, &sv) != 0)
 		fuse_reply_err(req, errno);
 	else
 		fuse_reply_statfs(req, &sv);
@@ -843,10 +842,10 @@ static ssize_t get_xattr_of(struct rctx *c, uint64_t id, const char *attr, char 
 	int err;
 
 	if (id == FUSE_ROOT_ID) {
-		n = host_xattr(c->fs->upper_fd, ".", attr, buf, size, list);
+		n = host_xattr(c->fs->u.upper_fd, ".", attr, buf, size, list);
 		return n == -ENOTSUP ? (list ? 0 : -ENODATA) : n;
 	}
-	err = layers_resolve_id(c->fs, c->p, id, &parent, name, &o);
+	err = layers_resolve_id(&c->fs->u, c->p, id, &parent, name, &o);
 	if (err)
 		return err;
 	if (o.top == L_UPPER)

@@ -7,7 +7,6 @@
  * directory made where a lower one was deleted is opaque.
  */
 #include "fusefs/root/root_ops.h"
-#include "fusefs/root/quota.h"
 #include "fusefs/root/rootattr.h"
 
 #include <dirent.h>
@@ -69,13 +68,13 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, str
 		return err;
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
-	err = layers_lookup(ne->c.fs, ne->c.p, &ne->dl, name, &o);
+	err = layers_lookup(&ne->c.fs->u, ne->c.p, &ne->dl, name, &o);
 	if (err != -ENOENT)
 		return err ? err : -EEXIST;
-	err = quota_check(ne->c.fs, 0);
+	err = quota_check(&ne->c.fs->u, 0);
 	if (err)
 		return err;
-	err = copyup_dir_chain(ne->c.fs, ne->c.p, &ne->dl);
+	err = copyup_dir_chain(&ne->c.fs->u, ne->c.p, &ne->dl);
 	if (err)
 		return err;
 	ne->over_whiteout =
@@ -110,17 +109,17 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 	if (is_dir && ne->over_whiteout) {
 		/* A directory cannot replace a char device by rename:
 		 * exchange, then drop the whiteout now in the work dir. */
-		if (renameat2(fs->work_fd, ne->tmp, ne->dl.upper_fd, name, RENAME_EXCHANGE) != 0)
+		if (renameat2(fs->u.work_fd, ne->tmp, ne->dl.upper_fd, name, RENAME_EXCHANGE) != 0)
 			err = -errno;
 		else
-			unlinkat(fs->work_fd, ne->tmp, 0);
-	} else if (renameat(fs->work_fd, ne->tmp, ne->dl.upper_fd, name) != 0) {
+			unlinkat(fs->u.work_fd, ne->tmp, 0);
+	} else if (renameat(fs->u.work_fd, ne->tmp, ne->dl.upper_fd, name) != 0) {
 		err = -errno;
 	}
 	if (err) {
-		unlinkat(fs->work_fd, ne->tmp, is_dir ? AT_REMOVEDIR : 0);
+		unlinkat(fs->u.work_fd, ne->tmp, is_dir ? AT_REMOVEDIR : 0);
 	} else {
-		quota_add(fs, quota_bytes_at(ne->dl.upper_fd, name));
+		quota_add(&fs->u, quota_bytes_at(ne->dl.upper_fd, name));
 		root_changed(fs);
 	}
 	return err;
@@ -143,7 +142,7 @@ static void newent_reply(fuse_req_t req, struct newent *ne, fuse_ino_t parent, c
 
 static int chown_tmp(struct newent *ne, mode_t mode, bool chmod_too)
 {
-	int wfd = ne->c.fs->work_fd;
+	int wfd = ne->c.fs->u.work_fd;
 
 	if (fchownat(wfd, ne->tmp, ne->uid, ne->gid, AT_SYMLINK_NOFOLLOW) != 0)
 		return -errno;
@@ -167,14 +166,14 @@ void root_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 	}
 	err = newent_begin(req, parent, name, &ne);
 
-	if (!err && mknodat(ne.c.fs->work_fd, ne.tmp, mode, rdev) != 0)
+	if (!err && mknodat(ne.c.fs->u.work_fd, ne.tmp, mode, rdev) != 0)
 		err = -errno;
 	if (!err) {
 		err = chown_tmp(&ne, mode, !S_ISSOCK(mode));
 		if (!err)
 			err = newent_place(&ne, name, false);
 		else
-			unlinkat(ne.c.fs->work_fd, ne.tmp, 0);
+			unlinkat(ne.c.fs->u.work_fd, ne.tmp, 0);
 	}
 	newent_reply(req, &ne, parent, name, err);
 }
@@ -184,14 +183,14 @@ void root_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const cha
 	struct newent ne;
 	int err = newent_begin(req, parent, name, &ne);
 
-	if (!err && symlinkat(link, ne.c.fs->work_fd, ne.tmp) != 0)
+	if (!err && symlinkat(link, ne.c.fs->u.work_fd, ne.tmp) != 0)
 		err = -errno;
 	if (!err) {
 		err = chown_tmp(&ne, 0, false);
 		if (!err)
 			err = newent_place(&ne, name, false);
 		else
-			unlinkat(ne.c.fs->work_fd, ne.tmp, 0);
+			unlinkat(ne.c.fs->u.work_fd, ne.tmp, 0);
 	}
 	newent_reply(req, &ne, parent, name, err);
 }
@@ -214,7 +213,7 @@ void root_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 	struct newent ne;
 	int err = newent_begin(req, parent, name, &ne);
 
-	if (!err && mkdirat(ne.c.fs->work_fd, ne.tmp, 0700) != 0)
+	if (!err && mkdirat(ne.c.fs->u.work_fd, ne.tmp, 0700) != 0)
 		err = -errno;
 	if (!err) {
 		if (ne.setgid_dir)
@@ -222,11 +221,11 @@ void root_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 		err = chown_tmp(&ne, mode, true);
 		/* Replacing a deleted lower directory: hide what it held. */
 		if (!err && ne.over_whiteout)
-			err = set_opaque(ne.c.fs->work_fd, ne.tmp);
+			err = set_opaque(ne.c.fs->u.work_fd, ne.tmp);
 		if (!err)
 			err = newent_place(&ne, name, true);
 		else
-			unlinkat(ne.c.fs->work_fd, ne.tmp, AT_REMOVEDIR);
+			unlinkat(ne.c.fs->u.work_fd, ne.tmp, AT_REMOVEDIR);
 	}
 	newent_reply(req, &ne, parent, name, err);
 }
@@ -256,7 +255,7 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	}
 	err = newent_begin(req, parent, name, &ne);
 	if (!err) {
-		fd = openat(ne.c.fs->work_fd, ne.tmp, flags, mode & 07777);
+		fd = openat(ne.c.fs->u.work_fd, ne.tmp, flags, mode & 07777);
 		if (fd < 0)
 			err = -errno;
 	}
@@ -265,7 +264,7 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	if (!err)
 		err = newent_place(&ne, name, false);
 	else if (fd >= 0)
-		unlinkat(ne.c.fs->work_fd, ne.tmp, 0);
+		unlinkat(ne.c.fs->u.work_fd, ne.tmp, 0);
 	if (!err)
 		err = root_make_entry(&ne.c, parent, &ne.dl, name, &e);
 	if (err) {
@@ -276,8 +275,8 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	} else {
 		if (fs->no_open) {
 			fi->fh = 0;
-			if (hfd_add(&fs->hfd, e.ino, fd, true, &h) == 0)
-				hfd_put(&fs->hfd, h);
+			if (hfd_add(&fs->u.hfd, e.ino, fd, true, &h) == 0)
+				hfd_put(&fs->u.hfd, h);
 		} else {
 			f->fd = fd;
 			fi->fh = (uintptr_t)f;
@@ -299,15 +298,15 @@ void root_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char 
 	int err = newent_begin(req, newparent, newname, &ne);
 
 	if (!err)
-		err = layers_resolve_id(ne.c.fs, ne.c.p, ino, &src, name, &o);
+		err = layers_resolve_id(&ne.c.fs->u, ne.c.p, ino, &src, name, &o);
 	if (err)
 		goto out;
 	if (S_ISDIR(o.st.st_mode)) {
 		err = -EPERM;
 	} else {
-		err = copyup(ne.c.fs, ne.c.p, &src, name, &o);
+		err = copyup(&ne.c.fs->u, ne.c.p, &src, name, &o);
 		/* Link in the work dir, rename over a possible whiteout. */
-		if (!err && linkat(src.upper_fd, name, ne.c.fs->work_fd, ne.tmp, 0) != 0)
+		if (!err && linkat(src.upper_fd, name, ne.c.fs->u.work_fd, ne.tmp, 0) != 0)
 			err = -errno;
 		if (!err)
 			err = newent_place(&ne, newname, false);
@@ -343,7 +342,7 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 	int err;
 
 	if (o->top != L_UPPER) {
-		err = copyup_dir_chain(fs, c->p, dl);
+		err = copyup_dir_chain(&fs->u, c->p, dl);
 		if (!err && mknodat(dl->upper_fd, name, S_IFCHR, makedev(0, 0)) != 0)
 			err = -errno;
 		return err;
@@ -355,19 +354,19 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 	if (!dir && !o->lower_present) {
 		if (unlinkat(dl->upper_fd, name, 0) != 0)
 			return -errno;
-		quota_add(fs, -gone);
+		quota_add(&fs->u, -gone);
 		return 0;
 	}
 	/* Atomically: the object moves to the work dir, a whiteout stays. */
 	work_name(tmp, sizeof(tmp));
-	if (renameat2(dl->upper_fd, name, fs->work_fd, tmp,
+	if (renameat2(dl->upper_fd, name, fs->u.work_fd, tmp,
 		      o->lower_present ? RENAME_WHITEOUT : 0) != 0)
 		return -errno;
-	quota_add(fs, -gone);
+	quota_add(&fs->u, -gone);
 	if (dir)
-		copyup_remove_tree(fs->work_fd, tmp);
+		copyup_remove_tree(fs->u.work_fd, tmp);
 	else
-		unlinkat(fs->work_fd, tmp, 0);
+		unlinkat(fs->u.work_fd, tmp, 0);
 	return 0;
 }
 
@@ -375,7 +374,7 @@ static int dir_is_empty(struct rctx *c, struct dirlayers *parent, const char *na
 {
 	struct dirlist l = {0};
 	struct dirlayers dl;
-	int err = layers_step(c->fs, c->p, parent, name, &dl);
+	int err = layers_step(&c->fs->u, c->p, parent, name, &dl);
 
 	if (err)
 		return err;
@@ -399,7 +398,7 @@ static void remove_common(fuse_req_t req, fuse_ino_t parent, const char *name, b
 		err = root_dir_layers(&c, parent, &dl);
 	if (err)
 		goto out;
-	err = layers_lookup(c.fs, c.p, &dl, name, &o);
+	err = layers_lookup(&c.fs->u, c.p, &dl, name, &o);
 	if (!err && rmdir && !S_ISDIR(o.st.st_mode))
 		err = -ENOTDIR;
 	if (!err && !rmdir && S_ISDIR(o.st.st_mode))
@@ -409,7 +408,7 @@ static void remove_common(fuse_req_t req, fuse_ino_t parent, const char *name, b
 	if (!err)
 		err = remove_entry(&c, &dl, name, &o);
 	if (!err && (rmdir || o.st.st_nlink <= 1))
-		itable_remove(&c.fs->itab, o.id);
+		itable_remove(&c.fs->u.itab, o.id);
 	layers_close(&dl);
 out:
 	fuse_reply_err(req, -err);
@@ -481,7 +480,7 @@ static int rename_dir(struct rctx *c, struct dirlayers *sdl, const char *name,
 	struct stat st;
 	int err;
 
-	err = layers_step(c->fs, c->p, sdl, name, &me);
+	err = layers_step(&c->fs->u, c->p, sdl, name, &me);
 	if (err)
 		return err;
 	merged = layers_have_lower(&me);
@@ -530,10 +529,10 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 	if (!err)
 		err = root_dir_layers(&c, newparent, &ddl);
 	if (!err)
-		err = layers_lookup(c.fs, c.p, &sdl, name, &src);
+		err = layers_lookup(&c.fs->u, c.p, &sdl, name, &src);
 	if (err)
 		goto out;
-	err = layers_lookup(c.fs, c.p, &ddl, newname, &dst);
+	err = layers_lookup(&c.fs->u, c.p, &ddl, newname, &dst);
 	if (err && err != -ENOENT)
 		goto out;
 	dst_exists = err == 0;
@@ -546,9 +545,9 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 		goto out; /* the same file: nothing to do */
 	err = rename_checks(&c, &ddl, newname, &src, &dst, dst_exists);
 	if (!err)
-		err = copyup(c.fs, c.p, &sdl, name, &src);
+		err = copyup(&c.fs->u, c.p, &sdl, name, &src);
 	if (!err)
-		err = copyup_dir_chain(c.fs, c.p, &ddl);
+		err = copyup_dir_chain(&c.fs->u, c.p, &ddl);
 	if (err)
 		goto out;
 	if (S_ISDIR(src.st.st_mode)) {
@@ -565,12 +564,12 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 			      src.lower_present ? RENAME_WHITEOUT : 0) != 0)
 			err = -errno;
 		else
-			quota_add(c.fs, -gone);
+			quota_add(&c.fs->u, -gone);
 	}
 	if (!err) {
 		if (dst_exists)
-			itable_remove(&c.fs->itab, dst.id);
-		itable_set(&c.fs->itab, src.id, newparent, newname);
+			itable_remove(&c.fs->u.itab, dst.id);
+		itable_set(&c.fs->u.itab, src.id, newparent, newname);
 	}
 	if (c.fs)
 		root_changed(c.fs);
@@ -594,10 +593,10 @@ static int copyup_id(struct rctx *c, uint64_t id, struct dirlayers *parent, char
 		strcpy(name, ".");
 		return 0;
 	}
-	err = layers_resolve_id(c->fs, c->p, id, parent, name, o);
+	err = layers_resolve_id(&c->fs->u, c->p, id, parent, name, o);
 	if (err)
 		return err;
-	err = copyup(c->fs, c->p, parent, name, o);
+	err = copyup(&c->fs->u, c->p, parent, name, o);
 	if (err)
 		layers_close(parent);
 	return err;
@@ -625,7 +624,7 @@ int root_open_upper(struct rctx *c, uint64_t id, int flags, int *fd)
 		if (*fd < 0)
 			err = -errno;
 		else if (flags & O_TRUNC)
-			quota_add(c->fs, quota_bytes_at(parent.upper_fd, name) - before);
+			quota_add(&c->fs->u, quota_bytes_at(parent.upper_fd, name) - before);
 	}
 	layers_close(&parent);
 	return err;
@@ -652,7 +651,7 @@ static int apply_setattr(struct root_fs *fs, int dirfd, const char *name, const 
 
 		if (fd < 0)
 			return -errno;
-		err = quota_ftruncate(fs, fd, attr->st_size);
+		err = quota_ftruncate(&fs->u, fd, attr->st_size);
 		if (!(f && f->fd >= 0))
 			close(fd);
 		if (err)
@@ -688,7 +687,7 @@ void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if (!err)
 		err = copyup_id(&c, ino, &parent, name, &o);
 	if (!err) {
-		int dirfd = ino == FUSE_ROOT_ID ? c.fs->upper_fd : parent.upper_fd;
+		int dirfd = ino == FUSE_ROOT_ID ? c.fs->u.upper_fd : parent.upper_fd;
 
 		/* The host dir stays root-only: the node's "/" is recorded. */
 		if (ino == FUSE_ROOT_ID && (to_set & ROOT_ATTR_SET)) {
@@ -730,7 +729,7 @@ static void xattr_change(fuse_req_t req, fuse_ino_t ino, const char *attr, const
 	if (!err)
 		err = copyup_id(&c, ino, &parent, name, &o);
 	if (!err) {
-		fd = openat(ino == FUSE_ROOT_ID ? c.fs->upper_fd : parent.upper_fd, name,
+		fd = openat(ino == FUSE_ROOT_ID ? c.fs->u.upper_fd : parent.upper_fd, name,
 			    O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			err = -errno;

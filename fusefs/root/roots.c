@@ -21,10 +21,8 @@
 
 #include "fusefs/serve/log.h"
 #include "fusefs/serve/mount.h"
-#include "fusefs/union/nodeid.h"
 #include "fusefs/serve/notify.h"
 #include "fusefs/root/overlay_area.h"
-#include "fusefs/root/quota.h"
 #include "fusefs/root/rebase.h"
 #include "fusefs/serve/workers.h"
 
@@ -94,19 +92,8 @@ int roots_secure_overlays(struct daemon *d)
 
 static void root_fs_free(struct root_fs *fs)
 {
-	if (fs->overlays_fd >= 0)
-		close(fs->overlays_fd);
-	if (fs->upper_fd >= 0)
-		close(fs->upper_fd);
-	if (fs->work_fd >= 0)
-		close(fs->work_fd);
-	itable_destroy(&fs->itab);
-	pthread_mutex_destroy(&fs->copyup_lock);
-	pthread_mutex_destroy(&fs->dircache_lock);
+	union_fs_destroy(&fs->u);
 	pthread_mutex_destroy(&fs->open_lock);
-	genholds_destroy(&fs->holds);
-	hfd_destroy(&fs->hfd);
-	free(fs->dircache);
 	free(fs);
 }
 
@@ -115,21 +102,23 @@ static int open_dirs(struct root_fs *fs, const char *overlays, const char *node)
 	char work[NODE_NAME_MAX + 8];
 	int err;
 
-	fs->overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fs->overlays_fd < 0)
+	fs->u.overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->u.overlays_fd < 0)
 		return -errno;
 	snprintf(work, sizeof(work), ".work/%s", node);
 	/* Root-only: what the node makes must not reach local users. */
-	err = overlay_area_node_dir_at(fs->overlays_fd, overlays, node);
+	err = overlay_area_node_dir_at(fs->u.overlays_fd, overlays, node);
 	if (!err)
-		err = overlay_area_dir_at(fs->overlays_fd, overlays, ".work");
+		err = overlay_area_dir_at(fs->u.overlays_fd, overlays, ".work");
 	if (!err)
-		err = overlay_area_dir_at(fs->overlays_fd, overlays, work);
+		err = overlay_area_dir_at(fs->u.overlays_fd, overlays, work);
 	if (err)
 		return err;
-	fs->upper_fd = openat(fs->overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	fs->work_fd = openat(fs->overlays_fd, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fs->upper_fd < 0 || fs->work_fd < 0)
+	fs->u.upper_fd =
+		openat(fs->u.overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fs->u.work_fd =
+		openat(fs->u.overlays_fd, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fs->u.upper_fd < 0 || fs->u.work_fd < 0)
 		return -errno;
 	return 0;
 }
@@ -148,11 +137,12 @@ static bool role_is(struct daemon *d, enum server_role role)
  * written, never prepared (the file server owns the overlays area). */
 static int open_dirs_readonly(struct root_fs *fs, const char *overlays, const char *node)
 {
-	fs->overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fs->overlays_fd < 0)
+	fs->u.overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->u.overlays_fd < 0)
 		return -errno;
-	fs->upper_fd = openat(fs->overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	return fs->upper_fd < 0 ? -errno : 0;
+	fs->u.upper_fd =
+		openat(fs->u.overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fs->u.upper_fd < 0 ? -errno : 0;
 }
 
 static int root_mount(struct daemon *d, struct node_rt *rt)
@@ -166,18 +156,12 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		return -ENOMEM;
 	fs->d = d;
 	fs->rt = rt;
-	fs->slot = rt->slot;
-	fs->overlays_fd = fs->upper_fd = fs->work_fd = -1;
-	pthread_mutex_init(&fs->copyup_lock, NULL);
-	pthread_mutex_init(&fs->dircache_lock, NULL);
-	pthread_mutex_init(&fs->open_lock, NULL);
-	genholds_init(&fs->holds);
-	hfd_init(&fs->hfd);
-	err = itable_init(&fs->itab);
+	err = union_fs_init(&fs->u, rt->slot, rt->name, &rt->quota, nb_log);
 	if (err) {
 		free(fs);
 		return err;
 	}
+	pthread_mutex_init(&fs->open_lock, NULL);
 	if (role_is(d, ROLE_PXE)) {
 		pthread_rwlock_rdlock(&d->cfg_lock);
 		snprintf(rp.overlays, sizeof(rp.overlays), "%s", mapper_server(d->cfg)->overlays);
@@ -199,12 +183,12 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 			strerror(-err));
 		goto fail;
 	}
-	copyup_clean_work(fs);
+	copyup_clean_work(&fs->u);
 	rebase_on_mount(fs);
-	quota_scan(fs);
-	err = itable_open(&fs->itab, rp.itab);
+	quota_scan(&fs->u);
+	err = itable_open(&fs->u.itab, rp.itab);
 	if (err)
-		log_warn("node %s: %s: %s (old NFS handles go stale)", rt->name, fs->itab.path,
+		log_warn("node %s: %s: %s (old NFS handles go stale)", rt->name, fs->u.itab.path,
 			 strerror(-err));
 	err = mkdir_p(rp.mountpoint, 0755);
 	if (!err) {
@@ -286,9 +270,9 @@ static void root_unmount(struct daemon *d, unsigned slot)
 	if (d->pool && fs->mnt)
 		pool_remove_session(d->pool, fs_mount_session(fs->mnt));
 	fs_mount_unmount(fs->mnt);
-	err = fs->mnt ? itable_close(&fs->itab) : 0; /* a PXE-role view keeps no ids */
+	err = fs->mnt ? itable_close(&fs->u.itab) : 0; /* a PXE-role view keeps no ids */
 	if (err)
-		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->itab.path,
+		log_warn("node %s: cannot save %s: %s", fs->rt->name, fs->u.itab.path,
 			 strerror(-err));
 	/* A TFTP request or an open file may still use it: freed by
 	 * roots_reap() once its users are gone. */
@@ -340,7 +324,7 @@ void roots_unmount_all(struct daemon *d)
 /* Empty a volatile overlay: every entry of the node's overlay dir. */
 static void overlay_wipe(struct root_fs *fs)
 {
-	DIR *dir = host_opendir(fs->upper_fd, ".");
+	DIR *dir = host_opendir(fs->u.upper_fd, ".");
 	struct dirent *de;
 	char tmp[64];
 	unsigned n = 0;
@@ -354,19 +338,19 @@ static void overlay_wipe(struct root_fs *fs)
 			continue;
 		/* Move into the work dir first: the overlay is clean at once. */
 		snprintf(tmp, sizeof(tmp), "wipe-%u", n++);
-		if (renameat(fd, de->d_name, fs->work_fd, tmp) != 0)
+		if (renameat(fd, de->d_name, fs->u.work_fd, tmp) != 0)
 			continue;
 		/* Names only the overlay had: listing the mount later won't
 		 * show them, so drop their cached dentries by name now. */
 		notifier_inval_entry(fs->d->notifier, fs_mount_session(fs->mnt), FUSE_ROOT_ID,
 				     de->d_name);
-		copyup_remove_tree(fs->work_fd, tmp);
+		copyup_remove_tree(fs->u.work_fd, tmp);
 	}
 	closedir(dir);
 	/* A read must not find an emptied file by its id before the
 	 * kernel's FORGET of it arrives. */
-	hfd_forget_all(&fs->hfd);
-	quota_scan(fs);
+	hfd_forget_all(&fs->u.hfd);
+	quota_scan(&fs->u);
 	root_changed(fs);
 }
 
@@ -421,7 +405,7 @@ static void inval_old_gen_entry(void *ctx, uint64_t id, uint64_t parent, const c
 	struct nid n;
 
 	if (!nid_decode(id, &n) || n.kind != NID_IMG || n.gen == oi->keep ||
-	    !genholds_count(&oi->fs->holds, n.gen))
+	    !genholds_count(&oi->fs->u.holds, n.gen))
 		return;
 	notifier_inval_entry(oi->fs->d->notifier, fs_mount_session(oi->fs->mnt), parent, name);
 	oi->queued++;
@@ -437,7 +421,7 @@ static void inval_old_gens(struct root_fs *fs, const struct image_gen *keep)
 {
 	struct old_gen_inval oi = {.fs = fs, .keep = keep ? image_gen_id(keep) : 0};
 
-	itable_foreach(&fs->itab, inval_old_gen_entry, &oi);
+	itable_foreach(&fs->u.itab, inval_old_gen_entry, &oi);
 	if (oi.queued)
 		log_debug("node %s: dropping %lu cached names of older generations", fs->rt->name,
 			  oi.queued);

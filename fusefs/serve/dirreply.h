@@ -5,7 +5,7 @@
 
 #include <fuse_lowlevel.h>
 
-#include "fusefs/union/dirlist.h"
+#include "fusefs/union/union.h"
 
 /* For READDIRPLUS: fill @e for entry @r; non-zero skips the entry. */
 typedef int (*dirreply_attr_fn)(void *ctx, const struct dirent_rec *r, struct fuse_entry_param *e);

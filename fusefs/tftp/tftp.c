@@ -145,10 +145,11 @@ static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
 
 	if (!c->p->has_boot)
 		return -ENOENT;
-	err = union_resolve(c, NULL, c->p->boot_dir, &parent, name, &o, &pid, &via_link);
+	err = union_resolve(&c->fs->u, c->p, NULL, c->p->boot_dir, &parent, name, &o, &pid,
+			    &via_link);
 	if (err)
 		return err;
-	err = S_ISDIR(o.st.st_mode) ? layers_step(c->fs, c->p, &parent, name, dl) : -ENOTDIR;
+	err = S_ISDIR(o.st.st_mode) ? layers_step(&c->fs->u, c->p, &parent, name, dl) : -ENOTDIR;
 	layers_close(&parent);
 	if (!err && id)
 		*id = o.id;
@@ -193,7 +194,7 @@ static int node_child(struct rctx *c, const char *jail, struct dirlayers *dl, co
 
 	if (snprintf(path, sizeof(path), "%s/%s", dl->path, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = union_resolve(c, jail, path, &parent, leaf, o, &pid, &via_link);
+	err = union_resolve(&c->fs->u, c->p, jail, path, &parent, leaf, o, &pid, &via_link);
 	if (err)
 		return err == -EISDIR ? -ENOENT : err;
 	layers_close(&parent);
@@ -264,7 +265,7 @@ static int node_getattr(struct daemon *d, const struct nid *n, uint64_t id, stru
 	int err = node_ctx(d, n->slot, &c);
 
 	if (!err)
-		err = layers_resolve_id(c.fs, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
+		err = layers_resolve_id(&c.fs->u, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
 	if (!err) {
 		layers_close(&parent);
 		*st = o.st;
@@ -448,7 +449,7 @@ static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_
 	err = boot_dir_layers(&c, &dl, &boot_id);
 	if (!err) {
 		layers_close(&dl);
-		err = itable_parent(&c.fs->itab, id & ~VIA_MAC_BIT, &up);
+		err = itable_parent(&c.fs->u.itab, id & ~VIA_MAC_BIT, &up);
 	}
 	if (!err) {
 		struct nid client = {.kind = NID_CLIENT, .via_mac = n->via_mac, .slot = n->slot};
@@ -698,7 +699,7 @@ static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id, st
 	int err = node_ctx(d, n->slot, &c);
 
 	if (!err)
-		err = layers_resolve_id(c.fs, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
+		err = layers_resolve_id(&c.fs->u, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
 	if (!err) {
 		err = S_ISREG(o.st.st_mode) ? rfile_open_ro(&c, &parent, name, &o, rf, keep_cache)
 					    : -EISDIR;

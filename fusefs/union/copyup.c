@@ -7,7 +7,7 @@
  * partial file. The copy carries the id of its origin in an xattr, so the
  * node id stays the same.
  */
-#include "fusefs/root/root.h"
+#include "fusefs/union/union_priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,9 +19,6 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#include "fusefs/serve/log.h"
-#include "fusefs/root/quota.h"
 
 #define COPY_CHUNK (1 << 20)
 
@@ -45,7 +42,7 @@ static bool all_zero(const char *buf, size_t len)
 
 /* Copy the content of @o into @fd, keeping holes where the source reads
  * zeros. */
-static int copy_data(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
+static int copy_data(struct union_fs *fs, struct pin *p, const struct dirlayers *dir,
 		     const char *name, const struct uobj *o, int fd)
 {
 	off_t size = o->st.st_size, off = 0;
@@ -128,7 +125,7 @@ static int readlink_lower(struct pin *p, const struct dirlayers *dir, const char
 	return 0;
 }
 
-static int make_temp(struct root_fs *fs, struct pin *p, const struct dirlayers *dir,
+static int make_temp(struct union_fs *fs, struct pin *p, const struct dirlayers *dir,
 		     const char *name, const struct uobj *o, const char *tmp)
 {
 	const struct stat *st = &o->st;
@@ -181,7 +178,7 @@ static int make_temp(struct root_fs *fs, struct pin *p, const struct dirlayers *
 }
 
 /* Caller holds copyup_lock. */
-static int dir_chain_locked(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
+static int dir_chain_locked(struct union_fs *fs, struct pin *p, struct dirlayers *dl)
 {
 	struct dirlayers parent;
 	char parent_path[PATH_MAX], *slash, base[NAME_MAX + 1];
@@ -225,7 +222,7 @@ static int dir_chain_locked(struct root_fs *fs, struct pin *p, struct dirlayers 
 	if (err)
 		goto out;
 	quota_add(fs, quota_bytes_at(parent.upper_fd, base));
-	root_changed(fs);
+	union_changed(fs);
 	dl->upper_fd = openat(parent.upper_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dl->upper_fd < 0)
 		err = -errno;
@@ -234,7 +231,7 @@ out:
 	return err;
 }
 
-int copyup_dir_chain(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
+int copyup_dir_chain(struct union_fs *fs, struct pin *p, struct dirlayers *dl)
 {
 	int err;
 
@@ -246,7 +243,7 @@ int copyup_dir_chain(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
 	return err;
 }
 
-int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char *name,
+int copyup(struct union_fs *fs, struct pin *p, struct dirlayers *dir, const char *name,
 	   const struct uobj *o)
 {
 	char tmp[64];
@@ -289,12 +286,12 @@ int copyup(struct root_fs *fs, struct pin *p, struct dirlayers *dir, const char 
 		err = -errno;
 	if (!err) {
 		quota_add(fs, quota_bytes_at(dir->upper_fd, name));
-		root_changed(fs);
+		union_changed(fs);
 	}
 	if (err) {
 		unlinkat(fs->work_fd, tmp, 0);
-		log_warn("node %s: copy-up of %s/%s failed: %s", fs->rt->name, dir->path, name,
-			 strerror(-err));
+		union_log(fs, LOG_WARNING, "copy-up of %s/%s failed: %s", dir->path, name,
+			  strerror(-err));
 	}
 out:
 	pthread_mutex_unlock(&fs->copyup_lock);
@@ -326,7 +323,7 @@ void copyup_remove_tree(int dirfd, const char *name)
 }
 
 /* Temp files of copy-ups a crash interrupted (and half-removed trees). */
-void copyup_clean_work(struct root_fs *fs)
+void copyup_clean_work(struct union_fs *fs)
 {
 	DIR *d = host_opendir(fs->work_fd, ".");
 	struct dirent *de;
@@ -337,8 +334,7 @@ void copyup_clean_work(struct root_fs *fs)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		copyup_remove_tree(fs->work_fd, de->d_name);
-		log_info("node %s: removed %s, left in the work dir by a crash", fs->rt->name,
-			 de->d_name);
+		union_log(fs, LOG_INFO, "removed %s, left in the work dir by a crash", de->d_name);
 	}
 	closedir(d);
 }

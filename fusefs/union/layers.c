@@ -4,7 +4,7 @@
  * shared layers) are entered one component at a time with O_NOFOLLOW, so
  * a symlink in a layer is never followed on the host.
  */
-#include "fusefs/root/root.h"
+#include "fusefs/union/union_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +16,6 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-#include "fusefs/union/nodeid.h"
 
 #define XATTR_OPAQUE "trusted.overlay.opaque"
 
@@ -106,7 +104,7 @@ void layers_close(struct dirlayers *dl)
 	dirlayers_init(dl);
 }
 
-int layers_open_root(struct root_fs *fs, struct pin *p, struct dirlayers *dl)
+int layers_open_root(struct union_fs *fs, struct pin *p, struct dirlayers *dl)
 {
 	unsigned i;
 
@@ -168,7 +166,7 @@ static int join_path(char *out, size_t size, const char *dir, const char *name)
 	return n >= (int)size ? -ENAMETOOLONG : 0;
 }
 
-static int walk_path(struct root_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
+static int walk_path(struct union_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
 		     struct dirlayers *dl);
 
 /*
@@ -177,7 +175,7 @@ static int walk_path(struct root_fs *fs, struct pin *p, struct dirlayers *cur, c
  * (from each layer's root, whatever hides the parent) or a name in the
  * parent's lower directories, as kernel overlayfs follows it.
  */
-static void step_redirect(struct root_fs *fs, struct pin *p, const struct dirlayers *parent,
+static void step_redirect(struct union_fs *fs, struct pin *p, const struct dirlayers *parent,
 			  const char *rd, struct dirlayers *child)
 {
 	struct dirlayers base, low;
@@ -214,8 +212,8 @@ static void step_redirect(struct root_fs *fs, struct pin *p, const struct dirlay
 	layers_close(&low);
 }
 
-int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *parent, const char *name,
-		struct dirlayers *child)
+int layers_step(struct union_fs *fs, struct pin *p, const struct dirlayers *parent,
+		const char *name, struct dirlayers *child)
 {
 	bool hidden = parent->lower_hidden, h = false;
 	char rd[PATH_MAX];
@@ -264,7 +262,7 @@ int layers_step(struct root_fs *fs, struct pin *p, const struct dirlayers *paren
 }
 
 /* From @cur (consumed) down @path, one component at a time. */
-static int walk_path(struct root_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
+static int walk_path(struct union_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
 		     struct dirlayers *dl)
 {
 	struct dirlayers next;
@@ -293,7 +291,7 @@ static int walk_path(struct root_fs *fs, struct pin *p, struct dirlayers *cur, c
 	return 0;
 }
 
-int layers_open_path(struct root_fs *fs, struct pin *p, const char *path, struct dirlayers *dl)
+int layers_open_path(struct union_fs *fs, struct pin *p, const char *path, struct dirlayers *dl)
 {
 	struct dirlayers cur;
 	int err;
@@ -341,7 +339,7 @@ static uint64_t host_handle_hash(int dirfd, const char *name)
 }
 
 /* A copied-up object keeps the id of what it was copied from. */
-static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *name, uint64_t *id)
+static bool origin_id(struct union_fs *fs, struct pin *p, int dirfd, const char *name, uint64_t *id)
 {
 	uint64_t v;
 	struct nid n;
@@ -363,7 +361,7 @@ static bool origin_id(struct root_fs *fs, struct pin *p, int dirfd, const char *
  * way), and whether any lower layer has the name at all (then deleting it
  * needs a whiteout, even if an overlay file hides it now).
  */
-int layers_lookup(struct root_fs *fs, struct pin *p, const struct dirlayers *dir, const char *name,
+int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *dir, const char *name,
 		  struct uobj *o)
 {
 	struct nid n = {.slot = fs->slot};
@@ -517,7 +515,7 @@ static size_t dc_slot(uint64_t id)
 	return (size_t)(id % DIRCACHE_SIZE);
 }
 
-static bool dc_get(struct root_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
+static bool dc_get(struct union_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
 		   struct dircache_ent *out)
 {
 	bool hit = false;
@@ -531,7 +529,7 @@ static bool dc_get(struct root_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq
 	return hit;
 }
 
-static void dc_put(struct root_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
+static void dc_put(struct union_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
 		   const struct dirlayers *dl)
 {
 	struct dircache_ent e = {.id = id, .epoch = epoch, .pin_seq = seq, .img = dl->img};
@@ -566,7 +564,7 @@ static int open_beneath(int root, const char *rel)
 	return (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
 }
 
-static int dc_build(struct root_fs *fs, struct pin *p, const struct dircache_ent *e,
+static int dc_build(struct union_fs *fs, struct pin *p, const struct dircache_ent *e,
 		    const char *path, struct dirlayers *dl)
 {
 	unsigned i;
@@ -601,8 +599,8 @@ static int dc_build(struct root_fs *fs, struct pin *p, const struct dircache_ent
 }
 
 /* The path walk, and the check that @id is still what its path names. */
-static int resolve_by_walk(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
-			   char *name, struct uobj *o)
+static int resolve_by_walk(struct union_fs *fs, struct pin *p, uint64_t id,
+			   struct dirlayers *parent, char *name, struct uobj *o)
 {
 	char path[PATH_MAX];
 	int err;
@@ -625,7 +623,7 @@ static int resolve_by_walk(struct root_fs *fs, struct pin *p, uint64_t id, struc
 }
 
 /* Directory @id from the cache, or false. */
-static bool dc_open(struct root_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
+static bool dc_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		    struct dirlayers *dl)
 {
 	char path[PATH_MAX];
@@ -643,7 +641,7 @@ static bool dc_open(struct root_fs *fs, struct pin *p, uint64_t id, uint64_t epo
  * A miss then costs the levels that are missing, not the whole path.
  * -EAGAIN: deeper than DIR_CHAIN_MAX or the table moved under us.
  */
-static int dc_fill(struct root_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
+static int dc_fill(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		   struct dirlayers *dl)
 {
 	uint64_t chain[DIR_CHAIN_MAX + 1], up = id, parent;
@@ -691,7 +689,7 @@ static int dc_fill(struct root_fs *fs, struct pin *p, uint64_t id, uint64_t epoc
 	return 0;
 }
 
-int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl)
+int layers_open_dir_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl)
 {
 	uint64_t epoch = atomic_load(&fs->epoch);
 	struct dirlayers parent;
@@ -716,7 +714,7 @@ int layers_open_dir_id(struct root_fs *fs, struct pin *p, uint64_t id, struct di
 	return err;
 }
 
-int layers_resolve_id(struct root_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
+int layers_resolve_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
 		      char *name, struct uobj *o)
 {
 	char path[PATH_MAX];

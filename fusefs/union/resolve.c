@@ -10,7 +10,7 @@
  * way must be searchable by others, as it is for a TFTP client in the
  * node's root (dnsmasq as root would pass any directory of the mount).
  */
-#include "fusefs/root/root_ops.h"
+#include "fusefs/union/union_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,13 +21,13 @@
 #define MAX_LINKS 40
 #define MAX_DEPTH 256
 
-static int read_link(struct rctx *c, struct dirlayers *dl, const char *name, const struct uobj *o,
+static int read_link(struct pin *p, struct dirlayers *dl, const char *name, const struct uobj *o,
 		     char *buf, size_t size)
 {
 	ssize_t n;
 
 	if (o->top == L_IMAGE) {
-		n = img_readlink(c->p->gen, o->img, buf, size);
+		n = img_readlink(p->gen, o->img, buf, size);
 		return n < 0 ? (int)n : 0;
 	}
 	if (o->top != L_UPPER && o->top != L_SHARED)
@@ -72,11 +72,12 @@ static bool jail_allows(const char *dir, const char *name, bool last, const char
 	return pos == JAIL_IN || (pos == JAIL_ABOVE && !last);
 }
 
-int union_resolve(struct rctx *c, const char *jail, const char *path, struct dirlayers *parent,
-		  char *name, struct uobj *o, uint64_t *parent_id, bool *via_link)
+int union_resolve(struct union_fs *fs, struct pin *p, const char *jail, const char *path,
+		  struct dirlayers *parent, char *name, struct uobj *o, uint64_t *parent_id,
+		  bool *via_link)
 {
 	char rest[PATH_MAX * 2], target[PATH_MAX], comp[NAME_MAX + 1];
-	uint64_t ids[MAX_DEPTH] = {FUSE_ROOT_ID};
+	uint64_t ids[MAX_DEPTH] = {1 /* the root */};
 	struct dirlayers cur, next;
 	unsigned depth = 0, links = 0;
 	char *s;
@@ -85,7 +86,7 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 	*via_link = false;
 	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
 		return -ENAMETOOLONG;
-	err = layers_open_root(c->fs, c->p, &cur);
+	err = layers_open_root(fs, p, &cur);
 	if (err)
 		return err;
 	s = rest;
@@ -135,7 +136,7 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 			if (depth)
 				depth--;
 			layers_close(&cur);
-			err = layers_open_path(c->fs, c->p, up, &cur);
+			err = layers_open_path(fs, p, up, &cur);
 			if (err)
 				return err;
 			continue;
@@ -144,10 +145,10 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 			err = -ENOENT;
 			break;
 		}
-		err = layers_lookup(c->fs, c->p, &cur, comp, o);
+		err = layers_lookup(fs, p, &cur, comp, o);
 		if (err)
 			break;
-		err = itable_set(&c->fs->itab, o->id, ids[depth], comp);
+		err = itable_set(&fs->itab, o->id, ids[depth], comp);
 		if (err)
 			break;
 		if (S_ISLNK(o->st.st_mode)) {
@@ -157,7 +158,7 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 				err = -ELOOP;
 				break;
 			}
-			err = read_link(c, &cur, comp, o, target, sizeof(target));
+			err = read_link(p, &cur, comp, o, target, sizeof(target));
 			if (err)
 				break;
 			if (snprintf(joined, sizeof(joined), "%s/%s", target, s) >=
@@ -167,7 +168,7 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 			}
 			if (target[0] == '/') {
 				layers_close(&cur);
-				err = layers_open_root(c->fs, c->p, &cur);
+				err = layers_open_root(fs, p, &cur);
 				if (err)
 					return err;
 				depth = 0;
@@ -195,7 +196,7 @@ int union_resolve(struct rctx *c, const char *jail, const char *path, struct dir
 			err = -ELOOP;
 			break;
 		}
-		err = layers_step(c->fs, c->p, &cur, comp, &next);
+		err = layers_step(fs, p, &cur, comp, &next);
 		if (err)
 			break;
 		layers_close(&cur);

@@ -25,24 +25,22 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-struct root_fs;
+struct union_fs;
 
 /* Sum the overlay's usage (at mount, and after it was emptied). */
-void quota_scan(struct root_fs *fs);
+void quota_scan(struct union_fs *fs);
 /* 0, or -EDQUOT (logged once until usage drops below the limit) if the
  * node may not grow by @grow bytes (0: may not grow at all). */
-int quota_check(struct root_fs *fs, uint64_t grow);
-void quota_add(struct root_fs *fs, int64_t bytes);
+int quota_check(struct union_fs *fs, uint64_t grow);
+void quota_add(struct union_fs *fs, int64_t bytes);
 /* The bytes @st counts for, per name. */
 int64_t quota_bytes(const struct stat *st);
 /* The same for @name in @dirfd (0 if it cannot be stat'ed). */
 int64_t quota_bytes_at(int dirfd, const char *name);
-/* The bytes of the open file @fd (all its names), or -1. */
-int64_t quota_fd_bytes(int fd);
 /* pwrite() under the quota: bytes written or a negative errno. */
-ssize_t quota_pwrite(struct root_fs *fs, int fd, const void *buf, size_t size, off_t off);
+ssize_t quota_pwrite(struct union_fs *fs, int fd, const void *buf, size_t size, off_t off);
 /* ftruncate() under the quota; fallocate() likewise. */
-int quota_ftruncate(struct root_fs *fs, int fd, off_t size);
-int quota_fallocate(struct root_fs *fs, int fd, int mode, off_t off, off_t len);
+int quota_ftruncate(struct union_fs *fs, int fd, off_t size);
+int quota_fallocate(struct union_fs *fs, int fd, int mode, off_t off, off_t len);
 
 #endif

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#include "fusefs/root/quota.h"
+#include "fusefs/union/union_priv.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "fusefs/serve/log.h"
-#include "fusefs/root/root.h"
 
 #define SCAN_MAX_DEPTH 256
 
@@ -26,19 +23,20 @@ int64_t quota_bytes_at(int dirfd, const char *name)
 	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? quota_bytes(&st) : 0;
 }
 
-int64_t quota_fd_bytes(int fd)
+/* The bytes of the open file @fd (all its names), or -1. */
+static int64_t quota_fd_bytes(int fd)
 {
 	struct stat st;
 
 	return fstat(fd, &st) == 0 ? (int64_t)st.st_blocks * 512 : -1;
 }
 
-static uint64_t limit_of(struct root_fs *fs)
+static uint64_t limit_of(struct union_fs *fs)
 {
-	return atomic_load(&fs->rt->quota);
+	return fs->quota_limit ? atomic_load(fs->quota_limit) : 0;
 }
 
-void quota_add(struct root_fs *fs, int64_t bytes)
+void quota_add(struct union_fs *fs, int64_t bytes)
 {
 	int64_t used = atomic_fetch_add(&fs->quota_used, bytes) + bytes;
 	uint64_t limit = limit_of(fs);
@@ -49,7 +47,7 @@ void quota_add(struct root_fs *fs, int64_t bytes)
 		atomic_store(&fs->quota_full_logged, false);
 }
 
-int quota_check(struct root_fs *fs, uint64_t grow)
+int quota_check(struct union_fs *fs, uint64_t grow)
 {
 	uint64_t limit = limit_of(fs);
 	int64_t used = atomic_load(&fs->quota_used);
@@ -60,8 +58,8 @@ int quota_check(struct root_fs *fs, uint64_t grow)
 	if (grow ? u + grow <= limit && u + grow >= u : u < limit)
 		return 0;
 	if (!atomic_exchange(&fs->quota_full_logged, true))
-		log_warn("node %s: overlay at its quota (%llu of %llu bytes used): EDQUOT",
-			 fs->rt->name, (unsigned long long)u, (unsigned long long)limit);
+		union_log(fs, LOG_WARNING, "overlay at its quota (%llu of %llu bytes used): EDQUOT",
+			  (unsigned long long)u, (unsigned long long)limit);
 	return -EDQUOT;
 }
 
@@ -95,18 +93,18 @@ static int64_t scan_dir(int fd, unsigned depth)
 	return sum;
 }
 
-void quota_scan(struct root_fs *fs)
+void quota_scan(struct union_fs *fs)
 {
 	int fd = openat(fs->upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int64_t sum = fd >= 0 ? scan_dir(fd, 0) : 0;
 
 	atomic_store(&fs->quota_used, sum);
 	atomic_store(&fs->quota_full_logged, false);
-	log_debug("node %s: overlay uses %lld bytes", fs->rt->name, (long long)sum);
+	union_log(fs, LOG_DEBUG, "overlay uses %lld bytes", (long long)sum);
 }
 
 /* Count the change in @fd's blocks since they were @before. */
-static void count_change(struct root_fs *fs, int fd, int64_t before)
+static void count_change(struct union_fs *fs, int fd, int64_t before)
 {
 	int64_t after = quota_fd_bytes(fd);
 
@@ -114,7 +112,7 @@ static void count_change(struct root_fs *fs, int fd, int64_t before)
 		quota_add(fs, after - before);
 }
 
-ssize_t quota_pwrite(struct root_fs *fs, int fd, const void *buf, size_t size, off_t off)
+ssize_t quota_pwrite(struct union_fs *fs, int fd, const void *buf, size_t size, off_t off)
 {
 	struct stat st;
 	uint64_t grow;
@@ -144,7 +142,7 @@ ssize_t quota_pwrite(struct root_fs *fs, int fd, const void *buf, size_t size, o
 	return n;
 }
 
-int quota_ftruncate(struct root_fs *fs, int fd, off_t size)
+int quota_ftruncate(struct union_fs *fs, int fd, off_t size)
 {
 	struct stat st;
 	int err;
@@ -162,7 +160,7 @@ int quota_ftruncate(struct root_fs *fs, int fd, off_t size)
 	return 0;
 }
 
-int quota_fallocate(struct root_fs *fs, int fd, int mode, off_t off, off_t len)
+int quota_fallocate(struct union_fs *fs, int fd, int mode, off_t off, off_t len)
 {
 	int64_t before = quota_fd_bytes(fd);
 	int err;

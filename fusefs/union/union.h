@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The union engine: a node's root as the union, top first, of the node's
+ * overlay (read-write, kernel overlayfs upper format), the generated layer,
+ * the shared layers and the pinned image. It knows a pin (pin.h) and the
+ * host directories it is given, never the daemon, the FUSE session or the
+ * TFTP view: this header is its one entry, what it includes is part of it.
+ *
+ * Lock order. The mutexes of a node's union, and who may take which while
+ * holding which (a lock may only be taken while holding locks listed
+ * before it, never the other way round):
+ *
+ *   1. open-file lock (one per lower file open for reading, struct rfile
+ *      in fusefs/root): held while the file looks for its copied-up twin;
+ *      takes the node's pin (the daemon's node lock, a leaf) and resolves
+ *      an id (4).
+ *   2. copy-up lock (union_fs.copyup_lock): one copy-up at a time per
+ *      node; held across the copy, which walks the layers (4) and reads
+ *      the image (its block cache, a leaf of images/).
+ *   3. open-files list lock (root_fs.open_lock in fusefs/root): held while
+ *      walking the node's open files (fstat of one, unlinking one);
+ *      nothing under it but the image's own locks (img_getattr).
+ *   4. id table lock (union_fs.itab.lock, a rwlock), directory cache lock
+ *      (union_fs.dircache_lock), handle-fd cache lock (union_fs.hfd.lock),
+ *      generation holds lock (union_fs.holds.lock): leaves. Each is held
+ *      only to copy an entry in or out; none is held while taking another
+ *      (the hfd cache closes evicted files after unlocking; the holds drop
+ *      an image generation after unlocking, since that may close it).
+ *
+ * The change epoch (union_fs.epoch) and the quota counters are atomics.
+ * No engine lock is held while a FUSE reply is sent.
+ */
+#ifndef NETBOOTFS_UNION_H
+#define NETBOOTFS_UNION_H
+
+#include <dirent.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "fusefs/union/dirlist.h"
+#include "fusefs/union/genholds.h"
+#include "fusefs/union/genlayer.h"
+#include "fusefs/union/hfd.h"
+#include "fusefs/union/itable.h"
+#include "fusefs/union/nodeid.h"
+#include "fusefs/union/pin.h"
+#include "images/images.h"
+
+struct dircache;
+
+/* Where the engine's log lines go (syslog levels). */
+typedef void (*union_log_fn)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One node's union: its host directories and what the engine keeps per
+ * node. Embedded in the node's root mount (fusefs/root/root.h). */
+struct union_fs {
+	unsigned slot;	  /* the node's persistent slot: the slot bits of its ids */
+	const char *name; /* the node's, for log lines */
+	union_log_fn log;
+	int overlays_fd; /* <overlays>, for the shared layers @NAME */
+	int upper_fd;	 /* <overlays>/<node> */
+	int work_fd;	 /* <overlays>/.work/<node>: copy-up temp files */
+	struct itable itab;
+	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
+	/* Where each directory lives in each layer, so a lookup need not walk
+	 * the path from the root; any change to the tree bumps the epoch. */
+	struct dircache *dircache; /* allocated on first use */
+	pthread_mutex_t dircache_lock;
+	atomic_uint_fast64_t epoch;
+	struct gen_holds holds; /* generations the kernel holds inodes of */
+	struct hfd_cache hfd;	/* overlay files open for handle-less I/O */
+	/* The overlay's quota (quota.h): the limit lives with the node's
+	 * config (0: none), the usage here. */
+	const atomic_uint_fast64_t *quota_limit;
+	atomic_int_fast64_t quota_used; /* bytes of the overlay */
+	atomic_bool quota_full_logged;
+};
+
+/* Set up @fs for node @name (kept, not copied) of @slot; no directory is
+ * open yet (every fd -1; the caller opens them). @quota_limit may be NULL
+ * (no quota). On error nothing is left to destroy. */
+int union_fs_init(struct union_fs *fs, unsigned slot, const char *name,
+		  const atomic_uint_fast64_t *quota_limit, union_log_fn log);
+/* Close the directories and free what union_fs_init() and use made. */
+void union_fs_destroy(struct union_fs *fs);
+
+/* The tree changed (call after the change is visible). */
+static inline void union_changed(struct union_fs *fs)
+{
+	atomic_fetch_add(&fs->epoch, 1);
+}
+
+/* ---- layers.c: resolving names through the layers ------------------- */
+
+enum layer_kind { L_NONE, L_UPPER, L_GEN, L_SHARED, L_IMAGE };
+
+/* A directory of the union, as each layer has it. */
+struct dirlayers {
+	char path[PATH_MAX]; /* relative; "" for the root */
+	/* Where the layers below the overlay have it: the same as @path
+	 * unless a renamed directory (trusted.overlay.redirect) is on the way. */
+	char lpath[PATH_MAX];
+	int upper_fd;	   /* -1: not in the overlay */
+	bool lower_hidden; /* the overlay dir is opaque: nothing below shows */
+	bool gen_dir;
+	int shared_fd[MAX_SHARED_LAYERS]; /* -1: absent or hidden */
+	unsigned n_shared;
+	bool img_dir;
+	img_ino img;
+};
+
+/* One name in a directory of the union. */
+struct uobj {
+	uint64_t id;
+	enum layer_kind top;
+	unsigned top_shared;
+	struct stat st; /* the top object's attributes; st_ino = id */
+	const struct gen_entry *ge;
+	bool in_image; /* the image has it at this path, visible */
+	img_ino img;
+	bool lower_present; /* some layer below the overlay shows it */
+	/* FUSE generation: for an overlay-only object, whose id is its host
+	 * inode number, it tells apart the objects the host gave that number
+	 * over time, so that a handle of a deleted file is stale even when the
+	 * host reuses the inode. 0 for every other id (never reused). */
+	uint64_t fh_gen;
+};
+
+/* Enter child directory @name of @parent. */
+int layers_step(struct union_fs *fs, struct pin *p, const struct dirlayers *parent,
+		const char *name, struct dirlayers *child);
+void layers_close(struct dirlayers *dl);
+/* What @name of @dir is; -ENAMETOOLONG for a name over NAME_MAX bytes. */
+int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *dir, const char *name,
+		  struct uobj *o);
+/* The layers of directory @id (cached). */
+int layers_open_dir_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl);
+/* The object an id names now, with its parent directory's layers: the
+ * id must still be what its path resolves to, else -ESTALE. */
+int layers_resolve_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
+		      char *name, struct uobj *o);
+bool is_whiteout(const struct stat *st);
+/* Directory @name of @dirfd carries trusted.overlay.opaque=y. */
+bool dir_is_opaque(int dirfd, const char *name);
+/* Kernel overlayfs's mark of a renamed directory (redirect_dir=on): the
+ * path its lower layers have it at, absolute ("/a/b", from each lower
+ * layer's root) or a name in the parent's lower directories. */
+#define XATTR_REDIRECT "trusted.overlay.redirect"
+/* Some layer below the overlay shows directory @dl. */
+bool layers_have_lower(const struct dirlayers *dl);
+/* The id a copied-up object keeps from its origin (kernel overlayfs
+ * ignores the attribute). */
+#define XATTR_ORIGIN "trusted.netbootfs.origin"
+int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size_t size);
+int host_setxattr(int dirfd, const char *name, const char *attr, const void *val, size_t size);
+/* A listing of directory @name in @dirfd ("." for @dirfd itself), never
+ * through a symlink; NULL with errno set. closedir() closes it all. */
+DIR *host_opendir(int dirfd, const char *name);
+
+/* ---- copyup.c -------------------------------------------------------- */
+
+/* Make @name of @dir exist in the overlay (copying the lower object, and
+ * parents first). Atomic: temp file in the work dir, then rename. On
+ * return dir->upper_fd is valid. */
+int copyup(struct union_fs *fs, struct pin *p, struct dirlayers *dir, const char *name,
+	   const struct uobj *o);
+/* Make directory @dl exist in the overlay (for creating entries in it). */
+int copyup_dir_chain(struct union_fs *fs, struct pin *p, struct dirlayers *dl);
+void copyup_clean_work(struct union_fs *fs);
+/* rm -r of @name in @dirfd, never following symlinks. */
+void copyup_remove_tree(int dirfd, const char *name);
+
+/* ---- resolve.c ------------------------------------------------------- */
+
+/* Resolve @path (relative to the node's root) following symlinks as a
+ * chroot would; every component is recorded in the id table. On success
+ * @parent holds the final object's directory (close it), @name its name.
+ * *via_link: the last component was reached through a symlink.
+ * @jail (a union directory path, "" the root; NULL: none): the walk must
+ * stay inside it, or come down into it from the root where an absolute
+ * link target starts; anything else is -ENOENT. With a jail, a directory
+ * others may not search (no S_IXOTH) is -EACCES. */
+int union_resolve(struct union_fs *fs, struct pin *p, const char *jail, const char *path,
+		  struct dirlayers *parent, char *name, struct uobj *o, uint64_t *parent_id,
+		  bool *via_link);
+
+#include "fusefs/union/quota.h"
+
+#endif
