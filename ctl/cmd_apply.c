@@ -419,7 +419,7 @@ int cmd_apply(struct ctl *c, int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	/* A config with errors changes nothing. */
-	if (!ctl_load_config(c)) {
+	if (!ctl_load_config_server(c)) {
 		ctl_err("%s: configuration has errors: nothing applied", c->config_path);
 		return CTL_EXIT_FAIL;
 	}

@@ -67,7 +67,7 @@ int cmd_gen(struct ctl *c, int argc, char **argv)
 		if (ret >= 0)
 			return ret;
 		if (g->not_on != ROLE_BOTH) {
-			const struct mapper *m = ctl_load_config(c);
+			const struct mapper *m = ctl_load_config_server(c);
 
 			if (!m)
 				return CTL_EXIT_FAIL;

@@ -15,7 +15,9 @@ static const char nodes_help[] =
 	"List the configured nodes: NAME SERIAL MAC IP IMAGE OVERLAY, and SLOT (the\n"
 	"persistent number behind the node's NFS fsid) once the state directory\n"
 	"holds one. --json prints an array of objects with the keys name, serial,\n"
-	"mac, ip, image, overlay and slot (null when unset).\n";
+	"mac, ip, image, overlay and slot (null when unset). When the config names\n"
+	"several servers ([server:NAME]), SERVER (key server) says which serves\n"
+	"each node.\n";
 
 static const char node_help[] =
 	"Usage: netbootctl [-c CONFIG] node show NAME [--json]\n"
@@ -38,7 +40,20 @@ static struct node_slots *load_slots(const struct mapper *m)
 	return NULL;
 }
 
-static struct json_object *node_json(const struct node *n, unsigned slot)
+/* Every node, this server's then the others' (-S NAME lists its own first). */
+static const struct node *any_node_at(const struct mapper *m, size_t i)
+{
+	size_t local = mapper_node_count(m);
+
+	return i < local ? mapper_node_at(m, i) : mapper_other_at(m, i - local);
+}
+
+static size_t any_node_count(const struct mapper *m)
+{
+	return mapper_node_count(m) + mapper_other_count(m);
+}
+
+static struct json_object *node_json(const struct mapper *m, const struct node *n, unsigned slot)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[32];
@@ -52,6 +67,8 @@ static struct json_object *node_json(const struct node *n, unsigned slot)
 		o, "overlay",
 		json_object_new_string(node_key_value(n, NODE_KEY_OVERLAY, buf, sizeof(buf))));
 	json_object_object_add(o, "slot", slot ? json_object_new_int64(slot) : NULL);
+	if (mapper_server_count(m))
+		json_object_object_add(o, "server", json_object_new_string(n->server));
 	return o;
 }
 
@@ -61,11 +78,11 @@ static int print_nodes_json(const struct mapper *m, const struct node_slots *slo
 	size_t i;
 	int ret;
 
-	for (i = 0; i < mapper_node_count(m); i++) {
-		const struct node *n = mapper_node_at(m, i);
+	for (i = 0; i < any_node_count(m); i++) {
+		const struct node *n = any_node_at(m, i);
 
 		json_object_array_add(arr,
-				      node_json(n, slots ? node_slots_get(slots, n->name) : 0));
+				      node_json(m, n, slots ? node_slots_get(slots, n->name) : 0));
 	}
 	ret = json_print(arr, stdout);
 	json_object_put(arr);
@@ -74,24 +91,29 @@ static int print_nodes_json(const struct mapper *m, const struct node_slots *slo
 
 static int print_nodes_table(const struct mapper *m, const struct node_slots *slots)
 {
-	static const char *const headers[] = {"NAME",  "SERIAL",  "MAC", "IP",
-					      "IMAGE", "OVERLAY", "SLOT"};
+	static const char *const headers[] = {"NAME",  "SERIAL",  "MAC",  "IP",
+					      "IMAGE", "OVERLAY", "SLOT", "SERVER"};
+	static const char *const headers_noslot[] = {"NAME",  "SERIAL",	 "MAC",	  "IP",
+						     "IMAGE", "OVERLAY", "SERVER"};
+	bool servers = mapper_server_count(m) > 0;
 	struct table t;
 	size_t i;
 	int ret = 0;
 
-	table_init(&t, slots ? 7 : 6, headers);
-	for (i = 0; i < mapper_node_count(m) && ret == 0; i++) {
-		const struct node *n = mapper_node_at(m, i);
+	table_init(&t, (slots ? 7 : 6) + servers, slots ? headers : headers_noslot);
+	for (i = 0; i < any_node_count(m) && ret == 0; i++) {
+		const struct node *n = any_node_at(m, i);
 		char overlay[32], slot[16] = "";
-		const char *row[7] = {
+		const char *row[8] = {
 			n->name,  n->serial,
 			n->mac,	  n->ip,
 			n->image, node_key_value(n, NODE_KEY_OVERLAY, overlay, sizeof(overlay)),
-			slot};
+			slot,	  n->server};
 
 		if (slots && node_slots_get(slots, n->name))
 			snprintf(slot, sizeof(slot), "%u", node_slots_get(slots, n->name));
+		if (!slots)
+			row[6] = n->server;
 		ret = table_add(&t, row);
 	}
 	if (ret == 0)
@@ -134,7 +156,13 @@ static const char *origin_text(const struct key_origin *o, char *buf, size_t len
 	return buf;
 }
 
-static int show_node_json(const struct node *n)
+/* The server key only means something when the config names servers. */
+static bool shown_key(const struct mapper *m, enum node_key k)
+{
+	return k != NODE_KEY_SERVER || mapper_server_count(m) > 0;
+}
+
+static int show_node_json(const struct mapper *m, const struct node *n)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *keys = json_object_new_object();
@@ -144,9 +172,12 @@ static int show_node_json(const struct node *n)
 	json_object_object_add(o, "name", json_object_new_string(n->name));
 	json_object_object_add(o, "line", json_object_new_int64(n->line));
 	for (k = 0; k < NODE_KEY__COUNT; k++) {
-		struct json_object *e = json_object_new_object();
+		struct json_object *e;
 		char val[1024];
 
+		if (!shown_key(m, k))
+			continue;
+		e = json_object_new_object();
 		json_object_object_add(e, "value",
 				       json_string_or_null(node_key_value(n, k, val, sizeof(val))));
 		json_object_object_add(e, "section", json_object_new_string(n->origin[k].section));
@@ -159,7 +190,7 @@ static int show_node_json(const struct node *n)
 	return ret;
 }
 
-static int show_node_table(const struct node *n)
+static int show_node_table(const struct mapper *m, const struct node *n)
 {
 	char section[NODE_NAME_MAX + 16], origin[NODE_NAME_MAX + 64];
 	struct table t;
@@ -177,7 +208,8 @@ static int show_node_table(const struct node *n)
 		const char *row[3] = {node_key_name(k), node_key_value(n, k, val, sizeof(val)),
 				      origin_text(&n->origin[k], origin, sizeof(origin))};
 
-		ret = table_add(&t, row);
+		if (shown_key(m, k))
+			ret = table_add(&t, row);
 	}
 	if (ret == 0)
 		table_print(&t, stdout);
@@ -199,7 +231,7 @@ static int node_show(struct ctl *c, int argc, char **argv)
 	if (!m)
 		return CTL_EXIT_FAIL;
 	n = mapper_find_name(m, av.pos[0]);
-	ret = av.json ? show_node_json(n) : show_node_table(n);
+	ret = av.json ? show_node_json(m, n) : show_node_table(m, n);
 	if (ret < 0) {
 		ctl_err("node show: %s", strerror(-ret));
 		return CTL_EXIT_FAIL;

@@ -36,7 +36,7 @@ static int control_key_handler(void *user, const char *section, const char *name
 
 int ctl_control_path(struct ctl *c, const char *cmd, char *buf, size_t len)
 {
-	const struct mapper *m = ctl_load_config(c);
+	const struct mapper *m = ctl_load_config_server(c);
 	struct control_key k = {buf, len};
 
 	if (m) {
@@ -202,7 +202,7 @@ bool ctl_reply_ok(struct json_object *reply)
 
 const struct mapper *ctl_load_node(struct ctl *c, const char *cmd, const char *name)
 {
-	const struct mapper *m = ctl_load_config(c);
+	const struct mapper *m = ctl_load_config_server(c);
 
 	if (m && !mapper_find_name(m, name)) {
 		ctl_err("%s: no node '%s' in %s", cmd, name, mapper_path(m));

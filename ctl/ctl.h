@@ -28,11 +28,17 @@ enum ctl_exit {
 struct ctl {
 	const char *config_path; /* -c, or CTL_DEFAULT_CONFIG */
 	struct mapper *mapper;	 /* loaded on first use by ctl_load_config() */
+	const char *server;	 /* -S: act as [server:NAME] of several, or NULL */
+	char host_name[NODE_NAME_MAX + 1];
 };
 
 /* Load the config once. On failure prints every error ("FILE:LINE: MSG")
  * to stderr and returns NULL. */
 const struct mapper *ctl_load_config(struct ctl *c);
+/* The same as one server of several: -S, else the host name (commands that
+ * generate a server's files or talk to its daemon). Without [server:NAME]
+ * sections the same as ctl_load_config(). */
+const struct mapper *ctl_load_config_server(struct ctl *c);
 void ctl_release(struct ctl *c);
 
 /* One command (or command group). argv[0] is the command's own name. */

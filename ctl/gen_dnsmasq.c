@@ -286,7 +286,7 @@ static void print_pxe(const struct mapper *m, FILE *out, bool hosts)
 int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
 {
 	const char *hook = o->hook ? o->hook : NETBOOTFS_DATADIR "/dnsmasq-hook.sh";
-	const struct mapper *m = ctl_load_config(c);
+	const struct mapper *m = ctl_load_config_server(c);
 	const struct server_config *srv;
 	const char *why = esc_why(ESC_DNSMASQ, hook);
 	int ret;

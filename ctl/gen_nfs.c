@@ -116,7 +116,7 @@ static void print_exports_client(FILE *out, const char *client, size_t len, void
 
 int gen_exports(struct ctl *c, const struct gen_opts *o, FILE *out)
 {
-	const struct mapper *m = ctl_load_config(c);
+	const struct mapper *m = ctl_load_config_server(c);
 	struct node_slots *slots;
 	size_t i;
 	int ret = 0;
@@ -227,7 +227,7 @@ static void print_ganesha_export(FILE *out, const struct ganesha_export *x)
 
 int gen_ganesha(struct ctl *c, const struct gen_opts *o, FILE *out)
 {
-	const struct mapper *m = ctl_load_config(c);
+	const struct mapper *m = ctl_load_config_server(c);
 	struct node_slots *slots;
 	size_t i;
 	int ret = 0;

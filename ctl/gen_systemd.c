@@ -133,7 +133,7 @@ static void dropin_fn(FILE *out, const char *service, const char *config)
 
 int gen_systemd(struct ctl *c, const struct gen_opts *o, FILE *out)
 {
-	const struct mapper *m = ctl_load_config(c);
+	const struct mapper *m = ctl_load_config_server(c);
 	char config[PATH_MAX], rel[128];
 	size_t i;
 	int ret;

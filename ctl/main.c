@@ -43,19 +43,25 @@ static int cmd_image_all(struct ctl *c, int argc, char **argv)
 }
 
 static const struct command commands[] = {
-	{"check", cmd_check},	{"nodes", cmd_nodes},		{"node", cmd_node_admin},
-	{"images", cmd_images}, {"image", cmd_image_all},	{"discovered", cmd_discovered},
-	{"gen", cmd_gen},	{"dhcp-event", cmd_dhcp_event}, {"status", cmd_status},
-	{"apply", cmd_apply},	{"user", cmd_user},
+	{"check", cmd_check},	  {"nodes", cmd_nodes},
+	{"node", cmd_node_admin}, {"images", cmd_images},
+	{"image", cmd_image_all}, {"discovered", cmd_discovered},
+	{"gen", cmd_gen},	  {"dhcp-event", cmd_dhcp_event},
+	{"status", cmd_status},	  {"apply", cmd_apply},
+	{"user", cmd_user},
 };
 
 static const char main_help[] =
-	"Usage: netbootctl [-c CONFIG] COMMAND [ARGS]\n"
+	"Usage: netbootctl [-c CONFIG] [-S NAME] COMMAND [ARGS]\n"
 	"\n"
 	"Administer netbootfs.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config CONFIG  configuration file (default " CTL_DEFAULT_CONFIG "); also\n"
+	"                       accepted after COMMAND\n"
+	"  -S, --server NAME    act as [server:NAME] of several (default: the host name\n"
+	"                       for gen, apply, status and node commands that talk to\n"
+	"                       the daemon; every server's nodes otherwise); also\n"
 	"                       accepted after COMMAND\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
@@ -96,8 +102,8 @@ static const char main_help[] =
 	"2 usage error.\n";
 
 /*
- * -c/--config after the command name ("netbootctl nodes -c FILE") sets the
- * config as it does before it; taken out of @argv up to a "--" (what
+ * -c/--config and -S/--server after the command name ("netbootctl nodes -c
+ * FILE") set the config and the server as they do before it; taken out of @argv up to a "--" (what
  * follows "--" belongs to a command run in an image). Returns the new argc,
  * or -1 when the option lacks its argument.
  */
@@ -115,6 +121,14 @@ static int take_config_option(struct ctl *c, int argc, char **argv, int first)
 		} else if (strncmp(argv[i], "--config=", 9) == 0) {
 			c->config_path = argv[i] + 9;
 			skip = 1;
+		} else if (strcmp(argv[i], "-S") == 0 || strcmp(argv[i], "--server") == 0) {
+			if (i + 1 >= argc)
+				return -1;
+			c->server = argv[i + 1];
+			skip = 2;
+		} else if (strncmp(argv[i], "--server=", 9) == 0) {
+			c->server = argv[i] + 9;
+			skip = 1;
 		}
 		if (!skip) {
 			i++;
@@ -130,6 +144,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
+		{"server", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -140,10 +155,13 @@ int main(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': stop at the command name; the rest belongs to the command. */
-	while ((opt = getopt_long(argc, argv, "+:c:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:c:S:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			c.config_path = optarg;
+			break;
+		case 'S':
+			c.server = optarg;
 			break;
 		case 'h':
 			fputs(main_help, stdout);
@@ -170,7 +188,7 @@ int main(int argc, char **argv)
 	}
 	argc = take_config_option(&c, argc, argv, optind + 1);
 	if (argc < 0) {
-		fprintf(stderr, "netbootctl: option '-c' needs an argument\n");
+		fprintf(stderr, "netbootctl: options '-c' and '-S' need an argument\n");
 		goto usage;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -117,7 +117,7 @@ int daemon_start(struct daemon *d)
 
 	pthread_rwlock_init(&d->cfg_lock, NULL);
 	pthread_mutex_init(&d->nodes_lock, NULL);
-	err = mapper_load(d->config_path, &d->cfg, &errs);
+	err = mapper_load_as(d->config_path, d->self, &d->cfg, &errs);
 	if (err) {
 		log_config_errors(&errs);
 		mapper_errors_free(&errs);
@@ -222,7 +222,7 @@ int daemon_reload(struct daemon *d)
 	struct mapper *fresh = NULL, *old;
 	int err;
 
-	err = mapper_load(d->config_path, &fresh, &errs);
+	err = mapper_load_as(d->config_path, d->self, &fresh, &errs);
 	if (err) {
 		log_config_errors(&errs);
 		log_err("%s: reload refused, still serving the last good config", d->config_path);

@@ -49,6 +49,10 @@ struct node_rt {
 
 struct daemon {
 	const char *config_path;
+	/* Which [server:NAME] this daemon is (-S, default the host name); it
+	 * serves that server's nodes only. Unused without such sections. */
+	const char *self;
+	char host_name[NODE_NAME_MAX + 1];
 	bool foreground;
 	bool debug;
 	/* Tests only: NETBOOTFS_TEST_CRASH_AT, a rebase step to die at

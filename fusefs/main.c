@@ -33,12 +33,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: netbootfs [-f] [-d] [-c CONFIG]\n"
+	fprintf(f, "usage: netbootfs [-f] [-d] [-c CONFIG] [-S NAME]\n"
 		   "\n"
 		   "Serve per-client Raspberry Pi boot trees and per-node copy-on-write\n"
 		   "roots from squashfs images (see netbootfs(8)).\n"
 		   "\n"
 		   "  -c, --config FILE  configuration (default " DEFAULT_CONFIG ")\n"
+		   "  -S, --server NAME  serve the nodes of [server:NAME] (default: the host\n"
+		   "                     name); unused when the config names no servers\n"
 		   "  -f, --foreground   stay in the foreground and log to stderr\n"
 		   "  -d, --debug        log debug messages (implies nothing else)\n"
 		   "  -h, --help         show this help\n"
@@ -242,9 +244,13 @@ static int serve(struct daemon *d, int sigfd)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-		{"debug", no_argument, NULL, 'd'},	  {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"server", required_argument, NULL, 'S'},
+		{NULL, 0, NULL, 0},
 	};
 	static struct daemon d; /* large (node table); the one context */
 	int status_fd = -1, sigfd, opt, err;
@@ -252,10 +258,13 @@ int main(int argc, char **argv)
 
 	d.config_path = DEFAULT_CONFIG;
 	d.test_crash_at = getenv("NETBOOTFS_TEST_CRASH_AT");
-	while ((opt = getopt_long(argc, argv, "c:fdhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fdhVS:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			d.config_path = optarg;
+			break;
+		case 'S':
+			d.self = optarg;
 			break;
 		case 'f':
 			d.foreground = true;
@@ -278,6 +287,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!d.self)
+		d.self = mapper_host_name(d.host_name, sizeof(d.host_name));
 	if (!d.foreground) {
 		err = daemonize(&status_fd);
 		if (err) {

@@ -282,6 +282,8 @@ int discovered_list(const char *state_dir, struct discovered **out, size_t *n)
 
 bool discovered_is_node(const struct discovered *d, const struct mapper *m)
 {
+	if (mapper_find_other(m, d->id))
+		return true; /* another server's node */
 	return ident_is_serial_name(d->id) ? mapper_find_serial(m, d->id) != NULL
 					   : mapper_find_mac(m, d->id) != NULL;
 }

@@ -9,13 +9,39 @@
 
 #include <stdint.h>
 
+/* A key of a [server:NAME] section as written: applied over [server]. */
+struct server_override {
+	const char *key, *value;
+	unsigned line;
+};
+
+/* One [server:NAME] section. */
+struct server_entry {
+	const char *name;
+	unsigned line; /* of the section header */
+	struct server_override *ov;
+	size_t n_ov, cap_ov;
+	struct server_config cfg; /* [server] with this section's keys over it */
+};
+
 struct mapper {
 	char *path;
 	struct arena arena; /* every string and array the table hands out */
 	struct server_config server;
+	/* The nodes this daemon serves: all of them unless loaded as one of
+	 * several servers (mapper_load_as). */
 	struct node *nodes;
 	size_t n_nodes;
 	struct strmap by_name, by_serial, by_mac;
+	/* [server:NAME] sections, in file order, and the one this is. */
+	struct server_entry *servers;
+	size_t n_servers, cap_servers;
+	struct strmap server_by_name;
+	const char *self; /* "" unless loaded as one of the servers */
+	/* The nodes other servers serve; looked up by name, serial or MAC. */
+	struct node *others;
+	size_t n_others;
+	struct strmap others_by_key;
 };
 
 /* One [defaults], [profile:NAME] or [node:NAME] section as written. */
@@ -25,7 +51,7 @@ struct keyset {
 	unsigned line;	     /* of the section header */
 	unsigned set;	     /* bit (1 << NODE_KEY_*) for each key given here */
 	unsigned key_line[NODE_KEY__COUNT];
-	const char *image, *cmdline, *boot_dir, *ip, *profile;
+	const char *image, *cmdline, *boot_dir, *ip, *profile, *server;
 	enum overlay_mode overlay;
 	const char *const *layers;
 	size_t n_layers;
@@ -50,8 +76,9 @@ struct keyset_vec {
 enum section_kind {
 	SECTION_NONE, /* before the first header */
 	SECTION_SERVER,
-	SECTION_KEYSET, /* [defaults], [profile:] or [node:] */
-	SECTION_SKIP,	/* unknown or rejected section: its keys are ignored */
+	SECTION_SERVER_NAMED, /* [server:NAME]: keys recorded, applied after the parse */
+	SECTION_KEYSET,	      /* [defaults], [profile:] or [node:] */
+	SECTION_SKIP,	      /* unknown or rejected section: its keys are ignored */
 };
 
 enum server_key {
@@ -100,6 +127,7 @@ struct parse_ctx {
 	/* sections */
 	enum section_kind kind;
 	struct keyset *cur; /* SECTION_KEYSET: where keys go */
+	size_t cur_server;  /* SECTION_SERVER_NAMED: index in m->servers */
 	enum { CUR_DEFAULTS, CUR_PROFILE, CUR_NODE } cur_type;
 	size_t cur_index;
 	unsigned server_line, defaults_line;
@@ -135,6 +163,22 @@ bool parse_ipv4(const char *s, uint32_t *addr);
 void server_defaults(struct server_config *s);
 void server_key(struct parse_ctx *c, const char *key, const char *value);
 void server_check(struct parse_ctx *c);
+void server_key_into(struct parse_ctx *c, struct server_config *s, unsigned *key_line,
+		     const char *section, const char *key, const char *value);
+void server_check_config(struct parse_ctx *c, const struct server_config *s,
+			 const unsigned *key_line, const unsigned *any_line);
+/* servers.c: [server:NAME] sections and which server serves each node */
+void servers_section(struct parse_ctx *c, const char *name);
+void servers_key(struct parse_ctx *c, const char *key, const char *value);
+/* Each server's effective config, after [server] was read. */
+void servers_resolve(struct parse_ctx *c);
+/* Every `server =` names a [server:NAME]. */
+void servers_check_keys(struct parse_ctx *c);
+/* The node's server: its `server` key, else the spread; "" without servers. */
+const char *servers_of_node(struct parse_ctx *c, const struct keyset *src, const char *node);
+/* Keep in m->nodes only @self's nodes, the others in m->others. */
+int servers_partition(struct parse_ctx *c, const char *self);
+void servers_free(struct mapper *m);
 /* resolve.c */
 void resolve_profiles(struct parse_ctx *c);
 int build_table(struct parse_ctx *c);

@@ -25,6 +25,7 @@ static const struct {
 	{"upgrade", NODE_KEY_UPGRADE, SCOPE_ALL},
 	{"persist", NODE_KEY_PERSIST, SCOPE_ALL},
 	{"model", NODE_KEY_MODEL, SCOPE_ALL},
+	{"server", NODE_KEY_SERVER, SCOPE_ALL},
 	{"profile", NODE_KEY_PROFILE, SCOPE_PROFILE | SCOPE_NODE},
 	{"serial", NODE_KEY_SERIAL, SCOPE_NODE},
 	{"mac", NODE_KEY_MAC, SCOPE_NODE},
@@ -331,6 +332,14 @@ static bool set_value(struct parse_ctx *c, struct keyset *ks, enum node_key k, c
 		break;
 	case NODE_KEY_PROFILE:
 		ks->profile = dup_value(c, value);
+		break;
+	case NODE_KEY_SERVER:
+		if (!ident_valid_node_name(value)) {
+			perr(c, c->lineno, "bad value for server: '%s' (expected a server name)",
+			     shown(c, value));
+			return false;
+		}
+		ks->server = dup_value(c, value);
 		break;
 	case NODE_KEY_SERIAL:
 		if (ident_normalize_serial(value, ks->serial)) {

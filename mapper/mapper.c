@@ -20,13 +20,14 @@ void mapper_free(struct mapper *m)
 	strmap_free(&m->by_serial);
 	strmap_free(&m->by_mac);
 	free(m->nodes);
+	servers_free(m);
 	arena_free(&m->arena);
 	free(m->path);
 	free(m);
 }
 
-static int load_string(const char *name, const char *text, size_t len, struct mapper **out,
-		       struct mapper_errors *errs, bool partial)
+static int load_string(const char *name, const char *text, size_t len, const char *self,
+		       struct mapper **out, struct mapper_errors *errs, bool partial)
 {
 	struct parse_ctx c = {
 		.errs = errs,
@@ -56,12 +57,17 @@ static int load_string(const char *name, const char *text, size_t len, struct ma
 	if (rc)
 		goto out;
 	server_check(&c);
+	servers_resolve(&c);
+	servers_check_keys(&c);
 	resolve_profiles(&c);
 	if (c.fatal) {
 		rc = c.fatal;
 		goto out;
 	}
 	rc = build_table(&c);
+	if (rc)
+		goto out;
+	rc = servers_partition(&c, self);
 	if (rc)
 		goto out;
 	rc = c.n_errors ? -EINVAL : 0;
@@ -86,16 +92,28 @@ out:
 int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
 		       struct mapper_errors *errs)
 {
-	return load_string(name, text, len, out, errs, false);
+	return load_string(name, text, len, NULL, out, errs, false);
+}
+
+int mapper_load_string_as(const char *name, const char *text, size_t len, const char *self,
+			  struct mapper **out, struct mapper_errors *errs)
+{
+	return load_string(name, text, len, self, out, errs, false);
 }
 
 int mapper_load_string_partial(const char *name, const char *text, size_t len, struct mapper **out,
 			       struct mapper_errors *errs)
 {
-	return load_string(name, text, len, out, errs, true);
+	return load_string(name, text, len, NULL, out, errs, true);
 }
 
 int mapper_load(const char *path, struct mapper **out, struct mapper_errors *errs)
+{
+	return mapper_load_as(path, NULL, out, errs);
+}
+
+int mapper_load_as(const char *path, const char *self, struct mapper **out,
+		   struct mapper_errors *errs)
 {
 	struct parse_ctx c = {.errs = errs, .errs_cap = errs ? errs->n : 0, .file = path};
 	char *text = NULL;
@@ -137,7 +155,7 @@ int mapper_load(const char *path, struct mapper **out, struct mapper_errors *err
 		}
 	}
 	fclose(f);
-	rc = mapper_load_string(path, text ? text : "", len, out, errs);
+	rc = mapper_load_string_as(path, text ? text : "", len, self, out, errs);
 	free(text);
 	return rc;
 fail:
@@ -215,6 +233,7 @@ const char *node_key_name(enum node_key k)
 		[NODE_KEY_IP] = "ip",		[NODE_KEY_PROFILE] = "profile",
 		[NODE_KEY_UPGRADE] = "upgrade", [NODE_KEY_PERSIST] = "persist",
 		[NODE_KEY_MODEL] = "model",	[NODE_KEY_BOOT] = "boot",
+		[NODE_KEY_SERVER] = "server",
 	};
 
 	return (unsigned)k < NODE_KEY__COUNT ? names[k] : "?";
@@ -290,6 +309,8 @@ const char *node_key_value(const struct node *n, enum node_key k, char *buf, siz
 		return pi_model_name(n->model);
 	case NODE_KEY_PROFILE:
 		return n->profile;
+	case NODE_KEY_SERVER:
+		return n->server;
 	case NODE_KEY__COUNT:
 		break;
 	}

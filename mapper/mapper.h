@@ -78,7 +78,8 @@ enum node_key {
 	NODE_KEY_QUOTA,
 	NODE_KEY_UPGRADE,
 	NODE_KEY_PERSIST,
-	NODE_KEY_MODEL, /* the last key a profile or [defaults] can give */
+	NODE_KEY_MODEL,
+	NODE_KEY_SERVER, /* the last key a profile or [defaults] can give */
 	NODE_KEY_SERIAL,
 	NODE_KEY_MAC,
 	NODE_KEY_IP,
@@ -109,6 +110,9 @@ struct node {
 	size_t n_persist;
 	enum pi_model model; /* PI_MODEL_ANY when no model key applies */
 	const char *profile; /* "" if none */
+	/* The [server:NAME] that serves the node: its server key, else the
+	 * spread (mapper/servers.c); "" when no servers are named. */
+	const char *server;
 	struct key_origin origin[NODE_KEY__COUNT];
 	unsigned line; /* line of the [node:NAME] header */
 };
@@ -130,6 +134,16 @@ struct mapper;
  * returns -EINVAL (config errors, all listed in @errs) or another negative
  * errno (e.g. -ENOENT, also listed in @errs), and *out is left untouched. */
 int mapper_load(const char *path, struct mapper **out, struct mapper_errors *errs);
+/* The same, as server @self of several ([server:NAME] sections): the table's
+ * nodes are then @self's only, mapper_server() is [server] with
+ * [server:@self]'s keys over it, and the other servers' nodes are only
+ * found by mapper_find_other(). A @self that is not among the named servers
+ * is a config error. Without [server:NAME] sections @self is not used, and
+ * @self NULL loads every node (for listings). */
+int mapper_load_as(const char *path, const char *self, struct mapper **out,
+		   struct mapper_errors *errs);
+int mapper_load_string_as(const char *name, const char *text, size_t len, const char *self,
+			  struct mapper **out, struct mapper_errors *errs);
 /* The same from memory; @name is used as the file name in messages. */
 int mapper_load_string(const char *name, const char *text, size_t len, struct mapper **out,
 		       struct mapper_errors *errs);
@@ -158,6 +172,26 @@ const struct node *mapper_node_at(const struct mapper *m, size_t i);
 const struct node *mapper_find_name(const struct mapper *m, const char *name);
 const struct node *mapper_find_serial(const struct mapper *m, const char *serial);
 const struct node *mapper_find_mac(const struct mapper *m, const char *mac);
+
+/* The [server:NAME] sections, in file order. */
+size_t mapper_server_count(const struct mapper *m);
+const char *mapper_server_name(const struct mapper *m, size_t i);
+/* Server @name's effective config ([server] with its keys over it); NULL
+ * if there is no [server:@name]. */
+const struct server_config *mapper_server_config(const struct mapper *m, const char *name);
+/* This host's name up to its first dot, in @buf: the server name that
+ * netbootfs and netbootctl assume without -S; "" if unknown. */
+const char *mapper_host_name(char *buf, size_t len);
+/* The server this table was loaded as, "" if none (mapper_load_as). */
+const char *mapper_self(const struct mapper *m);
+/* Nodes that other servers serve (empty unless loaded as one of them). */
+size_t mapper_other_count(const struct mapper *m);
+const struct node *mapper_other_at(const struct mapper *m, size_t i);
+/* Another server's node by normalised name, serial or MAC; NULL if none. */
+const struct node *mapper_find_other(const struct mapper *m, const char *key);
+/* Rendezvous hashing: the index in @names (@n > 0) of the server that
+ * serves node @node when its config names none. */
+size_t mapper_spread(const char *node, const char *const *names, size_t n);
 
 const char *node_key_name(enum node_key k);
 /* "pi3", "pi4", "pi5", or "" for PI_MODEL_ANY. */

@@ -123,6 +123,8 @@ static void begin_section(struct parse_ctx *c, const char *name)
 		c->cur = &c->defaults;
 		c->cur_type = CUR_DEFAULTS;
 		c->kind = SECTION_KEYSET;
+	} else if (strncmp(name, "server:", 7) == 0) {
+		servers_section(c, name + 7);
 	} else if (strncmp(name, "profile:", 8) == 0) {
 		named_section(c, &c->profiles, "profile", name + 8);
 	} else if (strncmp(name, "node:", 5) == 0) {
@@ -146,6 +148,9 @@ static void on_key(struct parse_ctx *c)
 		break;
 	case SECTION_SERVER:
 		server_key(c, c->key, c->value);
+		break;
+	case SECTION_SERVER_NAMED:
+		servers_key(c, c->key, c->value);
 		break;
 	case SECTION_KEYSET:
 		keyset_key(c, c->cur, c->key, c->value, scope[c->cur_type]);

@@ -159,7 +159,7 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 	n->n_persist = sizeof(default_persist) / sizeof(default_persist[0]) - 1;
 	n->model = PI_MODEL_ANY;
 	for (k = 0; k < NODE_KEY__COUNT; k++) {
-		src = source_of(c, ks, k <= NODE_KEY_MODEL ? profile : -1, k);
+		src = source_of(c, ks, k <= NODE_KEY_SERVER ? profile : -1, k);
 		n->origin[k].section = src ? src->section : builtin_section;
 		n->origin[k].line = src ? src->key_line[k] : 0;
 		if (!src)
@@ -202,10 +202,15 @@ static void resolve_node(struct parse_ctx *c, const struct keyset *ks, struct no
 		case NODE_KEY_MODEL:
 			n->model = src->model;
 			break;
+		case NODE_KEY_SERVER:
+			break; /* below, with the spread */
 		default:
 			break; /* node-only keys, copied above */
 		}
 	}
+	n->server = servers_of_node(c, source_of(c, ks, profile, NODE_KEY_SERVER), ks->name);
+	if (!n->origin[NODE_KEY_SERVER].line && *n->server)
+		n->origin[NODE_KEY_SERVER].section = "spread";
 	/* A PXE node's cmdline is written into its iPXE script too. */
 	if (n->boot == BOOT_PXE && esc_why(ESC_IPXE, n->cmdline))
 		perr(c,

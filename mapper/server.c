@@ -193,9 +193,8 @@ static bool valid_dhcp_range(const char *s)
 
 /* Comma separated "xx:xx:xx", ':' or '-', any case; appended to the
  * built-in list, skipping prefixes it already has. */
-static bool parse_prefixes(struct parse_ctx *c, const char *value)
+static bool parse_prefixes(struct parse_ctx *c, struct server_config *s, const char *value)
 {
-	struct server_config *s = &c->m->server;
 	size_t n = 1, i, total = N_BUILTIN_PREFIXES;
 	const char **v;
 	const char *p;
@@ -303,22 +302,27 @@ static void set_path(struct parse_ctx *c, enum server_key k, const char **field,
 
 void server_key(struct parse_ctx *c, const char *key, const char *value)
 {
-	struct server_config *s = &c->m->server;
+	server_key_into(c, &c->m->server, c->server_key_line, "server", key, value);
+}
+
+void server_key_into(struct parse_ctx *c, struct server_config *s, unsigned *key_line,
+		     const char *section, const char *key, const char *value)
+{
 	enum server_key k;
 
 	for (k = 0; k < SERVER_KEY__COUNT; k++)
 		if (strcmp(server_key_names[k], key) == 0)
 			break;
 	if (k == SERVER_KEY__COUNT) {
-		perr(c, c->lineno, "unknown key '%s' in [server]", shown(c, key));
+		perr(c, c->lineno, "unknown key '%s' in [%s]", shown(c, key), section);
 		return;
 	}
-	if (c->server_key_line[k]) {
-		perr(c, c->lineno, "duplicate key '%s' in [server] (also at line %u)", key,
-		     c->server_key_line[k]);
+	if (key_line[k]) {
+		perr(c, c->lineno, "duplicate key '%s' in [%s] (also at line %u)", key, section,
+		     key_line[k]);
 		return;
 	}
-	c->server_key_line[k] = c->lineno;
+	key_line[k] = c->lineno;
 
 	switch (k) {
 	case SERVER_TFTP_ROOT:
@@ -412,7 +416,7 @@ void server_key(struct parse_ctx *c, const char *key, const char *value)
 			bad(c, k, value, "a number from 1 to 100");
 		break;
 	case SERVER_PI_MAC_PREFIXES:
-		if (!parse_prefixes(c, value) && !c->fatal)
+		if (!parse_prefixes(c, s, value) && !c->fatal)
 			bad(c, k, value, "comma separated prefixes such as b8:27:eb");
 		break;
 	case SERVER_HOMES:
@@ -466,24 +470,25 @@ static const struct {
 
 /* A value that some output cannot hold faithfully is refused here, so that
  * `check` and the daemon refuse it before any generator could write it. */
-static void check_outputs(struct parse_ctx *c)
+static void check_outputs(struct parse_ctx *c, const struct server_config *s,
+			  const unsigned *key_line)
 {
 	size_t i;
 	unsigned j;
 
 	for (i = 0; i < sizeof(server_outputs) / sizeof(server_outputs[0]); i++) {
 		enum server_key k = server_outputs[i].key;
-		const char *value = *(const char *const *)((const char *)&c->m->server +
-							   server_outputs[i].field);
+		const char *value =
+			*(const char *const *)((const char *)s + server_outputs[i].field);
 
-		if (!c->server_key_line[k])
+		if (!key_line[k])
 			continue;
 		for (j = 0; j < server_outputs[i].n_formats; j++) {
 			enum esc_format f = server_outputs[i].formats[j];
 			const char *why = esc_why(f, value);
 
 			if (why)
-				perr(c, c->server_key_line[k], "%s: %s cannot be written in %s",
+				perr(c, key_line[k], "%s: %s cannot be written in %s",
 				     server_key_names[k], why, esc_format_name(f));
 		}
 	}
@@ -492,14 +497,22 @@ static void check_outputs(struct parse_ctx *c)
 /* Checks that need more than one key, or all of a key's uses. */
 void server_check(struct parse_ctx *c)
 {
-	const struct server_config *s = &c->m->server;
+	server_check_config(c, &c->m->server, c->server_key_line, c->server_key_line);
+}
 
-	check_outputs(c);
-	if (s->dhcp == DHCP_FULL && !*s->dhcp_range && c->server_key_line[SERVER_DHCP])
-		perr(c, c->server_key_line[SERVER_DHCP], "dhcp = full needs a dhcp_range");
+/* @key_line: the keys given in the section checked; @any_line: where each
+ * key of the effective config was given (the section's, else [server]'s). */
+void server_check_config(struct parse_ctx *c, const struct server_config *s,
+			 const unsigned *key_line, const unsigned *any_line)
+{
+	check_outputs(c, s, key_line);
+	if (s->dhcp == DHCP_FULL && !*s->dhcp_range && any_line[SERVER_DHCP] &&
+	    (key_line[SERVER_DHCP] || key_line[SERVER_DHCP_RANGE]))
+		perr(c, any_line[SERVER_DHCP], "dhcp = full needs a dhcp_range");
 	/* A PXE server's cmdline.txt must name another machine: it cannot
 	 * guess the file server's address. */
-	if (s->role == ROLE_PXE && !*s->address)
-		perr(c, c->server_key_line[SERVER_ROLE],
+	if (s->role == ROLE_PXE && !*s->address &&
+	    (key_line[SERVER_ROLE] || key_line[SERVER_ADDRESS]))
+		perr(c, any_line[SERVER_ROLE],
 		     "role = pxe needs address: the file server's, for cmdline.txt");
 }

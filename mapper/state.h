@@ -22,7 +22,8 @@ struct mapper;
 struct node_slots;
 /* Load <state>/nodes (missing file = empty). */
 int node_slots_load(const char *state_dir, struct node_slots **out);
-/* Give every node of @m a slot (existing ones kept), saving if anything changed. */
+/* Give every node of @m a slot, other servers' nodes included (existing ones
+ * kept), saving if anything changed. */
 int node_slots_assign(struct node_slots *s, const struct mapper *m);
 /* 0 if @name has no slot. */
 unsigned node_slots_get(const struct node_slots *s, const char *name);
@@ -54,7 +55,7 @@ int discovered_record(const char *state_dir, const char *id, const char *via, co
 /* Drop the records of clients that are nodes of @m (by serial or MAC), so
  * that a client leaves the list once it was made a node. */
 int discovered_forget_nodes(const char *state_dir, const struct mapper *m);
-/* Whether record @d is a client that @m maps to a node. */
+/* Whether record @d is a client that @m maps to a node (another server's too). */
 bool discovered_is_node(const struct discovered *d, const struct mapper *m);
 /* Read all records; *out is malloc'ed, free() it. */
 int discovered_list(const char *state_dir, struct discovered **out, size_t *n);

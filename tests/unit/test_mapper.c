@@ -842,8 +842,8 @@ static void test_boot_key(void **state)
 static void test_node_key_names(void **state)
 {
 	static const char *const want[NODE_KEY__COUNT] = {
-		"image",   "overlay", "cmdline", "boot_dir", "boot", "layers", "quota",
-		"upgrade", "persist", "model",	 "serial",   "mac",  "ip",     "profile",
+		"image",   "overlay", "cmdline", "boot_dir", "boot", "layers", "quota",	  "upgrade",
+		"persist", "model",   "server",	 "serial",   "mac",  "ip",     "profile",
 	};
 	int k;
 
