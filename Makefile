@@ -63,6 +63,12 @@ CTL_SRC    := $(filter-out ctl/main.c,$(wildcard ctl/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 HELPER_SRC := $(wildcard tests/lib/*.c)
+# nfsfh, the tests' NFSv3 client, needs libnfs-dev (scripts/deps.sh); a build
+# without it (the Debian package's) leaves nfsfh out and its tests skip.
+NFS_LIBS   := $(call pc_libs,libnfs)
+ifeq ($(NFS_LIBS),)
+HELPER_SRC := $(filter-out tests/lib/nfsfh.c,$(HELPER_SRC))
+endif
 HELPER_BIN := $(patsubst tests/lib/%.c,$(O)/tests/%,$(HELPER_SRC))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
@@ -118,6 +124,7 @@ $(O)/tests/test_%: $(O)/tests/unit/test_%.o $(ALL_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(ALL_LIBS) $(EXT_LIBS) -lcmocka
 $(O)/tests/%: $(O)/tests/lib/%.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(EXT_LIBS)
+$(O)/tests/nfsfh: EXT_LIBS += $(NFS_LIBS)
 
 unit-tests: $(UNIT_BIN)
 

@@ -7,7 +7,7 @@ set -eu
 PACKAGES="build-essential pkg-config clang libclang-rt-14-dev libsystemd-dev
 libfuse3-dev fuse3 libsquashfuse-dev squashfuse libdeflate-dev libinih-dev libjson-c-dev libcrypt-dev libcmocka-dev
 squashfs-tools e2fsprogs mtools dosfstools fdisk xz-utils attr qemu-utils xfsprogs
-dnsmasq-base nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils
+dnsmasq-base nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils libnfs-dev
 busybox-static udhcpc qemu-user-static binfmt-support
 qemu-system-x86 ovmf ipxe ipxe-qemu
 iproute2 procps psmisc kmod perl fuse-overlayfs gnuplot-nox curl"

@@ -17,6 +17,10 @@
 #                                  and MOUNT (for v3) are registered.
 #                                  Ganesha's CRIT lines about dbus/Kerberos
 #                                  are harmless. $SVC_PID = ganesha's PID.
+#   svc_ganesha_stop NS            stop that ganesha.nfsd and its rpcbind (by
+#                                  PID), so that svc_ganesha can start them
+#                                  again (a server restart, as NFS clients
+#                                  see one).
 #   ganesha_vfs_conf OUT DIR [PSEUDO]
 #                                  write a minimal Ganesha config exporting DIR
 #                                  through FSAL_VFS (rw, no root squash, v3+v4,
@@ -188,6 +192,16 @@ svc_ganesha()
 		tail -n 20 "$dir/ganesha.log" | _t_diag_stream
 		return 1
 	}
+}
+
+svc_ganesha_stop()
+{
+	local dir=$T/ganesha-$1 f
+	for f in ganesha rpcbind; do
+		[ -s "$dir/$f.pid" ] && stop_pid "$(cat "$dir/$f.pid")" 15
+	done
+	# Both are the supervisor's children: it exits once they are gone.
+	wait_for "! ns_exec $1 ss -Hltn 'sport = :2049' | grep -q LISTEN" 10
 }
 
 nfs_url()
