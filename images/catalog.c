@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The catalog: which <images>/<name>.sqfs files exist, their newest valid
- * generation, and the registry of every generation still open.
+ * generation, and (through registry.c) every generation still open.
  *
  * Locks: scan_lock serialises scans and every change to an entry
  * (validation happens under it, and verification when not deferred); lock
@@ -25,12 +25,6 @@
 
 #define SUFFIX	   ".sqfs"
 #define SUFFIX_LEN 5
-
-struct gen_registry {
-	pthread_mutex_t lock;
-	atomic_uint refs; /* the catalog + one per generation listed */
-	struct image_gen *head;
-};
 
 struct cat_entry {
 	const char *name; /* interned: valid until catalog_close */
@@ -79,85 +73,6 @@ bool image_name_valid(const char *name)
 			return false;
 	}
 	return true;
-}
-
-/* ---- registry ---------------------------------------------------------- */
-
-static void registry_put(struct gen_registry *reg)
-{
-	if (atomic_fetch_sub_explicit(&reg->refs, 1, memory_order_acq_rel) != 1)
-		return;
-	pthread_mutex_destroy(&reg->lock);
-	free(reg);
-}
-
-static void registry_add(struct gen_registry *reg, struct image_gen *g)
-{
-	atomic_fetch_add_explicit(&reg->refs, 1, memory_order_relaxed);
-	pthread_mutex_lock(&reg->lock);
-	g->reg = reg;
-	g->reg_next = reg->head;
-	reg->head = g;
-	pthread_mutex_unlock(&reg->lock);
-}
-
-void registry_forget(struct gen_registry *reg, struct image_gen *g)
-{
-	pthread_mutex_lock(&reg->lock);
-	for (struct image_gen **pp = &reg->head; *pp; pp = &(*pp)->reg_next) {
-		if (*pp == g) {
-			*pp = g->reg_next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&reg->lock);
-	g->reg = NULL;
-	registry_put(reg);
-}
-
-/* A new reference unless the count already dropped to zero (closing). */
-static bool ref_unless_zero(struct image_gen *g)
-{
-	unsigned n = atomic_load_explicit(&g->refs, memory_order_relaxed);
-
-	while (n) {
-		if (atomic_compare_exchange_weak_explicit(&g->refs, &n, n + 1, memory_order_acquire,
-							  memory_order_relaxed))
-			return true;
-	}
-	return false;
-}
-
-static struct image_gen *registry_get(struct gen_registry *reg, unsigned id,
-				      const struct file_ident *ident)
-{
-	struct image_gen *found = NULL;
-
-	pthread_mutex_lock(&reg->lock);
-	for (struct image_gen *g = reg->head; g; g = g->reg_next) {
-		if (g->id != id)
-			continue;
-		if (ident && (g->ident.ino != ident->ino || g->ident.size != ident->size ||
-			      g->ident.mtime_ns != ident->mtime_ns))
-			continue;
-		if (ref_unless_zero(g))
-			found = g;
-		break;
-	}
-	pthread_mutex_unlock(&reg->lock);
-	return found;
-}
-
-static bool registry_has(void *ctx, unsigned id)
-{
-	struct gen_registry *reg = ctx;
-	bool found = false;
-
-	pthread_mutex_lock(&reg->lock);
-	for (struct image_gen *g = reg->head; g && !found; g = g->reg_next)
-		found = g->id == id;
-	pthread_mutex_unlock(&reg->lock);
-	return found;
 }
 
 /* ---- entries ----------------------------------------------------------- */
@@ -614,16 +529,14 @@ int catalog_open(const char *images_dir, const char *state_dir, struct catalog *
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->reg = calloc(1, sizeof(*c->reg));
+	c->reg = registry_new();
 	c->images_dir = strdup(images_dir);
 	if (!c->reg || !c->images_dir) {
-		free(c->reg);
+		registry_put(c->reg);
 		free(c->images_dir);
 		free(c);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&c->reg->lock, NULL);
-	atomic_init(&c->reg->refs, 1);
 	pthread_mutex_init(&c->scan_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
 	err = gen_ids_load(&c->ids, state_dir);
@@ -704,25 +617,7 @@ struct image_gen *catalog_gen_get(struct catalog *c, unsigned id)
 
 int catalog_open_gens(struct catalog *c, struct image_gen ***out, size_t *n)
 {
-	struct gen_registry *reg = c->reg;
-	struct image_gen **arr;
-	size_t count = 0, k = 0;
-
-	pthread_mutex_lock(&reg->lock);
-	for (struct image_gen *g = reg->head; g; g = g->reg_next)
-		count++;
-	arr = calloc(count ? count : 1, sizeof(*arr));
-	if (!arr) {
-		pthread_mutex_unlock(&reg->lock);
-		return -ENOMEM;
-	}
-	for (struct image_gen *g = reg->head; g; g = g->reg_next)
-		if (ref_unless_zero(g))
-			arr[k++] = g;
-	pthread_mutex_unlock(&reg->lock);
-	*out = arr;
-	*n = k;
-	return 0;
+	return registry_list(c->reg, out, n);
 }
 
 void image_gen_file_id(const struct image_gen *g, struct image_file_id *id)

@@ -64,6 +64,8 @@ int xattr_id_get(sqfs *fs, uint32_t idx, struct squashfs_xattr_id *xid);
 int tables_check(sqfs *fs, char *why, size_t whylen);
 /* Map a squashfs dentry/inode basic type (1..7) to S_IF*, 0 if invalid. */
 mode_t img_type_mode(int type);
+/* The stat of @inode (owner through the id table): 0 or -EIO. */
+int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st);
 
 /* ---- superblock (validate.c) ------------------------------------------- */
 
@@ -263,15 +265,30 @@ void reader_put(struct img_reader *r);
 int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx,
 	       const atomic_bool *cancel, char *why, size_t whylen);
 
-/* catalog.c: unlink @g from its registry once its count reached zero. */
-void registry_forget(struct gen_registry *reg, struct image_gen *g);
-
 /* reader.c: inode number -> inode, with the reader held. */
 int gen_inode(struct image_gen *g, struct img_reader *r, img_ino ino, sqfs_inode *inode,
 	      sqfs_inode_id *id);
-int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st);
 /* Learn every inode number of an image without export table (reader held). */
 int gen_map_walk(struct image_gen *g, struct img_reader *r);
+
+/* ---- open generations by id (registry.c) ------------------------------- */
+
+/* A registry with one reference (its owner's), or NULL. */
+struct gen_registry *registry_new(void);
+/* Drop a reference; NULL is allowed. */
+void registry_put(struct gen_registry *reg);
+/* List @g (which takes a registry reference until it leaves). */
+void registry_add(struct gen_registry *reg, struct image_gen *g);
+/* Unlink @g from its registry once its count reached zero. */
+void registry_forget(struct gen_registry *reg, struct image_gen *g);
+/* A new reference to the open generation @id (whose file is @ident, unless
+ * NULL), or NULL. */
+struct image_gen *registry_get(struct gen_registry *reg, unsigned id,
+			       const struct file_ident *ident);
+/* Whether a generation with @id is open (a gen_ids_add in_use callback). */
+bool registry_has(void *ctx, unsigned id);
+/* A new reference to every open generation, in a calloc()ed array. */
+int registry_list(struct gen_registry *reg, struct image_gen ***out, size_t *n);
 
 /* ---- persistent generation ids (gen_ids.c) ----------------------------- */
 

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 
 #include "images/image_priv.h"
 
@@ -134,43 +133,6 @@ out:
 	pthread_mutex_unlock(&g->walk_lock);
 	free(stack);
 	return err;
-}
-
-int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st)
-{
-	uint32_t uid, gid;
-
-	if (id_lookup(fs, inode->base.uid, &uid) || id_lookup(fs, inode->base.guid, &gid))
-		return -EIO;
-	memset(st, 0, sizeof(*st));
-	st->st_ino = inode->base.inode_number;
-	st->st_mode = inode->base.mode;
-	st->st_nlink = inode->nlink > 0 ? (nlink_t)inode->nlink : 1;
-	st->st_uid = uid;
-	st->st_gid = gid;
-	st->st_mtime = (time_t)inode->base.mtime;
-	st->st_atime = st->st_mtime;
-	st->st_ctime = st->st_mtime;
-	st->st_blksize = (blksize_t)fs->sb.block_size;
-	switch (inode->base.mode & S_IFMT) {
-	case S_IFREG:
-		st->st_size = (off_t)inode->xtra.reg.file_size;
-		break;
-	case S_IFDIR:
-		st->st_size = (off_t)inode->xtra.dir.dir_size;
-		break;
-	case S_IFLNK:
-		st->st_size = (off_t)inode->xtra.symlink_size;
-		break;
-	case S_IFBLK:
-	case S_IFCHR:
-		st->st_rdev = makedev(inode->xtra.dev.major, inode->xtra.dev.minor);
-		break;
-	default:
-		break;
-	}
-	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
-	return 0;
 }
 
 int img_root(struct image_gen *g, img_ino *ino)

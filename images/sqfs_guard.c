@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Range checks in front of libsquashfuse calls that would otherwise index
- * tables or metadata blocks with values read from an untrusted image.
+ * tables or metadata blocks with values read from an untrusted image, and
+ * the small conversions every layer above uses (type, stat).
  */
 #include <endian.h>
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "images/image_priv.h"
 
@@ -306,4 +308,41 @@ int tables_check(sqfs *fs, char *why, size_t whylen)
 		err = table_blocks_check(fs, &fs->xattr_table, sizeof(struct squashfs_xattr_id),
 					 fs->xattr_info.xattr_ids, "xattr id", why, whylen);
 	return err;
+}
+
+int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st)
+{
+	uint32_t uid, gid;
+
+	if (id_lookup(fs, inode->base.uid, &uid) || id_lookup(fs, inode->base.guid, &gid))
+		return -EIO;
+	memset(st, 0, sizeof(*st));
+	st->st_ino = inode->base.inode_number;
+	st->st_mode = inode->base.mode;
+	st->st_nlink = inode->nlink > 0 ? (nlink_t)inode->nlink : 1;
+	st->st_uid = uid;
+	st->st_gid = gid;
+	st->st_mtime = (time_t)inode->base.mtime;
+	st->st_atime = st->st_mtime;
+	st->st_ctime = st->st_mtime;
+	st->st_blksize = (blksize_t)fs->sb.block_size;
+	switch (inode->base.mode & S_IFMT) {
+	case S_IFREG:
+		st->st_size = (off_t)inode->xtra.reg.file_size;
+		break;
+	case S_IFDIR:
+		st->st_size = (off_t)inode->xtra.dir.dir_size;
+		break;
+	case S_IFLNK:
+		st->st_size = (off_t)inode->xtra.symlink_size;
+		break;
+	case S_IFBLK:
+	case S_IFCHR:
+		st->st_rdev = makedev(inode->xtra.dev.major, inode->xtra.dev.minor);
+		break;
+	default:
+		break;
+	}
+	st->st_blocks = (blkcnt_t)((st->st_size + 511) / 512);
+	return 0;
 }
