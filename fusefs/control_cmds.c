@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The control socket's requests: status, node-reset, node-boot. Main thread only. */
+/*
+ * The control socket's requests: status, node-reset, node-boot, and the
+ * error reply. Main thread only. control.c's dispatcher calls these; they
+ * call nothing of it.
+ */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +18,20 @@
 #include "fusefs/daemon.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/root/root.h"
+
+struct json_object *control_error(const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
 
 /* What status reports of one node, gathered first so that no lock is held
  * while the reply is built. */
