@@ -90,7 +90,8 @@ static int nodes_sync(struct daemon *d)
 	return err;
 }
 
-void daemon_report_image(void *ctx, const char *path, const struct image_gen *gen, int err,
+/* Log what a catalog scan or verification made of an image file. */
+static void report_image(void *ctx, const char *path, const struct image_gen *gen, int err,
 			 const char *why)
 {
 	(void)ctx;
@@ -139,9 +140,9 @@ int daemon_start(struct daemon *d)
 	/* Files found at start are verified before serving starts; later
 	 * ones in the background, while the previous generation serves. */
 	catalog_set_progress(d->catalog, report_verify, d);
-	catalog_scan(d->catalog, daemon_report_image, d);
+	catalog_scan(d->catalog, report_image, d);
 	catalog_defer_verify(d->catalog, true);
-	err = verifier_start(d, &d->verifier);
+	err = verifier_start(d->catalog, report_image, d, &d->verifier);
 	if (err)
 		return err;
 	err = control_open(d, srv->control, &d->control);
@@ -263,7 +264,7 @@ static void images_changed(struct daemon *d)
 
 void daemon_rescan_images(struct daemon *d)
 {
-	if (catalog_scan(d->catalog, daemon_report_image, d) > 0)
+	if (catalog_scan(d->catalog, report_image, d) > 0)
 		images_changed(d);
 	else
 		nodes_sync(d);

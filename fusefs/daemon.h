@@ -92,9 +92,6 @@ int daemon_reload(struct daemon *d);
 void daemon_rescan_images(struct daemon *d);
 /* The verifier handled files (verifier_fd() was readable). */
 void daemon_images_verified(struct daemon *d);
-/* Log what a catalog scan or verification made of an image file. */
-void daemon_report_image(void *ctx, const char *path, const struct image_gen *gen, int err,
-			 const char *why);
 void daemon_stop(struct daemon *d);
 
 /* Nodes and pins (nodes.c). */

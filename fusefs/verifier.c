@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fusefs/daemon.h"
 #include "fusefs/serve/log.h"
 
 /* linux/ioprio.h is missing from older libc headers. */
@@ -23,7 +22,9 @@
 #define IOPRIO_LOWEST_BE   ((IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | 7)
 
 struct verifier {
-	struct daemon *d;
+	struct catalog *catalog;
+	catalog_report_fn report;
+	void *report_ctx;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -64,7 +65,7 @@ static void *verifier_main(void *arg)
 		}
 		v->kicked = false;
 		pthread_mutex_unlock(&v->lock);
-		while (catalog_verify_pending(v->d->catalog, daemon_report_image, v->d) > 0) {
+		while (catalog_verify_pending(v->catalog, v->report, v->report_ctx) > 0) {
 			if (write(v->efd, &one, sizeof(one)) < 0)
 				log_err("image verification: eventfd: %s", strerror(errno));
 			if (__atomic_load_n(&v->stopping, __ATOMIC_RELAXED))
@@ -76,7 +77,8 @@ static void *verifier_main(void *arg)
 	return NULL;
 }
 
-int verifier_start(struct daemon *d, struct verifier **out)
+int verifier_start(struct catalog *catalog, catalog_report_fn report, void *ctx,
+		   struct verifier **out)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 	int err;
@@ -84,7 +86,9 @@ int verifier_start(struct daemon *d, struct verifier **out)
 	*out = NULL;
 	if (!v)
 		return -ENOMEM;
-	v->d = d;
+	v->catalog = catalog;
+	v->report = report;
+	v->report_ctx = ctx;
 	v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (v->efd < 0) {
 		err = -errno;
@@ -132,8 +136,8 @@ void verifier_stop(struct verifier *v)
 {
 	if (!v)
 		return;
-	if (v->d->catalog)
-		catalog_cancel_verify(v->d->catalog);
+	if (v->catalog)
+		catalog_cancel_verify(v->catalog);
 	pthread_mutex_lock(&v->lock);
 	__atomic_store_n(&v->stopping, true, __ATOMIC_RELAXED);
 	pthread_cond_signal(&v->cond);

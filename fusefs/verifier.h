@@ -11,10 +11,14 @@
 #ifndef NETBOOTFS_VERIFIER_H
 #define NETBOOTFS_VERIFIER_H
 
-struct daemon;
+#include "images/images.h"
+
 struct verifier;
 
-int verifier_start(struct daemon *d, struct verifier **out);
+/* Verify what @catalog leaves pending, telling @report (with @ctx) what
+ * became of each file; @catalog outlives the verifier. */
+int verifier_start(struct catalog *catalog, catalog_report_fn report, void *ctx,
+		   struct verifier **out);
 /* A scan left files pending: verify them. */
 void verifier_kick(struct verifier *v);
 /* Readable after a file was handled; -1 for NULL. */
