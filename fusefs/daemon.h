@@ -94,6 +94,10 @@ void daemon_rescan_images(struct daemon *d);
 void daemon_images_verified(struct daemon *d);
 void daemon_stop(struct daemon *d);
 
+/* The union of node @slot's root with a reference (NULL: none), for views
+ * other than the root's own mount; union_fs_put() drops it (roots.c). */
+struct union_fs *node_union_get(struct daemon *d, unsigned slot);
+
 /* Nodes and pins (nodes.c). */
 struct node_rt *daemon_node(struct daemon *d, unsigned slot);
 struct pin *node_pin_get(struct node_rt *rt);

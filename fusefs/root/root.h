@@ -29,13 +29,7 @@ struct root_fs {
 	/* For status and "is the node up": */
 	atomic_llong last_active; /* mono_ms() of the last request, 0 = none */
 	atomic_int open_files;
-	struct root_fs *retired_next; /* unmounted, freed once unused */
-	atomic_int users;	      /* TFTP requests and open files using it */
-	/* Files open read-only from lower layers, by id: once the node boots
-	 * onto another generation their ids resolve no more, but fstat() on
-	 * them (GETATTR without a file handle) must still work. */
-	pthread_mutex_t open_lock;
-	struct rfile *open_list;
+	struct root_fs *retired_next; /* unmounted, freed once u.users is 0 */
 	/* The kernel opens files without OPEN (set at INIT): reads and
 	 * writes come by node id (root_noopen.c). */
 	bool no_open;

@@ -211,7 +211,7 @@ void root_write_noopen(fuse_req_t req, uint64_t id, const char *buf, size_t size
 void root_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 		    struct fuse_file_info *fi)
 {
-	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	struct ufile *f = (struct ufile *)(uintptr_t)fi->fh;
 	struct hfd *h = NULL;
 	struct rctx c;
 	int err;

@@ -6,25 +6,9 @@
 #include <fuse_lowlevel.h>
 
 #include "fusefs/root/root.h"
+#include "fusefs/serve/datareply.h"
 
 #define ROOT_TIMEOUT 3600.0 /* every change goes through the daemon */
-
-/* An open file of a root mount. */
-struct rfile {
-	int fd;		       /* overlay or shared-layer file; -1 otherwise */
-	struct image_gen *gen; /* image file */
-	img_ino ino;
-	struct pin *pin; /* generated file: data lives in the pin */
-	const struct gen_entry *ge;
-	/* A lower file may be copied up while open (NFS servers keep files
-	 * open across clients' requests): reads then move to the copy. */
-	struct root_fs *fs;
-	uint64_t id;
-	uint64_t epoch;
-	int upper_fd; /* the copy, once seen; -1 before */
-	pthread_mutex_t lock;
-	struct rfile *open_next; /* root_fs.open_list */
-};
 
 /* Per-request: the mount and the node's pin, taken once. */
 struct rctx {
@@ -48,21 +32,10 @@ void root_reply_made_entry(fuse_req_t req, struct rctx *c, const struct fuse_ent
 void root_reply_entry(fuse_req_t req, struct rctx *c, uint64_t parent, struct dirlayers *dl,
 		      const char *name);
 /* Build the merged listing of @dl (whiteouts removed). */
-int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l);
-
-/* Open @o (found as @name in @parent) for reading. */
-int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, const struct uobj *o,
-		  struct rfile *f, bool *keep_cache);
-/* Replies; returns the bytes sent (or a negative errno). */
-ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off);
-/* The same from a host file, a generated file, an image file. */
-ssize_t reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off);
-ssize_t reply_gen_data(fuse_req_t req, const struct gen_entry *ge, size_t size, off_t off);
-ssize_t reply_image_data(fuse_req_t req, struct image_gen *g, img_ino ino, size_t size, off_t off);
-int rfile_getattr(struct rfile *f, struct stat *st);
-/* Attributes of @id from a file of it that is still open: -ESTALE if none. */
-int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st);
-void rfile_close(struct rfile *f);
+static inline int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
+{
+	return union_list_dir(&c->fs->u, c->p, dl, l);
+}
 
 /* Handle-less I/O (root_noopen.c), for files the kernel opened without
  * asking. */

@@ -137,51 +137,9 @@ out:
 	rctx_put(&c);
 }
 
-/* Attributes of an open file, from the file itself: right even after the
- * node rebooted onto another generation and its id resolves no more. */
-int rfile_getattr(struct rfile *f, struct stat *st)
-{
-	int fd =
-		f->fd >= 0 ? f->fd : (f->fs ? __atomic_load_n(&f->upper_fd, __ATOMIC_ACQUIRE) : -1);
-
-	if (fd >= 0)
-		return fstat(fd, st) == 0 ? 0 : -errno;
-	if (f->gen)
-		return img_getattr(f->gen, f->ino, st);
-	if (f->ge) {
-		memset(st, 0, sizeof(*st));
-		st->st_mode = S_IFREG | f->ge->mode;
-		st->st_nlink = 1;
-		st->st_size = (off_t)f->ge->len;
-		st->st_mtime = st->st_ctime = st->st_atime = f->pin->genl.mtime;
-		return 0;
-	}
-	return -EBADF;
-}
-
-int root_open_getattr(struct root_fs *fs, uint64_t id, struct stat *st)
-{
-	struct rfile *f;
-	int err = -ESTALE;
-
-	pthread_mutex_lock(&fs->open_lock);
-	for (f = fs->open_list; f; f = f->open_next) {
-		if (f->id == id) {
-			err = rfile_getattr(f, st);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&fs->open_lock);
-	if (!err) {
-		st->st_ino = id;
-		st->st_dev = 0;
-	}
-	return err;
-}
-
 static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct rfile *f = fi ? (struct rfile *)(uintptr_t)fi->fh : NULL;
+	struct ufile *f = fi ? (struct ufile *)(uintptr_t)fi->fh : NULL;
 	struct stat st;
 	struct rctx c;
 	int err;
@@ -192,13 +150,13 @@ static void root_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	if ((err == -ESTALE || err == -ENOENT) && !f)
 		err = root_getattr_unresolved(c.fs, ino, &st);
 	if (err == -ESTALE && !f)
-		err = root_open_getattr(c.fs, ino, &st);
+		err = union_open_getattr(&c.fs->u, ino, &st);
 	if (f && (err == -ESTALE || (!err && (f->fd >= 0 || f->upper_fd >= 0)))) {
 		/* The open file knows best: its current size, or its
 		 * attributes once the id resolves no more. */
 		struct stat fst;
 
-		if (rfile_getattr(f, &fst) == 0) {
+		if (ufile_getattr(f, &fst) == 0) {
 			if (err) {
 				st = fst;
 				err = 0;
@@ -258,104 +216,6 @@ out:
 }
 
 /* ---- directories ---------------------------------------------------- */
-
-#define WHITEOUT_MARK 0 /* dirlist type of a whiteout: hides lower names */
-
-static int list_host_dir(struct dirlist *l, int dirfd, uint64_t base_id)
-{
-	DIR *d = host_opendir(dirfd, ".");
-	struct dirent *de;
-	int err = 0;
-
-	if (!d)
-		return -errno;
-	while (!err && (de = readdir(d))) {
-		struct stat st;
-		mode_t type;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		type = is_whiteout(&st) ? WHITEOUT_MARK : (st.st_mode & S_IFMT);
-		err = dirlist_add(l, de->d_name, base_id | (uint32_t)st.st_ino, type);
-	}
-	closedir(d);
-	return err;
-}
-
-struct gen_list_ctx {
-	struct dirlist *l;
-	uint64_t base_id;
-};
-
-static int list_gen_cb(void *ctx, const struct gen_entry *e, const char *name)
-{
-	struct gen_list_ctx *g = ctx;
-
-	return dirlist_add(g->l, name, g->base_id, e->is_dir ? S_IFDIR : S_IFREG);
-}
-
-struct img_list_ctx {
-	struct dirlist *l;
-	struct nid base;
-	uint32_t pos; /* index of the next entry in the image directory */
-};
-
-static int list_img_cb(void *ctx, const char *name, img_ino ino, mode_t type, uint64_t off)
-{
-	struct img_list_ctx *g = ctx;
-	struct nid n = g->base;
-
-	(void)off;
-	n.payload = ino;
-	return dirlist_add_at(g->l, name, nid_encode(&n), type & S_IFMT, g->pos++);
-}
-
-int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dirlist *l)
-{
-	struct nid n = {.kind = NID_UPPER, .slot = c->fs->u.slot};
-	unsigned i;
-	int err = 0;
-
-	/* Top layer first: the first entry of a name wins. */
-	if (dl->upper_fd >= 0)
-		err = list_host_dir(l, dl->upper_fd, nid_encode(&n));
-	if (!err && dl->gen_dir && !dl->lower_hidden) {
-		struct gen_list_ctx g = {.l = l, .base_id = nid_encode(&n)};
-
-		err = genlayer_children(&c->p->genl, dl->path, list_gen_cb, &g);
-	}
-	for (i = 0; !err && i < dl->n_shared; i++) {
-		n = (struct nid){.kind = NID_SHARED, .slot = c->fs->u.slot, .gen = i};
-		if (dl->shared_fd[i] >= 0)
-			err = list_host_dir(l, dl->shared_fd[i], nid_encode(&n));
-	}
-	if (!err && dl->img_dir) {
-		struct img_list_ctx g = {.l = l,
-					 .base = {.kind = NID_IMG,
-						  .slot = c->fs->u.slot,
-						  .gen = image_gen_id(c->p->gen)}};
-
-		err = img_readdir(c->p->gen, dl->img, 0, list_img_cb, &g);
-		if (err > 0)
-			err = 0;
-	}
-	if (err)
-		return err;
-	dirlist_finish(l);
-	/* Whiteouts have done their job: hiding lower names. */
-	size_t out = 0;
-	for (i = 0; i < l->n; i++) {
-		if (l->v[i].type == WHITEOUT_MARK) {
-			free(l->v[i].name);
-			continue;
-		}
-		l->v[out++] = l->v[i];
-	}
-	l->n = out;
-	return 0;
-}
 
 /*
  * The listing is built at the first READDIR, not at OPENDIR: with
@@ -514,48 +374,10 @@ static void root_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct f
 
 /* ---- files ---------------------------------------------------------- */
 
-int rfile_open_ro(struct rctx *c, struct dirlayers *parent, const char *name, const struct uobj *o,
-		  struct rfile *f, bool *keep_cache)
-{
-	f->fd = -1;
-	f->upper_fd = -1;
-	f->fs = c->fs;
-	f->id = o->id;
-	f->epoch = atomic_load(&c->fs->u.epoch);
-	pthread_mutex_init(&f->lock, NULL);
-	atomic_fetch_add(&c->fs->users, 1); /* dropped by rfile_close() */
-	pthread_mutex_lock(&c->fs->open_lock);
-	f->open_next = c->fs->open_list;
-	c->fs->open_list = f;
-	pthread_mutex_unlock(&c->fs->open_lock);
-	*keep_cache = false;
-	switch (o->top) {
-	case L_UPPER:
-	case L_SHARED:
-		f->fd = openat(o->top == L_UPPER ? parent->upper_fd
-						 : parent->shared_fd[o->top_shared],
-			       name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		return f->fd < 0 ? -errno : 0;
-	case L_GEN:
-		/* The open file keeps the pin, and so the data. */
-		atomic_fetch_add(&c->p->refs, 1);
-		f->pin = c->p;
-		f->ge = o->ge;
-		return 0;
-	case L_IMAGE:
-		f->gen = image_gen_ref(c->p->gen);
-		f->ino = o->img;
-		*keep_cache = true; /* immutable: keep decompressed pages */
-		return 0;
-	default:
-		return -ENOENT;
-	}
-}
-
 static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	char name[NAME_MAX + 1];
-	struct rfile *f;
+	struct ufile *f;
 	struct dirlayers parent;
 	bool keep_cache = false;
 	struct uobj o;
@@ -566,13 +388,11 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOSYS); /* the kernel opens by itself from now on */
 		return;
 	}
-	f = calloc(1, sizeof(*f));
+	f = ufile_new();
 	if (!f) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	f->fd = -1;
-	f->upper_fd = -1;
 	err = rctx_get(req, &c);
 	if (err)
 		goto fail;
@@ -581,7 +401,7 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	} else {
 		err = layers_resolve_id(&c.fs->u, c.p, ino, &parent, name, &o);
 		if (!err) {
-			err = rfile_open_ro(&c, &parent, name, &o, f, &keep_cache);
+			err = ufile_open_ro(&c.fs->u, c.p, &parent, name, &o, f, &keep_cache);
 			layers_close(&parent);
 		}
 	}
@@ -595,130 +415,15 @@ static void root_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_open(req, fi);
 	return;
 fail:
-	free(f);
+	ufile_close(f); /* also unlists a file whose open failed half way */
 	fuse_reply_err(req, -err);
-}
-
-/* The overlay copy of a lower file opened before it was copied up, or -1. */
-static int rfile_copy_fd(struct rfile *f)
-{
-	char name[NAME_MAX + 1];
-	struct dirlayers parent;
-	struct uobj o;
-	struct pin *p;
-	uint64_t now;
-	int fd;
-
-	if (!f->fs || f->fd >= 0)
-		return -1;
-	fd = __atomic_load_n(&f->upper_fd, __ATOMIC_ACQUIRE);
-	now = atomic_load(&f->fs->u.epoch);
-	if (fd >= 0 || now == __atomic_load_n(&f->epoch, __ATOMIC_RELAXED))
-		return fd;
-	pthread_mutex_lock(&f->lock);
-	p = node_pin_get(f->fs->rt);
-	if (f->upper_fd < 0 && p &&
-	    layers_resolve_id(&f->fs->u, p, f->id, &parent, name, &o) == 0) {
-		if (o.top == L_UPPER)
-			__atomic_store_n(
-				&f->upper_fd,
-				openat(parent.upper_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC),
-				__ATOMIC_RELEASE);
-		layers_close(&parent);
-	}
-	pin_put(p);
-	__atomic_store_n(&f->epoch, now, __ATOMIC_RELAXED);
-	fd = f->upper_fd;
-	pthread_mutex_unlock(&f->lock);
-	return fd;
-}
-
-ssize_t reply_fd_data(fuse_req_t req, int fd, size_t size, off_t off)
-{
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(size);
-	struct stat st;
-	ssize_t n;
-
-	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	bv.buf[0].fd = fd;
-	bv.buf[0].pos = off;
-	n = fstat(fd, &st) == 0 && st.st_size > off ? st.st_size - off : 0;
-	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
-	return n < (ssize_t)size ? n : (ssize_t)size;
-}
-
-ssize_t reply_gen_data(fuse_req_t req, const struct gen_entry *ge, size_t size, off_t off)
-{
-	size_t len = (size_t)off < ge->len ? ge->len - (size_t)off : 0;
-
-	len = len < size ? len : size;
-	fuse_reply_buf(req, ge->data + (len ? off : 0), len);
-	return (ssize_t)len;
-}
-
-ssize_t reply_image_data(fuse_req_t req, struct image_gen *g, img_ino ino, size_t size, off_t off)
-{
-	char *buf = malloc(size ? size : 1);
-	ssize_t n;
-
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return -ENOMEM;
-	}
-	n = img_read(g, ino, buf, size, off);
-	if (n < 0) {
-		log_err("read of %s generation %u inode %u at %lld: %s", image_gen_name(g),
-			image_gen_id(g), ino, (long long)off, strerror((int)-n));
-		fuse_reply_err(req, (int)-n);
-	} else {
-		fuse_reply_buf(req, buf, (size_t)n);
-	}
-	free(buf);
-	return n;
-}
-
-ssize_t rfile_read(fuse_req_t req, struct rfile *f, size_t size, off_t off)
-{
-	int fd = f->fd >= 0 ? f->fd : rfile_copy_fd(f);
-
-	if (fd >= 0)
-		return reply_fd_data(req, fd, size, off);
-	if (f->ge)
-		return reply_gen_data(req, f->ge, size, off);
-	return reply_image_data(req, f->gen, f->ino, size, off);
-}
-
-void rfile_close(struct rfile *f)
-{
-	if (f->fd >= 0)
-		close(f->fd);
-	if (f->fs) {
-		struct rfile **pp;
-
-		pthread_mutex_lock(&f->fs->open_lock);
-		for (pp = &f->fs->open_list; *pp; pp = &(*pp)->open_next) {
-			if (*pp == f) {
-				*pp = f->open_next;
-				break;
-			}
-		}
-		pthread_mutex_unlock(&f->fs->open_lock);
-		if (f->upper_fd >= 0)
-			close(f->upper_fd);
-		pthread_mutex_destroy(&f->lock);
-		root_fs_put(f->fs);
-	}
-	if (f->gen)
-		image_gen_put(f->gen);
-	pin_put(f->pin);
-	free(f);
 }
 
 static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
 	if (fi->fh)
-		rfile_read(req, (struct rfile *)(uintptr_t)fi->fh, size, off);
+		reply_ufile_data(req, (struct ufile *)(uintptr_t)fi->fh, size, off);
 	else
 		root_read_noopen(req, ino, size, off);
 }
@@ -726,7 +431,7 @@ static void root_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void root_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	struct ufile *f = (struct ufile *)(uintptr_t)fi->fh;
 	ssize_t n;
 
 	if (!f) {
@@ -755,7 +460,7 @@ static void root_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void root_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct rfile *f = (struct rfile *)(uintptr_t)fi->fh;
+	struct ufile *f = (struct ufile *)(uintptr_t)fi->fh;
 	int err = 0;
 
 	if (!f) {
@@ -776,7 +481,7 @@ static void root_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 		fuse_reply_err(req, 0);
 		return;
 	}
-	rfile_close((struct rfile *)(uintptr_t)fi->fh);
+	ufile_close((struct ufile *)(uintptr_t)fi->fh);
 	atomic_fetch_sub(&((struct root_fs *)fuse_req_userdata(req))->open_files, 1);
 	fuse_reply_err(req, 0);
 }

@@ -239,7 +239,7 @@ void root_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mod
 	 * overlay files, where the writes that follow find it. Shared by
 	 * every later writer, so it is opened plainly read-write (the kernel
 	 * passes the offsets, and sends FSYNC for O_SYNC). */
-	struct rfile *f = fs->no_open ? NULL : calloc(1, sizeof(*f));
+	struct ufile *f = fs->no_open ? NULL : calloc(1, sizeof(*f));
 	struct fuse_entry_param e;
 	struct newent ne;
 	int flags = fs->no_open
@@ -631,7 +631,7 @@ int root_open_upper(struct rctx *c, uint64_t id, int flags, int *fd)
 }
 
 static int apply_setattr(struct root_fs *fs, int dirfd, const char *name, const struct uobj *o,
-			 bool is_root, struct stat *attr, int to_set, struct rfile *f)
+			 bool is_root, struct stat *attr, int to_set, struct ufile *f)
 {
 	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 	bool link = !is_root && S_ISLNK(o->st.st_mode);
@@ -675,7 +675,7 @@ static int apply_setattr(struct root_fs *fs, int dirfd, const char *name, const 
 void root_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		  struct fuse_file_info *fi)
 {
-	struct rfile *f = fi ? (struct rfile *)(uintptr_t)fi->fh : NULL;
+	struct ufile *f = fi ? (struct ufile *)(uintptr_t)fi->fh : NULL;
 	char name[NAME_MAX + 1];
 	struct dirlayers parent = {.upper_fd = -1};
 	struct uobj o = {0};

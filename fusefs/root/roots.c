@@ -93,7 +93,6 @@ int roots_secure_overlays(struct daemon *d)
 static void root_fs_free(struct root_fs *fs)
 {
 	union_fs_destroy(&fs->u);
-	pthread_mutex_destroy(&fs->open_lock);
 	free(fs);
 }
 
@@ -145,6 +144,12 @@ static int open_dirs_readonly(struct root_fs *fs, const char *overlays, const ch
 	return fs->u.upper_fd < 0 ? -errno : 0;
 }
 
+/* The node's current pin, for the engine (union_fs.pin_get). */
+static struct pin *root_pin_get(void *rt)
+{
+	return node_pin_get(rt);
+}
+
 static int root_mount(struct daemon *d, struct node_rt *rt)
 {
 	struct root_fs *fs = calloc(1, sizeof(*fs));
@@ -161,7 +166,8 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		free(fs);
 		return err;
 	}
-	pthread_mutex_init(&fs->open_lock, NULL);
+	fs->u.pin_get = root_pin_get;
+	fs->u.pin_ctx = rt;
 	if (role_is(d, ROLE_PXE)) {
 		pthread_rwlock_rdlock(&d->cfg_lock);
 		snprintf(rp.overlays, sizeof(rp.overlays), "%s", mapper_server(d->cfg)->overlays);
@@ -223,10 +229,10 @@ struct root_fs *root_fs_get(struct daemon *d, unsigned slot)
 	fs = __atomic_load_n(&d->roots[slot], __ATOMIC_ACQUIRE);
 	if (!fs)
 		return NULL;
-	atomic_fetch_add(&fs->users, 1);
+	atomic_fetch_add(&fs->u.users, 1);
 	/* Unmounted meanwhile: it is retired, don't start using it. */
 	if (__atomic_load_n(&d->roots[slot], __ATOMIC_ACQUIRE) != fs) {
-		atomic_fetch_sub(&fs->users, 1);
+		atomic_fetch_sub(&fs->u.users, 1);
 		return NULL;
 	}
 	return fs;
@@ -235,7 +241,14 @@ struct root_fs *root_fs_get(struct daemon *d, unsigned slot)
 void root_fs_put(struct root_fs *fs)
 {
 	if (fs)
-		atomic_fetch_sub(&fs->users, 1);
+		union_fs_put(&fs->u);
+}
+
+struct union_fs *node_union_get(struct daemon *d, unsigned slot)
+{
+	struct root_fs *fs = root_fs_get(d, slot);
+
+	return fs ? &fs->u : NULL;
 }
 
 /* Free retired roots nobody uses any more; returns how many remain. */
@@ -245,7 +258,7 @@ static unsigned roots_reap(struct daemon *d, bool all)
 	unsigned left = 0;
 
 	while ((fs = *pp)) {
-		if (!all && atomic_load(&fs->users) > 0) {
+		if (!all && atomic_load(&fs->u.users) > 0) {
 			left++;
 			pp = &fs->retired_next;
 			continue;

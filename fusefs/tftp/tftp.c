@@ -43,12 +43,11 @@
 #include <time.h>
 
 #include "fusefs/daemon.h"
-#include "fusefs/union/dirlist.h"
+#include "fusefs/serve/datareply.h"
 #include "fusefs/serve/dirreply.h"
 #include "fusefs/serve/log.h"
-#include "fusefs/union/nodeid.h"
 #include "fusefs/tftp/pxe.h"
-#include "fusefs/root/root_ops.h"
+#include "fusefs/union/union.h"
 #include "fusefs/tftp/tftpcaller.h"
 #include "fusefs/tftp/unknown_clients.h"
 #include "mapper/ident.h"
@@ -56,7 +55,6 @@
 #define TIMEOUT_LONG	 86400.0 /* the root and client dirs: invalidated explicitly */
 #define TIMEOUT_NODE	 1.0	 /* node files: the node may rewrite them in its root */
 #define TIMEOUT_NEGATIVE 1.0	 /* unknown clients may be added by a reload */
-#define VIA_MAC_BIT	 (1ull << 60)
 
 static struct daemon *req_daemon(fuse_req_t req)
 {
@@ -110,31 +108,37 @@ static void attr_dir(struct stat *st, uint64_t id)
 
 /* ---- a node's tree through its root --------------------------------- */
 
-/* The node's root and current pin, for a request about @slot. */
-static int node_ctx(struct daemon *d, unsigned slot, struct rctx *c)
-{
-	struct node_rt *rt = daemon_node(d, slot);
+/* A request about a node's tree: the node, the union of its root and its
+ * current pin. */
+struct nctx {
+	struct node_rt *rt;
+	struct union_fs *fs;
+	struct pin *p;
+};
 
-	c->fs = rt ? root_fs_get(d, slot) : NULL;
-	c->p = c->fs ? node_pin_get(rt) : NULL;
+static int node_ctx(struct daemon *d, unsigned slot, struct nctx *c)
+{
+	c->rt = daemon_node(d, slot);
+	c->fs = c->rt ? node_union_get(d, slot) : NULL;
+	c->p = c->fs ? node_pin_get(c->rt) : NULL;
 	if (!c->p) {
-		root_fs_put(c->fs);
+		union_fs_put(c->fs);
 		c->fs = NULL;
 		return -ENOENT;
 	}
 	return 0;
 }
 
-static void node_ctx_put(struct rctx *c)
+static void node_ctx_put(struct nctx *c)
 {
 	pin_put(c->p);
-	root_fs_put(c->fs);
+	union_fs_put(c->fs);
 	c->p = NULL;
 	c->fs = NULL;
 }
 
 /* Directory layers and the root id of the node's boot dir. */
-static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
+static int boot_dir_layers(struct nctx *c, struct dirlayers *dl, uint64_t *id)
 {
 	struct dirlayers parent;
 	char name[NAME_MAX + 1];
@@ -145,11 +149,10 @@ static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
 
 	if (!c->p->has_boot)
 		return -ENOENT;
-	err = union_resolve(&c->fs->u, c->p, NULL, c->p->boot_dir, &parent, name, &o, &pid,
-			    &via_link);
+	err = union_resolve(c->fs, c->p, NULL, c->p->boot_dir, &parent, name, &o, &pid, &via_link);
 	if (err)
 		return err;
-	err = S_ISDIR(o.st.st_mode) ? layers_step(&c->fs->u, c->p, &parent, name, dl) : -ENOTDIR;
+	err = S_ISDIR(o.st.st_mode) ? layers_step(c->fs, c->p, &parent, name, dl) : -ENOTDIR;
 	layers_close(&parent);
 	if (!err && id)
 		*id = o.id;
@@ -162,7 +165,7 @@ static int boot_dir_layers(struct rctx *c, struct dirlayers *dl, uint64_t *id)
  * nothing in the tree may leave: node_child() walks from the node's root
  * again, so a directory the node moved out of its boot dir shows nothing.
  */
-static int tree_dir_layers(struct rctx *c, const struct nid *n, uint64_t id, struct dirlayers *dl,
+static int tree_dir_layers(struct nctx *c, const struct nid *n, uint64_t id, struct dirlayers *dl,
 			   char *jail)
 {
 	struct dirlayers boot;
@@ -176,14 +179,14 @@ static int tree_dir_layers(struct rctx *c, const struct nid *n, uint64_t id, str
 		return 0;
 	}
 	layers_close(&boot);
-	return root_dir_layers(c, id & ~VIA_MAC_BIT, dl);
+	return layers_open_dir_id(c->fs, c->p, id & ~NID_VIA_MAC_BIT, dl);
 }
 
 /*
  * @name in directory @dl, links followed while they stay inside @jail. A
  * link to a directory is hidden: a directory must have one parent.
  */
-static int node_child(struct rctx *c, const char *jail, struct dirlayers *dl, const char *name,
+static int node_child(struct nctx *c, const char *jail, struct dirlayers *dl, const char *name,
 		      struct uobj *o)
 {
 	char path[PATH_MAX], leaf[NAME_MAX + 1];
@@ -194,7 +197,7 @@ static int node_child(struct rctx *c, const char *jail, struct dirlayers *dl, co
 
 	if (snprintf(path, sizeof(path), "%s/%s", dl->path, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = union_resolve(&c->fs->u, c->p, jail, path, &parent, leaf, o, &pid, &via_link);
+	err = union_resolve(c->fs, c->p, jail, path, &parent, leaf, o, &pid, &via_link);
 	if (err)
 		return err == -EISDIR ? -ENOENT : err;
 	layers_close(&parent);
@@ -209,7 +212,7 @@ static int node_child(struct rctx *c, const char *jail, struct dirlayers *dl, co
  * A PXE node's "vmlinuz" or "initrd.img" when its boot dir has none: the
  * file pxe_pick() chooses among the merged entries of @dl.
  */
-static int pxe_alias_child(struct rctx *c, const char *jail, struct dirlayers *dl, const char *name,
+static int pxe_alias_child(struct nctx *c, const char *jail, struct dirlayers *dl, const char *name,
 			   struct uobj *o)
 {
 	struct dirlist raw = {0};
@@ -220,7 +223,7 @@ static int pxe_alias_child(struct rctx *c, const char *jail, struct dirlayers *d
 
 	if (strcmp(name, PXE_KERNEL) != 0 && strcmp(name, PXE_INITRD) != 0)
 		return -ENOENT;
-	err = root_list_dir(c, dl, &raw);
+	err = union_list_dir(c->fs, c->p, dl, &raw);
 	if (!err) {
 		names = calloc(raw.n + 1, sizeof(*names));
 		err = names ? 0 : -ENOMEM;
@@ -237,7 +240,7 @@ static int pxe_alias_child(struct rctx *c, const char *jail, struct dirlayers *d
 
 /* The id of node object @o in the tree reached through the serial or MAC
  * dir: shared by all nodes when it is a file of the image, unchanged. */
-static uint64_t tree_id(const struct rctx *c, const struct uobj *o, bool via_mac)
+static uint64_t tree_id(const struct nctx *c, const struct uobj *o, bool via_mac)
 {
 	struct nid shared = {.kind = NID_IMG};
 
@@ -246,13 +249,13 @@ static uint64_t tree_id(const struct rctx *c, const struct uobj *o, bool via_mac
 		shared.payload = (uint32_t)o->img;
 		return nid_encode(&shared);
 	}
-	return o->id | (via_mac ? VIA_MAC_BIT : 0);
+	return o->id | (via_mac ? NID_VIA_MAC_BIT : 0);
 }
 
 /* A directory's id in the tree reached through the serial or MAC dir. */
 static uint64_t tftp_dir_id(uint64_t root_id, bool via_mac)
 {
-	return root_id | (via_mac ? VIA_MAC_BIT : 0);
+	return root_id | (via_mac ? NID_VIA_MAC_BIT : 0);
 }
 
 /* Attributes of node object @n (id @id in this mount). */
@@ -261,16 +264,17 @@ static int node_getattr(struct daemon *d, const struct nid *n, uint64_t id, stru
 	char name[NAME_MAX + 1];
 	struct dirlayers parent;
 	struct uobj o;
-	struct rctx c;
+	struct nctx c;
 	int err = node_ctx(d, n->slot, &c);
 
 	if (!err)
-		err = layers_resolve_id(&c.fs->u, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
+		err = layers_resolve_id(c.fs, c.p, id & ~NID_VIA_MAC_BIT, &parent, name, &o);
 	if (!err) {
 		layers_close(&parent);
 		*st = o.st;
 		attr_present(st, id);
-	} else if (err == -ESTALE && c.fs && root_open_getattr(c.fs, id & ~VIA_MAC_BIT, st) == 0) {
+	} else if (err == -ESTALE && c.fs &&
+		   union_open_getattr(c.fs, id & ~NID_VIA_MAC_BIT, st) == 0) {
 		attr_present(st, id); /* open before the node booted elsewhere */
 		err = 0;
 	}
@@ -409,7 +413,7 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 	char jail[PATH_MAX];
 	struct dirlayers dl;
 	struct uobj o;
-	struct rctx c;
+	struct nctx c;
 	int err = node_ctx(d, pn->slot, &c);
 
 	if (err)
@@ -424,7 +428,7 @@ static int lookup_in_node(struct daemon *d, const struct nid *pn, uint64_t paren
 	if (!err)
 		*id = tree_id(&c, &o, pn->via_mac);
 	if (!err && by_server && S_ISREG(o.st.st_mode))
-		atomic_fetch_add(&c.fs->rt->tftp_bytes, (uint64_t)o.st.st_size);
+		atomic_fetch_add(&c.rt->tftp_bytes, (uint64_t)o.st.st_size);
 	node_ctx_put(&c);
 	return err == -ESTALE ? -ENOENT : err;
 }
@@ -434,7 +438,7 @@ static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_
 {
 	struct dirlayers dl;
 	uint64_t boot_id, up;
-	struct rctx c;
+	struct nctx c;
 	int err;
 
 	if (n->kind == NID_ROOT || n->kind == NID_CLIENT) {
@@ -449,7 +453,7 @@ static int parent_of(struct daemon *d, const struct nid *n, uint64_t id, uint64_
 	err = boot_dir_layers(&c, &dl, &boot_id);
 	if (!err) {
 		layers_close(&dl);
-		err = itable_parent(&c.fs->u.itab, id & ~VIA_MAC_BIT, &up);
+		err = itable_parent(&c.fs->itab, id & ~NID_VIA_MAC_BIT, &up);
 	}
 	if (!err) {
 		struct nid client = {.kind = NID_CLIENT, .via_mac = n->via_mac, .slot = n->slot};
@@ -525,7 +529,7 @@ static void tftp_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void tftp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	/* An open file's handle: a node's root file or an image file. */
-	struct rfile *f = fi ? (struct rfile *)(uintptr_t)fi->fh : NULL;
+	struct ufile *f = fi ? (struct ufile *)(uintptr_t)fi->fh : NULL;
 	struct stat st;
 	int err = getattr_id(req_daemon(req), ino, &st);
 
@@ -535,7 +539,7 @@ static void tftp_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *
 	if (f) {
 		struct stat fst;
 
-		if (rfile_getattr(f, &fst) == 0) {
+		if (ufile_getattr(f, &fst) == 0) {
 			if (err) {
 				st = fst;
 				attr_present(&st, ino);
@@ -593,7 +597,7 @@ static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, str
 	struct dirlist raw = {0};
 	char jail[PATH_MAX];
 	struct dirlayers dl;
-	struct rctx c;
+	struct nctx c;
 	size_t i;
 	int err = node_ctx(d, n->slot, &c);
 
@@ -601,7 +605,7 @@ static int list_node_dir(struct daemon *d, const struct nid *n, uint64_t id, str
 		return err;
 	err = tree_dir_layers(&c, n, id, &dl, jail);
 	if (!err) {
-		err = root_list_dir(&c, &dl, &raw);
+		err = union_list_dir(c.fs, c.p, &dl, &raw);
 		for (i = 0; !err && i < raw.n; i++) {
 			struct uobj o;
 
@@ -689,27 +693,28 @@ static void tftp_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_inf
 
 /* ---- files ---------------------------------------------------------- */
 
-static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id, struct rfile *rf,
+static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id, struct ufile *rf,
 			  bool *keep_cache)
 {
 	char name[NAME_MAX + 1];
 	struct dirlayers parent;
 	struct uobj o;
-	struct rctx c;
+	struct nctx c;
 	int err = node_ctx(d, n->slot, &c);
 
 	if (!err)
-		err = layers_resolve_id(&c.fs->u, c.p, id & ~VIA_MAC_BIT, &parent, name, &o);
+		err = layers_resolve_id(c.fs, c.p, id & ~NID_VIA_MAC_BIT, &parent, name, &o);
 	if (!err) {
-		err = S_ISREG(o.st.st_mode) ? rfile_open_ro(&c, &parent, name, &o, rf, keep_cache)
-					    : -EISDIR;
+		err = S_ISREG(o.st.st_mode)
+			      ? ufile_open_ro(c.fs, c.p, &parent, name, &o, rf, keep_cache)
+			      : -EISDIR;
 		layers_close(&parent);
 	}
 	node_ctx_put(&c);
 	return err;
 }
 
-static int open_image_file(struct daemon *d, const struct nid *n, struct rfile *rf,
+static int open_image_file(struct daemon *d, const struct nid *n, struct ufile *rf,
 			   bool *keep_cache)
 {
 	struct stat st;
@@ -722,7 +727,7 @@ static int open_image_file(struct daemon *d, const struct nid *n, struct rfile *
 	return img_getattr(rf->gen, rf->ino, &st);
 }
 
-static int open_loader(struct daemon *d, const struct nid *n, struct rfile *rf, bool *keep_cache)
+static int open_loader(struct daemon *d, const struct nid *n, struct ufile *rf, bool *keep_cache)
 {
 	char path[PATH_MAX];
 	int err = loader_path(d, n->payload, path, sizeof(path));
@@ -739,7 +744,7 @@ static int open_loader(struct daemon *d, const struct nid *n, struct rfile *rf, 
 static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct daemon *d = req_daemon(req);
-	struct rfile *rf = calloc(1, sizeof(*rf));
+	struct ufile *rf = ufile_new();
 	bool keep_cache = false;
 	struct nid n;
 	int err;
@@ -748,8 +753,6 @@ static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rf->fd = -1;
-	rf->upper_fd = -1;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY)
 		err = -EROFS;
 	else if (!nid_decode(ino, &n))
@@ -764,7 +767,7 @@ static void tftp_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	else
 		err = open_image_file(d, &n, rf, &keep_cache);
 	if (err) {
-		rfile_close(rf);
+		ufile_close(rf);
 		fuse_reply_err(req, -err);
 		return;
 	}
@@ -778,13 +781,13 @@ static void tftp_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
 	(void)ino;
-	rfile_read(req, (struct rfile *)(uintptr_t)fi->fh, size, off);
+	reply_ufile_data(req, (struct ufile *)(uintptr_t)fi->fh, size, off);
 }
 
 static void tftp_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	rfile_close((struct rfile *)(uintptr_t)fi->fh);
+	ufile_close((struct ufile *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -34,6 +34,15 @@ enum nid_kind {
 	NID_LOADER = 6, /* <tftp_root>/<iPXE loader>: payload = index (fusefs/tftp/pxe.h) */
 };
 
+/* The layout above, the one definition of it. */
+#define NID_KIND_SHIFT 61
+#define NID_VIA_SHIFT  60
+#define NID_SLOT_SHIFT 44
+#define NID_GEN_SHIFT  32
+/* An id of a node's tree in <tftp_root> is its root mount's id with this
+ * bit set when reached through the MAC dir. */
+#define NID_VIA_MAC_BIT (1ull << NID_VIA_SHIFT)
+
 struct nid {
 	enum nid_kind kind;
 	bool via_mac;

@@ -19,12 +19,14 @@ int union_fs_init(struct union_fs *fs, unsigned slot, const char *name,
 	fs->overlays_fd = fs->upper_fd = fs->work_fd = -1;
 	pthread_mutex_init(&fs->copyup_lock, NULL);
 	pthread_mutex_init(&fs->dircache_lock, NULL);
+	pthread_mutex_init(&fs->open_lock, NULL);
 	genholds_init(&fs->holds);
 	hfd_init(&fs->hfd);
 	err = itable_init(&fs->itab);
 	if (err) {
 		pthread_mutex_destroy(&fs->copyup_lock);
 		pthread_mutex_destroy(&fs->dircache_lock);
+		pthread_mutex_destroy(&fs->open_lock);
 		genholds_destroy(&fs->holds);
 		hfd_destroy(&fs->hfd);
 	}
@@ -43,6 +45,7 @@ void union_fs_destroy(struct union_fs *fs)
 	itable_destroy(&fs->itab);
 	pthread_mutex_destroy(&fs->copyup_lock);
 	pthread_mutex_destroy(&fs->dircache_lock);
+	pthread_mutex_destroy(&fs->open_lock);
 	genholds_destroy(&fs->holds);
 	hfd_destroy(&fs->hfd);
 	free(fs->dircache);

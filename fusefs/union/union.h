@@ -10,16 +10,16 @@
  * holding which (a lock may only be taken while holding locks listed
  * before it, never the other way round):
  *
- *   1. open-file lock (one per lower file open for reading, struct rfile
- *      in fusefs/root): held while the file looks for its copied-up twin;
- *      takes the node's pin (the daemon's node lock, a leaf) and resolves
- *      an id (4).
+ *   1. open-file lock (ufile.lock, one per file open for reading): held
+ *      while the file looks for its copied-up twin; takes the node's pin
+ *      (union_fs.pin_get: the daemon's node lock, a leaf) and resolves an
+ *      id (4).
  *   2. copy-up lock (union_fs.copyup_lock): one copy-up at a time per
  *      node; held across the copy, which walks the layers (4) and reads
  *      the image (its block cache, a leaf of images/).
- *   3. open-files list lock (root_fs.open_lock in fusefs/root): held while
- *      walking the node's open files (fstat of one, unlinking one);
- *      nothing under it but the image's own locks (img_getattr).
+ *   3. open-files list lock (union_fs.open_lock): held while walking the
+ *      node's open files (fstat of one, unlinking one); nothing under it
+ *      but the image's own locks (img_getattr).
  *   4. id table lock (union_fs.itab.lock, a rwlock), directory cache lock
  *      (union_fs.dircache_lock), handle-fd cache lock (union_fs.hfd.lock),
  *      generation holds lock (union_fs.holds.lock): leaves. Each is held
@@ -52,6 +52,7 @@
 #include "images/images.h"
 
 struct dircache;
+struct ufile;
 
 /* Where the engine's log lines go (syslog levels). */
 typedef void (*union_log_fn)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -72,6 +73,18 @@ struct union_fs {
 	struct dircache *dircache; /* allocated on first use */
 	pthread_mutex_t dircache_lock;
 	atomic_uint_fast64_t epoch;
+	/* Files open read-only from lower layers (struct ufile), by id: once
+	 * the node boots onto another generation their ids resolve no more,
+	 * but fstat() on them must still work. */
+	pthread_mutex_t open_lock;
+	struct ufile *open_list;
+	/* Users outside the node's own mount (open files, TFTP requests): the
+	 * owner frees @fs only once none is left (union_fs_put()). */
+	atomic_int users;
+	/* The node's current pin, with a reference (NULL: none), for an open
+	 * file that looks for its copied-up twin. */
+	struct pin *(*pin_get)(void *pin_ctx);
+	void *pin_ctx;
 	struct gen_holds holds; /* generations the kernel holds inodes of */
 	struct hfd_cache hfd;	/* overlay files open for handle-less I/O */
 	/* The overlay's quota (quota.h): the limit lives with the node's
@@ -88,6 +101,13 @@ int union_fs_init(struct union_fs *fs, unsigned slot, const char *name,
 		  const atomic_uint_fast64_t *quota_limit, union_log_fn log);
 /* Close the directories and free what union_fs_init() and use made. */
 void union_fs_destroy(struct union_fs *fs);
+
+/* Drop a reference taken by incrementing @fs->users. */
+static inline void union_fs_put(struct union_fs *fs)
+{
+	if (fs)
+		atomic_fetch_sub(&fs->users, 1);
+}
 
 /* The tree changed (call after the change is visible). */
 static inline void union_changed(struct union_fs *fs)
@@ -188,6 +208,52 @@ void copyup_remove_tree(int dirfd, const char *name);
 int union_resolve(struct union_fs *fs, struct pin *p, const char *jail, const char *path,
 		  struct dirlayers *parent, char *name, struct uobj *o, uint64_t *parent_id,
 		  bool *via_link);
+
+/* ---- listing.c ------------------------------------------------------- */
+
+/* The merged listing of directory @dl (top layer first, whiteouts gone). */
+int union_list_dir(struct union_fs *fs, struct pin *p, const struct dirlayers *dl,
+		   struct dirlist *l);
+
+/* ---- ufile.c: files open for reading -------------------------------- */
+
+/* An open file of the union: a host file (overlay or shared layer, or one
+ * opened for writing by the caller), an image file or a generated file. */
+struct ufile {
+	int fd;		       /* overlay or shared-layer file; -1 otherwise */
+	struct image_gen *gen; /* image file */
+	img_ino ino;
+	struct pin *pin; /* generated file: data lives in the pin */
+	const struct gen_entry *ge;
+	/* A lower file may be copied up while open (NFS servers keep files
+	 * open across clients' requests): reads then move to the copy. Set
+	 * by ufile_open_ro() only. */
+	struct union_fs *fs;
+	uint64_t id;
+	uint64_t epoch;
+	int upper_fd; /* the copy, once seen; -1 before */
+	pthread_mutex_t lock;
+	struct ufile *open_next; /* union_fs.open_list */
+};
+
+/* A closed file (every fd -1), or NULL. */
+struct ufile *ufile_new(void);
+/* Open @o (found as @name in @parent) for reading; the file holds a
+ * reference to @fs (and to @p for a generated file) until ufile_close().
+ * *keep_cache: its bytes never change (an image file). */
+int ufile_open_ro(struct union_fs *fs, struct pin *p, const struct dirlayers *parent,
+		  const char *name, const struct uobj *o, struct ufile *f, bool *keep_cache);
+/* The host file to read @f from now: its own, or the overlay copy of a
+ * lower file copied up since it was opened; -1 for an image or generated
+ * file (read ->gen/->ino or ->ge). */
+int ufile_data_fd(struct ufile *f);
+/* Attributes of @f from the file itself: right even once the node booted
+ * onto another generation and its id resolves no more. */
+int ufile_getattr(struct ufile *f, struct stat *st);
+/* Attributes of @id from a file of it that is still open: -ESTALE if none. */
+int union_open_getattr(struct union_fs *fs, uint64_t id, struct stat *st);
+/* Close and free @f (NULL is fine). */
+void ufile_close(struct ufile *f);
 
 #include "fusefs/union/quota.h"
 
