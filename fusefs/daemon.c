@@ -181,7 +181,7 @@ int daemon_start(struct daemon *d)
 	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
 			      "ro,allow_other,default_permissions,nosuid,nodev,fsname=netbootfs,"
 			      "subtype=netbootfs",
-			      &d->tftp);
+			      0, &d->tftp);
 	if (err)
 		return err;
 	err = pool_add_session(d->pool, fs_mount_session(d->tftp));

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fusefs/serve/log.h"
@@ -25,6 +26,7 @@
 #include "fusefs/root/overlay_area.h"
 #include "fusefs/root/rebase.h"
 #include "fusefs/serve/workers.h"
+#include "mapper/statefile.h"
 
 #include <fuse_lowlevel.h>
 
@@ -50,6 +52,7 @@ struct root_paths {
 	char overlays[PATH_MAX];
 	char mountpoint[PATH_MAX];
 	char itab[PATH_MAX];
+	char devnum[PATH_MAX];
 };
 
 static int root_paths(struct daemon *d, const char *node, struct root_paths *rp)
@@ -64,6 +67,7 @@ static int root_paths(struct daemon *d, const char *node, struct root_paths *rp)
 	snprintf(rp->mountpoint, sizeof(rp->mountpoint), "%s/%s", srv->nfs_root, node);
 	snprintf(dir, sizeof(dir), "%s/roots", srv->state);
 	snprintf(rp->itab, sizeof(rp->itab), "%s/roots/%s.ids", srv->state, node);
+	snprintf(rp->devnum, sizeof(rp->devnum), "%s/roots/%s.dev", srv->state, node);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	err = mkdir_p(dir, 0700);
 	if (!err)
@@ -72,6 +76,34 @@ static int root_paths(struct daemon *d, const char *node, struct root_paths *rp)
 	if (!err)
 		err = overlay_area_dir_at(AT_FDCWD, NULL, rp->overlays);
 	return err;
+}
+
+/* The device number the root had at its last mount ("MAJOR:MINOR"), 0 if
+ * none: NFS-Ganesha puts it in its file handles (fusefs/serve/devnum.h). */
+static dev_t root_devnum_read(const char *path)
+{
+	unsigned int maj, min;
+	char *text = NULL;
+	size_t len;
+	dev_t dev = 0;
+
+	if (statefile_read_path(path, &text, &len) == 0 && sscanf(text, "%u:%u", &maj, &min) == 2)
+		dev = makedev(maj, min);
+	free(text);
+	return dev;
+}
+
+static void root_devnum_write(const char *path, dev_t was, dev_t now)
+{
+	char text[32];
+	int n, err;
+
+	if (!now || now == was)
+		return;
+	n = snprintf(text, sizeof(text), "%u:%u\n", major(now), minor(now));
+	err = statefile_replace(path, text, (size_t)n, 0600, (uid_t)-1, (gid_t)-1);
+	if (err)
+		log_warn("%s: %s", path, strerror(-err));
 }
 
 int roots_secure_overlays(struct daemon *d)
@@ -155,6 +187,7 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 	struct root_fs *fs = calloc(1, sizeof(*fs));
 	struct root_paths rp;
 	char opts[256];
+	dev_t was;
 	int err;
 
 	if (!fs)
@@ -204,7 +237,10 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 			 "allow_other,default_permissions,nosuid,nodev,fsname=netbootfs:%s,"
 			 "subtype=netbootfs",
 			 rt->name);
-		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, &fs->mnt);
+		was = root_devnum_read(rp.devnum);
+		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, was, &fs->mnt);
+		if (!err)
+			root_devnum_write(rp.devnum, was, fs_mount_dev(fs->mnt));
 	}
 	if (!err)
 		err = pool_add_session(d->pool, fs_mount_session(fs->mnt));

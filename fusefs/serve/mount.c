@@ -9,19 +9,24 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "fusefs/serve/devnum.h"
 #include "fusefs/serve/log.h"
 
 struct fs_mount {
 	struct fuse_session *se;
 	char *path;
+	dev_t dev;
 	bool mounted;
 };
 
-/* Is @path the mount point of a FUSE filesystem right now? */
-static bool path_is_fuse_mount(const char *path)
+/* Is @path the mount point of a FUSE filesystem right now? Its device
+ * number (of the topmost such mount) in *dev. Read from mountinfo, never
+ * from the filesystem, which may be dead or not answering yet. */
+static bool fuse_mount_at(const char *path, dev_t *dev)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -30,16 +35,21 @@ static bool path_is_fuse_mount(const char *path)
 
 	if (!f)
 		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
+	while (getline(&line, &cap, f) > 0) {
 		char mnt[4096], fstype[256];
+		unsigned int maj, min;
 
 		/* id parent major:minor root mountpoint opts [optional...] - fstype ... */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mnt) != 3)
 			continue;
 		char *dash = strstr(line, " - ");
 		if (!dash || sscanf(dash + 3, "%255s", fstype) != 1)
 			continue;
-		found = strcmp(mnt, path) == 0 && strncmp(fstype, "fuse", 4) == 0;
+		if (strcmp(mnt, path) == 0 && strncmp(fstype, "fuse", 4) == 0) {
+			found = true;
+			if (dev)
+				*dev = makedev(maj, min);
+		}
 	}
 	free(line);
 	fclose(f);
@@ -54,7 +64,7 @@ static int mountpoint_prepare(const char *path)
 	/* statfs always reaches the filesystem; stat may be answered from
 	 * the attribute cache of a mount whose daemon is gone. */
 	if (statfs(path, &sfs) == 0 && stat(path, &st) == 0) {
-		if (path_is_fuse_mount(path)) {
+		if (fuse_mount_at(path, NULL)) {
 			log_err("%s: already mounted by a running filesystem", path);
 			return -EBUSY;
 		}
@@ -78,12 +88,13 @@ static int mountpoint_prepare(const char *path)
 }
 
 int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
-		    const char *opts, struct fs_mount **out)
+		    const char *opts, dev_t want_dev, struct fs_mount **out)
 {
 	char *argv[] = {"netbootfs", "-o", (char *)opts, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	struct devnum_hold *hold = NULL;
 	struct fs_mount *m;
-	int err;
+	int err, hold_err = 0, mount_err;
 
 	err = mountpoint_prepare(path);
 	if (err)
@@ -100,12 +111,24 @@ int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void 
 		err = -EINVAL;
 		goto fail;
 	}
-	if (fuse_session_mount(m->se, path) != 0) {
+	if (want_dev)
+		hold_err = devnum_hold_below(want_dev, &hold);
+	if (hold_err)
+		log_warn("%s: cannot mount as device %u:%u again (%s): NFS-Ganesha's file handles "
+			 "of it go stale",
+			 path, major(want_dev), minor(want_dev),
+			 hold_err == -EBUSY
+				 ? "in use, by an NFS server still holding the old mount?"
+				 : strerror(-hold_err));
+	mount_err = fuse_session_mount(m->se, path);
+	devnum_release(hold);
+	if (mount_err != 0) {
 		log_err("%s: mount failed", path);
 		err = -EIO;
 		goto fail;
 	}
 	m->mounted = true;
+	fuse_mount_at(path, &m->dev);
 	*out = m;
 	return 0;
 fail:
@@ -124,6 +147,11 @@ struct fuse_session *fs_mount_session(struct fs_mount *m)
 const char *fs_mount_path(const struct fs_mount *m)
 {
 	return m->path;
+}
+
+dev_t fs_mount_dev(const struct fs_mount *m)
+{
+	return m->dev;
 }
 
 void fs_mount_unmount(struct fs_mount *m)

@@ -4,6 +4,7 @@
 #define NETBOOTFS_MOUNT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct fuse_lowlevel_ops;
 struct fuse_session;
@@ -11,11 +12,14 @@ struct fs_mount;
 
 /* Mount @ops at @path (created if missing) with extra "-o" options @opts.
  * A dead mount left at @path by a killed daemon is detached first (logged);
- * a live one is -EBUSY. */
+ * a live one is -EBUSY. Unless @want_dev is 0, the mount gets that device
+ * number if it is free (devnum.h; logged when not). */
 int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
-		    const char *opts, struct fs_mount **out);
+		    const char *opts, dev_t want_dev, struct fs_mount **out);
 struct fuse_session *fs_mount_session(struct fs_mount *m);
 const char *fs_mount_path(const struct fs_mount *m);
+/* The mount's device number (0 if unknown). */
+dev_t fs_mount_dev(const struct fs_mount *m);
 /* Unmount; the session stays until fs_mount_destroy(). */
 void fs_mount_unmount(struct fs_mount *m);
 /* Unmount (if still mounted) and free the session. The caller makes sure
