@@ -17,6 +17,9 @@
 #                                  and MOUNT (for v3) are registered.
 #                                  Ganesha's CRIT lines about dbus/Kerberos
 #                                  are harmless. $SVC_PID = ganesha's PID.
+#   t_svc_ganesha NS CONF DESC     svc_ganesha as a test step: ok DESC, or not
+#                                  ok DESC and the end of the test (nothing
+#                                  after it can run without the server).
 #   svc_ganesha_stop NS            stop that ganesha.nfsd and its rpcbind (by
 #                                  PID), so that svc_ganesha can start them
 #                                  again (a server restart, as NFS clients
@@ -192,6 +195,16 @@ svc_ganesha()
 		tail -n 20 "$dir/ganesha.log" | _t_diag_stream
 		return 1
 	}
+}
+
+t_svc_ganesha()
+{
+	if ! svc_ganesha "$1" "$2"; then
+		ok 1 "$3"
+		done_testing
+		exit 1
+	fi
+	ok 0 "$3"
 }
 
 svc_ganesha_stop()
