@@ -25,6 +25,9 @@ static const char gen_help[] =
 	"exports and ganesha assign slots to new nodes in the state directory.\n"
 	"With [server] role = pxe only dnsmasq and systemd are generated (the NFS\n"
 	"exports belong on the file server); with role = files, all but dnsmasq.\n"
+	"With several servers ([server:NAME]) each file is this server's (-S NAME,\n"
+	"default the host name): its nodes only, its [server:NAME] keys over\n"
+	"[server]; dnsmasq ignores the other servers' nodes (dhcp-host=MAC,ignore).\n"
 	"Values are quoted by each format's rules; one a format cannot hold is an\n"
 	"error (see netbootctl check) and nothing is written.\n";
 

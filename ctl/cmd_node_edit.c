@@ -59,6 +59,17 @@ static const char rm_help[] =
 	"above its header. The node's overlay directory stays (remove it by hand).\n"
 	"Checked and written as 'node add' does.\n";
 
+static const char move_help[] =
+	"Usage: netbootctl [-c CONFIG] node move NAME SERVER\n"
+	"\n"
+	"Serve node NAME from [server:SERVER] from its next boot on: sets its server\n"
+	"key in place (checked and written as 'node set' does). Every server reloads\n"
+	"the edited file (the same file on every server): the old one keeps serving\n"
+	"the node's running root until the node reboots, and answers its DHCP and\n"
+	"TFTP no more once 'netbootctl apply' regenerated its dnsmasq; the new one\n"
+	"answers its next boot and mounts its root, whose overlay on the shared\n"
+	"storage moves with it. Run 'netbootctl apply' on both servers.\n";
+
 static const char adopt_help[] =
 	"Usage: netbootctl [-c CONFIG] discovered adopt ID NAME [--serial S] [--mac M]\n"
 	"                  [--image I] [--profile P] [--ip A] [--model M]\n"
@@ -352,6 +363,53 @@ static int node_set(struct ctl *c, int argc, char **argv)
 	return ret;
 }
 
+/* ---- node move -------------------------------------------------------------- */
+
+static int node_move(struct ctl *c, int argc, char **argv)
+{
+	static const char cmd[] = "node move";
+	const struct mapper *m;
+	const struct node *n;
+	struct arg_values av;
+	char assign[NODE_NAME_MAX + 8], *one[1] = {assign};
+	char from[NODE_NAME_MAX + 1];
+	struct set_ctx s;
+	int ret;
+
+	ret = args_parse(cmd, move_help, 0, 2, 2, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	ret = check_name(cmd, av.pos[0]);
+	if (ret >= 0)
+		return ret;
+	m = ctl_load_config(c);
+	if (!m)
+		return CTL_EXIT_FAIL;
+	n = mapper_find_name(m, av.pos[0]);
+	if (!n)
+		n = mapper_find_other(m, av.pos[0]);
+	if (!n) {
+		ctl_err("%s: no node %s in %s", cmd, av.pos[0], c->config_path);
+		return CTL_EXIT_FAIL;
+	}
+	if (!mapper_server_config(m, av.pos[1])) {
+		ctl_err("%s: no [server:%s] in %s", cmd, av.pos[1], c->config_path);
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(from, sizeof(from), "%s", n->server);
+	if (strcmp(from, av.pos[1]) == 0) {
+		printf("node %s is served by %s already\n", av.pos[0], from);
+		return CTL_EXIT_OK;
+	}
+	snprintf(assign, sizeof(assign), "server=%s", av.pos[1]);
+	s = (struct set_ctx){av.pos[0], one, 1};
+	ret = edit_config(c, cmd, set_edit, &s);
+	if (ret == CTL_EXIT_OK)
+		printf("node %s moves from %s to %s at its next boot (%s)\n", av.pos[0], from,
+		       av.pos[1], c->config_path);
+	return ret;
+}
+
 /* ---- node rm ------------------------------------------------------------------ */
 
 static int rm_edit(struct ini_doc *d, const char *file, void *ctx)
@@ -390,5 +448,7 @@ int cmd_node_edit(struct ctl *c, int argc, char **argv)
 		return node_add(c, argc, argv);
 	if (strcmp(argv[0], "set") == 0)
 		return node_set(c, argc, argv);
+	if (strcmp(argv[0], "move") == 0)
+		return node_move(c, argc, argv);
 	return node_rm(c, argc, argv);
 }

@@ -106,18 +106,19 @@ int cmd_node_admin(struct ctl *c, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "diff") == 0)
 		return cmd_node_diff(c, argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "set") == 0 ||
-			  strcmp(argv[1], "rm") == 0))
+			  strcmp(argv[1], "rm") == 0 || strcmp(argv[1], "move") == 0))
 		return cmd_node_edit(c, argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		fputs(reset_help, stdout);
 		putchar('\n');
-		fputs("Usage: netbootctl [-c CONFIG] node add|set|rm NAME ...\n\n"
-		      "Add, change or remove a node in the configuration, in place: see\n"
-		      "'netbootctl node add --help', 'node set --help', 'node rm --help'.\n\n",
+		fputs("Usage: netbootctl [-c CONFIG] node add|set|rm|move NAME ...\n\n"
+		      "Add, change, remove or move a node in the configuration, in place: see\n"
+		      "'netbootctl node add --help', 'node set --help', 'node rm --help',\n"
+		      "'node move --help'.\n\n",
 		      stdout);
 	}
 	if (argc < 2)
-		return usage_error("node",
-				   "missing subcommand (show, add, set, rm, reset, boot, diff)");
+		return usage_error(
+			"node", "missing subcommand (show, add, set, rm, move, reset, boot, diff)");
 	return cmd_node(c, argc, argv);
 }

@@ -36,6 +36,12 @@ static const char status_help[] =
 	"files open with a handle: none on kernels that open files without asking\n"
 	"the daemon (FUSE no_open), which is what the roots ask for.\n"
 	"\n"
+	"With several servers ([server:NAME]), a last line names this server and\n"
+	"counts the nodes the others serve: known here, never served nor\n"
+	"discovered (--json: server, address, elsewhere [{name, server}],\n"
+	"elsewhere_requests, the TFTP lookups they made here; and each node's\n"
+	"server, the next one's for a node moved away that is still up here).\n"
+	"\n"
 	"--json prints the daemon's answer: {\"nodes\": [...], \"generations\": [...]}\n"
 	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
 	"time), boot_pending, tftp_bytes, overlay_bytes, quota (bytes, 0 for none),\n"
@@ -283,6 +289,21 @@ static void print_unserved(struct json_object *reply)
 	}
 }
 
+/* "server alpha (10.0.0.1): 3 nodes are served by other servers (...)" */
+static void print_server(struct json_object *reply)
+{
+	struct json_object *other = obj_array(reply, "elsewhere");
+	const char *self = obj_str(reply, "server"), *addr = obj_str(reply, "address");
+	int64_t asked = 0;
+
+	if (!self)
+		return;
+	obj_int(reply, "elsewhere_requests", &asked);
+	printf("\nserver %s (%s): %zu nodes are served by other servers, not here "
+	       "(%" PRId64 " TFTP requests from them)\n",
+	       self, addr ? addr : "?", other ? json_object_array_length(other) : 0, asked);
+}
+
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct json_object *req, *reply = NULL;
@@ -327,6 +348,8 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		}
 		if (ret == 0)
 			print_rebases(obj_array(reply, "nodes"));
+		if (ret == 0)
+			print_server(reply);
 	}
 	json_object_put(reply);
 	if (ret < 0) {

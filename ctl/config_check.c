@@ -56,7 +56,8 @@ static void check_address(struct check *ck)
 {
 	const struct server_config *srv = mapper_server(ck->m);
 
-	if (srv->address[0])
+	/* Several servers: each [server:NAME] must have one (the mapper says). */
+	if (srv->address[0] || mapper_server_count(ck->m))
 		return;
 	if (mapper_node_count(ck->m) == 0 && srv->unknown != UNKNOWN_DEFAULT)
 		return;

@@ -193,6 +193,35 @@ static void print_hosts(const struct mapper *m, FILE *out, bool hosts)
 	}
 }
 
+/*
+ * Several servers: the nodes the others serve get no DHCP answer here, in
+ * proxy mode too, so their PXE/TFTP goes to their own server. By MAC only:
+ * a node without one cannot be told from an unknown client.
+ */
+static void print_others(const struct mapper *m, FILE *out, bool hosts)
+{
+	const char *prefix = hosts ? "" : "dhcp-host=";
+	char mac[MAC_LEN + 1];
+	size_t i;
+
+	if (!mapper_other_count(m))
+		return;
+	if (!hosts)
+		fprintf(out, "\n# Nodes of other servers: not answered by this one (%s).\n",
+			mapper_self(m));
+	for (i = 0; i < mapper_other_count(m); i++) {
+		const struct node *n = mapper_other_at(m, i);
+
+		if (!n->mac[0]) {
+			fprintf(out, "# %s (server %s): no mac, cannot be ignored here\n", n->name,
+				n->server);
+			continue;
+		}
+		mac_colons(n->mac, mac);
+		fprintf(out, "%s%s,ignore\n", prefix, mac);
+	}
+}
+
 /* "key=VALUE\n" with VALUE quoted by dnsmasq's rules. The mapper refused
  * every config value dnsmasq cannot hold; the hook was checked up front. */
 static void print_option(FILE *out, const char *key, const char *value)
@@ -337,8 +366,10 @@ int gen_dnsmasq(struct ctl *c, const struct gen_opts *o, FILE *out)
 		fputs("\n# The nodes (MAC tags, fixed addresses): re-read on SIGHUP.\n", out);
 		print_option(out, "dhcp-hostsfile", o->hostsfile);
 		print_hosts(m, o->hosts_out, true);
+		print_others(m, o->hosts_out, true);
 	} else {
 		print_hosts(m, out, false);
+		print_others(m, out, false);
 	}
 	fputs("\n# Record unmapped PXE clients (MAC, IP, vendor class, hostname) for\n"
 	      "# netbootctl discovered. dnsmasq runs it on leases, so full DHCP only.\n",

@@ -74,6 +74,7 @@ static const char main_help[] =
 	"                             add a node to the configuration (edited in place)\n"
 	"  node set NAME KEY=VALUE... set (KEY= removes) keys of a node, in place\n"
 	"  node rm NAME               remove a node from the configuration\n"
+	"  node move NAME SERVER      serve a node from another server from its next boot\n"
 	"  node reset NAME [--force]  empty a node's overlay (refused while it is up)\n"
 	"  node boot NAME             the node boots: now if it is down, else at its next\n"
 	"                             TFTP request\n"

@@ -258,6 +258,48 @@ static void unserved_json(struct daemon *d, struct json_object *o)
 	json_object_object_add(o, "refused", refused);
 }
 
+/* Several servers: which one this is, and the nodes the others serve
+ * (known here, never served nor discovered). Nothing with one server. */
+static void servers_json(struct daemon *d, struct json_object *o)
+{
+	struct json_object *arr;
+	size_t i;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	if (!*mapper_self(d->cfg)) {
+		pthread_rwlock_unlock(&d->cfg_lock);
+		return;
+	}
+	json_object_object_add(o, "server", json_object_new_string(mapper_self(d->cfg)));
+	json_object_object_add(o, "address",
+			       json_object_new_string(mapper_server(d->cfg)->address));
+	/* Each node's server: this one, or (a node moved away that is still
+	 * up here until its next boot) the one that serves it next. */
+	arr = json_object_object_get(o, "nodes");
+	for (i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i), *name;
+		const struct node *n = NULL;
+
+		if (json_object_object_get_ex(e, "name", &name))
+			n = mapper_find_other(d->cfg, json_object_get_string(name));
+		json_object_object_add(e, "server",
+				       json_object_new_string(n ? n->server : mapper_self(d->cfg)));
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < mapper_other_count(d->cfg); i++) {
+		const struct node *n = mapper_other_at(d->cfg, i);
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "name", json_object_new_string(n->name));
+		json_object_object_add(e, "server", json_object_new_string(n->server));
+		json_object_array_add(arr, e);
+	}
+	pthread_rwlock_unlock(&d->cfg_lock);
+	json_object_object_add(o, "elsewhere", arr);
+	json_object_object_add(o, "elsewhere_requests",
+			       json_object_new_int64((int64_t)atomic_load(&d->elsewhere_requests)));
+}
+
 struct json_object *control_status(struct daemon *d)
 {
 	struct status_ctx s = {0};
@@ -275,6 +317,7 @@ struct json_object *control_status(struct daemon *d)
 	json_object_object_add(o, "config", json_object_new_string(d->config_path));
 	json_object_object_add(o, "boot_gap", json_object_new_int64(s.boot_gap));
 	json_object_object_add(o, "nodes", nodes);
+	servers_json(d, o);
 	json_object_object_add(o, "generations", gens_json(d, &s));
 	unserved_json(d, o);
 	status_ctx_free(&s);

@@ -75,6 +75,9 @@ struct daemon {
 	struct worker_pool *pool;
 	struct notifier *notifier;
 	struct unknown_clients *unknown; /* TFTP requests of no node (unknown_clients.h) */
+	/* TFTP lookups by other servers' nodes: known, neither served nor
+	 * discovered here (several servers, mapper_find_other()). */
+	atomic_uint_fast64_t elsewhere_requests;
 	struct fs_mount *tftp;
 	/* Node root mounts by slot; created and destroyed by the main thread. */
 	struct root_fs *roots[NODE_SLOT_MAX + 1];
@@ -125,6 +128,8 @@ void daemon_poll_boot_records(struct daemon *d, bool prime);
 long long mono_ms(void);
 /* The node for a <tftp_root> name (serial or MAC), or NULL. */
 struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac);
+/* Whether client @name (a serial or MAC) is a node another server serves. */
+bool daemon_client_elsewhere(struct daemon *d, const char *name);
 /* An image generation by id, preferring the pins' references. */
 struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id);
 

@@ -396,6 +396,16 @@ struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *
 	return slot ? daemon_node(d, slot) : NULL;
 }
 
+bool daemon_client_elsewhere(struct daemon *d, const char *name)
+{
+	bool other;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	other = mapper_find_other(d->cfg, name) != NULL;
+	pthread_rwlock_unlock(&d->cfg_lock);
+	return other;
+}
+
 struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id)
 {
 	struct node_rt *rt = daemon_node(d, slot);

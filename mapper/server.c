@@ -497,7 +497,12 @@ static void check_outputs(struct parse_ctx *c, const struct server_config *s,
 /* Checks that need more than one key, or all of a key's uses. */
 void server_check(struct parse_ctx *c)
 {
-	server_check_config(c, &c->m->server, c->server_key_line, c->server_key_line);
+	/* With [server:NAME] sections, each server's effective config is
+	 * checked whole (servers_resolve); [server] alone may lack a key. */
+	if (c->m->n_servers)
+		check_outputs(c, &c->m->server, c->server_key_line);
+	else
+		server_check_config(c, &c->m->server, c->server_key_line, c->server_key_line);
 }
 
 /* @key_line: the keys given in the section checked; @any_line: where each

@@ -1,0 +1,285 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Several servers, one configuration: two daemons (netbootfs -S alpha and
+# -S beta) in two network namespaces over one shared directory (images,
+# overlays, state: a local directory stands in for the shared filesystem),
+# reading the same ini. Each runs its own dnsmasq (netbootctl -S NAME gen
+# dnsmasq) and Ganesha (gen ganesha). Three simulated Pis: one the ini gives
+# to alpha, one a profile gives to beta, one spread by the rendezvous hash.
+# Each server serves exactly its nodes: DHCP, TFTP (byte-exact, cmdline.txt
+# naming the owner), NFS (byte-exact, writes land in the shared overlay);
+# the other server gives them no DHCP answer, no TFTP file, no root, and
+# neither serves nor discovers them. A daemon whose name the ini does not
+# know refuses to start.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$SRCDIR/tests/lib/fixtures.sh"
+. "$SRCDIR/tests/lib/netbootfs.sh"
+. "$SRCDIR/tests/lib/netns.sh"
+. "$SRCDIR/tests/lib/services.sh"
+
+require_root
+require_fuse
+require_cmd ip dnsmasq busybox ss perl python3 mksquashfs sha256sum jq \
+	ganesha.nfsd rpcbind rpcinfo unshare nfs-ls nfs-cat nfs-cp
+[ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
+
+t_unlike()
+{
+	if [[ $1 =~ $2 ]]; then
+		ok 1 "$3"
+		diag "must not match: $2" "got:"
+		printf '%s\n' "$1" | head -n 20 | _t_diag_stream
+		return 1
+	fi
+	ok 0 "$3"
+}
+# Every mount under DIR, deepest first.
+umount_under()
+{
+	local m
+	_t_mounts | awk -v p="$1/" 'index($1, p) == 1 { print $1 }' | sort -r |
+		while read -r m; do
+			lazy_umount "$m"
+		done
+}
+
+A_IP=$NB_NET.1
+B_IP=$NB_NET.2
+boot_files="start4.elf config.txt kernel8.img bcm2711-rpi-4-b.dtb"
+
+# ---- the shared directory, two server directories, one ini ------------------------
+nb_layout
+SHARED=$NB
+fixture_boot_tree "$T/os-a" e2e-a
+nb_image os-a "$T/os-a"
+for s in a b; do
+	mkdir -p "$T/$s/tftp" "$T/$s/nfs" && cp "$(command -v cat)" "$T/$s/tftpd"
+done
+CONF=$T/netbootfs.ini
+cat >"$CONF" <<-INI
+	[server]
+	images = $SHARED/images
+	overlays = $SHARED/overlays
+	state = $SHARED/state
+	templates = $SHARED/templates
+	loaders = $SHARED/loaders
+	dhcp = full
+	interface = eth0
+	clients = $NB_NET.0/24
+	default_image = os-a
+
+	; on separate machines only address differs; on one machine the mount
+	; points and control sockets do too
+	[server:alpha]
+	address = $A_IP
+	tftp_root = $T/a/tftp
+	nfs_root = $T/a/nfs
+	control = $T/a/netbootfs.sock
+	tftp_server = /usr/sbin/dnsmasq, $T/a/tftpd
+	dhcp_range = $NB_NET.100,$NB_NET.124,12h
+
+	[server:beta]
+	address = $B_IP
+	tftp_root = $T/b/tftp
+	nfs_root = $T/b/nfs
+	control = $T/b/netbootfs.sock
+	tftp_server = /usr/sbin/dnsmasq, $T/b/tftpd
+	dhcp_range = $NB_NET.125,$NB_NET.150,12h
+
+	[defaults]
+	image = os-a
+	cmdline = quiet
+
+	[profile:rack-b]
+	server = beta
+
+	[node:pi-a]
+	serial = 5a00a001
+	mac = dc:a6:32:81:00:01
+	ip = $NB_NET.51
+	server = alpha
+
+	[node:pi-b]
+	serial = 5a00b002
+	mac = dc:a6:32:81:00:02
+	ip = $NB_NET.52
+	profile = rack-b
+
+	[node:pi-c]
+	serial = 5a00c003
+	mac = dc:a6:32:81:00:03
+	ip = $NB_NET.53
+INI
+t_ok "check: the two-server ini is valid" "$NETBOOTCTL" -c "$CONF" check
+"$NETBOOTCTL" -c "$CONF" nodes --json >"$T/nodes.json"
+t_is "$(jq -r '.[] | "\(.name)=\(.server)"' "$T/nodes.json" | head -n2 | tr '\n' ' ')" \
+	"pi-a=alpha pi-b=beta " "nodes --json: each node's server (node key, profile)"
+C_SRV=$(jq -r '.[] | select(.name == "pi-c") | .server' "$T/nodes.json")
+t_like "$C_SRV" "^(alpha|beta)$" "nodes --json: pi-c is spread onto one of them"
+t_like "$("$NETBOOTCTL" -c "$CONF" nodes)" "pi-a +5a00a001 .* alpha" "nodes: a SERVER column"
+
+# owner NODE: its server's short letter; ip_of SERVER
+declare -A SRV=([pi-a]=alpha [pi-b]=beta [pi-c]=$C_SRV)
+declare -A SERIAL=([pi-a]=5a00a001 [pi-b]=5a00b002 [pi-c]=5a00c003)
+declare -A MAC=([pi-a]=dc:a6:32:81:00:01 [pi-b]=dc:a6:32:81:00:02 [pi-c]=dc:a6:32:81:00:03)
+declare -A IP=([pi-a]=$NB_NET.51 [pi-b]=$NB_NET.52 [pi-c]=$NB_NET.53)
+declare -A ADDR=([alpha]=$A_IP [beta]=$B_IP)
+declare -A DIR=([alpha]=$T/a [beta]=$T/b)
+declare -A OTHER=([alpha]=beta [beta]=alpha)
+declare -A PID
+
+# ---- a daemon the ini does not name refuses to start -------------------------------
+"$NETBOOTFS" -f -c "$CONF" -S gamma >"$T/gamma.out" 2>&1
+t_is "$?" 1 "netbootfs -S gamma: exit 1"
+t_like "$(cat "$T/gamma.out")" \
+	"this server is 'gamma', which is not one of the servers named by \[server:NAME\] sections: give its name with -S NAME" \
+	"netbootfs -S gamma says why"
+t_is "$(_t_mounts | awk -v p="$T/" 'index($1, p) == 1' | wc -l)" 0 "netbootfs -S gamma mounted nothing"
+
+# ---- two daemons ---------------------------------------------------------------------
+start_server()
+{
+	local s=$1
+	at_exit "umount_under '${DIR[$s]}'"
+	NB=${DIR[$s]} NB_CONF=$CONF NB_DAEMON_ARGS="-S $s" nb_start || return 1
+	PID[$s]=$NB_PID
+}
+# One after the other: the catalog on the shared state is not locked yet.
+start_server alpha || exit 1
+start_server beta || exit 1
+for n in pi-a pi-b pi-c; do
+	s=${SRV[$n]}
+	wait_mounted "${DIR[$s]}/nfs/$n" 10
+	t_ok "$s mounts the root of its node $n" _t_is_fuse_mounted "${DIR[$s]}/nfs/$n"
+	t_fails "${OTHER[$s]} mounts no root for $n" _t_is_fuse_mounted "${DIR[${OTHER[$s]}]}/nfs/$n"
+done
+for s in alpha beta; do
+	"$NETBOOTCTL" -c "$CONF" -S "$s" status --json >"$T/status-$s.json"
+	t_is "$(jq -r '.server' "$T/status-$s.json")" "$s" "status -S $s: the server's name"
+	want=$(for n in pi-a pi-b pi-c; do [ "${SRV[$n]}" = "$s" ] && echo "$n=$s"; done | tr '\n' ' ')
+	t_is "$(jq -r '.nodes[] | "\(.name)=\(.server)"' "$T/status-$s.json" | tr '\n' ' ')" "$want" \
+		"status -S $s: exactly its nodes, each with its server"
+	want=$(for n in pi-a pi-b pi-c; do [ "${SRV[$n]}" != "$s" ] && echo "$n=${SRV[$n]}"; done | tr '\n' ' ')
+	t_is "$(jq -r '.elsewhere[] | "\(.name)=\(.server)"' "$T/status-$s.json" | tr '\n' ' ')" "$want" \
+		"status -S $s: the other server's nodes are known as elsewhere"
+	t_like "$("$NETBOOTCTL" -c "$CONF" -S "$s" status)" \
+		"server $s \(${ADDR[$s]}\): [12] nodes are served by other servers, not here" \
+		"status -S $s says how many nodes the other serves"
+done
+
+# ---- generated files: each server's own nodes -----------------------------------------
+for s in alpha beta; do
+	"$NETBOOTCTL" -c "$CONF" -S "$s" gen dnsmasq --hook "$SRCDIR/conf/dnsmasq-hook.sh" \
+		>"$T/dnsmasq-$s.conf"
+	t_is "$?" 0 "gen dnsmasq -S $s: exit 0"
+	"$NETBOOTCTL" -c "$CONF" -S "$s" gen ganesha >"$T/ganesha-$s.conf"
+	t_is "$?" 0 "gen ganesha -S $s: exit 0"
+	mkdir -p "$T/recovery-$s"
+	printf 'NFSV4 {\n\tGraceless = true;\n\tRecoveryBackend = fs;\n\tRecoveryRoot = "%s";\n}\n' \
+		"$T/recovery-$s" >>"$T/ganesha-$s.conf"
+	"$NETBOOTCTL" -c "$CONF" -S "$s" gen exports >"$T/exports-$s"
+	for n in pi-a pi-b pi-c; do
+		if [ "${SRV[$n]}" = "$s" ]; then
+			t_ok "gen exports -S $s: exports $n" grep -q "^${DIR[$s]}/nfs/$n " "$T/exports-$s"
+			t_like "$(cat "$T/dnsmasq-$s.conf")" "dhcp-host=${MAC[$n]},${IP[$n]},$n" \
+				"gen dnsmasq -S $s: answers $n"
+		else
+			t_unlike "$(cat "$T/exports-$s" "$T/ganesha-$s.conf")" "/$n[ \"]" \
+				"gen exports, ganesha -S $s: not $n"
+			t_like "$(cat "$T/dnsmasq-$s.conf")" "dhcp-host=${MAC[$n]},ignore" \
+				"gen dnsmasq -S $s: ignores $n"
+		fi
+	done
+done
+t_like "$(grep '^dhcp-range' "$T/dnsmasq-beta.conf")" "$NB_NET.125,$NB_NET.150,12h" \
+	"gen dnsmasq -S beta: [server:beta]'s dhcp_range"
+# Proxy mode ignores the other server's nodes the same way.
+sed 's/^dhcp = full/dhcp = proxy/' "$CONF" >"$T/proxy.ini"
+t_like "$("$NETBOOTCTL" -c "$T/proxy.ini" -S alpha gen dnsmasq)" \
+	"dhcp-range=$NB_NET.0,proxy.*dhcp-host=dc:a6:32:81:00:02,ignore" \
+	"gen dnsmasq in proxy mode: the other server's nodes are ignored too"
+
+# ---- the network: a LAN with the two servers and the three Pis -------------------------
+ns_create lan && ns_create alpha && ns_create beta || {
+	echo "Bail out! cannot create namespaces"
+	exit 1
+}
+ns_link lan alpha "$NB_NET.254/24" 02:00:00:81:00:01 "$A_IP/24" &&
+	ns_link lan beta "$NB_NET.254/24" 02:00:00:81:00:02 "$B_IP/24" || {
+	echo "Bail out! cannot link namespaces"
+	exit 1
+}
+for n in pi-a pi-b pi-c; do
+	ns_create "$n" && ns_link lan "$n" "$NB_NET.254/24" "${MAC[$n]}" || {
+		echo "Bail out! cannot make $n"
+		exit 1
+	}
+done
+export PATH=$NB_BUILD:$PATH
+for s in alpha beta; do
+	NETBOOTFS_CONFIG=$CONF SVC_HOST_MOUNTS=1 t_ok "dnsmasq starts in $s's namespace" \
+		svc_dnsmasq "$s" "$T/dnsmasq-$s.conf" || exit 1
+	t_ok "ganesha starts in $s's namespace" svc_ganesha "$s" "$T/ganesha-$s.conf" || exit 1
+done
+
+# ---- each Pi boots from its server only ------------------------------------------------
+url()
+{
+	nfs_url "${ADDR[$1]}" "${DIR[$1]}/nfs/$2/$3" 3
+}
+for n in pi-a pi-b pi-c; do
+	s=${SRV[$n]} o=${OTHER[${SRV[$n]}]}
+	t_ok "$n: DHCP lease" svc_dhcp_client "$n" "${MAC[$n]}"
+	t_is "$(dhcp_var "$n" ip)" "${IP[$n]}" "$n: DHCP: its fixed address"
+	t_is "$(dhcp_var "$n" siaddr)" "${ADDR[$s]}" "$n: DHCP: the next server is $s"
+	t_like "$(cat "$T/dnsmasq-$o.log")" "DHCPDISCOVER\(eth0\) ${MAC[$n]} ignored" \
+		"$n: $o's dnsmasq ignores its DHCP request"
+	t_unlike "$(cat "$T/dnsmasq-$o.log")" "DHCP(OFFER|ACK)\(eth0\) [0-9.]+ ${MAC[$n]}" \
+		"$n: $o's dnsmasq makes it no offer"
+	mkdir -p "$T/$n"
+	for f in $boot_files cmdline.txt; do
+		svc_tftp_get "$n" "${ADDR[$s]}" "${SERIAL[$n]}/$f" "$T/$n/${f//\//_}" 2>"$T/tftp.err" ||
+			_t_diag_stream <"$T/tftp.err"
+		[ "$f" = cmdline.txt ] && continue
+		t_file_sha_eq "$T/$n/$f" "$T/os-a/boot/firmware/$f" "$n: TFTP $f from $s, byte-exact"
+	done
+	t_is "$(cat "$T/$n/cmdline.txt")" \
+		"console=serial0,115200 console=tty1 quiet root=/dev/nfs nfsroot=${ADDR[$s]}:${DIR[$s]}/nfs/$n,vers=3,tcp rw ip=dhcp rootwait quiet" \
+		"$n: cmdline.txt names $s's address and its root"
+	t_fails "$n: TFTP from $o: no start4.elf" \
+		svc_tftp_get "$n" "${ADDR[$o]}" "${SERIAL[$n]}/start4.elf" "$T/$n/from-other"
+	t_fails "$n: TFTP from $o: no cmdline.txt by MAC either" \
+		svc_tftp_get "$n" "${ADDR[$o]}" "${MAC[$n]//:/-}/cmdline.txt" "$T/$n/from-other"
+
+	t_is "$(ns_exec "$n" nfs-cat "$(url "$s" "$n" etc/hostname)" 2>&1)" "$n" \
+		"$n: NFS from $s: etc/hostname is the node's"
+	ns_exec "$n" nfs-cat "$(url "$s" "$n" boot/firmware/kernel8.img)" >"$T/$n/k.nfs" 2>&1
+	t_file_sha_eq "$T/$n/k.nfs" "$T/os-a/boot/firmware/kernel8.img" "$n: NFS kernel8.img byte-exact"
+	printf 'written by %s through %s\n' "$n" "$s" >"$T/$n/up"
+	head -c 200000 /dev/urandom >>"$T/$n/up"
+	t_ok "$n: writes etc/note over NFS" ns_exec "$n" nfs-cp "$T/$n/up" "$(url "$s" "$n" etc/note)"
+	t_file_sha_eq "$SHARED/overlays/$n/etc/note" "$T/$n/up" "$n: in the shared overlay, byte-exact"
+	ns_exec "$n" nfs-cat "$(url "$s" "$n" etc/note)" >"$T/$n/back" 2>&1
+	t_file_sha_eq "$T/$n/back" "$T/$n/up" "$n: read back over NFS, byte-exact"
+	t_fails "$n: $o exports no root for it" ns_exec "$n" nfs-ls "$(url "$o" "$n" etc)"
+done
+
+# ---- the other server's nodes are known there, not unknown clients ----------------------
+for s in alpha beta; do
+	"$NETBOOTCTL" -c "$CONF" -S "$s" status --json >"$T/status-$s.json"
+	t_is "$(jq -r '.elsewhere_requests > 0' "$T/status-$s.json")" true \
+		"status -S $s: the other server's nodes' TFTP requests are counted as elsewhere"
+done
+sleep 6 # the unknown-client list is written at most every 5 s
+t_is "$("$NETBOOTCTL" -c "$CONF" discovered --json | jq -r '.[].id' | grep -c 5a00)" 0 \
+	"no server lists another's node as discovered"
+for s in alpha beta; do
+	t_unlike "$(cat "${DIR[$s]}/netbootfs.log")" "unknown client" "$s logs no unknown client"
+done
+
+t_ok "alpha still runs" kill -0 "${PID[alpha]}"
+t_ok "beta still runs" kill -0 "${PID[beta]}"
+t_is "$(cat "$T/a/netbootfs.log" "$T/b/netbootfs.log" | grep -c 'Sanitizer\|runtime error')" 0 \
+	"no sanitizer report in either daemon's log"
+
+done_testing
