@@ -232,6 +232,8 @@ for n in pi-a pi-b pi-c; do
 	t_ok "$n: DHCP lease" svc_dhcp_client "$n" "${MAC[$n]}"
 	t_is "$(dhcp_var "$n" ip)" "${IP[$n]}" "$n: DHCP: its fixed address"
 	t_is "$(dhcp_var "$n" siaddr)" "${ADDR[$s]}" "$n: DHCP: the next server is $s"
+	# dnsmasq writes its log behind: wait for the line of its decision.
+	wait_for "grep -Eq 'DHCPDISCOVER\(eth0\) ${MAC[$n]} ignored' '$T/dnsmasq-$o.log'" 5
 	t_like "$(cat "$T/dnsmasq-$o.log")" "DHCPDISCOVER\(eth0\) ${MAC[$n]} ignored" \
 		"$n: $o's dnsmasq ignores its DHCP request"
 	t_unlike "$(cat "$T/dnsmasq-$o.log")" "DHCP(OFFER|ACK)\(eth0\) [0-9.]+ ${MAC[$n]}" \
