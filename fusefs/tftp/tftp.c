@@ -396,12 +396,8 @@ static int lookup_in_root(struct daemon *d, const char *name, uint64_t *id)
 	}
 	rt = daemon_node_by_client(d, name, &via_mac);
 	if (!rt) {
-		if (!ident_is_serial_name(name) && !ident_is_mac_name(name))
-			return -ENOENT;
-		if (daemon_client_elsewhere(d, name))
-			atomic_fetch_add(&d->elsewhere_requests, 1);
-		else
-			unknown_clients_seen(d->unknown, name);
+		if (ident_is_serial_name(name) || ident_is_mac_name(name))
+			unknown_clients_lookup(d, name);
 		return -ENOENT;
 	}
 	n = (struct nid){.kind = NID_CLIENT, .via_mac = via_mac, .slot = rt->slot};

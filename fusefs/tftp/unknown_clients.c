@@ -64,6 +64,14 @@ void unknown_clients_seen(struct unknown_clients *u, const char *name)
 		log_info("unknown client %s asked for its boot tree", name);
 }
 
+void unknown_clients_lookup(struct daemon *d, const char *name)
+{
+	if (daemon_client_elsewhere(d, name))
+		atomic_fetch_add(&d->elsewhere_requests, 1);
+	else
+		unknown_clients_seen(d->unknown, name);
+}
+
 /* Fold what was counted since the last write into <state>/discovered. */
 static void flush(struct unknown_clients *u)
 {

@@ -23,6 +23,10 @@ struct unknown_clients;
 int unknown_clients_start(struct daemon *d, struct unknown_clients **out);
 /* Count a request for the boot tree of @name (a serial or MAC no node has). */
 void unknown_clients_seen(struct unknown_clients *u, const char *name);
+/* A lookup of client @name (a serial or MAC) found no node of this server:
+ * another server's node is counted apart (d->elsewhere_requests), anything
+ * else is an unknown client. */
+void unknown_clients_lookup(struct daemon *d, const char *name);
 /* Write what is pending, log the last summary, stop the thread. */
 void unknown_clients_stop(struct unknown_clients *u);
 
