@@ -441,34 +441,6 @@ static int rename_checks(struct rctx *c, struct dirlayers *ddl, const char *newn
 	return S_ISDIR(dst->st.st_mode) ? dir_is_empty(c, ddl, newname) : 0;
 }
 
-/*
- * A directory that merges with lower ones keeps them wherever it goes, as
- * kernel overlayfs's redirect_dir=on records it: trusted.overlay.redirect
- * holds its old name within the same parent, else the absolute path the
- * lower layers have it at; a redirect that stays true is kept. It keeps its
- * id through the origin record. @me: its layers before the move.
- */
-static int set_redirect(int dirfd, const char *name, const struct dirlayers *me,
-			const struct uobj *src, bool samedir)
-{
-	char rd[PATH_MAX + 1];
-	uint64_t v;
-	int n;
-
-	if (host_getxattr(dirfd, name, XATTR_ORIGIN, &v, sizeof(v)) != sizeof(v) &&
-	    host_setxattr(dirfd, name, XATTR_ORIGIN, &src->id, sizeof(src->id)) != 0)
-		return -EXDEV;
-	n = host_getxattr(dirfd, name, XATTR_REDIRECT, rd, sizeof(rd) - 1);
-	if (n > 0 && (samedir || rd[0] == '/'))
-		return 0;
-	if (samedir)
-		snprintf(rd, sizeof(rd), "%s", name);
-	else
-		snprintf(rd, sizeof(rd), "/%s", me->lpath);
-	/* As the kernel: a redirect the host cannot store makes mv copy. */
-	return host_setxattr(dirfd, name, XATTR_REDIRECT, rd, strlen(rd)) ? -EXDEV : 0;
-}
-
 /* Move overlay dir @name of @sdl (copied up) to @newname of @ddl, over
  * @dst (an empty directory) if not NULL. */
 static int rename_dir(struct rctx *c, struct dirlayers *sdl, const char *name,
@@ -485,7 +457,7 @@ static int rename_dir(struct rctx *c, struct dirlayers *sdl, const char *name,
 		return err;
 	merged = layers_have_lower(&me);
 	if (merged)
-		err = set_redirect(sdl->upper_fd, name, &me, src, samedir);
+		err = union_set_redirect(sdl->upper_fd, name, &me, src, samedir);
 	layers_close(&me);
 	if (!err && dst)
 		err = remove_entry(c, ddl, newname, dst);

@@ -222,6 +222,8 @@ int layers_step(struct union_fs *fs, struct pin *p, const struct dirlayers *pare
 	int n;
 
 	dirlayers_init(child);
+	if (strlen(name) > NAME_MAX)
+		return -ENAMETOOLONG; /* not "absent": as the kernel answers */
 	if (join_path(child->path, sizeof(child->path), parent->path, name) ||
 	    join_path(child->lpath, sizeof(child->lpath), parent->lpath, name))
 		return -ENAMETOOLONG;

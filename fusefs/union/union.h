@@ -171,6 +171,15 @@ bool dir_is_opaque(int dirfd, const char *name);
  * path its lower layers have it at, absolute ("/a/b", from each lower
  * layer's root) or a name in the parent's lower directories. */
 #define XATTR_REDIRECT "trusted.overlay.redirect"
+/*
+ * Directory @name of overlay dir @dirfd (layers @me, object @src) is about
+ * to move: record where its lower layers have it, as kernel overlayfs's
+ * redirect_dir=on does: its old name (@samedir: it stays in its parent),
+ * else "/" and its lower path; and its id (XATTR_ORIGIN). -EXDEV if the
+ * host cannot store it (as the kernel: mv then copies).
+ */
+int union_set_redirect(int dirfd, const char *name, const struct dirlayers *me,
+		       const struct uobj *src, bool samedir);
 /* Some layer below the overlay shows directory @dl. */
 bool layers_have_lower(const struct dirlayers *dl);
 /* The id a copied-up object keeps from its origin (kernel overlayfs
