@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The id table (fusefs/union/itable.c, ijournal.c): what a clean stop
+ * saves, what a crash leaves in the journal and what a restart reads back,
+ * byte for byte, names with a newline or a backslash included.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "fusefs/union/union.h"
+#include "tests/unit/image_fixture.h"
+
+#define HEADER "netbootfs-itable 2\n"
+
+struct fx {
+	char *dir, *path, *jpath;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->dir = fx_tmpdir();
+	f->path = fx_path(f->dir, "n1.ids");
+	f->jpath = fx_path(f->dir, "n1.ids.journal");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	fx_rm_rf(f->dir);
+	free(f->dir);
+	free(f->path);
+	free(f->jpath);
+	free(f);
+	return 0;
+}
+
+/* The file's text up to its first NUL (the journal's padding). */
+static char *text_of(const char *path)
+{
+	size_t len = 0;
+	unsigned char *buf = fx_slurp(path, &len);
+	char *s = calloc(1, len + 1);
+
+	assert_non_null(buf);
+	memcpy(s, buf, len);
+	free(buf);
+	return s;
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A snapshot's text with its lines (after the header) sorted: the table
+ * writes them in hash order. */
+static char *sorted_snapshot(const char *path)
+{
+	char *s = text_of(path), *lines[16], *out, *save = NULL, *l;
+	size_t n = 0, i;
+
+	assert_true(strncmp(s, HEADER, strlen(HEADER)) == 0);
+	for (l = strtok_r(s + strlen(HEADER), "\n", &save); l && n < 16;
+	     l = strtok_r(NULL, "\n", &save))
+		lines[n++] = l;
+	qsort(lines, n, sizeof(*lines), cmp_line);
+	out = calloc(1, strlen(HEADER) + strlen(path) + 4096);
+	strcpy(out, HEADER);
+	for (i = 0; i < n; i++) {
+		strcat(out, lines[i]);
+		strcat(out, "\n");
+	}
+	free(s);
+	return out;
+}
+
+static void expect_path(struct itable *t, uint64_t id, const char *want)
+{
+	char path[256];
+
+	assert_int_equal(itable_path(t, id, path, sizeof(path)), 0);
+	assert_string_equal(path, want);
+}
+
+/* A clean stop writes the snapshot, names escaped, and drops the journal;
+ * a start reads it back. */
+static void test_save_and_load(void **state)
+{
+	struct fx *f = *state;
+	struct itable t;
+	uint64_t parent;
+	char name[64], *s;
+
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	assert_int_equal(itable_set(&t, 0x10, 1, "new\nline"), 0);
+	assert_int_equal(itable_set(&t, 0x20, 0x10, "back\\slash"), 0);
+	assert_int_equal(itable_set(&t, 0x30, 0x20, "plain"), 0);
+	assert_int_equal(itable_close(&t), 0);
+	itable_destroy(&t);
+
+	s = sorted_snapshot(f->path);
+	assert_string_equal(s, HEADER "10 1 new\\nline\n"
+				      "20 10 back\\\\slash\n"
+				      "30 20 plain\n");
+	free(s);
+	assert_int_equal(access(f->jpath, F_OK), -1);
+
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	expect_path(&t, 0x30, "new\nline/back\\slash/plain");
+	assert_int_equal(itable_get(&t, 0x10, &parent, name, sizeof(name)), 0);
+	assert_int_equal(parent, 1);
+	assert_string_equal(name, "new\nline");
+	assert_int_equal(itable_close(&t), 0);
+	itable_destroy(&t);
+}
+
+/* A crash (no itable_close) leaves every change in the journal, in order;
+ * the next start replays it, rewrites the snapshot and starts the journal
+ * afresh. */
+static void test_journal_replay(void **state)
+{
+	struct fx *f = *state;
+	struct itable t;
+	char *s;
+
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	assert_int_equal(itable_set(&t, 0x10, 1, "d"), 0);
+	assert_int_equal(itable_close(&t), 0); /* the snapshot before the crash */
+	itable_destroy(&t);
+
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	assert_int_equal(itable_set(&t, 0xa, 0x10, "two\nlines"), 0);
+	assert_int_equal(itable_set(&t, 0xb, 0x10, "gone"), 0);
+	assert_int_equal(itable_set(&t, 0xa, 1, "moved\n"), 0); /* a rename */
+	itable_remove(&t, 0xb);
+	itable_destroy(&t); /* kill -9: no snapshot written */
+
+	s = text_of(f->jpath);
+	assert_string_equal(s, HEADER "a 10 two\\nlines\n"
+				      "b 10 gone\n"
+				      "a 1 moved\\n\n"
+				      "-b\n");
+	free(s);
+	s = sorted_snapshot(f->path);
+	assert_string_equal(s, HEADER "10 1 d\n");
+	free(s);
+
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	expect_path(&t, 0xa, "moved\n");
+	expect_path(&t, 0x10, "d");
+	assert_false(itable_has(&t, 0xb));
+	s = sorted_snapshot(f->path);
+	assert_string_equal(s, HEADER "10 1 d\n"
+				      "a 1 moved\\n\n");
+	free(s);
+	s = text_of(f->jpath);
+	assert_string_equal(s, HEADER);
+	free(s);
+	itable_destroy(&t);
+}
+
+/* A damaged line costs its one id, not the table. */
+static void test_damaged_line(void **state)
+{
+	struct fx *f = *state;
+	struct itable t;
+
+	fx_spit(f->path, HEADER "10 1 ok\nzz\n20 1 bad\\q\n30 1 fine\n",
+		strlen(HEADER "10 1 ok\nzz\n20 1 bad\\q\n30 1 fine\n"));
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	expect_path(&t, 0x10, "ok");
+	expect_path(&t, 0x30, "fine");
+	assert_false(itable_has(&t, 0x20));
+	itable_destroy(&t);
+}
+
+/* Paths of unknown ids, and chains that do not end at the root. */
+static void test_paths(void **state)
+{
+	struct itable t;
+	char buf[8];
+
+	(void)state;
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_path(&t, 0x99, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(itable_set(&t, 0x10, 1, "abcdef"), 0);
+	assert_int_equal(itable_set(&t, 0x20, 0x10, "gh"), 0);
+	assert_int_equal(itable_path(&t, 0x20, buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(itable_set(&t, 0x40, 0x50, "x"), 0);
+	assert_int_equal(itable_set(&t, 0x50, 0x40, "y"), 0);
+	assert_int_equal(itable_path(&t, 0x40, buf, sizeof(buf)), -ELOOP);
+	itable_destroy(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_save_and_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_line, setup, teardown),
+		cmocka_unit_test(test_paths),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
