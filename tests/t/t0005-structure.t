@@ -5,13 +5,14 @@
 # another .o defines, in both directions), no file over 600 lines in
 # fusefs/, and the rooms' include rules: lib/ sees none of the libraries
 # above it, the union engine sees neither the daemon nor the rooms that use
-# it. The checks run first on a small tree with known faults, so that a
+# it and is entered through its one header, the TFTP view does not see the
+# node root. The checks run first on a small tree with known faults, so that a
 # check that cannot fail is caught.
 . "$(dirname "$0")/../lib/test-lib.sh"
 
 require_cmd nm tsort awk cc
 
-plan 13
+plan 15
 
 MAX_LINES=600
 
@@ -212,3 +213,11 @@ none "$(reaches '^fusefs/union/' '^(fusefs/(root|tftp|serve)/|fusefs/daemon\.h$)
 
 t_ok "fusefs/union/ has files (the room check looks at something)" \
 	grep -q '^fusefs/union/' "$T/includes"
+
+# The engine's one entry: everyone else includes fusefs/union/union.h only,
+# and the TFTP view none of the node root's headers.
+none "$(awk '$1 !~ /^fusefs\/union\// && $2 ~ /^fusefs\/union\// &&
+	     $2 != "fusefs/union/union.h"' "$T/includes")" \
+	"outside fusefs/union/, nothing includes an engine header but fusefs/union/union.h"
+none "$(reaches '^fusefs/tftp/' '^fusefs/root/' <"$T/includes")" \
+	"fusefs/tftp/ includes nothing of fusefs/root"

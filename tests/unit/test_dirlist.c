@@ -9,8 +9,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "fusefs/union/dirlist.h"
-#include "fusefs/union/nodeid.h"
+#include "fusefs/union/union.h"
 
 static void build(struct dirlist *l, int from, int to, int skip_mod)
 {
