@@ -16,16 +16,20 @@
  *      id (4).
  *   2. copy-up lock (union_fs.copyup_lock): one copy-up at a time per
  *      node; held across the copy, which walks the layers (4) and reads
- *      the image (its block cache, a leaf of images/).
+ *      the image (its block cache, a leaf of images/). A rebase of the
+ *      overlay (fusefs/root/rebase.c) holds it across its swap, so that no
+ *      copy-up writes into the overlay meanwhile.
  *   3. open-files list lock (union_fs.open_lock): held while walking the
  *      node's open files (fstat of one, unlinking one); nothing under it
  *      but the image's own locks (img_getattr).
  *   4. id table lock (union_fs.itab.lock, a rwlock), directory cache lock
  *      (union_fs.dircache_lock), handle-fd cache lock (union_fs.hfd.lock),
- *      generation holds lock (union_fs.holds.lock): leaves. Each is held
- *      only to copy an entry in or out; none is held while taking another
- *      (the hfd cache closes evicted files after unlocking; the holds drop
- *      an image generation after unlocking, since that may close it).
+ *      generation holds lock (union_fs.holds.lock): leaves, none held
+ *      while taking another. Each is held to read or change its entries;
+ *      the id table's write lock also covers appending to its journal (and
+ *      folding a full journal into the snapshot). The hfd cache closes
+ *      evicted files after unlocking; the holds drop an image generation
+ *      after unlocking, since that may close it.
  *
  * The change epoch (union_fs.epoch) and the quota counters are atomics.
  * No engine lock is held while a FUSE reply is sent.
