@@ -227,10 +227,17 @@ static int node_show(struct ctl *c, int argc, char **argv)
 	ret = args_parse("node show", node_help, ARG_JSON, 1, 1, argc, argv, &av);
 	if (ret >= 0)
 		return ret;
-	m = ctl_load_node(c, "node show", av.pos[0]);
+	/* Any server's node: its config is the same file. */
+	m = ctl_load_config(c);
 	if (!m)
 		return CTL_EXIT_FAIL;
 	n = mapper_find_name(m, av.pos[0]);
+	if (!n)
+		n = mapper_find_other(m, av.pos[0]);
+	if (!n) {
+		ctl_err("node show: no node '%s' in %s", av.pos[0], mapper_path(m));
+		return CTL_EXIT_FAIL;
+	}
 	ret = av.json ? show_node_json(m, n) : show_node_table(m, n);
 	if (ret < 0) {
 		ctl_err("node show: %s", strerror(-ret));

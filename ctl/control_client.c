@@ -203,7 +203,13 @@ bool ctl_reply_ok(struct json_object *reply)
 const struct mapper *ctl_load_node(struct ctl *c, const char *cmd, const char *name)
 {
 	const struct mapper *m = ctl_load_config_server(c);
+	const struct node *other = m ? mapper_find_other(m, name) : NULL;
 
+	if (other) {
+		ctl_err("%s: node '%s' is served by server %s, not %s: run it there (-S %s)", cmd,
+			name, other->server, mapper_self(m), other->server);
+		return NULL;
+	}
 	if (m && !mapper_find_name(m, name)) {
 		ctl_err("%s: no node '%s' in %s", cmd, name, mapper_path(m));
 		return NULL;

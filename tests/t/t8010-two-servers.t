@@ -167,6 +167,15 @@ for s in alpha beta; do
 		"status -S $s says how many nodes the other serves"
 done
 
+t_like "$("$NETBOOTCTL" -c "$CONF" -S alpha node show pi-b)" "server +beta +\[profile:rack-b\] line" \
+	"node show -S alpha of beta's node: its server and where it was set"
+t_like "$("$NETBOOTCTL" -c "$CONF" node show pi-c)" "server +$C_SRV +\[spread\]" \
+	"node show: a spread node's server says [spread]"
+out=$("$NETBOOTCTL" -c "$CONF" -S alpha node reset pi-b 2>&1)
+t_is "$?" 1 "node reset -S alpha of beta's node: exit 1"
+t_is "$out" "netbootctl: node reset: node 'pi-b' is served by server beta, not alpha: run it there (-S beta)" \
+	"node reset -S alpha of beta's node says where to run it"
+
 # ---- generated files: each server's own nodes -----------------------------------------
 for s in alpha beta; do
 	"$NETBOOTCTL" -c "$CONF" -S "$s" gen dnsmasq --hook "$SRCDIR/conf/dnsmasq-hook.sh" \
