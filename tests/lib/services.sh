@@ -181,6 +181,7 @@ svc_ganesha()
 		wait
 	' sh "$dir" "$conf" >"$dir/out" 2>&1 &
 	sup=$!
+	echo "$sup" >"$dir/supervisor.pid"
 	at_exit "stop_pid $sup"
 	wait_for "[ -s '$dir/ganesha.pid' ] || ! kill -0 $sup" 10
 	[ -s "$dir/rpcbind.pid" ] && at_exit "stop_pid $(cat "$dir/rpcbind.pid")"
@@ -213,7 +214,9 @@ svc_ganesha_stop()
 	for f in ganesha rpcbind; do
 		[ -s "$dir/$f.pid" ] && stop_pid "$(cat "$dir/$f.pid")" 15
 	done
-	# Both are the supervisor's children: it exits once they are gone.
+	# Both are the supervisor's children: it exits once they are gone, and
+	# its mount namespace (with copies of the host's mounts) goes with it.
+	wait "$(cat "$dir/supervisor.pid")" 2>/dev/null
 	wait_for "! ns_exec $1 ss -Hltn 'sport = :2049' | grep -q LISTEN" 10
 }
 

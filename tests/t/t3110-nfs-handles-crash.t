@@ -33,6 +33,14 @@ NFSFH=$NB_BUILD/tests/nfsfh
 [ -x "$NFSFH" ] || skip_all "no $NFSFH (make all builds it when libnfs-dev is installed)"
 
 nb_layout
+# The roots' parent is a shared mount, as / is on a host with systemd: a
+# mount namespace made while the root is mounted (other tests' servers in
+# network namespaces) then gets a slave copy of it, which the daemon's
+# unmount reaches. A private copy would keep the dead mount's superblock,
+# and its device number, alive.
+mount --bind "$NB/nfs" "$NB/nfs" && mount --make-shared "$NB/nfs" ||
+	skip_all "cannot make $NB/nfs a shared mount"
+at_exit "lazy_umount '$NB/nfs'"
 at_exit "lazy_umount '$NB/nfs/n1'"
 img=$T/img
 fixture_boot_tree "$img" a
@@ -206,6 +214,16 @@ t_svc_ganesha srv "$T/ganesha.conf" "ganesha restarts"
 check_all "after kill -9 and a restart"
 t_like "$(hread doomed)" "^exit 3: .*NFS3ERR_STALE" \
 	"after kill -9 and a restart: the deleted file's handle is NFS3ERR_STALE"
+
+# A clean stop leaves no mount behind: the number comes from
+# state/roots/n1.dev alone.
+t_is "$(cat "$NB/state/roots/n1.dev")" "0:$dev_before" "state/roots/n1.dev holds the number"
+svc_ganesha_stop srv
+t_ok "netbootfs stops cleanly" nb_stop
+nb_start_root n1
+t_is "$(stat -c %d "$R")" "$dev_before" "after a clean restart: the same device number"
+t_svc_ganesha srv "$T/ganesha.conf" "ganesha starts again"
+check_all "after a clean restart"
 
 if [ "$_t_failed" -gt 0 ]; then
 	diag "ganesha log (last 20):"
