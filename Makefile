@@ -56,6 +56,7 @@ JSON_LIBS   := $(call pc_libs,json-c)
 SYSTEMD_CFLAGS := $(call pc_cflags,libsystemd)
 SYSTEMD_LIBS   := $(call pc_libs,libsystemd)
 
+LIB_SRC    := $(wildcard lib/*.c)
 MAPPER_SRC := $(wildcard mapper/*.c)
 IMAGES_SRC := $(wildcard images/*.c)
 FUSEFS_SRC := $(filter-out fusefs/main.c,$(wildcard fusefs/*.c fusefs/*/*.c))
@@ -73,11 +74,13 @@ HELPER_BIN := $(patsubst tests/lib/%.c,$(O)/tests/%,$(HELPER_SRC))
 
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 
+LIBCORE   := $(O)/libnbcore.a
 LIBMAPPER := $(O)/libmapper.a
 LIBIMAGES := $(O)/libimages.a
 LIBFUSEFS := $(O)/libfusefs.a
 LIBCTL    := $(O)/libctl.a
-ALL_LIBS  := $(LIBFUSEFS) $(LIBCTL) $(LIBIMAGES) $(LIBMAPPER)
+# lib/ (libnbcore) sits under the four libraries: it links last.
+ALL_LIBS  := $(LIBFUSEFS) $(LIBCTL) $(LIBIMAGES) $(LIBMAPPER) $(LIBCORE)
 EXT_LIBS   = $(FUSE_LIBS) $(SQFS_LIBS) $(INIH_LIBS) $(JSON_LIBS) $(SYSTEMD_LIBS) -lcrypt -lpthread
 
 .PHONY: all check unit-tests run-unit run-tap fuzz fuzz-smoke deps demo bench install clean format \
@@ -106,6 +109,7 @@ $(O)/%.o: %.c | $(O)/build-config.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(LIBCORE):   $(call obj,$(LIB_SRC))
 $(LIBMAPPER): $(call obj,$(MAPPER_SRC))
 $(LIBIMAGES): $(call obj,$(IMAGES_SRC))
 $(LIBFUSEFS): $(call obj,$(FUSEFS_SRC))
@@ -114,8 +118,8 @@ $(ALL_LIBS):
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-DAEMON_LIBS := $(LIBFUSEFS) $(LIBIMAGES) $(LIBMAPPER)
-CTL_LIBS    := $(LIBCTL) $(LIBIMAGES) $(LIBMAPPER)
+DAEMON_LIBS := $(LIBFUSEFS) $(LIBIMAGES) $(LIBMAPPER) $(LIBCORE)
+CTL_LIBS    := $(LIBCTL) $(LIBIMAGES) $(LIBMAPPER) $(LIBCORE)
 $(O)/netbootfs: $(O)/fusefs/main.o $(DAEMON_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(DAEMON_LIBS) $(EXT_LIBS)
 $(O)/netbootctl: $(O)/ctl/main.o $(CTL_LIBS)
@@ -128,9 +132,9 @@ $(O)/tests/nfsfh: EXT_LIBS += $(NFS_LIBS)
 
 unit-tests: $(UNIT_BIN)
 
-$(O)/bench/mapper_lookup: bench/mapper_lookup.c $(LIBMAPPER)
+$(O)/bench/mapper_lookup: bench/mapper_lookup.c $(LIBMAPPER) $(LIBCORE)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBMAPPER) $(INIH_LIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBMAPPER) $(LIBCORE) $(INIH_LIBS)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
@@ -150,11 +154,11 @@ run-tap: all
 
 FUZZ_O ?= $(O)-fuzz
 FUZZ_CC = clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined
-$(FUZZ_O)/fuzz_mapper: tests/fuzz/fuzz_mapper.c $(MAPPER_SRC)
+$(FUZZ_O)/fuzz_mapper: tests/fuzz/fuzz_mapper.c $(MAPPER_SRC) $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -o $@ $^ $(INIH_LIBS)
 # Undefined behaviour in the image reader is a finding, not a warning.
-$(FUZZ_O)/fuzz_image: tests/fuzz/fuzz_image.c $(IMAGES_SRC)
+$(FUZZ_O)/fuzz_image: tests/fuzz/fuzz_image.c $(IMAGES_SRC) $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -D_FILE_OFFSET_BITS=64 -fno-sanitize-recover=undefined $(SQFS_CFLAGS) \
 		-o $@ $^ $(SQFS_LIBS) -lpthread

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Host tools, chroot sessions and tree -> squashfs (see chroot_run.h). */
 #include "ctl/chroot_run.h"
-#include "ctl/why.h"
+#include "lib/why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,23 +81,23 @@ int tool_run(const char *const *argv, const struct tool_io *io, char *why, size_
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	if (err) {
-		ctl_why(why, whylen, "cannot run %s: %s", argv[0], strerror(err));
+		why_set(why, whylen, "cannot run %s: %s", argv[0], strerror(err));
 		return -err;
 	}
 	while (waitpid(pid, &wst, 0) < 0) {
 		if (errno != EINTR) {
 			err = -errno;
-			ctl_why(why, whylen, "waiting for %s: %s", argv[0], strerror(-err));
+			why_set(why, whylen, "waiting for %s: %s", argv[0], strerror(-err));
 			return err;
 		}
 	}
 	if (WIFEXITED(wst) && WEXITSTATUS(wst) == 0)
 		return 0;
 	if (WIFSIGNALED(wst)) {
-		ctl_why(why, whylen, "%s was killed by signal %d", argv[0], WTERMSIG(wst));
+		why_set(why, whylen, "%s was killed by signal %d", argv[0], WTERMSIG(wst));
 		return -EINTR;
 	}
-	ctl_why(why, whylen, "%s failed (exit status %d)", argv[0], WEXITSTATUS(wst));
+	why_set(why, whylen, "%s failed (exit status %d)", argv[0], WEXITSTATUS(wst));
 	return -EIO;
 }
 
@@ -117,7 +117,7 @@ int workdir_create(const char *parent, const char *tag, char **out, char *why, s
 	if (!mkdtemp(dir)) {
 		int err = -errno;
 
-		ctl_why(why, whylen, "cannot make a work directory in %s: %s", base,
+		why_set(why, whylen, "cannot make a work directory in %s: %s", base,
 			strerror(-err));
 		free(dir);
 		return err;
@@ -178,7 +178,7 @@ int tree_arch(const char *root, char *arch, size_t len, char *why, size_t whylen
 	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 
 	if (rootfd < 0) {
-		ctl_why(why, whylen, "%s: %s", root, strerror(errno));
+		why_set(why, whylen, "%s: %s", root, strerror(errno));
 		return -errno;
 	}
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
@@ -199,7 +199,7 @@ int tree_arch(const char *root, char *arch, size_t len, char *why, size_t whylen
 		}
 	}
 	close(rootfd);
-	ctl_why(why, whylen,
+	why_set(why, whylen,
 		"cannot tell the image's architecture: no ELF /bin/sh, /sbin/init, ...");
 	return -ENOEXEC;
 }
@@ -224,7 +224,7 @@ int binfmt_check(const char *arch, char *why, size_t whylen)
 	FILE *f;
 
 	if (access(BINFMT_DIR "/status", F_OK) < 0) {
-		ctl_why(why, whylen,
+		why_set(why, whylen,
 			"binfmt_misc is not mounted, so %s binaries cannot run here; fix: "
 			"mount -t binfmt_misc binfmt_misc " BINFMT_DIR
 			" && update-binfmts --enable qemu-%s",
@@ -234,7 +234,7 @@ int binfmt_check(const char *arch, char *why, size_t whylen)
 	snprintf(path, sizeof(path), BINFMT_DIR "/qemu-%s", arch);
 	f = fopen(path, "re");
 	if (!f) {
-		ctl_why(why, whylen,
+		why_set(why, whylen,
 			"no binfmt entry qemu-%s, so %s binaries cannot run here; fix: "
 			"apt-get install qemu-user-static binfmt-support && "
 			"update-binfmts --enable qemu-%s",
@@ -249,14 +249,14 @@ int binfmt_check(const char *arch, char *why, size_t whylen)
 	}
 	fclose(f);
 	if (!enabled) {
-		ctl_why(why, whylen,
+		why_set(why, whylen,
 			"binfmt entry qemu-%s is disabled; fix: update-binfmts --enable "
 			"qemu-%s",
 			arch, arch);
 		return -ENOENT;
 	}
 	if (!fix) {
-		ctl_why(why, whylen,
+		why_set(why, whylen,
 			"binfmt entry qemu-%s lacks the F (fix binary) flag needed inside a "
 			"chroot; "
 			"fix: install Debian's qemu-user-static (it registers with F), then "
@@ -322,11 +322,11 @@ static int real_dir(const char *path, bool create, char *why, size_t whylen)
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT && create && mkdir(path, 0755) == 0)
 			return 0;
-		ctl_why(why, whylen, "%s: %s", path, strerror(errno));
+		why_set(why, whylen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		ctl_why(why, whylen, "%s is not a directory (a symlink?): refusing to mount on it",
+		why_set(why, whylen, "%s is not a directory (a symlink?): refusing to mount on it",
 			path);
 		return -ENOTDIR;
 	}
@@ -399,14 +399,14 @@ static int session_prepare(struct session *s, char *why, size_t whylen)
 			if (lstat(s->resolv, &st) == 0) {
 				if (rename(s->resolv, s->resolv_saved) < 0) {
 					err = -errno;
-					ctl_why(why, whylen, "%s: %s", s->resolv, strerror(-err));
+					why_set(why, whylen, "%s: %s", s->resolv, strerror(-err));
 					goto out;
 				}
 				s->resolv_moved = true;
 			}
 			err = copy_file("/etc/resolv.conf", s->resolv);
 			if (err) {
-				ctl_why(why, whylen, "copying resolv.conf: %s", strerror(-err));
+				why_set(why, whylen, "copying resolv.conf: %s", strerror(-err));
 				goto out;
 			}
 			s->resolv_copied = true;
@@ -416,7 +416,7 @@ static int session_prepare(struct session *s, char *why, size_t whylen)
 	if (lstat(s->preload, &st) == 0) {
 		if (rename(s->preload, s->preload_saved) < 0) {
 			err = -errno;
-			ctl_why(why, whylen, "%s: %s", s->preload, strerror(-err));
+			why_set(why, whylen, "%s: %s", s->preload, strerror(-err));
 			goto out;
 		}
 		s->preload_moved = true;
@@ -564,7 +564,7 @@ int chroot_run(const struct chroot_cmd *cmd, int *status, char *why, size_t whyl
 	pipefd[1] = -1;
 	if (pid < 0) {
 		err = -errno;
-		ctl_why(why, whylen, "fork: %s", strerror(-err));
+		why_set(why, whylen, "fork: %s", strerror(-err));
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		goto out;
 	}
@@ -576,7 +576,7 @@ int chroot_run(const struct chroot_cmd *cmd, int *status, char *why, size_t whyl
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (n == (ssize_t)sizeof(ce)) {
 		ce.msg[sizeof(ce.msg) - 1] = '\0';
-		ctl_why(why, whylen, "in the chroot: %s: %s", ce.msg, strerror(ce.err));
+		why_set(why, whylen, "in the chroot: %s: %s", ce.msg, strerror(ce.err));
 		err = -(ce.err ? ce.err : EIO);
 	}
 out:

@@ -20,7 +20,7 @@
 #include "ctl/chroot_run.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 
 #define DNSMASQ_CONF  "/etc/dnsmasq.d/netbootfs.conf"
 #define DNSMASQ_HOSTS NETBOOTFS_SYSCONFDIR "/netbootfs/dnsmasq.hosts"

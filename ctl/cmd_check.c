@@ -8,7 +8,7 @@
 #include "ctl/config_check.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 
 static const char check_help[] =
 	"Usage: netbootctl [-c CONFIG] check\n"

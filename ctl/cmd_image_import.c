@@ -36,6 +36,7 @@
 #include "ctl/image_lock.h"
 #include "ctl/output.h"
 #include "images/images.h"
+#include "lib/mkdirp.h"
 
 #define WHY_LEN 512
 
@@ -494,27 +495,6 @@ out:
 	return err;
 }
 
-static int mkdirs(const char *path)
-{
-	char *p = strdup(path);
-	int err = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s && !err; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			err = -errno;
-		*s = '/';
-	}
-	if (!err && mkdir(p, 0755) < 0 && errno != EEXIST)
-		err = -errno;
-	free(p);
-	return err;
-}
-
 static int disk_size(int fd, uint64_t *size)
 {
 	struct stat st;
@@ -615,7 +595,7 @@ static int extract_disk(struct import *im, char *why, size_t whylen)
 		goto out;
 	}
 	/* The mount point inside the tree is a plain directory, never a link. */
-	err = mkdirs(bootpath);
+	err = mkdir_p(bootpath, 0755);
 	if (err) {
 		snprintf(why, whylen, "%s: %s", bootpath, strerror(-err));
 		goto out;

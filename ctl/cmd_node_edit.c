@@ -22,7 +22,7 @@
 #include "ctl/output.h"
 #include "mapper/ident.h"
 #include "mapper/state.h"
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 
 #define NODE_OPTIONS_HELP                                                      \
 	"  --serial S    the Pi's serial number (Pi 4 and 5 boot by serial)\n" \

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* netbootctl node reset NAME [--force]: empty a node's overlay. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "ctl/ctl.h"
 #include "ctl/output.h"
 #include "ctl/overlay_dir.h"
+#include "lib/rmtree.h"
 
 static const char reset_help[] =
 	"Usage: netbootctl [-c CONFIG] node reset NAME [--force]\n"
@@ -52,8 +54,9 @@ static int reset_offline(const struct mapper *m, const char *name)
 			root, srv->control, overlay);
 		return CTL_EXIT_FAIL;
 	}
-	err = overlay_empty(overlay);
-	if (err) {
+	/* Everything inside, not the directory itself; a missing one is empty. */
+	err = rmtree_contents_at(AT_FDCWD, overlay);
+	if (err && err != -ENOENT) {
 		ctl_err("node reset: %s: %s", overlay, strerror(-err));
 		return CTL_EXIT_FAIL;
 	}

@@ -19,7 +19,8 @@
 #include "ctl/args.h"
 #include "ctl/ctl.h"
 #include "ctl/output.h"
-#include "mapper/statefile.h"
+#include "lib/mkdirp.h"
+#include "lib/statefile.h"
 #include "mapper/users.h"
 
 #define PASSWORD_MAX 256
@@ -110,7 +111,7 @@ static int make_home(const struct server_config *srv, const struct user *e, char
 	char path[4096];
 	int err;
 
-	err = statefile_mkdirs(srv->homes);
+	err = mkdir_p(srv->homes, 0755);
 	if (!err &&
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", srv->homes, e->name) >= sizeof(path))
 		err = -ENAMETOOLONG;

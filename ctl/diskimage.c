@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* MBR and GPT partition tables (see diskimage.h). */
 #include "ctl/diskimage.h"
-#include "ctl/why.h"
+#include "lib/why.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -121,7 +121,7 @@ static int add_part(struct disk_layout *l, unsigned number, uint64_t first_lba, 
 	struct disk_part *p = &l->parts[l->n];
 
 	if (sectors == 0 || first_lba == 0 || first_lba > UINT64_MAX / DISK_SECTOR - sectors) {
-		ctl_why(why, whylen, "partition %u has a bad start or length", number);
+		why_set(why, whylen, "partition %u has a bad start or length", number);
 		return -EINVAL;
 	}
 	p->number = number;
@@ -129,7 +129,7 @@ static int add_part(struct disk_layout *l, unsigned number, uint64_t first_lba, 
 	p->size = sectors * DISK_SECTOR;
 	p->type = type;
 	if (p->start + p->size > size) {
-		ctl_why(why, whylen,
+		why_set(why, whylen,
 			"partition %u ends at byte %llu but the image has only %llu bytes "
 			"(truncated?)",
 			number, (unsigned long long)(p->start + p->size), (unsigned long long)size);
@@ -148,22 +148,22 @@ static int read_gpt(int fd, uint64_t size, struct disk_layout *l, char *why, siz
 
 	err = pread_full(fd, hdr, sizeof(hdr), DISK_SECTOR);
 	if (err == -ERANGE)
-		ctl_why(why, whylen, "the GPT header lies past the end of the image (truncated?)");
+		why_set(why, whylen, "the GPT header lies past the end of the image (truncated?)");
 	if (err)
 		return err;
 	if (memcmp(hdr, "EFI PART", 8) != 0) {
-		ctl_why(why, whylen, "protective MBR but no GPT header");
+		why_set(why, whylen, "protective MBR but no GPT header");
 		return -EINVAL;
 	}
 	hsize = le32(hdr + 12);
 	if (hsize < GPT_HDR_MIN || hsize > DISK_SECTOR) {
-		ctl_why(why, whylen, "GPT header size %u is invalid", hsize);
+		why_set(why, whylen, "GPT header size %u is invalid", hsize);
 		return -EINVAL;
 	}
 	crc = le32(hdr + 16);
 	memset(hdr + 16, 0, 4);
 	if (disk_crc32(hdr, hsize) != crc) {
-		ctl_why(why, whylen, "GPT header checksum mismatch");
+		why_set(why, whylen, "GPT header checksum mismatch");
 		return -EINVAL;
 	}
 	elba = le64(hdr + 72);
@@ -171,7 +171,7 @@ static int read_gpt(int fd, uint64_t size, struct disk_layout *l, char *why, siz
 	esize = le32(hdr + 84);
 	if (nent > GPT_ENTRIES_MAX || esize < GPT_ENTRY_MIN || esize > 4096 || esize % 8 ||
 	    elba < 2 || elba > size / DISK_SECTOR) {
-		ctl_why(why, whylen, "GPT header has an invalid partition array");
+		why_set(why, whylen, "GPT header has an invalid partition array");
 		return -EINVAL;
 	}
 	ents = malloc((size_t)nent * esize + 1);
@@ -179,13 +179,13 @@ static int read_gpt(int fd, uint64_t size, struct disk_layout *l, char *why, siz
 		return -ENOMEM;
 	err = pread_full(fd, ents, (size_t)nent * esize, elba * DISK_SECTOR);
 	if (err == -ERANGE)
-		ctl_why(why, whylen,
+		why_set(why, whylen,
 			"the GPT partition array lies past the end of the image "
 			"(truncated?)");
 	if (err)
 		goto out;
 	if (disk_crc32(ents, (size_t)nent * esize) != le32(hdr + 88)) {
-		ctl_why(why, whylen, "GPT partition array checksum mismatch");
+		why_set(why, whylen, "GPT partition array checksum mismatch");
 		err = -EINVAL;
 		goto out;
 	}
@@ -197,7 +197,7 @@ static int read_gpt(int fd, uint64_t size, struct disk_layout *l, char *why, siz
 		if (memcmp(e, unused, 16) == 0)
 			continue;
 		if (l->n == DISK_MAX_PARTS || last < first) {
-			ctl_why(why, whylen, "GPT partition %u is invalid", i + 1);
+			why_set(why, whylen, "GPT partition %u is invalid", i + 1);
 			err = -EINVAL;
 			break;
 		}
@@ -215,7 +215,7 @@ int disk_read_layout(int fd, uint64_t size, struct disk_layout *out, char *why, 
 
 	memset(out, 0, sizeof(*out));
 	if (size < DISK_SECTOR) {
-		ctl_why(why, whylen, "%llu bytes is too small for a disk image",
+		why_set(why, whylen, "%llu bytes is too small for a disk image",
 			(unsigned long long)size);
 		return -EINVAL;
 	}
@@ -223,7 +223,7 @@ int disk_read_layout(int fd, uint64_t size, struct disk_layout *out, char *why, 
 	if (err)
 		return err == -ERANGE ? -EIO : err;
 	if (mbr[510] != 0x55 || mbr[511] != 0xaa) {
-		ctl_why(why, whylen, "no partition table (no MBR signature)");
+		why_set(why, whylen, "no partition table (no MBR signature)");
 		return -EINVAL;
 	}
 	for (int i = 0; i < MBR_PARTS; i++) {
@@ -239,7 +239,7 @@ int disk_read_layout(int fd, uint64_t size, struct disk_layout *out, char *why, 
 		if (e[4] == 0)
 			continue;
 		if (e[0] != 0 && e[0] != 0x80) {
-			ctl_why(why, whylen, "no valid MBR (bad boot flag in entry %d)", i + 1);
+			why_set(why, whylen, "no valid MBR (bad boot flag in entry %d)", i + 1);
 			return -EINVAL;
 		}
 		err = add_part(out, (unsigned)i + 1, le32(e + 8), le32(e + 12), mbr_type(e[4]),
@@ -248,7 +248,7 @@ int disk_read_layout(int fd, uint64_t size, struct disk_layout *out, char *why, 
 			return err;
 	}
 	if (out->n == 0) {
-		ctl_why(why, whylen, "the partition table is empty");
+		why_set(why, whylen, "the partition table is empty");
 		return -EINVAL;
 	}
 	return 0;

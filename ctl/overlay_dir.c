@@ -78,54 +78,6 @@ int overlay_usage(const char *path, uint64_t *bytes)
 	return usage_at(fd, st.st_dev, 0, bytes);
 }
 
-/* Remove the entries of the open directory @fd (consumed). */
-static int empty_at(int fd, unsigned depth)
-{
-	DIR *dir = fdopendir(fd);
-	struct dirent *de;
-	int err = 0, e;
-
-	if (!dir) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	while ((de = readdir(dir))) {
-		int sub;
-
-		if (is_dot(de->d_name))
-			continue;
-		if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
-			continue;
-		if (errno != EISDIR) {
-			err = err ? err : -errno;
-			continue;
-		}
-		sub = depth < MAX_DEPTH ? openat(fd, de->d_name,
-						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-					: -1;
-		if (sub < 0) {
-			err = err ? err : (depth < MAX_DEPTH ? -errno : -ELOOP);
-			continue;
-		}
-		e = empty_at(sub, depth + 1);
-		if (!e && unlinkat(fd, de->d_name, AT_REMOVEDIR) != 0)
-			e = -errno;
-		err = err ? err : e;
-	}
-	closedir(dir);
-	return err;
-}
-
-int overlay_empty(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return empty_at(fd, 0);
-}
-
 char *overlay_last_rebase(const char *overlay)
 {
 	const char *slash = strrchr(overlay, '/');

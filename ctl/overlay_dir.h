@@ -9,9 +9,6 @@
  * and symlinks, without crossing mounts or following links. A missing
  * directory holds 0 bytes. 0 or a negative errno. */
 int overlay_usage(const char *path, uint64_t *bytes);
-/* Remove everything inside @path (not @path itself), never following a
- * symlink. 0 or the first negative errno (it goes on past errors). */
-int overlay_empty(const char *path);
 
 /* The report of the node's last rebase (upgrade = rebase): its summary
  * line, then its conflict lines, from the newest

@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mapper/statefile.h"
+#include "lib/mkdirp.h"
+#include "lib/statefile.h"
 
 int bootrec_dir(const char *state, char *buf, size_t size)
 {
 	if ((size_t)snprintf(buf, size, "%s/%s", state, BOOTREC_DIR) >= size)
 		return -ENAMETOOLONG;
-	return statefile_mkdirs(buf);
+	return mkdir_p(buf, 0755);
 }
 
 int bootrec_write(const char *state, const char *node, unsigned gen_id)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "images/image_priv.h"
+#include "lib/statefile.h"
 
 #define IDS_FILE "generations"
 
@@ -153,47 +154,18 @@ void gen_ids_prune(struct gen_ids *t, bool (*keep)(void *ctx, const struct gen_r
 	t->n = j;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char *dir = strdup(path);
-	char *slash;
-	int fd, err = 0;
-
-	if (!dir)
-		return -ENOMEM;
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	fd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		err = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return err;
-}
-
 int gen_ids_save(struct gen_ids *t)
 {
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd, err = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err = 0;
 
 	if (!t->dirty)
 		return 0;
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", t->path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto out_unlink;
-	}
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -errno;
 	fprintf(f, "# netbootfs image generations: id file inode size mtime_ns\n");
 	fprintf(f, "next %u\n", t->next);
 	for (size_t i = 0; i < t->n; i++) {
@@ -202,20 +174,12 @@ int gen_ids_save(struct gen_ids *t)
 		fprintf(f, "%u %s %" PRIu64 " %" PRIu64 " %" PRId64 "\n", r->id, r->file,
 			r->ident.ino, r->ident.size, r->ident.mtime_ns);
 	}
-	if (fflush(f) || fsync(fileno(f)))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, t->path) < 0)
-		err = -errno;
-	if (!err) {
+	if (fclose(f) != 0)
+		err = -ENOMEM;
+	if (!err)
+		err = statefile_replace(t->path, text, len, 0600, (uid_t)-1, (gid_t)-1);
+	if (!err)
 		t->dirty = false;
-		err = fsync_dir_of(t->path);
-		goto out;
-	}
-out_unlink:
-	unlink(tmp);
-out:
-	free(tmp);
+	free(text);
 	return err;
 }

@@ -18,6 +18,7 @@
 #define NETBOOTFS_IMAGE_PRIV_H
 
 #include "images/images.h"
+#include "lib/why.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -323,7 +324,6 @@ int gen_ids_save(struct gen_ids *t);
 
 /* ---- misc -------------------------------------------------------------- */
 
-void why_set(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int file_ident_of(int fd, struct file_ident *id);
 
 #endif

@@ -19,24 +19,12 @@
 #include <unistd.h>
 
 #include "images/image_priv.h"
+#include "lib/statefile.h"
 
 #define HISTORY_DIR ".history"
 #define STAMP_LEN   16 /* YYYYmmddTHHMMSSZ */
 #define COPY_CHUNK  (1u << 20)
 #define MAX_SEQ	    1000
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
 
 static int copy_fd(int in, int out)
 {
@@ -292,7 +280,7 @@ static int history_keep(const char *images_dir, const char *name, const char *cu
 	if (err)
 		why_set(why, whylen, "cannot keep %s in %s: %s", cur, dir, strerror(-err));
 	else
-		err = fsync_dir(dir);
+		err = statefile_sync_dir(AT_FDCWD, dir);
 out:
 	free(dir);
 	return err;
@@ -315,13 +303,13 @@ static int replace_current(const char *images_dir, const char *name, const char 
 		why_set(why, whylen, "rename to %s: %s", cur, strerror(-err));
 	}
 	if (!err)
-		err = fsync_dir(images_dir);
+		err = statefile_sync_dir(AT_FDCWD, images_dir);
 	if (!err) {
 		char *hist;
 
 		if (asprintf(&hist, "%s/%s", images_dir, HISTORY_DIR) < 0)
 			err = -ENOMEM;
-		else if ((err = fsync_dir(hist)) == -ENOENT)
+		else if ((err = statefile_sync_dir(AT_FDCWD, hist)) == -ENOENT)
 			err = 0;
 		free(hist);
 	}

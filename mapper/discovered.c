@@ -8,7 +8,7 @@
 #include "mapper/ident.h"
 #include "mapper/mapper.h"
 #include "mapper/state.h"
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 #include "mapper/strmap.h"
 
 #include <errno.h>

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mapper/statefile.h"
+#include "lib/mkdirp.h"
+#include "lib/statefile.h"
 
 bool user_name_valid(const char *name)
 {
@@ -226,7 +227,7 @@ int users_save(const char *state, const struct users *u)
 		free(text);
 		return -ENOMEM;
 	}
-	err = statefile_mkdirs(state);
+	err = mkdir_p(state, 0755);
 	if (!err &&
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", state, USERS_FILE) >= sizeof(path))
 		err = -ENAMETOOLONG;

@@ -35,6 +35,7 @@
 #include "fusefs/serve/notify.h"
 #include "fusefs/root/rebase_priv.h"
 #include "fusefs/root/root.h"
+#include "lib/rmtree.h"
 
 #include <fuse_lowlevel.h>
 
@@ -145,7 +146,7 @@ static void finish_or_undo(struct root_fs *fs)
 	if (upper >= 0)
 		close(upper);
 	close(wdir);
-	copyup_remove_tree(rdir, node);
+	rmtree_at(rdir, node);
 	fsync(rdir);
 	close(rdir);
 }

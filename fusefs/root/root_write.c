@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fusefs/serve/log.h"
+#include "lib/rmtree.h"
 
 #define XATTR_OPAQUE  "trusted.overlay.opaque"
 #define ROOT_ATTR_SET (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)
@@ -364,7 +365,7 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 		return -errno;
 	quota_add(&fs->u, -gone);
 	if (dir)
-		copyup_remove_tree(fs->u.work_fd, tmp);
+		rmtree_at(fs->u.work_fd, tmp);
 	else
 		unlinkat(fs->u.work_fd, tmp, 0);
 	return 0;

@@ -26,27 +26,11 @@
 #include "fusefs/root/overlay_area.h"
 #include "fusefs/root/rebase.h"
 #include "fusefs/serve/workers.h"
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
+#include "lib/mkdirp.h"
+#include "lib/rmtree.h"
 
 #include <fuse_lowlevel.h>
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) != 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 struct root_paths {
 	char overlays[PATH_MAX];
@@ -393,7 +377,7 @@ static void overlay_wipe(struct root_fs *fs)
 		 * show them, so drop their cached dentries by name now. */
 		notifier_inval_entry(fs->d->notifier, fs_mount_session(fs->mnt), FUSE_ROOT_ID,
 				     de->d_name);
-		copyup_remove_tree(fs->u.work_fd, tmp);
+		rmtree_at(fs->u.work_fd, tmp);
 	}
 	closedir(dir);
 	/* A read must not find an emptied file by its id before the

@@ -20,6 +20,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "lib/rmtree.h"
+
 #define COPY_CHUNK (1 << 20)
 
 static atomic_uint copyup_seq;
@@ -298,30 +300,6 @@ out:
 	return err;
 }
 
-static void remove_tree_at(int at, const char *name, int depth)
-{
-	DIR *d = host_opendir(at, name);
-	struct dirent *de;
-
-	if (d && depth < 256) {
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno == EISDIR)
-				remove_tree_at(dirfd(d), de->d_name, depth + 1);
-		}
-	}
-	if (d)
-		closedir(d);
-	if (unlinkat(at, name, AT_REMOVEDIR) != 0 && errno == ENOTDIR)
-		unlinkat(at, name, 0);
-}
-
-void copyup_remove_tree(int dirfd, const char *name)
-{
-	remove_tree_at(dirfd, name, 0);
-}
-
 /* Temp files of copy-ups a crash interrupted (and half-removed trees). */
 void copyup_clean_work(struct union_fs *fs)
 {
@@ -333,7 +311,7 @@ void copyup_clean_work(struct union_fs *fs)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		copyup_remove_tree(fs->work_fd, de->d_name);
+		rmtree_at(fs->work_fd, de->d_name);
 		union_log(fs, LOG_INFO, "removed %s, left in the work dir by a crash", de->d_name);
 	}
 	closedir(d);

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 
 #define ROOT_ID	  1
 #define MAX_DEPTH 4096

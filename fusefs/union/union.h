@@ -205,8 +205,6 @@ int copyup(struct union_fs *fs, struct pin *p, struct dirlayers *dir, const char
 /* Make directory @dl exist in the overlay (for creating entries in it). */
 int copyup_dir_chain(struct union_fs *fs, struct pin *p, struct dirlayers *dl);
 void copyup_clean_work(struct union_fs *fs);
-/* rm -r of @name in @dirfd, never following symlinks. */
-void copyup_remove_tree(int dirfd, const char *name);
 
 /* ---- resolve.c ------------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 #include "mapper/users.h"
 
 static const char image_group[] = "root:x:0:\n"

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include "mapper/statefile.h"
+#include "lib/statefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,31 +10,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int statefile_mkdirs(const char *dir)
+#include "lib/mkdirp.h"
+
+static char *join(const char *dir, const char *prefix, const char *name, const char *suffix)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(dir), i;
+	char *path;
 
-	if (len == 0 || len >= sizeof(path))
-		return -ENAMETOOLONG;
-	memcpy(path, dir, len + 1);
-	for (i = 1; i <= len; i++) {
-		if (path[i] != '/' && path[i] != '\0')
-			continue;
-		path[i] = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		path[i] = i < len ? '/' : '\0';
-	}
-	return 0;
-}
-
-static int join(char *buf, size_t size, const char *dir, const char *prefix, const char *name,
-		const char *suffix)
-{
-	int n = snprintf(buf, size, "%s/%s%s%s", dir, prefix, name, suffix);
-
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	return asprintf(&path, "%s/%s%s%s", dir, prefix, name, suffix) < 0 ? NULL : path;
 }
 
 int statefile_read_path(const char *path, char **text, size_t *len)
@@ -86,15 +67,15 @@ out:
 
 int statefile_read(const char *dir, const char *name, char **text, size_t *len)
 {
-	char path[PATH_MAX];
+	char *path = join(dir, "", name, "");
 	int rc;
 
 	*text = NULL;
 	*len = 0;
-	rc = join(path, sizeof(path), dir, "", name, "");
-	if (rc)
-		return rc;
+	if (!path)
+		return -ENOMEM;
 	rc = statefile_read_path(path, text, len);
+	free(path);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -114,27 +95,41 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+int statefile_sync_dir(int at, const char *path)
+{
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 int statefile_replace(const char *path, const char *text, size_t len, mode_t mode, uid_t uid,
 		      gid_t gid)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd, dfd, rc;
+	char *dir = NULL, *tmp = NULL;
+	int fd, rc;
 
-	if (slash)
-		rc = snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
 	else
-		rc = snprintf(dir, sizeof(dir), ".");
-	if (rc < 0 || (size_t)rc >= sizeof(dir))
-		return -ENAMETOOLONG;
-	if (!dir[0])
-		strcpy(dir, "/");
-	rc = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, slash ? slash + 1 : path);
-	if (rc < 0 || (size_t)rc >= sizeof(tmp))
-		return -ENAMETOOLONG;
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir || !(tmp = join(dir, ".", slash ? slash + 1 : path, ".XXXXXX"))) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
 	rc = write_all(fd, text, len);
 	if (!rc && uid != (uid_t)-1 && fchown(fd, uid, gid))
 		rc = -errno;
@@ -148,43 +143,48 @@ int statefile_replace(const char *path, const char *text, size_t len, mode_t mod
 		rc = -errno;
 	if (rc) {
 		unlink(tmp);
-		return rc;
+		goto out;
 	}
 	/* Make the rename itself durable. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	rc = statefile_sync_dir(AT_FDCWD, dir);
+out:
+	free(tmp);
+	free(dir);
+	return rc;
 }
 
 int statefile_write(const char *dir, const char *name, const char *text, size_t len)
 {
-	char path[PATH_MAX];
+	char *path;
 	int rc;
 
-	rc = statefile_mkdirs(dir);
-	if (!rc)
-		rc = join(path, sizeof(path), dir, "", name, "");
+	rc = mkdir_p(dir, 0755);
 	if (rc)
 		return rc;
-	return statefile_replace(path, text, len, 0644, (uid_t)-1, (gid_t)-1);
+	path = join(dir, "", name, "");
+	if (!path)
+		return -ENOMEM;
+	rc = statefile_replace(path, text, len, 0644, (uid_t)-1, (gid_t)-1);
+	free(path);
+	return rc;
 }
 
 int statefile_lock(const char *dir, const char *name)
 {
-	char path[PATH_MAX];
+	char *path;
 	int fd, rc;
 
-	rc = statefile_mkdirs(dir);
-	if (!rc)
-		rc = join(path, sizeof(path), dir, ".", name, ".lock");
+	rc = mkdir_p(dir, 0755);
 	if (rc)
 		return rc;
+	path = join(dir, ".", name, ".lock");
+	if (!path)
+		return -ENOMEM;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
+	rc = fd < 0 ? -errno : 0;
+	free(path);
+	if (rc)
+		return rc;
 	while (flock(fd, LOCK_EX)) {
 		if (errno != EINTR) {
 			rc = -errno;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include "ctl/why.h"
+#include "lib/why.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-void ctl_why(char *why, size_t whylen, const char *fmt, ...)
+void why_set(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
