@@ -15,9 +15,11 @@ static int mkdir_one(const char *path, mode_t mode)
 		return 0;
 	if (errno != EEXIST)
 		return -errno;
-	if (stat(path, &st) != 0)
-		return -errno; /* e.g. a dangling link in the way */
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	/* A dangling link is no directory; a mount point whose FUSE daemon
+	 * died (ENOTCONN) is one, for the caller to mount over again. */
+	return errno == ENOENT || errno == ELOOP ? -errno : 0;
 }
 
 int mkdir_p(const char *path, mode_t mode)
