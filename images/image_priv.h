@@ -27,7 +27,6 @@
 #include <squashfuse.h>
 
 #define IMG_READERS   4	   /* independent sqfs instances per generation */
-#define IMG_MAX_LINKS 40   /* symlinks followed by img_resolve */
 #define IMG_LINK_MAX  4095 /* longest symlink target accepted */
 #define IMG_MD_SIZE   SQUASHFS_METADATA_SIZE
 #define IMG_NO_XATTR  SQUASHFS_INVALID_XATTR

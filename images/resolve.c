@@ -9,103 +9,76 @@
 #include <string.h>
 
 #include "images/image_priv.h"
+#include "lib/chroot_walk.h"
 
-/* Replace *@work with "@target/@rest". */
-static int splice_link(char **work, const char *target, const char *rest)
+/* The walk's state: the current directory and the object just looked up. */
+struct img_walk {
+	struct image_gen *g;
+	img_ino cur, found;
+};
+
+static int walk_lookup(void *ctx, const char *name, mode_t *mode)
 {
-	size_t tl = strlen(target), rl = strlen(rest);
-	char *next = malloc(tl + 1 + rl + 1);
+	struct img_walk *iw = ctx;
+	struct stat st;
+	int err = img_lookup(iw->g, iw->cur, name, &iw->found, &st);
 
-	if (!next)
-		return -ENOMEM;
-	memcpy(next, target, tl);
-	next[tl] = '/';
-	memcpy(next + tl + 1, rest, rl + 1);
-	free(*work);
-	*work = next;
+	if (!err)
+		*mode = st.st_mode;
+	return err;
+}
+
+static int walk_readlink(void *ctx, char *buf, size_t size)
+{
+	struct img_walk *iw = ctx;
+	ssize_t n = img_readlink(iw->g, iw->found, buf, size);
+
+	return n < 0 ? (int)n : 0;
+}
+
+static int walk_enter(void *ctx)
+{
+	struct img_walk *iw = ctx;
+
+	iw->cur = iw->found;
 	return 0;
 }
 
+static int walk_up(void *ctx, const char *path)
+{
+	struct img_walk *iw = ctx;
+
+	(void)path;
+	return img_parent(iw->g, iw->cur, &iw->cur);
+}
+
+static int walk_to_root(void *ctx)
+{
+	struct img_walk *iw = ctx;
+
+	iw->cur = iw->g->root_ino;
+	return 0;
+}
+
+static const struct chroot_walk_ops img_walk_ops = {
+	.lookup = walk_lookup,
+	.readlink = walk_readlink,
+	.enter = walk_enter,
+	.up = walk_up,
+	.to_root = walk_to_root,
+};
+
 int img_resolve(struct image_gen *g, const char *path, bool follow, img_ino *ino, struct stat *st)
 {
-	char *work = strdup(path);
-	char name[SQUASHFS_NAME_LEN + 1];
-	char *target = NULL;
-	img_ino cur = g->root_ino;
-	const char *p;
-	int links = 0;
-	int err = 0;
+	struct img_walk iw = {.g = g, .cur = g->root_ino};
+	struct chroot_walk w = {.flags = follow ? CHROOT_FOLLOW_LAST : 0};
+	int err = chroot_walk(&img_walk_ops, &iw, path, &w);
+	img_ino res = w.named ? iw.found : iw.cur;
 
-	if (!work)
-		return -ENOMEM;
-	p = work;
-	for (;;) {
-		const char *end;
-		struct stat cst;
-		img_ino child;
-		size_t len;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		end = strchrnul(p, '/');
-		len = (size_t)(end - p);
-		if (len > SQUASHFS_NAME_LEN) {
-			err = -ENAMETOOLONG;
-			break;
-		}
-		memcpy(name, p, len);
-		name[len] = '\0';
-		p = end;
-		if (!strcmp(name, "."))
-			continue;
-		if (!strcmp(name, "..")) {
-			err = img_parent(g, cur, &cur); /* the root is its own parent */
-			if (err)
-				break;
-			continue;
-		}
-		err = img_lookup(g, cur, name, &child, &cst);
-		if (err)
-			break;
-		/* A trailing slash asks for the target too. */
-		if (S_ISLNK(cst.st_mode) && (*p || follow)) {
-			ssize_t n;
-
-			if (++links > IMG_MAX_LINKS) {
-				err = -ELOOP;
-				break;
-			}
-			if (!target)
-				target = malloc(IMG_LINK_MAX + 1);
-			if (!target) {
-				err = -ENOMEM;
-				break;
-			}
-			n = img_readlink(g, child, target, IMG_LINK_MAX + 1);
-			if (n < 0) {
-				err = (int)n;
-				break;
-			}
-			if (target[0] == '/')
-				cur = g->root_ino;
-			err = splice_link(&work, target, p);
-			if (err)
-				break;
-			p = work;
-			continue;
-		}
-		cur = child;
-	}
-	if (!err && (ino || st)) {
-		if (st)
-			err = img_getattr(g, cur, st);
-		if (!err && ino)
-			*ino = cur;
-	}
-	free(target);
-	free(work);
+	if (!err && st)
+		err = img_getattr(g, res, st);
+	if (!err && ino)
+		*ino = res;
 	return err;
 }
 
