@@ -15,195 +15,139 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_LINKS 40
+#include "lib/chroot_walk.h"
+
 #define MAX_DEPTH 256
 
-static int read_link(struct pin *p, struct dirlayers *dl, const char *name, const struct uobj *o,
-		     char *buf, size_t size)
+/* The walk's state: the current directory's layers, the ids of the
+ * directories down to it, and the object just looked up. */
+struct union_walk {
+	struct union_fs *fs;
+	struct pin *p;
+	struct dirlayers cur;
+	bool cur_open;
+	uint64_t ids[MAX_DEPTH];
+	unsigned depth;
+	struct uobj *o;
+	char *name; /* NAME_MAX + 1 bytes */
+};
+
+static int walk_lookup(void *ctx, const char *name, mode_t *mode)
 {
+	struct union_walk *uw = ctx;
+	int err = layers_lookup(uw->fs, uw->p, &uw->cur, name, uw->o);
+
+	if (!err)
+		err = itable_set(&uw->fs->itab, uw->o->id, uw->ids[uw->depth], name);
+	if (!err) {
+		snprintf(uw->name, NAME_MAX + 1, "%s", name);
+		*mode = uw->o->st.st_mode;
+	}
+	return err;
+}
+
+static int walk_readlink(void *ctx, char *buf, size_t size)
+{
+	struct union_walk *uw = ctx;
+	const struct uobj *o = uw->o;
 	ssize_t n;
 
 	if (o->top == L_IMAGE) {
-		n = img_readlink(p->gen, o->img, buf, size);
+		n = img_readlink(uw->p->gen, o->img, buf, size);
 		return n < 0 ? (int)n : 0;
 	}
 	if (o->top != L_UPPER && o->top != L_SHARED)
 		return -EINVAL;
-	n = readlinkat(o->top == L_UPPER ? dl->upper_fd : dl->shared_fd[o->top_shared], name, buf,
-		       size - 1);
+	n = readlinkat(o->top == L_UPPER ? uw->cur.upper_fd : uw->cur.shared_fd[o->top_shared],
+		       uw->name, buf, size - 1);
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
 	return 0;
 }
 
-enum jail_pos { JAIL_OUT, JAIL_ABOVE, JAIL_IN };
-
-/* Where union path @path ("" the root) is with respect to directory @jail:
- * inside it (or @jail itself), above it on the way down to it (where an
- * absolute link target starts), or anywhere else. */
-static enum jail_pos jail_pos(const char *path, const char *jail)
+static int walk_enter(void *ctx)
 {
-	size_t pl = strlen(path), jl = strlen(jail);
+	struct union_walk *uw = ctx;
+	struct dirlayers next;
+	int err;
 
-	if (pl >= jl && !strncmp(path, jail, jl) && (!jl || !path[jl] || path[jl] == '/'))
-		return JAIL_IN;
-	if (pl < jl && !strncmp(jail, path, pl) && (!pl || jail[pl] == '/'))
-		return JAIL_ABOVE;
-	return JAIL_OUT;
+	if (uw->depth + 1 >= MAX_DEPTH)
+		return -ELOOP;
+	err = layers_step(uw->fs, uw->p, &uw->cur, uw->name, &next);
+	if (err)
+		return err;
+	layers_close(&uw->cur);
+	uw->cur = next;
+	uw->ids[++uw->depth] = uw->o->id;
+	return 0;
 }
 
-/* May the walk in directory @dir go on to @name (the last component if
- * @last)? Above the jail only on the way down into it. */
-static bool jail_allows(const char *dir, const char *name, bool last, const char *jail)
+static int walk_up(void *ctx, const char *path)
 {
-	char path[PATH_MAX];
-	enum jail_pos pos;
+	struct union_walk *uw = ctx;
+	int err;
 
-	if (!jail)
-		return true;
-	if (snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", name) >=
-	    (int)sizeof(path))
-		return false;
-	pos = jail_pos(path, jail);
-	return pos == JAIL_IN || (pos == JAIL_ABOVE && !last);
+	if (uw->depth)
+		uw->depth--;
+	layers_close(&uw->cur);
+	err = layers_open_path(uw->fs, uw->p, path, &uw->cur);
+	uw->cur_open = !err;
+	return err;
 }
+
+static int walk_to_root(void *ctx)
+{
+	struct union_walk *uw = ctx;
+	int err;
+
+	layers_close(&uw->cur);
+	err = layers_open_root(uw->fs, uw->p, &uw->cur);
+	uw->cur_open = !err;
+	uw->depth = 0;
+	return err;
+}
+
+static const struct chroot_walk_ops union_walk_ops = {
+	.lookup = walk_lookup,
+	.readlink = walk_readlink,
+	.enter = walk_enter,
+	.up = walk_up,
+	.to_root = walk_to_root,
+};
 
 int union_resolve(struct union_fs *fs, struct pin *p, const char *jail, const char *path,
 		  struct dirlayers *parent, char *name, struct uobj *o, uint64_t *parent_id,
 		  bool *via_link)
 {
-	char rest[PATH_MAX * 2], target[PATH_MAX], comp[NAME_MAX + 1];
-	uint64_t ids[MAX_DEPTH] = {1 /* the root */};
-	struct dirlayers cur, next;
-	unsigned depth = 0, links = 0;
-	char *s;
+	struct chroot_walk w = {
+		.jail = jail,
+		/* A link named last leads to what dnsmasq would send. */
+		.flags = CHROOT_FOLLOW_LAST | CHROOT_NEED_NAME | (jail ? CHROOT_SEARCH_OTHERS : 0),
+	};
+	struct union_walk *uw = malloc(sizeof(*uw));
 	int err;
 
 	*via_link = false;
-	if (snprintf(rest, sizeof(rest), "%s", path) >= (int)sizeof(rest))
-		return -ENAMETOOLONG;
-	err = layers_open_root(fs, p, &cur);
-	if (err)
-		return err;
-	s = rest;
-	for (;;) {
-		char *e;
-		size_t len;
-		bool last;
-
-		while (*s == '/')
-			s++;
-		if (!*s) {
-			err = -EISDIR; /* the path named a directory by its trailing '/' */
-			break;
-		}
-		e = strchr(s, '/');
-		len = e ? (size_t)(e - s) : strlen(s);
-		if (len > NAME_MAX) {
-			err = -ENAMETOOLONG;
-			break;
-		}
-		memcpy(comp, s, len);
-		comp[len] = '\0';
-		s += len;
-		while (*s == '/')
-			s++;
-		last = !*s;
-		if (!strcmp(comp, ".") && !last)
-			continue;
-		if (!strcmp(comp, "..") || !strcmp(comp, ".")) {
-			char up[PATH_MAX];
-			char *slash;
-
-			if (last) {
-				err = -EISDIR;
-				break;
-			}
-			snprintf(up, sizeof(up), "%s", cur.path);
-			slash = strrchr(up, '/');
-			if (slash)
-				*slash = '\0';
-			else
-				up[0] = '\0';
-			if (jail && (!cur.path[0] || jail_pos(up, jail) != JAIL_IN)) {
-				err = -ENOENT; /* ".." out of the jail */
-				break;
-			}
-			if (depth)
-				depth--;
-			layers_close(&cur);
-			err = layers_open_path(fs, p, up, &cur);
-			if (err)
-				return err;
-			continue;
-		}
-		if (!jail_allows(cur.path, comp, last, jail)) {
-			err = -ENOENT;
-			break;
-		}
-		err = layers_lookup(fs, p, &cur, comp, o);
-		if (err)
-			break;
-		err = itable_set(&fs->itab, o->id, ids[depth], comp);
-		if (err)
-			break;
-		if (S_ISLNK(o->st.st_mode)) {
-			char joined[PATH_MAX * 2];
-
-			if (++links > MAX_LINKS) {
-				err = -ELOOP;
-				break;
-			}
-			err = read_link(p, &cur, comp, o, target, sizeof(target));
-			if (err)
-				break;
-			if (snprintf(joined, sizeof(joined), "%s/%s", target, s) >=
-			    (int)sizeof(joined)) {
-				err = -ENAMETOOLONG;
-				break;
-			}
-			if (target[0] == '/') {
-				layers_close(&cur);
-				err = layers_open_root(fs, p, &cur);
-				if (err)
-					return err;
-				depth = 0;
-			}
-			snprintf(rest, sizeof(rest), "%s", joined);
-			s = rest;
-			*via_link = true;
-			continue;
-		}
-		if (last) {
-			*parent = cur;
-			snprintf(name, NAME_MAX + 1, "%s", comp);
-			*parent_id = ids[depth];
-			return 0;
-		}
-		if (!S_ISDIR(o->st.st_mode)) {
-			err = -ENOTDIR;
-			break;
-		}
-		if (jail && !(o->st.st_mode & S_IXOTH)) {
-			err = -EACCES; /* the node's root keeps others out of it */
-			break;
-		}
-		if (depth + 1 >= MAX_DEPTH) {
-			err = -ELOOP;
-			break;
-		}
-		err = layers_step(fs, p, &cur, comp, &next);
-		if (err)
-			break;
-		layers_close(&cur);
-		cur = next;
-		ids[++depth] = o->id;
-		*via_link = false;
+	if (!uw)
+		return -ENOMEM;
+	*uw = (struct union_walk){
+		.fs = fs, .p = p, .ids = {1 /* the root */}, .o = o, .name = name};
+	err = layers_open_root(fs, p, &uw->cur);
+	uw->cur_open = !err;
+	if (!err)
+		err = chroot_walk(&union_walk_ops, uw, path, &w);
+	if (!err) {
+		*parent = uw->cur;
+		*parent_id = uw->ids[uw->depth];
+		*via_link = w.via_link;
+	} else if (uw->cur_open) {
+		layers_close(&uw->cur);
 	}
-	layers_close(&cur);
+	free(uw);
 	return err;
 }
