@@ -21,6 +21,8 @@
 #   nb_stop                    SIGTERM, wait for exit and for the unmount
 #   nb_kill9                   SIGKILL: leaves a dead mount behind
 #   nb_log_has ERE             the daemon log has a line matching ERE
+#   nb_diag_log                the daemon log's last 20 warnings and errors
+#                              as TAP diagnostics (for a failed test)
 #   $FHANDLE                   tests/lib/fhandle.c (name_to_handle_at tool)
 
 FHANDLE=$NB_BUILD/tests/fhandle
@@ -169,4 +171,10 @@ nb_kill9()
 nb_log_has()
 {
 	grep -Eq -- "$1" "$NB/netbootfs.log"
+}
+
+nb_diag_log()
+{
+	diag "netbootfs log (warnings and errors, last 20):"
+	grep -v ' info: ' "$NB/netbootfs.log" | tail -n 20 | _t_diag_stream
 }

@@ -20,6 +20,8 @@
 #   t_svc_ganesha NS CONF DESC     svc_ganesha as a test step: ok DESC, or not
 #                                  ok DESC and the end of the test (nothing
 #                                  after it can run without the server).
+#   ganesha_diag NS                the last 20 lines of that Ganesha's log as
+#                                  TAP diagnostics (for a failed test)
 #   svc_ganesha_stop NS            stop that ganesha.nfsd and its rpcbind (by
 #                                  PID), so that svc_ganesha can start them
 #                                  again (a server restart, as NFS clients
@@ -206,6 +208,12 @@ t_svc_ganesha()
 		exit 1
 	fi
 	ok 0 "$3"
+}
+
+ganesha_diag()
+{
+	diag "ganesha log (last 20):"
+	tail -n 20 "$T/ganesha-$1/ganesha.log" | _t_diag_stream
 }
 
 svc_ganesha_stop()

@@ -112,9 +112,7 @@ t_ok "ganesha is still running" kill -0 "$SVC_PID"
 t_ok "netbootfs is still running" kill -0 "$NB_PID"
 
 if [ "$_t_failed" -gt 0 ]; then
-	diag "ganesha log (last 20):"
-	tail -n 20 "$T/ganesha-srv/ganesha.log" | _t_diag_stream
-	diag "netbootfs log (warnings and errors, last 20):"
-	grep -v ' info: ' "$NB/netbootfs.log" | tail -n 20 | _t_diag_stream
+	ganesha_diag srv
+	nb_diag_log
 fi
 done_testing

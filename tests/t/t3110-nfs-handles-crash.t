@@ -226,9 +226,7 @@ t_svc_ganesha srv "$T/ganesha.conf" "ganesha starts again"
 check_all "after a clean restart"
 
 if [ "$_t_failed" -gt 0 ]; then
-	diag "ganesha log (last 20):"
-	tail -n 20 "$T/ganesha-srv/ganesha.log" | _t_diag_stream
-	diag "netbootfs log (warnings and errors, last 20):"
-	grep -v ' info: ' "$NB/netbootfs.log" | tail -n 20 | _t_diag_stream
+	ganesha_diag srv
+	nb_diag_log
 fi
 done_testing
