@@ -101,9 +101,19 @@ void daemon_stop(struct daemon *d);
  * other than the root's own mount; union_fs_put() drops it (roots.c). */
 struct union_fs *node_union_get(struct daemon *d, unsigned slot);
 
-/* Nodes and pins (nodes.c). */
+/* The node table (node_table.c). */
 struct node_rt *daemon_node(struct daemon *d, unsigned slot);
 struct pin *node_pin_get(struct node_rt *rt);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long mono_ms(void);
+/* The node for a <tftp_root> name (serial or MAC), or NULL. */
+struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac);
+/* Whether client @name (a serial or MAC) is a node another server serves. */
+bool daemon_client_elsewhere(struct daemon *d, const char *name);
+/* An image generation by id, preferring the pins' references. */
+struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id);
+
+/* Pins and boots (nodes.c). */
 /* Build a fresh pin for @slot from the current config and newest image
  * generation; install it if it differs. Returns true if it changed. */
 bool node_repin(struct daemon *d, struct node_rt *rt);
@@ -124,13 +134,4 @@ void daemon_boot_record(struct daemon *d, const char *node);
  * another machine on a network filesystem. @prime: only note what is
  * there (at start). Main thread only. */
 void daemon_poll_boot_records(struct daemon *d, bool prime);
-/* CLOCK_MONOTONIC in milliseconds. */
-long long mono_ms(void);
-/* The node for a <tftp_root> name (serial or MAC), or NULL. */
-struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac);
-/* Whether client @name (a serial or MAC) is a node another server serves. */
-bool daemon_client_elsewhere(struct daemon *d, const char *name);
-/* An image generation by id, preferring the pins' references. */
-struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id);
-
 #endif

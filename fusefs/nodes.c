@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-node runtime state: pins, boot detection, lookup by client name. */
+/* Pins and boots: building and installing a node's pin, boot detection. */
 #include "fusefs/daemon.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fusefs/bootrec.h"
 #include "fusefs/tftp/cmdline.h"
@@ -14,29 +15,9 @@
 #include "fusefs/serve/notify.h"
 #include "fusefs/tftp/pxe.h"
 #include "fusefs/root/root.h"
-#include "mapper/ident.h"
 
 #define CMDLINE_MAX 4096
 #define FSTAB_MAX   65536
-
-struct node_rt *daemon_node(struct daemon *d, unsigned slot)
-{
-	if (slot > NODE_SLOT_MAX)
-		return NULL;
-	return __atomic_load_n(&d->nodes[slot], __ATOMIC_ACQUIRE);
-}
-
-struct pin *node_pin_get(struct node_rt *rt)
-{
-	struct pin *p;
-
-	pthread_mutex_lock(&rt->lock);
-	p = rt->pin;
-	if (p)
-		atomic_fetch_add(&p->refs, 1);
-	pthread_mutex_unlock(&rt->lock);
-	return p;
-}
 
 /* "auto" for a PXE node means boot, where Debian and Ubuntu keep their
  * kernels (a PC image may have a /boot/firmware of its own). */
@@ -246,14 +227,6 @@ bool node_repin(struct daemon *d, struct node_rt *rt)
 	return node_repin_to(d, rt, 0);
 }
 
-long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Under rt->lock: the boot starts now (one thread decides it). */
 static void boot_mark_locked(struct node_rt *rt, long long now)
 {
@@ -375,48 +348,4 @@ void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, b
 		snprintf(msg, sizeof(msg), "TFTP %s; %s", name, why);
 		boot_now(d, rt, msg, 0);
 	}
-}
-
-struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac)
-{
-	const struct node *n = NULL;
-	unsigned slot = 0;
-
-	*via_mac = false;
-	pthread_rwlock_rdlock(&d->cfg_lock);
-	if (ident_is_serial_name(name)) {
-		n = mapper_find_serial(d->cfg, name);
-	} else if (ident_is_mac_name(name)) {
-		n = mapper_find_mac(d->cfg, name);
-		*via_mac = true;
-	}
-	if (n)
-		slot = node_slots_get(d->slots, n->name);
-	pthread_rwlock_unlock(&d->cfg_lock);
-	return slot ? daemon_node(d, slot) : NULL;
-}
-
-bool daemon_client_elsewhere(struct daemon *d, const char *name)
-{
-	bool other;
-
-	pthread_rwlock_rdlock(&d->cfg_lock);
-	other = mapper_find_other(d->cfg, name) != NULL;
-	pthread_rwlock_unlock(&d->cfg_lock);
-	return other;
-}
-
-struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id)
-{
-	struct node_rt *rt = daemon_node(d, slot);
-	struct image_gen *g = NULL;
-	struct pin *p;
-
-	if (rt) {
-		p = node_pin_get(rt);
-		if (p && p->gen && image_gen_id(p->gen) == gen_id)
-			g = image_gen_ref(p->gen);
-		pin_put(p);
-	}
-	return g ? g : catalog_gen_get(d->catalog, gen_id);
 }
