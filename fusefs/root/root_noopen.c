@@ -26,12 +26,6 @@
 
 #include "fusefs/serve/log.h"
 
-void root_count_entry(struct rctx *c, const struct fuse_entry_param *e)
-{
-	if (e->ino && genholds_add(&c->fs->u.holds, e->ino, c->p ? c->p->gen : NULL) != 0)
-		log_warn("node %s: out of memory counting the kernel's lookups", c->fs->rt->name);
-}
-
 /* An image file by its id alone, from a generation the kernel holds. */
 static struct image_gen *held_image(struct root_fs *fs, uint64_t id, img_ino *ino)
 {
@@ -41,19 +35,6 @@ static struct image_gen *held_image(struct root_fs *fs, uint64_t id, img_ino *in
 		return NULL;
 	*ino = n.payload;
 	return genholds_get(&fs->u.holds, n.gen);
-}
-
-void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	bool rw = fd >= 0;
-	struct hfd *h;
-
-	if (fd < 0)
-		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	/* Kept until the kernel forgets the id: at once, unless open. */
-	if (fd >= 0 && hfd_add(&fs->u.hfd, id, fd, rw, &h) == 0)
-		hfd_put(&fs->u.hfd, h);
 }
 
 /* An image file deleted while open, then written: the writer gets a
