@@ -190,14 +190,13 @@ none "$(loops <"$T/includes")" "no include cycle among the project's .c and .h f
 if object_edges "$NB_BUILD" "${LIBDIRS[@]}" >"$T/objects"; then
 	t_ok "the object graph has edges (the scan works)" \
 		grep -q '^fusefs/main mapper/' "$T/objects"
-	TODO="the node roots' handlers and nodes/notify still call each other"
 	none "$(loops <"$T/objects")" "no cycle between objects (symbol use, $NB_BUILD)"
 else
 	ok 1 "objects of the libraries in $NB_BUILD (make first)"
 	ok 1 "no cycle between objects (symbol use): not checked"
 fi
 
-TODO="root_read.c, root_write.c, tftp.c and union/layers.c are still to split"
+TODO="fusefs/union/layers.c is still to split"
 none "$(too_long fusefs)" "no file over $MAX_LINES lines in fusefs/"
 TODO=""
 
