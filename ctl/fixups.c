@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/writeall.h"
+
 #define FIELD_MAX 256
 #define SSH_UNIT  "netbootfs-ssh-hostkeys.service"
 
@@ -181,21 +183,6 @@ static int tree_read(int rootfd, const char *path, char **out)
 	return err;
 }
 
-static int write_all_fd(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Rewrite an existing file in place (keeps its owner, mode and links). */
 static int tree_rewrite(int rootfd, const char *path, const char *text)
 {
@@ -204,7 +191,7 @@ static int tree_rewrite(int rootfd, const char *path, const char *text)
 
 	if (fd < 0)
 		return fd;
-	err = write_all_fd(fd, text, strlen(text));
+	err = write_all(fd, text, strlen(text));
 	if (close(fd) < 0 && !err)
 		err = -errno;
 	return err;
@@ -737,7 +724,7 @@ static int install_ssh_unit(struct fixups *f)
 	fd = tree_open(f->rootfd, "etc/systemd/system/" SSH_UNIT, O_WRONLY | O_CREAT | O_EXCL,
 		       0644);
 	if (fd >= 0) {
-		err = write_all_fd(fd, ssh_unit_text, strlen(ssh_unit_text));
+		err = write_all(fd, ssh_unit_text, strlen(ssh_unit_text));
 		if (close(fd) < 0 && !err)
 			err = -errno;
 		if (err)

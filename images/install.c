@@ -20,6 +20,7 @@
 
 #include "images/image_priv.h"
 #include "lib/statefile.h"
+#include "lib/writeall.h"
 
 #define HISTORY_DIR ".history"
 #define STAMP_LEN   16 /* YYYYmmddTHHMMSSZ */
@@ -42,19 +43,10 @@ static int copy_fd(int in, int out)
 			err = n < 0 ? -errno : 0;
 			break;
 		}
-		for (ssize_t w = 0; w < n;) {
-			ssize_t m = write(out, buf + w, (size_t)(n - w));
-
-			if (m < 0 && errno == EINTR)
-				continue;
-			if (m < 0) {
-				err = -errno;
-				goto out;
-			}
-			w += m;
-		}
+		err = write_all(out, buf, (size_t)n);
+		if (err)
+			break;
 	}
-out:
 	free(buf);
 	return err;
 }

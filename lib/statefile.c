@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/mkdirp.h"
+#include "lib/writeall.h"
 
 static char *join(const char *dir, const char *prefix, const char *name, const char *suffix)
 {
@@ -77,22 +78,6 @@ int statefile_read(const char *dir, const char *name, char **text, size_t *len)
 	rc = statefile_read_path(path, text, len);
 	free(path);
 	return rc == -ENOENT ? 0 : rc;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 int statefile_sync_dir(int at, const char *path)
