@@ -26,7 +26,10 @@ static const char status_help[] =
 	"the image files that are not generations: \"verifying NAME: 45% (120/260\n"
 	"MiB)\" (bytes of file data read) or \"verifying NAME: waiting\" while a new\n"
 	"file is verified before it becomes a generation, \"refused PATH: REASON\"\n"
-	"for a file that failed validation or verification. Then, for nodes with\n"
+	"for a file that failed validation or verification. Then the nodes whose\n"
+	"lease another server holds (several servers over shared storage): \"waiting\n"
+	"for NODE: its lease is held by SERVER (host HOST, pid PID) since TIME; its\n"
+	"root is not mounted here\". Then, for nodes with\n"
 	"upgrade = rebase, the summary of their last rebase and its conflicts (from\n"
 	"<overlays>/.archive/NODE/).\n"
 	"\n"
@@ -47,7 +50,9 @@ static const char status_help[] =
 	"time), boot_pending, tftp_bytes, overlay_bytes, quota (bytes, 0 for none),\n"
 	"quota_used (bytes; null when the root is not mounted), open_files,\n"
 	"idle_seconds, up, in_config, mounted, last_rebase (upgrade = rebase: the\n"
-	"summary and conflict lines of its last rebase's report, or null); per\n"
+	"summary and conflict lines of its last rebase's report, or null), lease\n"
+	"(held: true for this daemon's, false for the holder it waits for; server,\n"
+	"host, pid, since (Unix time); null for role = pxe); per\n"
 	"generation id, image, path, size, refs, newest, pinned_by, tftp_root;\n"
 	"\"verifying\": [...] with image, path, active, done and total (bytes of file\n"
 	"data); \"refused\": [...] with image, path and reason. Exits 1 when the\n"
@@ -119,6 +124,47 @@ static void add_rebase_reports(struct json_object *nodes)
 		json_object_object_add(n, "last_rebase", json_string_or_null(report));
 		free(report);
 	}
+}
+
+/* "waiting for n1: its lease is held by srv-a (host h, pid 9) since TIME":
+ * the nodes whose root another server serves. */
+static void print_leases(struct json_object *nodes)
+{
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		struct json_object *n = json_object_array_get_idx(nodes, i), *l;
+		const char *server, *host;
+		char since[32] = "";
+		int64_t pid = 0, t;
+
+		if (!json_object_object_get_ex(n, "lease", &l) || !l || obj_bool(l, "held"))
+			continue;
+		server = obj_str(l, "server");
+		host = obj_str(l, "host");
+		if (obj_int(l, "since", &t)) {
+			strcpy(since, " since ");
+			fmt_time_utc((time_t)t, since + 7, sizeof(since) - 7);
+		}
+		printf("waiting for %s: its lease is held by ",
+		       obj_str(n, "name") ? obj_str(n, "name") : "?");
+		if (server && host && obj_int(l, "pid", &pid))
+			printf("%s (host %s, pid %" PRId64 ")%s", server, host, pid, since);
+		else
+			printf("an unknown holder");
+		printf("; its root is not mounted here\n");
+	}
+}
+
+/* Any node waiting for its lease. */
+static bool any_waiting(struct json_object *nodes)
+{
+	for (size_t i = 0; nodes && i < json_object_array_length(nodes); i++) {
+		struct json_object *l;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(nodes, i), "lease", &l) &&
+		    l && !obj_bool(l, "held"))
+			return true;
+	}
+	return false;
 }
 
 /* The nodes' last rebases, after the tables. */
@@ -345,6 +391,10 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		     json_object_array_length(obj_array(reply, "refused")))) {
 			putchar('\n');
 			print_unserved(reply);
+		}
+		if (ret == 0 && any_waiting(obj_array(reply, "nodes"))) {
+			putchar('\n');
+			print_leases(obj_array(reply, "nodes"));
 		}
 		if (ret == 0)
 			print_rebases(obj_array(reply, "nodes"));

@@ -106,6 +106,36 @@ static struct json_object *json_gen_id(const struct image_gen *g)
 	return g ? json_object_new_int64(image_gen_id(g)) : NULL;
 }
 
+/* {"held": B, "server", "host", "pid", "since"}: this daemon's lease on
+ * the node (held), or the holder it waits for; null when neither (role
+ * pxe takes none; or the root failed to mount for another reason). */
+static struct json_object *lease_json(const struct daemon *d, const struct node_rt *rt,
+				      const struct root_fs *fs)
+{
+	const struct lease_holder *h = NULL;
+	struct lease_holder mine;
+	struct json_object *o;
+
+	if (fs && lease_held(&fs->lease)) {
+		mine = d->lease_me;
+		mine.since = fs->lease.since;
+		h = &mine;
+	} else if (rt && rt->lease_wait) {
+		h = &rt->lease_holder;
+	}
+	if (!h)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "held", json_object_new_boolean(h == &mine));
+	/* An unknown holder: its line was not written yet, or was lost. */
+	json_object_object_add(o, "server", h->pid ? json_object_new_string(h->server) : NULL);
+	json_object_object_add(o, "host", h->pid ? json_object_new_string(h->host) : NULL);
+	json_object_object_add(o, "pid", h->pid ? json_object_new_int64(h->pid) : NULL);
+	json_object_object_add(o, "since",
+			       h->pid ? json_object_new_int64((int64_t)h->since) : NULL);
+	return o;
+}
+
 static struct json_object *node_json(struct daemon *d, const struct status_ctx *s,
 				     const struct node_view *nv)
 {
@@ -162,6 +192,7 @@ static struct json_object *node_json(struct daemon *d, const struct status_ctx *
 	json_object_object_add(o, "quota_used",
 			       fs ? json_object_new_int64((int64_t)atomic_load(&fs->u.quota_used))
 				  : NULL);
+	json_object_object_add(o, "lease", lease_json(d, rt, fs));
 	root_fs_put(fs);
 	if (next)
 		image_gen_put(next);

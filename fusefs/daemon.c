@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fusefs/control.h"
 #include "fusefs/serve/log.h"
@@ -102,6 +103,18 @@ static void report_image(void *ctx, const char *path, const struct image_gen *ge
 		log_err("%s: refused: %s (%s)", path, why, strerror(-err));
 }
 
+/* Who this daemon is in the node leases it takes. */
+static void lease_me_init(struct daemon *d)
+{
+	struct lease_holder *me = &d->lease_me;
+
+	if (gethostname(me->host, sizeof(me->host)) != 0 || !me->host[0])
+		snprintf(me->host, sizeof(me->host), "localhost");
+	me->host[sizeof(me->host) - 1] = '\0';
+	snprintf(me->server, sizeof(me->server), "%s", me->host);
+	me->pid = (long)getpid();
+}
+
 static void report_verify(void *ctx, const char *path, uint64_t done, uint64_t total)
 {
 	(void)ctx;
@@ -125,6 +138,7 @@ int daemon_start(struct daemon *d)
 		return err;
 	}
 	srv = mapper_server(d->cfg);
+	lease_me_init(d);
 	err = node_slots_load(srv->state, &d->slots);
 	if (!err)
 		err = node_slots_assign(d->slots, d->cfg);

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "fusefs/root/lease.h"
 #include "fusefs/union/union.h"
 #include "images/images.h"
 #include "mapper/mapper.h"
@@ -45,6 +46,11 @@ struct node_rt {
 	/* Role = files, main thread only: the last boot record taken. */
 	struct timespec bootrec_mtime;
 	ino_t bootrec_ino;
+	/* Main thread only: another server holds the node's lease, so its
+	 * root is not mounted here (fusefs/root/lease.h); who, as its lease
+	 * file said at the last try. */
+	bool lease_wait;
+	struct lease_holder lease_holder;
 };
 
 struct daemon {
@@ -84,6 +90,9 @@ struct daemon {
 	/* Roots of removed nodes: a worker may still hold one, so they are
 	 * only freed once the workers are gone. */
 	struct root_fs *retired_roots;
+	/* Who takes node leases: this daemon (server name, host, pid). */
+	struct lease_holder lease_me;
+	unsigned leases_waiting;   /* nodes with lease_wait; main thread only */
 	struct control *control;   /* served by the main loop (control.h) */
 	struct verifier *verifier; /* verifies new image files (verifier.h) */
 	volatile bool stopping;

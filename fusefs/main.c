@@ -179,9 +179,35 @@ static void watches_read(struct watches *w, struct daemon *d, bool *reload, bool
 	}
 }
 
+/* How long poll() may wait: @ms (-1: for ever), but no later than the next
+ * try at the leases other servers hold. */
+static int lease_timeout_ms(struct daemon *d, int ms, long long next_try)
+{
+	long long left;
+
+	if (!d->leases_waiting)
+		return ms;
+	left = next_try - mono_ms();
+	if (left < 0)
+		left = 0;
+	return ms < 0 || left < ms ? (int)left : ms;
+}
+
+/* Every lease_retry seconds, the nodes waiting for their lease try again. */
+static void lease_retry_due(struct daemon *d, long long *next_try)
+{
+	long long now = mono_ms();
+
+	if (!d->leases_waiting || now < *next_try)
+		return;
+	roots_retry_leases(d);
+	*next_try = now + (long long)mapper_server(d->cfg)->lease_retry * 1000;
+}
+
 static int serve(struct daemon *d, int sigfd)
 {
 	unsigned removing = 0; /* removed nodes whose roots are still busy */
+	long long next_lease_try = mono_ms() + (long long)mapper_server(d->cfg)->lease_retry * 1000;
 	struct sd_service sd;
 	struct watches w;
 
@@ -197,8 +223,9 @@ static int serve(struct daemon *d, int sigfd)
 		/* A file server polls the boot records every second. */
 		bool files = mapper_server(d->cfg)->role == ROLE_FILES;
 		bool reload = false, rescan = false;
+		int wait_ms = lease_timeout_ms(d, removing || files ? 1000 : -1, next_lease_try);
 
-		if (poll(pfd, 4, sd_service_timeout_ms(&sd, removing || files ? 1000 : -1)) < 0) {
+		if (poll(pfd, 4, sd_service_timeout_ms(&sd, wait_ms)) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("poll: %s", strerror(errno));
@@ -234,6 +261,7 @@ static int serve(struct daemon *d, int sigfd)
 			control_serve(d->control);
 		if (reload || removing)
 			removing = roots_unmount_removed(d);
+		lease_retry_due(d, &next_lease_try);
 	}
 	sd_service_stopping();
 	if (w.fd >= 0)

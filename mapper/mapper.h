@@ -54,6 +54,9 @@ struct server_config {
 	const char *tftp_server;
 	enum dhcp_mode dhcp;
 	enum server_role role;
+	/* Seconds between tries at a node lease another server holds
+	 * (fusefs/root/lease.h), default 5. */
+	unsigned lease_retry;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */
 	unsigned history;	/* image generations kept under .history/, default 3 */

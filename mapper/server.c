@@ -39,6 +39,7 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_HOMES] = "homes",
 	[SERVER_UID_RANGE] = "uid_range",
 	[SERVER_ROLE] = "role",
+	[SERVER_LEASE_RETRY] = "lease_retry",
 };
 
 void server_defaults(struct server_config *s)
@@ -60,6 +61,7 @@ void server_defaults(struct server_config *s)
 	s->tftp_server = "/usr/sbin/dnsmasq";
 	s->dhcp = DHCP_PROXY;
 	s->role = ROLE_BOTH;
+	s->lease_retry = 5;
 	s->dhcp_range = "";
 	s->interface = "";
 	s->history = 3;
@@ -435,6 +437,10 @@ void server_key_into(struct parse_ctx *c, struct server_config *s, unsigned *key
 			s->role = ROLE_FILES;
 		else
 			bad(c, k, value, "both, pxe or files");
+		break;
+	case SERVER_LEASE_RETRY:
+		if (!parse_uint(value, 1, 3600, &s->lease_retry))
+			bad(c, k, value, "seconds, 1 to 3600");
 		break;
 	case SERVER_KEY__COUNT:
 		break;

@@ -33,6 +33,9 @@ struct root_fs {
 	/* The kernel opens files without OPEN (set at INIT): reads and
 	 * writes come by node id (root_noopen.c). */
 	bool no_open;
+	/* The node's lease, held while the root is mounted and until the
+	 * root is freed (none for a PXE-role view). */
+	struct lease lease;
 };
 
 /* A request on the root: the node is in use (boot detection, "up"). Every
@@ -60,7 +63,12 @@ void root_fs_put(struct root_fs *fs);
 
 /* Make the overlays area and check it is root-only (overlay_area.h). */
 int roots_secure_overlays(struct daemon *d);
+/* Mount the root of every node that has none. A node whose lease another
+ * server holds is not mounted, and is no error: it waits (lease_wait). */
 int roots_mount_all(struct daemon *d);
+/* Try again the nodes that wait for their lease; returns how many still
+ * wait (also in d->leases_waiting). Main thread only. */
+unsigned roots_retry_leases(struct daemon *d);
 /* Stop serving and unmount every root; roots_unmount_all() then frees. */
 void roots_detach_all(struct daemon *d);
 void roots_unmount_all(struct daemon *d);
