@@ -115,6 +115,20 @@ static void lease_me_init(struct daemon *d)
 	me->pid = (long)getpid();
 }
 
+static void log_ids_file(struct daemon *d)
+{
+	bool shared;
+	const char *path = catalog_ids_file(d->catalog, &shared);
+
+	if (shared)
+		log_info("image generation ids in %s, shared with every server over these images",
+			 path);
+	else
+		log_warn("image generation ids in %s: the images directory cannot be written "
+			 "here, so other servers may number the same files differently",
+			 path);
+}
+
 static void report_verify(void *ctx, const char *path, uint64_t done, uint64_t total)
 {
 	(void)ctx;
@@ -151,6 +165,7 @@ int daemon_start(struct daemon *d)
 		log_err("%s: cannot open the image catalog: %s", srv->images, strerror(-err));
 		return err;
 	}
+	log_ids_file(d);
 	/* Files found at start are verified before serving starts; later
 	 * ones in the background, while the previous generation serves. */
 	catalog_set_progress(d->catalog, report_verify, d);

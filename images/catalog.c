@@ -176,22 +176,79 @@ static void refuse(struct scan *s, struct cat_entry *e, const char *path,
 		s->report(s->ctx, path, NULL, err, why);
 }
 
+/* Under the ids lock: record again every generation open here that the
+ * file no longer lists (another daemon pruned it while its file was gone),
+ * so that its id is not given to another file while it serves. */
+static void ids_keep_open(struct catalog *c)
+{
+	char file[IMAGE_NAME_MAX + 6];
+	struct image_gen **open_gens;
+	size_t n;
+
+	if (registry_list(c->reg, &open_gens, &n) != 0)
+		return; /* out of memory: those records stay as they are */
+	for (size_t i = 0; i < n; i++) {
+		struct image_gen *g = open_gens[i];
+
+		if (!gen_ids_listed(&c->ids, g->id)) {
+			snprintf(file, sizeof(file), "%s" SUFFIX, g->name);
+			gen_ids_put(&c->ids, g->id, file, &g->ident);
+		}
+		image_gen_put(g);
+	}
+	free(open_gens);
+}
+
+/*
+ * The id of @file (@ident): the one the ids file has for it, or a new one,
+ * under the lock every daemon over these images takes, so that two of them
+ * seeing the same new file give it one id.
+ */
+static int ids_assign(struct catalog *c, const char *file, const struct file_ident *ident,
+		      unsigned *id, const char **why)
+{
+	struct image_gen *open_g;
+	int err;
+
+	*why = "cannot update the generation ids";
+	err = gen_ids_lock(&c->ids);
+	if (err)
+		return err;
+	ids_keep_open(c);
+	*id = gen_ids_find(&c->ids, file, ident);
+	if (!*id) {
+		err = gen_ids_add(&c->ids, file, ident, registry_has, c->reg, id);
+		if (err)
+			*why = "no free generation id";
+	}
+	/* Only after ids wrapped while this daemon held a deleted file open. */
+	open_g = !err ? registry_get(c->reg, *id, NULL) : NULL;
+	if (open_g) {
+		err = -EEXIST;
+		*why = "its generation id is still open here for an older file";
+		image_gen_put(open_g);
+	}
+	if (!err)
+		err = gen_ids_save(&c->ids);
+	gen_ids_unlock(&c->ids);
+	return err;
+}
+
 /* Make @g (our reference, given away) the newest generation of @e's name. */
 static void promote(struct scan *s, struct cat_entry *e, const char *file, const char *path,
 		    struct image_gen *g)
 {
 	struct catalog *c = s->c;
 	struct image_gen *old;
+	const char *why;
 	unsigned id = g->id;
-	int err = 0;
+	int err;
 
 	if (!g->reg) {
-		id = gen_ids_find(&c->ids, file, &g->ident);
-		if (!id)
-			err = gen_ids_add(&c->ids, file, &g->ident, registry_has, c->reg, &id);
+		err = ids_assign(c, file, &g->ident, &id, &why);
 		if (err) {
 			if (s->report)
-				s->report(s->ctx, path, NULL, err, "no free generation id");
+				s->report(s->ctx, path, NULL, err, why);
 			image_gen_put(g);
 			return;
 		}
@@ -271,7 +328,8 @@ static int scan_new_file(struct scan *s, struct cat_entry *e, const char *file,
 		refuse(s, e, path, seen, err, why);
 		goto out;
 	}
-	/* Recorded in <state>/generations: it was verified when it became a generation. */
+	/* Recorded in the ids file: it was verified when it became a generation
+	 * (here, or by another server over the same images). */
 	if (gen_ids_find(&c->ids, file, &g->ident))
 		goto promote;
 	if (c->defer_verify) {
@@ -348,15 +406,15 @@ static void drop_absent(struct catalog *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Keep a record while its file is present or its generation open. */
+/* Keep a record while its generation is open here or its file exists, in
+ * <images> or <images>/.history (another server may still serve it, and a
+ * rollback then finds the same id). */
 static bool record_keep(void *ctx, const struct gen_record *r)
 {
 	struct catalog *c = ctx;
-	char name[IMAGE_NAME_MAX + 1];
+	char name[IMAGE_NAME_MAX + 1], path[PATH_MAX];
+	struct image_file_id fid = {r->ident.ino, r->ident.size, r->ident.mtime_ns};
 	size_t len = strlen(r->file);
-	struct image_gen *g;
-	bool found;
-	size_t i;
 
 	if (registry_has(c->reg, r->id))
 		return true;
@@ -364,11 +422,33 @@ static bool record_keep(void *ctx, const struct gen_record *r)
 		return false;
 	memcpy(name, r->file, len - SUFFIX_LEN);
 	name[len - SUFFIX_LEN] = '\0';
-	i = entry_find(c, name, &found);
-	if (!found)
-		return false;
-	g = c->ents[i].newest;
-	return g && g->id == r->id;
+	return image_find_file(c->images_dir, name, &fid, path, sizeof(path)) == 0;
+}
+
+static bool record_gone(struct catalog *c)
+{
+	for (size_t i = 0; i < c->ids.n; i++)
+		if (!record_keep(c, &c->ids.recs[i]))
+			return true;
+	return false;
+}
+
+/* Drop the records of files gone everywhere, under the ids lock; only
+ * when there are such (the lock is not taken at every scan). */
+static int ids_prune(struct catalog *c)
+{
+	int err;
+
+	if (!record_gone(c))
+		return 0;
+	err = gen_ids_lock(&c->ids);
+	if (err)
+		return err;
+	ids_keep_open(c);
+	gen_ids_prune(&c->ids, record_keep, c);
+	err = gen_ids_save(&c->ids);
+	gen_ids_unlock(&c->ids);
+	return err;
 }
 
 int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx)
@@ -379,6 +459,10 @@ int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx)
 	int err = 0;
 
 	pthread_mutex_lock(&c->scan_lock);
+	/* What other servers over these images recorded meanwhile. */
+	err = gen_ids_reload(&c->ids);
+	if (err)
+		goto out;
 	d = opendir(c->images_dir);
 	if (!d) {
 		err = -errno;
@@ -395,8 +479,7 @@ int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx)
 	if (err)
 		goto out;
 	drop_absent(c);
-	gen_ids_prune(&c->ids, record_keep, c);
-	err = gen_ids_save(&c->ids);
+	err = ids_prune(c);
 out:
 	pthread_mutex_unlock(&c->scan_lock);
 	return err ? err : s.added;
@@ -469,8 +552,7 @@ int catalog_verify_pending(struct catalog *c, catalog_report_fn report, void *ct
 		goto out;
 	}
 	promote(&s, e, file, path, g);
-	gen_ids_prune(&c->ids, record_keep, c);
-	ret = gen_ids_save(&c->ids);
+	ret = ids_prune(c);
 	if (ret == 0)
 		ret = 1;
 out:
@@ -539,7 +621,7 @@ int catalog_open(const char *images_dir, const char *state_dir, struct catalog *
 	}
 	pthread_mutex_init(&c->scan_lock, NULL);
 	pthread_mutex_init(&c->lock, NULL);
-	err = gen_ids_load(&c->ids, state_dir);
+	err = gen_ids_open(&c->ids, images_dir, state_dir);
 	if (err) {
 		catalog_close(c);
 		return err;
@@ -566,6 +648,12 @@ void catalog_close(struct catalog *c)
 	pthread_mutex_destroy(&c->lock);
 	free(c->images_dir);
 	free(c);
+}
+
+const char *catalog_ids_file(const struct catalog *c, bool *shared)
+{
+	*shared = c->ids.shared;
+	return c->ids.path;
 }
 
 size_t catalog_count(const struct catalog *c)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Persistent generation ids in <state>/generations, one line per file:
+ * Persistent generation ids in <images>/.generations, one line per file:
  *
  *	next <id>
  *	<id> <name>.sqfs <inode> <size> <mtime in ns>
@@ -9,6 +9,14 @@
  * restart, so FUSE node ids built from it survive. New files take the next
  * id; the counter wraps but skips ids still listed, so an id is reused only
  * after thousands of generations and never while its file may be served.
+ *
+ * The file lives beside the images so that every server over shared
+ * storage gives a file the same id (docs/scale-out.md, "The image catalog
+ * on shared storage"). Every change is made under an OFD write lock on
+ * <images>/.generations.lock: read the file afresh, change, rename the new
+ * file into place, unlock. A daemon that cannot write the images directory
+ * keeps its ids in <state>/generations, where they lived before, unshared;
+ * that file is also read once to fill a missing <images>/.generations.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +29,9 @@
 #include "images/image_priv.h"
 #include "lib/statefile.h"
 
-#define IDS_FILE "generations"
+#define IDS_FILE	 ".generations"
+#define IDS_LOCK	 ".generations.lock"
+#define IDS_FILE_LEGACY "generations"
 
 static int rec_push(struct gen_ids *t, const struct gen_record *r)
 {
@@ -73,21 +83,19 @@ static void parse_line(struct gen_ids *t, const char *line)
 	rec_push(t, &r);
 }
 
-int gen_ids_load(struct gen_ids *t, const char *state_dir)
+/* Read @path into @t (emptied first); a missing file is -ENOENT. */
+static int read_file(struct gen_ids *t, const char *path)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
 
-	memset(t, 0, sizeof(*t));
+	t->n = 0;
 	t->next = 1;
-	if (asprintf(&t->path, "%s/%s", state_dir, IDS_FILE) < 0) {
-		t->path = NULL;
-		return -ENOMEM;
-	}
-	f = fopen(t->path, "re");
+	t->dirty = false;
+	f = fopen(path, "re");
 	if (!f)
-		return errno == ENOENT ? 0 : -errno;
+		return -errno;
 	while (getline(&line, &cap, f) > 0)
 		parse_line(t, line);
 	free(line);
@@ -95,11 +103,128 @@ int gen_ids_load(struct gen_ids *t, const char *state_dir)
 	return 0;
 }
 
+int gen_ids_reload(struct gen_ids *t)
+{
+	int err = read_file(t, t->path);
+
+	return err == -ENOENT ? 0 : err;
+}
+
+static int lock_op(int fd, short type)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+
+	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+int gen_ids_lock(struct gen_ids *t)
+{
+	int err;
+
+	if (t->lock_fd >= 0) {
+		err = lock_op(t->lock_fd, F_WRLCK);
+		if (err)
+			return err;
+	}
+	err = gen_ids_reload(t);
+	if (err)
+		gen_ids_unlock(t);
+	return err;
+}
+
+void gen_ids_unlock(struct gen_ids *t)
+{
+	if (t->lock_fd >= 0)
+		lock_op(t->lock_fd, F_UNLCK);
+}
+
+/* Under the lock: a missing shared file starts from <state>/generations. */
+static int import_legacy(struct gen_ids *t, const char *state_dir)
+{
+	char *legacy;
+	int err;
+
+	if (access(t->path, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	if (asprintf(&legacy, "%s/%s", state_dir, IDS_FILE_LEGACY) < 0)
+		return -ENOMEM;
+	err = read_file(t, legacy);
+	free(legacy);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	t->dirty = true;
+	return gen_ids_save(t);
+}
+
+int gen_ids_open(struct gen_ids *t, const char *images_dir, const char *state_dir)
+{
+	char *lock = NULL;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->next = 1;
+	t->lock_fd = -1;
+	if (asprintf(&lock, "%s/%s", images_dir, IDS_LOCK) < 0)
+		return -ENOMEM;
+	t->lock_fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	free(lock);
+	if (t->lock_fd < 0 && errno != EROFS && errno != EACCES && errno != EPERM)
+		return -errno;
+	if (t->lock_fd < 0) {
+		/* A read-only images directory: this daemon's own ids. */
+		if (asprintf(&t->path, "%s/%s", state_dir, IDS_FILE_LEGACY) < 0)
+			goto nomem;
+		return gen_ids_reload(t);
+	}
+	t->shared = true;
+	if (asprintf(&t->path, "%s/%s", images_dir, IDS_FILE) < 0)
+		goto nomem;
+	err = gen_ids_lock(t);
+	if (err)
+		return err;
+	err = import_legacy(t, state_dir);
+	gen_ids_unlock(t);
+	return err;
+nomem:
+	t->path = NULL;
+	return -ENOMEM;
+}
+
 void gen_ids_free(struct gen_ids *t)
 {
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
 	free(t->recs);
 	free(t->path);
 	memset(t, 0, sizeof(*t));
+	t->lock_fd = -1;
+}
+
+bool gen_ids_listed(const struct gen_ids *t, unsigned id)
+{
+	return listed(t, id);
+}
+
+int gen_ids_put(struct gen_ids *t, unsigned id, const char *file, const struct file_ident *ident)
+{
+	struct gen_record r = {.id = id, .ident = *ident};
+	int err;
+
+	if (strlen(file) >= sizeof(r.file))
+		return -ENAMETOOLONG;
+	if (listed(t, id))
+		return -EEXIST;
+	memcpy(r.file, file, strlen(file) + 1);
+	err = rec_push(t, &r);
+	if (!err)
+		t->dirty = true;
+	return err;
 }
 
 unsigned gen_ids_find(const struct gen_ids *t, const char *file, const struct file_ident *ident)

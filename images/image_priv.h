@@ -299,22 +299,37 @@ struct gen_record {
 };
 
 struct gen_ids {
-	char *path; /* <state>/generations */
+	char *path;   /* <images>/.generations, or <state>/generations (unshared) */
+	int lock_fd;  /* <images>/.generations.lock; -1 when unshared */
+	bool shared;  /* in the images directory, under the lock */
 	struct gen_record *recs;
 	size_t n, cap;
 	unsigned next; /* where the search for a free id starts */
 	bool dirty;
 };
 
-/* Load <state>/generations (a missing file is an empty table). */
-int gen_ids_load(struct gen_ids *t, const char *state_dir);
+/* Open and read the ids of @images_dir: <images>/.generations (filled from
+ * <state>/generations when missing), or <state>/generations alone when the
+ * images directory cannot be written. A missing file is an empty table. */
+int gen_ids_open(struct gen_ids *t, const char *images_dir, const char *state_dir);
 void gen_ids_free(struct gen_ids *t);
+/* Read the file again (it is replaced whole, so no lock is needed). */
+int gen_ids_reload(struct gen_ids *t);
+/* Take the lock other daemons over the same images take (waiting for it),
+ * and read the file afresh: changes go in between this and
+ * gen_ids_save() + gen_ids_unlock(). */
+int gen_ids_lock(struct gen_ids *t);
+void gen_ids_unlock(struct gen_ids *t);
 /* The id recorded for this file, or 0. */
 unsigned gen_ids_find(const struct gen_ids *t, const char *file, const struct file_ident *ident);
+bool gen_ids_listed(const struct gen_ids *t, unsigned id);
 /* Record a new id: the next one (wrapping at IMAGE_GEN_ID_MAX) that is
  * neither listed nor @in_use. -ENOSPC when none is left. */
 int gen_ids_add(struct gen_ids *t, const char *file, const struct file_ident *ident,
 		bool (*in_use)(void *ctx, unsigned id), void *ctx, unsigned *out);
+/* Record @id for @file again (a generation still open here that another
+ * daemon dropped); -EEXIST when @id is listed. */
+int gen_ids_put(struct gen_ids *t, unsigned id, const char *file, const struct file_ident *ident);
 /* Drop records for which @keep says no. */
 void gen_ids_prune(struct gen_ids *t, bool (*keep)(void *ctx, const struct gen_record *r),
 		   void *ctx);

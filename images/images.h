@@ -4,8 +4,8 @@
  *
  * An image is <images>/<name>.sqfs. Each valid file seen there becomes the
  * newest *generation* of <name>. A generation has a small persistent id
- * (1..IMAGE_GEN_ID_MAX, kept in <state>/generations, the same across daemon
- * restarts for the same file) and is reference counted: it stays open, and
+ * (1..IMAGE_GEN_ID_MAX, kept in <images>/.generations, the same across daemon
+ * restarts for the same file, and for every daemon over the same images) and is reference counted: it stays open, and
  * readable, while anyone holds it, even after its file was renamed over or
  * deleted.
  *
@@ -62,10 +62,15 @@ typedef void (*catalog_report_fn)(void *ctx, const char *path, const struct imag
 				  const char *why);
 
 int catalog_open(const char *images_dir, const char *state_dir, struct catalog **out);
+/* Where the generation ids are kept: <images>/.generations, the same for
+ * every daemon over these images (*@shared), or <state>/generations when the
+ * images directory is read-only here. */
+const char *catalog_ids_file(const struct catalog *c, bool *shared);
 /* Look at the <images> directory (NAME.sqfs files): a file not seen before (new name, or a
  * different file under a known name) is validated, verified (image_verify: every block read and
  * decompressed) and only then becomes that name's newest generation. A file recorded in
- * <state>/generations was verified when it became a generation and is not verified again. Files
+ * <images>/.generations was verified when it became a generation (here or on another server over
+ * the same images) and is not verified again. Files
  * that disappeared stop being "newest" but open generations stay readable. Returns the number of
  * new generations. */
 int catalog_scan(struct catalog *c, catalog_report_fn report, void *ctx);

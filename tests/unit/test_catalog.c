@@ -10,6 +10,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
 #include "images/images.h"
 #include "tests/unit/image_fixture.h"
 
@@ -193,10 +198,10 @@ static void test_scan_and_ids(void **state)
 	image_gen_put(b);
 	catalog_close(c);
 
-	/* the ids file is text and names each file */
+	/* the ids file is text, beside the images, and names each file */
 	{
 		size_t len;
-		char *ids = (char *)fx_slurp(p = fx_path(f->state, "generations"), &len);
+		char *ids = (char *)fx_slurp(p = fx_path(f->images, ".generations"), &len);
 		char want[64];
 
 		free(p);
@@ -478,7 +483,250 @@ static void test_id_wraps_skipping_listed(void **state)
 	image_gen_put(a);
 	image_gen_put(b);
 	catalog_close(c);
+	/* <state>/generations of an older version filled <images>/.generations */
+	p = fx_path(imgs, ".generations");
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
 	free(st);
+	free(imgs);
+}
+
+/* Two daemons over one images directory (shared storage), each with its own
+ * state directory: the same file has the same generation id on both,
+ * whichever saw it first. */
+static void test_ids_shared_by_two_catalogs(void **state)
+{
+	struct fx *f = *state;
+	char *st_a = fx_path(f->dir, "state-a"), *st_b = fx_path(f->dir, "state-b");
+	char *imgs = fx_path(f->dir, "images-shared");
+	struct catalog *a, *b;
+	struct image_gen *ga, *gb;
+	struct stat sb;
+	char *p;
+
+	mkdir(imgs, 0755);
+	copy_to(f->src1, imgs, "one.sqfs");
+	assert_int_equal(catalog_open(imgs, st_a, &a), 0);
+	assert_int_equal(catalog_open(imgs, st_b, &b), 0);
+	assert_int_equal(catalog_scan(a, NULL, NULL), 1);
+	assert_int_equal(catalog_scan(b, NULL, NULL), 1);
+	ga = catalog_newest(a, "one");
+	gb = catalog_newest(b, "one");
+	assert_int_equal(image_gen_id(ga), image_gen_id(gb));
+	image_gen_put(ga);
+	image_gen_put(gb);
+
+	/* a file only a saw: a new id there, none on b */
+	copy_to(f->src2, imgs, "tmp.sqfs");
+	assert_int_equal(catalog_scan(a, NULL, NULL), 1);
+	p = fx_path(imgs, "tmp.sqfs");
+	unlink(p);
+	free(p);
+	/* b sees the next files first this time */
+	copy_to(f->src2, imgs, "two.sqfs");
+	copy_to(f->src2, imgs, "one.sqfs"); /* a new generation of one */
+	assert_int_equal(catalog_scan(b, NULL, NULL), 2);
+	assert_int_equal(catalog_scan(a, NULL, NULL), 2);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "two" : "one";
+
+		ga = catalog_newest(a, name);
+		gb = catalog_newest(b, name);
+		assert_int_equal(image_gen_id(ga), image_gen_id(gb));
+		image_gen_put(ga);
+		image_gen_put(gb);
+	}
+	ga = catalog_newest(a, "one");
+	gb = catalog_newest(a, "two");
+	assert_int_not_equal(image_gen_id(ga), image_gen_id(gb));
+	image_gen_put(ga);
+	image_gen_put(gb);
+	/* nothing in either state directory: the ids live with the images */
+	p = fx_path(st_a, "generations");
+	assert_int_equal(stat(p, &sb), -1);
+	free(p);
+	p = fx_path(st_b, "generations");
+	assert_int_equal(stat(p, &sb), -1);
+	free(p);
+	catalog_close(a);
+	catalog_close(b);
+	free(st_a);
+	free(st_b);
+	free(imgs);
+}
+
+struct racer {
+	struct catalog *c;
+	pthread_barrier_t *start;
+	int added;
+	atomic_bool done;
+};
+
+static void *race_scan(void *arg)
+{
+	struct racer *r = arg;
+
+	if (r->start)
+		pthread_barrier_wait(r->start);
+	r->added = catalog_scan(r->c, NULL, NULL);
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+/* A scan waits for the lock another daemon holds on the ids, and reads the
+ * ids afresh once it has it: the id that daemon gave the file meanwhile. */
+static void test_ids_wait_for_the_lock(void **state)
+{
+	struct fx *f = *state;
+	char *st = fx_path(f->dir, "state-lock"), *imgs = fx_path(f->dir, "images-lock");
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct racer r = {0};
+	struct image_gen *g;
+	char line[160], *p;
+	struct stat sb;
+	pthread_t th;
+	int fd;
+
+	mkdir(imgs, 0755);
+	assert_int_equal(catalog_open(imgs, st, &r.c), 0);
+	p = fx_path(imgs, ".generations.lock");
+	fd = open(p, O_RDWR);
+	free(p);
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+	copy_to(f->src1, imgs, "one.sqfs");
+	assert_int_equal(pthread_create(&th, NULL, race_scan, &r), 0);
+	usleep(500000);
+	assert_false(atomic_load(&r.done)); /* it waits */
+	/* Meanwhile the other daemon numbers the file. */
+	p = fx_path(imgs, "one.sqfs");
+	assert_int_equal(stat(p, &sb), 0);
+	free(p);
+	snprintf(line, sizeof(line), "next 78\n77 one.sqfs %llu %llu %lld\n",
+		 (unsigned long long)sb.st_ino, (unsigned long long)sb.st_size,
+		 (long long)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec);
+	fx_write_str(imgs, ".generations", line);
+	fl.l_type = F_UNLCK;
+	assert_int_equal(fcntl(fd, F_OFD_SETLK, &fl), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(r.added, 1);
+	g = catalog_newest(r.c, "one");
+	assert_int_equal(image_gen_id(g), 77);
+	image_gen_put(g);
+	close(fd);
+	catalog_close(r.c);
+	free(st);
+	free(imgs);
+}
+
+/* Two daemons scanning the same drop-ins at the same moment end with one id
+ * per file, the same on both. */
+static void test_ids_concurrent_scans_agree(void **state)
+{
+	struct fx *f = *state;
+	char *imgs = fx_path(f->dir, "images-race");
+	enum { N = 6 };
+	struct racer r[2];
+	pthread_barrier_t start;
+	pthread_t th[2];
+	char name[32], *st;
+
+	mkdir(imgs, 0755);
+	for (int k = 0; k < 2; k++) {
+		if (asprintf(&st, "%s/state-race-%d", f->dir, k) < 0)
+			abort();
+		assert_int_equal(catalog_open(imgs, st, &r[k].c), 0);
+		free(st);
+	}
+	for (int round = 0; round < 3; round++) {
+		/* One of them has seen a file the other has not. */
+		snprintf(name, sizeof(name), "only-%d.sqfs", round);
+		copy_to(f->src1, imgs, name);
+		assert_int_equal(catalog_scan(r[round % 2].c, NULL, NULL), 1);
+		for (int i = 0; i < N; i++) {
+			snprintf(name, sizeof(name), "r%d-%d.sqfs", round, i);
+			copy_to(i % 2 ? f->src1 : f->src2, imgs, name);
+		}
+		pthread_barrier_init(&start, NULL, 2);
+		for (int k = 0; k < 2; k++) {
+			r[k].start = &start;
+			assert_int_equal(pthread_create(&th[k], NULL, race_scan, &r[k]), 0);
+		}
+		for (int k = 0; k < 2; k++)
+			pthread_join(th[k], NULL);
+		pthread_barrier_destroy(&start);
+		assert_int_equal(r[round % 2].added, N);
+		assert_int_equal(r[1 - round % 2].added, N + 1);
+		for (int i = 0; i < N; i++) {
+			struct image_gen *ga, *gb;
+
+			snprintf(name, sizeof(name), "r%d-%d", round, i);
+			ga = catalog_newest(r[0].c, name);
+			gb = catalog_newest(r[1].c, name);
+			assert_non_null(ga);
+			assert_non_null(gb);
+			assert_int_equal(image_gen_id(ga), image_gen_id(gb));
+			/* and one id per file */
+			for (int j = 0; j < i; j++) {
+				struct image_gen *o;
+
+				snprintf(name, sizeof(name), "r%d-%d", round, j);
+				o = catalog_newest(r[0].c, name);
+				assert_int_not_equal(image_gen_id(o), image_gen_id(ga));
+				image_gen_put(o);
+			}
+			image_gen_put(ga);
+			image_gen_put(gb);
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		catalog_close(r[k].c);
+	free(imgs);
+}
+
+/* A generation still open here whose file is gone: another daemon drops its
+ * record, this one's next update puts it back, so its id is not given to
+ * another file while it serves. */
+static void test_ids_open_generation_kept(void **state)
+{
+	struct fx *f = *state;
+	char *st_a = fx_path(f->dir, "state-ka"), *st_b = fx_path(f->dir, "state-kb");
+	char *imgs = fx_path(f->dir, "images-keep");
+	struct catalog *a, *b;
+	struct image_gen *held;
+	unsigned id;
+	size_t len;
+	char *ids, *p, want[32];
+
+	mkdir(imgs, 0755);
+	copy_to(f->src1, imgs, "one.sqfs");
+	assert_int_equal(catalog_open(imgs, st_a, &a), 0);
+	assert_int_equal(catalog_open(imgs, st_b, &b), 0);
+	assert_int_equal(catalog_scan(a, NULL, NULL), 1);
+	assert_int_equal(catalog_scan(b, NULL, NULL), 1);
+	held = catalog_newest(b, "one"); /* b serves it */
+	id = image_gen_id(held);
+	p = fx_path(imgs, "one.sqfs");
+	unlink(p);
+	free(p);
+	snprintf(want, sizeof(want), "\n%u one.sqfs ", id);
+	assert_int_equal(catalog_scan(a, NULL, NULL), 0); /* a drops the record */
+	ids = (char *)fx_slurp(p = fx_path(imgs, ".generations"), &len);
+	ids[len] = '\0';
+	assert_null(strstr(ids, want));
+	free(ids);
+	copy_to(f->src2, imgs, "two.sqfs");
+	assert_int_equal(catalog_scan(b, NULL, NULL), 1); /* b records "two", and "one" again */
+	ids = (char *)fx_slurp(p, &len);
+	ids[len] = '\0';
+	assert_non_null(strstr(ids, want));
+	free(ids);
+	free(p);
+	image_gen_put(held);
+	catalog_close(a);
+	catalog_close(b);
+	free(st_a);
+	free(st_b);
 	free(imgs);
 }
 
@@ -489,6 +737,10 @@ int main(void)
 		cmocka_unit_test(test_rename_over_and_refcount),
 		cmocka_unit_test(test_id_wraps_skipping_listed),
 		cmocka_unit_test(test_deferred_verify),
+		cmocka_unit_test(test_ids_shared_by_two_catalogs),
+		cmocka_unit_test(test_ids_concurrent_scans_agree),
+		cmocka_unit_test(test_ids_open_generation_kept),
+		cmocka_unit_test(test_ids_wait_for_the_lock),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
