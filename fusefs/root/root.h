@@ -66,9 +66,9 @@ int roots_secure_overlays(struct daemon *d);
 /* Mount the root of every node that has none. A node whose lease another
  * server holds is not mounted, and is no error: it waits (lease_wait). */
 int roots_mount_all(struct daemon *d);
-/* Try again the nodes that wait for their lease; returns how many still
- * wait (also in d->leases_waiting). Main thread only. */
-unsigned roots_retry_leases(struct daemon *d);
+/* Try again the nodes that wait for their lease; d->leases_waiting counts
+ * those that still wait. Main thread only. */
+void roots_retry_leases(struct daemon *d);
 /* Stop serving and unmount every root; roots_unmount_all() then frees. */
 void roots_detach_all(struct daemon *d);
 void roots_unmount_all(struct daemon *d);

@@ -115,18 +115,14 @@ static void root_fs_free(struct root_fs *fs)
 	free(fs);
 }
 
-/* <overlays>, for the node's overlay and the shared layers. */
-static int open_overlays(struct root_fs *fs, const char *overlays)
-{
-	fs->u.overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fs->u.overlays_fd < 0 ? -errno : 0;
-}
-
 static int open_dirs(struct root_fs *fs, const char *overlays, const char *node)
 {
 	char work[NODE_NAME_MAX + 8];
 	int err;
 
+	fs->u.overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->u.overlays_fd < 0)
+		return -errno;
 	snprintf(work, sizeof(work), ".work/%s", node);
 	/* Root-only: what the node makes must not reach local users. */
 	err = overlay_area_node_dir_at(fs->u.overlays_fd, overlays, node);
@@ -159,10 +155,9 @@ static bool role_is(struct daemon *d, enum server_role role)
  * written, never prepared (the file server owns the overlays area). */
 static int open_dirs_readonly(struct root_fs *fs, const char *overlays, const char *node)
 {
-	int err = open_overlays(fs, overlays);
-
-	if (err)
-		return err;
+	fs->u.overlays_fd = open(overlays, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fs->u.overlays_fd < 0)
+		return -errno;
 	fs->u.upper_fd =
 		openat(fs->u.overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return fs->u.upper_fd < 0 ? -errno : 0;
@@ -208,15 +203,11 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 		goto publish;
 	}
 	err = root_paths(d, rt->name, &rp);
+	/* Before anything of the node's overlay is touched. */
+	if (!err && (err = root_lease_take(d, rt, rp.overlays, &fs->lease)))
+		goto fail; /* logged */
 	if (!err)
-		err = open_overlays(fs, rp.overlays);
-	if (!err) {
-		/* Before anything of the overlay is touched. */
-		err = root_lease_take(d, rt, fs->u.overlays_fd, rp.overlays, &fs->lease);
-		if (err)
-			goto fail; /* logged */
 		err = open_dirs(fs, rp.overlays, rt->name);
-	}
 	if (err) {
 		log_err("node %s: overlay %s/%s: %s", rt->name, rp.overlays, rt->name,
 			strerror(-err));
@@ -330,37 +321,21 @@ static void root_unmount(struct daemon *d, unsigned slot)
 	roots_reap(d, !d->pool);
 }
 
-static bool in_config(struct daemon *d, const struct node_rt *rt)
-{
-	bool listed;
-
-	pthread_rwlock_rdlock(&d->cfg_lock);
-	listed = mapper_find_name(d->cfg, rt->name) != NULL;
-	pthread_rwlock_unlock(&d->cfg_lock);
-	return listed;
-}
-
 /* Mount the nodes without a root (@waiting: only those waiting for their
  * lease); count those that wait. */
 static int mount_missing(struct daemon *d, bool waiting)
 {
-	unsigned slot;
 	int err, ret = 0;
 
 	d->leases_waiting = 0;
-	for (slot = 1; slot <= NODE_SLOT_MAX; slot++) {
+	for (unsigned slot = 1; slot <= NODE_SLOT_MAX; slot++) {
 		struct node_rt *rt = daemon_node(d, slot);
 
-		if (!rt || d->roots[slot] || (waiting && !rt->lease_wait))
+		if (!rt || d->roots[slot] || (waiting && !root_lease_waits(d, rt)))
 			continue;
-		if (rt->lease_wait && !in_config(d, rt)) {
-			rt->lease_wait = false; /* removed while it waited */
-			continue;
-		}
 		err = root_mount(d, rt);
-		if (err == -EBUSY)
-			d->leases_waiting++;
-		else if (err && !ret)
+		d->leases_waiting += err == -EBUSY;
+		if (err && err != -EBUSY && !ret)
 			ret = err;
 	}
 	return ret;
@@ -371,10 +346,9 @@ int roots_mount_all(struct daemon *d)
 	return mount_missing(d, false);
 }
 
-unsigned roots_retry_leases(struct daemon *d)
+void roots_retry_leases(struct daemon *d)
 {
 	mount_missing(d, true);
-	return d->leases_waiting;
 }
 
 void roots_detach_all(struct daemon *d)
