@@ -103,15 +103,17 @@ static void report_image(void *ctx, const char *path, const struct image_gen *ge
 		log_err("%s: refused: %s (%s)", path, why, strerror(-err));
 }
 
-/* Who this daemon is in the node leases it takes. */
+/* Who this daemon is in the node leases it takes: its [server:NAME], else
+ * its host name. */
 static void lease_me_init(struct daemon *d)
 {
 	struct lease_holder *me = &d->lease_me;
+	const char *self = mapper_self(d->cfg);
 
 	if (gethostname(me->host, sizeof(me->host)) != 0 || !me->host[0])
 		snprintf(me->host, sizeof(me->host), "localhost");
 	me->host[sizeof(me->host) - 1] = '\0';
-	snprintf(me->server, sizeof(me->server), "%s", me->host);
+	snprintf(me->server, sizeof(me->server), "%s", self && *self ? self : me->host);
 	me->pid = (long)getpid();
 }
 

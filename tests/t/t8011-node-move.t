@@ -8,7 +8,9 @@
 # reboots; then alpha's regenerated dnsmasq ignores it, beta answers its
 # DHCP and TFTP (cmdline.txt names beta), beta's Ganesha serves its root
 # with every file written before the move (the overlay on the shared
-# storage moved with it), and alpha unmounts its copy once the node is idle.
+# storage moved with it). The node's lease (an overlay has one writer)
+# keeps beta from mounting the root while alpha has it: beta waits, naming
+# alpha, until alpha unmounts its copy once the node is down and idle.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
@@ -58,6 +60,7 @@ cat >"$CONF" <<-INI
 	interface = eth0
 	clients = $NB_NET.0/24
 	boot_gap = 2
+	lease_retry = 1
 
 	[server:alpha]
 	address = $A_IP
@@ -198,8 +201,10 @@ t_like "$("$NETBOOTCTL" -c "$CONF" node move nosuch beta 2>&1)" "no node nosuch 
 wait_for "grep -q reloaded '$T/alpha/netbootfs.log' && grep -q reloaded '$T/beta/netbootfs.log'" 10
 t_ok "both daemons reload the edited ini" \
 	eval "grep -q reloaded '$T/alpha/netbootfs.log' && grep -q reloaded '$T/beta/netbootfs.log'"
-wait_mounted "$T/beta/nfs/$n" 10
-t_ok "beta mounts $n's root for its next boot" _t_is_fuse_mounted "$T/beta/nfs/$n"
+wait_for "grep -q 'node $n: its lease .* is held by alpha' '$T/beta/netbootfs.log'" 10
+t_fails "beta does not mount $n's root while alpha has it" _t_is_fuse_mounted "$T/beta/nfs/$n"
+t_is "$("$NETBOOTCTL" -c "$CONF" -S beta status --json | jq -r ".nodes[] | select(.name == \"$n\") | \"\(.lease.held) \(.lease.server) \(.lease.pid)\"")" \
+	"false alpha ${PID[alpha]}" "status -S beta: it waits for $n's lease, held by alpha"
 
 # ---- until it reboots, alpha serves the running root ----------------------------------
 t_ok "alpha keeps the running root mounted" _t_is_fuse_mounted "$T/alpha/nfs/$n"
@@ -215,19 +220,24 @@ t_is "$(jq -r '.elsewhere[].name' "$T/status-alpha.json")" "$n" "status -S alpha
 # configs regenerated from the moved ini.
 t_ok "alpha's dnsmasq restarts with the new config" dnsmasq_start alpha || exit 1
 t_ok "beta's dnsmasq restarts with the new config" dnsmasq_start beta || exit 1
-t_ok "beta's ganesha starts with the node's export" ganesha_start beta || exit 1
-sleep 5 # the node is down: no request for 2 * boot_gap
-boot beta alpha boot2
-read_notes beta "after the reboot" 1 2
-t_is "$(ns_exec "$n" nfs-cat "$(url beta etc/hostname)" 2>&1)" "$n" "beta's NFS: etc/hostname is the node's"
-write_note beta 3
+# The node is down: no request for 2 * boot_gap. alpha lets go of the
+# root, and so of its lease; beta takes it at its next try.
 wait_for "! _t_is_fuse_mounted '$T/alpha/nfs/$n'" 15
 t_fails "alpha unmounts its copy of the root once the node is idle" \
 	_t_is_fuse_mounted "$T/alpha/nfs/$n"
 t_like "$(cat "$T/alpha/netbootfs.log")" "node $n: no longer in the config and idle: unmounting" \
 	"alpha's log says why"
+t_ok "beta mounts $n's root once alpha released its lease" wait_mounted "$T/beta/nfs/$n" 10
+t_like "$(cat "$T/beta/netbootfs.log")" "node $n: lease taken \(it was held by alpha " \
+	"beta's log says it took the lease from alpha"
+# Ganesha exports what is mounted when it starts: after the root is.
+t_ok "beta's ganesha starts with the node's export" ganesha_start beta || exit 1
+boot beta alpha boot2
+read_notes beta "after the reboot" 1 2
+t_is "$(ns_exec "$n" nfs-cat "$(url beta etc/hostname)" 2>&1)" "$n" "beta's NFS: etc/hostname is the node's"
+write_note beta 3
 t_ok "beta still serves the root" _t_is_fuse_mounted "$T/beta/nfs/$n"
-read_notes beta "after alpha let go" 1 2 3
+read_notes beta "after the reboot, alpha gone" 1 2 3
 
 t_ok "alpha still runs" kill -0 "${PID[alpha]}"
 t_ok "beta still runs" kill -0 "${PID[beta]}"
