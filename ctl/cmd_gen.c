@@ -27,7 +27,8 @@ static const char gen_help[] =
 	"exports belong on the file server); with role = files, all but dnsmasq.\n"
 	"With several servers ([server:NAME]) each file is this server's (-S NAME,\n"
 	"default the host name): its nodes only, its [server:NAME] keys over\n"
-	"[server]; dnsmasq ignores the other servers' nodes (dhcp-host=MAC,ignore).\n"
+	"[server]; dnsmasq ignores the other servers' nodes (dhcp-host=MAC with a\n"
+	"tag and dhcp-ignore, which proxy DHCP obeys too).\n"
 	"Values are quoted by each format's rules; one a format cannot hold is an\n"
 	"error (see netbootctl check) and nothing is written.\n";
 

@@ -66,6 +66,25 @@ static void check_address(struct check *ck)
 		srv->nfs_root);
 }
 
+/* Several servers: a node's other servers can ignore its DHCP only by MAC
+ * (gen dnsmasq); without one each of them would answer it. */
+static void check_server_macs(struct check *ck)
+{
+	size_t i;
+
+	if (!mapper_server_count(ck->m))
+		return;
+	for (i = 0; i < mapper_node_count(ck->m); i++) {
+		const struct node *n = mapper_node_at(ck->m, i);
+
+		if (!n->mac[0])
+			problem(ck, n->line,
+				"node %s has no mac: with several servers, only its MAC keeps the "
+				"other servers' DHCP from answering it",
+				n->name);
+	}
+}
+
 /* gen exports and gen ganesha export a root to the node's ip, else to
  * [server] clients; with neither nobody may mount it. */
 static void check_clients(struct check *ck)
@@ -546,6 +565,7 @@ int config_check(const char *file, const char *text, size_t len, struct check_re
 	ck.doc = doc;
 	check_address(&ck);
 	check_clients(&ck);
+	check_server_macs(&ck);
 	rc = check_unique_ips(&ck);
 	if (!rc)
 		rc = check_layer_dirs(&ck);

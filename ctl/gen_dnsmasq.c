@@ -110,6 +110,16 @@ static int print_dhcp(const struct mapper *m, FILE *out)
 	return 0;
 }
 
+/* Several servers: the other servers' nodes carry this tag (print_others).
+ * Proxy DHCP answers PXE clients even when their dhcp-host says ignore;
+ * dhcp-ignore of the tag keeps it quiet, and the boot menu is not theirs. */
+#define ELSEWHERE_TAG "nb-elsewhere"
+
+static const char *elsewhere_tag(const struct mapper *m)
+{
+	return mapper_other_count(m) ? "tag:!" ELSEWHERE_TAG "," : "";
+}
+
 /* Nodes' MACs outside the Pi prefixes get the rpi tag: as dhcp-mac lines,
  * or (@hosts) as set:rpi in their dhcp-hostsfile line (print_hosts). */
 static void print_pi_tags(const struct mapper *m, FILE *out, bool hosts)
@@ -149,10 +159,16 @@ static void print_pi_tags(const struct mapper *m, FILE *out, bool hosts)
 		if (!known)
 			fprintf(out, "dhcp-mac=set:rpi,%s\n", mac);
 	}
-	fputs("# The Pi 3B boot ROM matches the menu text only with three trailing spaces.\n"
-	      "pxe-service=tag:rpi,0,\"" PI_MENU_TEXT "\"\n"
-	      "pxe-service=tag:rpi3,0,\"" PI3_MENU_TEXT "\"\n",
-	      out);
+	if (mapper_other_count(m))
+		fputs("# Other servers' nodes (" ELSEWHERE_TAG
+		      "): no answer, proxy DHCP included.\n"
+		      "dhcp-ignore=tag:" ELSEWHERE_TAG "\n",
+		      out);
+	fputs("# The Pi 3B boot ROM matches the menu text only with three trailing spaces.\n", out);
+	fprintf(out,
+		"pxe-service=tag:rpi,%s0,\"" PI_MENU_TEXT "\"\n"
+		"pxe-service=tag:rpi3,%s0,\"" PI3_MENU_TEXT "\"\n",
+		elsewhere_tag(m), elsewhere_tag(m));
 }
 
 /*
@@ -194,9 +210,10 @@ static void print_hosts(const struct mapper *m, FILE *out, bool hosts)
 }
 
 /*
- * Several servers: the nodes the others serve get no DHCP answer here, in
- * proxy mode too, so their PXE/TFTP goes to their own server. By MAC only:
- * a node without one cannot be told from an unknown client.
+ * Several servers: the nodes the others serve get no DHCP answer here
+ * (ignore, and dhcp-ignore of their tag for proxy DHCP), so their PXE/TFTP
+ * goes to their own server. By MAC only: a node without one cannot be told
+ * from an unknown client.
  */
 static void print_others(const struct mapper *m, FILE *out, bool hosts)
 {
@@ -209,6 +226,7 @@ static void print_others(const struct mapper *m, FILE *out, bool hosts)
 	if (!hosts)
 		fprintf(out, "\n# Nodes of other servers: not answered by this one (%s).\n",
 			mapper_self(m));
+
 	for (i = 0; i < mapper_other_count(m); i++) {
 		const struct node *n = mapper_other_at(m, i);
 
@@ -218,7 +236,7 @@ static void print_others(const struct mapper *m, FILE *out, bool hosts)
 			continue;
 		}
 		mac_colons(n->mac, mac);
-		fprintf(out, "%s%s,ignore\n", prefix, mac);
+		fprintf(out, "%s%s,set:" ELSEWHERE_TAG ",ignore\n", prefix, mac);
 	}
 }
 

@@ -9,7 +9,8 @@
 # Each server serves exactly its nodes: DHCP, TFTP (byte-exact, cmdline.txt
 # naming the owner), NFS (byte-exact, writes land in the shared overlay);
 # the other server gives them no DHCP answer, no TFTP file, no root, and
-# neither serves nor discovers them. A daemon whose name the ini does not
+# neither serves nor discovers them; in proxy DHCP mode too (beside a
+# site's DHCP server), only a node's own server answers it. A daemon whose name the ini does not
 # know refuses to start.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
@@ -111,6 +112,10 @@ cat >"$CONF" <<-INI
 	ip = $NB_NET.53
 INI
 t_ok "check: the two-server ini is valid" "$NETBOOTCTL" -c "$CONF" check
+sed '/^mac = dc:a6:32:81:00:03/d' "$CONF" >"$T/nomac.ini"
+t_like "$("$NETBOOTCTL" -c "$T/nomac.ini" check 2>&1)" \
+	"nomac.ini:[0-9]+: node pi-c has no mac: with several servers, only its MAC keeps the other servers' DHCP from answering it" \
+	"check: with several servers every node needs a mac"
 "$NETBOOTCTL" -c "$CONF" nodes --json >"$T/nodes.json"
 t_is "$(jq -r '.[] | "\(.name)=\(.server)"' "$T/nodes.json" | head -n2 | tr '\n' ' ')" \
 	"pi-a=alpha pi-b=beta " "nodes --json: each node's server (node key, profile)"
@@ -195,7 +200,7 @@ for s in alpha beta; do
 		else
 			t_unlike "$(cat "$T/exports-$s" "$T/ganesha-$s.conf")" "/$n[ \"]" \
 				"gen exports, ganesha -S $s: not $n"
-			t_like "$(cat "$T/dnsmasq-$s.conf")" "dhcp-host=${MAC[$n]},ignore" \
+			t_like "$(cat "$T/dnsmasq-$s.conf")" "dhcp-host=${MAC[$n]},set:nb-elsewhere,ignore" \
 				"gen dnsmasq -S $s: ignores $n"
 		fi
 	done
@@ -205,7 +210,7 @@ t_like "$(grep '^dhcp-range' "$T/dnsmasq-beta.conf")" "$NB_NET.125,$NB_NET.150,1
 # Proxy mode ignores the other server's nodes the same way.
 sed 's/^dhcp = full/dhcp = proxy/' "$CONF" >"$T/proxy.ini"
 t_like "$("$NETBOOTCTL" -c "$T/proxy.ini" -S alpha gen dnsmasq)" \
-	"dhcp-range=$NB_NET.0,proxy.*dhcp-host=dc:a6:32:81:00:02,ignore" \
+	"dhcp-range=$NB_NET.0,proxy.*dhcp-ignore=tag:nb-elsewhere.*pxe-service=tag:rpi,tag:!nb-elsewhere,0,.*dhcp-host=dc:a6:32:81:00:02,set:nb-elsewhere,ignore" \
 	"gen dnsmasq in proxy mode: the other server's nodes are ignored too"
 
 # ---- the network: a LAN with the two servers and the three Pis -------------------------
@@ -286,6 +291,40 @@ t_is "$("$NETBOOTCTL" -c "$CONF" discovered --json | jq -r '.[].id' | grep -c 5a
 	"no server lists another's node as discovered"
 for s in alpha beta; do
 	t_unlike "$(cat "${DIR[$s]}/netbootfs.log")" "unknown client" "$s logs no unknown client"
+done
+
+# ---- proxy DHCP: the site's DHCP server gives the addresses -------------------------
+# The two dnsmasqs restart in proxy mode (gen dnsmasq from the same ini with
+# dhcp = proxy); a plain dnsmasq on the LAN bridge is the site's DHCP server.
+for s in alpha beta; do
+	stop_pid "$(cat "$T/dnsmasq-$s.pid")" 10
+	mv "$T/dnsmasq-$s.log" "$T/dnsmasq-$s.full.log"
+	"$NETBOOTCTL" -c "$T/proxy.ini" -S "$s" gen dnsmasq --hook "$SRCDIR/conf/dnsmasq-hook.sh" \
+		>"$T/dnsmasq-$s.conf"
+done
+printf 'port=0\ninterface=br0\nbind-dynamic\nlog-dhcp\ndhcp-range=%s,%s,12h\n' \
+	"$NB_NET.160" "$NB_NET.200" >"$T/router.conf"
+t_ok "the site's DHCP server starts" svc_dnsmasq lan "$T/router.conf" || exit 1
+for s in alpha beta; do
+	NETBOOTFS_CONFIG=$CONF SVC_HOST_MOUNTS=1 t_ok "dnsmasq restarts in $s's namespace in proxy mode" \
+		svc_dnsmasq "$s" "$T/dnsmasq-$s.conf" || exit 1
+done
+for n in pi-a pi-b pi-c; do
+	s=${SRV[$n]} o=${OTHER[${SRV[$n]}]}
+	# udhcpc may take a proxy's offer (no address) for a lease and fail:
+	# what counts is who answered its discover.
+	svc_dhcp_client "$n" "${MAC[$n]}" >/dev/null 2>&1
+	wait_for "grep -q 'DHCPOFFER(br0) [0-9.]* ${MAC[$n]}' '$T/dnsmasq-lan.log'" 5
+	t_like "$(cat "$T/dnsmasq-lan.log")" "DHCPOFFER\(br0\) [0-9.]+ ${MAC[$n]}" \
+		"$n: the site's DHCP server offers it an address"
+	wait_for "grep -q 'PXE(eth0) ${MAC[$n]} proxy *\$' '$T/dnsmasq-$s.log' &&
+		grep -q 'PXE(eth0) ${MAC[$n]} proxy-ignored' '$T/dnsmasq-$o.log'" 5
+	t_ok "$n: $s's proxy DHCP answers it with the boot menu" \
+		grep -q "PXE(eth0) ${MAC[$n]} proxy *\$" "$T/dnsmasq-$s.log"
+	t_ok "$n: $o's proxy DHCP ignores it" \
+		grep -q "PXE(eth0) ${MAC[$n]} proxy-ignored" "$T/dnsmasq-$o.log"
+	t_fails "$n: $o's proxy DHCP sends it no boot menu" \
+		grep -q "PXE(eth0) ${MAC[$n]} proxy *\$" "$T/dnsmasq-$o.log"
 done
 
 t_ok "alpha still runs" kill -0 "${PID[alpha]}"
