@@ -183,7 +183,8 @@ int chroot_walk(const struct chroot_walk_ops *ops, void *ctx, const char *path,
 			if (err)
 				break;
 			s = work;
-			w->via_link = true;
+			/* The last name was a link, wherever its target leads. */
+			w->via_link |= last;
 			continue;
 		}
 		if (last) {
@@ -203,7 +204,6 @@ int chroot_walk(const struct chroot_walk_ops *ops, void *ctx, const char *path,
 			err = ops->enter(ctx);
 		if (err)
 			break;
-		w->via_link = false;
 	}
 out:
 	free(target);

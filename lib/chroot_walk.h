@@ -54,7 +54,9 @@ struct chroot_walk {
 	/* Out: the walk ended at the object just looked up (true) or at the
 	 * current directory (a path of "", or a last "." or ".."). */
 	bool named;
-	/* Out: a link was followed after the last directory entered. */
+	/* Out: the path's last name (or the last name of a link target
+	 * followed in its place) was a link: what the walk ended at has a
+	 * name of its own elsewhere. */
 	bool via_link;
 };
 

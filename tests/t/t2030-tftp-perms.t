@@ -37,6 +37,11 @@ ln -s /boot/firmware-old/f "$fw/evil-sibling"
 ln -s config.txt "$fw/good-rel"
 ln -s /boot/firmware/start4.elf "$fw/good-abs"
 ln -s ../config.txt "$fw/overlays/good-up"
+# Links to a directory inside the boot dir: hidden too (a directory has one
+# parent), however the target is written.
+ln -s overlays "$fw/dirlink-same"
+ln -s ../firmware/overlays "$fw/dirlink-up"
+ln -s /boot/firmware/overlays "$fw/dirlink-abs"
 mkdir -m 0700 "$fw/private"
 printf 'image-hidden\n' >"$fw/private/key.txt"
 chmod 0644 "$fw/private/key.txt"
@@ -128,6 +133,13 @@ for f in $escaping; do
 	t_fails "$f: an unprivileged user cannot read it" as_nobody cat "$n1/$f"
 done
 t_is "$(ls "$n1" | grep -c -e '^evil' -e '^ovl-evil')" 0 "no escaping link is listed"
+for f in dirlink-same dirlink-up dirlink-abs; do
+	t_is "$(stat -c %F "$n1/$f" 2>&1)" \
+		"stat: cannot statx '$n1/$f': No such file or directory" \
+		"$f: a link to a directory is hidden (ENOENT)"
+done
+t_is "$(ls "$n1" | grep -c '^dirlink')" 0 "no link to a directory is listed"
+t_is "$(ls "$n1" | grep -cx overlays)" 1 "the directory itself is listed, by its own name"
 for f in $good; do
 	t_is "$(as_nobody sha256sum <"$n1/$f" | cut -d' ' -f1)" "$(sha "$(src_of "$f")")" \
 		"$f: an unprivileged user reads it byte-exact"
