@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "fusefs/root/lease.h"
+#include "lib/lease.h"
 #include "fusefs/union/union.h"
 #include "images/images.h"
 #include "mapper/mapper.h"
@@ -47,7 +47,7 @@ struct node_rt {
 	struct timespec bootrec_mtime;
 	ino_t bootrec_ino;
 	/* Main thread only: another server holds the node's lease, so its
-	 * root is not mounted here (fusefs/root/lease.h); who, as its lease
+	 * root is not mounted here (lib/lease.h); who, as its lease
 	 * file said at the last try. */
 	bool lease_wait;
 	struct lease_holder lease_holder;

@@ -55,7 +55,7 @@ struct server_config {
 	enum dhcp_mode dhcp;
 	enum server_role role;
 	/* Seconds between tries at a node lease another server holds
-	 * (fusefs/root/lease.h), default 5. */
+	 * (lib/lease.h), default 5. */
 	unsigned lease_retry;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Node leases (fusefs/root/lease.h): OFD write locks on
+/* Node leases (lib/lease.h): OFD write locks on
  * <overlays>/.leases/<node>. Two open file descriptions conflict even in
  * one process, which is what lets these tests, and one daemon, see a lease
  * as taken. */
@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fusefs/root/lease.h"
+#include "lib/lease.h"
 
 struct fx {
 	char *dir;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "fusefs/root/lease.h"
+#include "lib/lease.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fusefs/root/overlay_area.h"
+#include <sys/stat.h>
 
 #define HOLDER_MAX 256
 
@@ -116,9 +116,10 @@ int lease_take(int overlays_fd, const char *node, const struct lease_holder *me,
 		return 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", LEASE_DIR, node) >= sizeof(path))
 		return -ENAMETOOLONG;
-	err = overlay_area_dir_at(overlays_fd, NULL, LEASE_DIR);
-	if (err)
-		return err;
+	/* Root-only, like the rest of the overlays area (its check at start
+	 * covers it from then on). */
+	if (mkdirat(overlays_fd, LEASE_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
 	fd = openat(overlays_fd, path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
