@@ -70,6 +70,20 @@ static const char move_help[] =
 	"answers its next boot and mounts its root, whose overlay on the shared\n"
 	"storage moves with it. Run 'netbootctl apply' on both servers.\n";
 
+static const char takeover_help[] =
+	"Usage: netbootctl [-c CONFIG] [-S SERVER] takeover DEAD\n"
+	"\n"
+	"Give every node that [server:DEAD] serves (by its server key or by the\n"
+	"spread) to this server (-S SERVER, default the host name): sets each\n"
+	"one's server key in place, as 'node move' does for one. Meant for a\n"
+	"server that died, run on the survivor (by hand, or by the fail-over tool\n"
+	"that saw the death, such as a keepalived notify script), followed by\n"
+	"'netbootctl apply'. The survivor mounts each node's root once the dead\n"
+	"server's lease on it is free (at once on its death, on shared storage\n"
+	"when the storage drops the dead client's locks) and answers the node's\n"
+	"next boot. When DEAD is back, give the nodes back with 'node move', or\n"
+	"'node set NAME server=' for the spread ones.\n";
+
 static const char adopt_help[] =
 	"Usage: netbootctl [-c CONFIG] discovered adopt ID NAME [--serial S] [--mac M]\n"
 	"                  [--image I] [--profile P] [--ip A] [--model M]\n"
@@ -407,6 +421,78 @@ static int node_move(struct ctl *c, int argc, char **argv)
 	if (ret == CTL_EXIT_OK)
 		printf("node %s moves from %s to %s at its next boot (%s)\n", av.pos[0], from,
 		       av.pos[1], c->config_path);
+	return ret;
+}
+
+/* ---- takeover --------------------------------------------------------------- */
+
+struct takeover_ctx {
+	const char *to;
+	const char **names;
+	size_t n;
+};
+
+static int takeover_edit(struct ini_doc *d, const char *file, void *ctx)
+{
+	const struct takeover_ctx *t = ctx;
+	char section[NODE_NAME_MAX + 8];
+	size_t i;
+	int rc = 0;
+
+	(void)file;
+	for (i = 0; i < t->n && rc == 0; i++) {
+		snprintf(section, sizeof(section), "node:%s", t->names[i]);
+		rc = ini_key_set(d, section, "server", t->to);
+	}
+	return rc;
+}
+
+int cmd_takeover(struct ctl *c, int argc, char **argv)
+{
+	static const char cmd[] = "takeover";
+	struct takeover_ctx t = {0};
+	const struct mapper *m;
+	struct arg_values av;
+	const char *dead;
+	size_t i, all;
+	int ret;
+
+	ret = args_parse(cmd, takeover_help, 0, 1, 1, argc, argv, &av);
+	if (ret >= 0)
+		return ret;
+	dead = av.pos[0];
+	t.to = c->server ? c->server : mapper_host_name(c->host_name, sizeof(c->host_name));
+	m = ctl_load_config(c);
+	if (!m)
+		return CTL_EXIT_FAIL;
+	if (!mapper_server_config(m, dead) || !mapper_server_config(m, t.to)) {
+		ctl_err("%s: no [server:%s] in %s", cmd,
+			mapper_server_config(m, dead) ? t.to : dead, c->config_path);
+		return CTL_EXIT_FAIL;
+	}
+	if (strcmp(dead, t.to) == 0)
+		return usage_error(cmd, "%s cannot take over its own nodes", dead);
+	all = mapper_node_count(m) + mapper_other_count(m);
+	t.names = calloc(all ? all : 1, sizeof(*t.names));
+	if (!t.names)
+		return CTL_EXIT_FAIL;
+	for (i = 0; i < all; i++) {
+		const struct node *n = i < mapper_node_count(m)
+					       ? mapper_node_at(m, i)
+					       : mapper_other_at(m, i - mapper_node_count(m));
+
+		if (strcmp(n->server, dead) == 0)
+			t.names[t.n++] = n->name;
+	}
+	ret = t.n ? edit_config(c, cmd, takeover_edit, &t) : CTL_EXIT_OK;
+	if (ret == CTL_EXIT_OK) {
+		printf("%zu node%s of %s move%s to %s at their next boot:", t.n,
+		       t.n == 1 ? "" : "s", dead, t.n == 1 ? "s" : "", t.to);
+		for (i = 0; i < t.n; i++)
+			printf(" %s", t.names[i]);
+		putchar('\n');
+	}
+	free(t.names);
 	return ret;
 }
 

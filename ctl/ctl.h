@@ -52,6 +52,8 @@ int cmd_image(struct ctl *c, int argc, char **argv);
 int cmd_discovered(struct ctl *c, int argc, char **argv);
 /* node add|set|rm NAME ...: argv[0] is add, set or rm. */
 int cmd_node_edit(struct ctl *c, int argc, char **argv);
+/* takeover DEAD: every node of a dead server to this one (cmd_node_edit.c). */
+int cmd_takeover(struct ctl *c, int argc, char **argv);
 /* discovered adopt ID NAME ...: argv[0] is "adopt". */
 int cmd_discovered_adopt(struct ctl *c, int argc, char **argv);
 int cmd_dhcp_event(struct ctl *c, int argc, char **argv);

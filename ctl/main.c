@@ -48,7 +48,7 @@ static const struct command commands[] = {
 	{"image", cmd_image_all}, {"discovered", cmd_discovered},
 	{"gen", cmd_gen},	  {"dhcp-event", cmd_dhcp_event},
 	{"status", cmd_status},	  {"apply", cmd_apply},
-	{"user", cmd_user},
+	{"user", cmd_user},	  {"takeover", cmd_takeover},
 };
 
 static const char main_help[] =
@@ -75,6 +75,7 @@ static const char main_help[] =
 	"  node set NAME KEY=VALUE... set (KEY= removes) keys of a node, in place\n"
 	"  node rm NAME               remove a node from the configuration\n"
 	"  node move NAME SERVER      serve a node from another server from its next boot\n"
+	"  takeover DEAD              this server (-S) takes every node of a dead server\n"
 	"  node reset NAME [--force]  empty a node's overlay (refused while it is up)\n"
 	"  node boot NAME             the node boots: now if it is down, else at its next\n"
 	"                             TFTP request\n"
