@@ -135,6 +135,19 @@ static void test_readonly_keeps_old(void **state)
 	assert_int_equal(lf_count(dir), 1);
 }
 
+/* The rename fails (a directory in the way): the temp file goes too. */
+static void test_rename_fails_no_temp(void **state)
+{
+	const char *dir = *state;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/nodes", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(statefile_replace(path, "x", 1, 0644, (uid_t)-1, (gid_t)-1), -EISDIR);
+	assert_int_equal(lf_count(dir), 1);
+	assert_int_equal(lf_count(path), 0);
+}
+
 static void test_sync_dir(void **state)
 {
 	const char *dir = *state;
@@ -172,6 +185,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_makes_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enospc_keeps_old, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_keeps_old, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_fails_no_temp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_is_exclusive, setup, teardown),
 	};
