@@ -56,7 +56,7 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, str
 	/* BSD group semantics of a setgid directory, as a local fs has them. */
 	if (fstat(ne->dl.upper_fd, &st) != 0)
 		return -errno;
-	if (!ne->dl.path[0])
+	if (ne->dl.id == FUSE_ROOT_ID)
 		rootattr_apply(ne->dl.upper_fd, &st);
 	if (st.st_mode & S_ISGID) {
 		ne->gid = st.st_gid;

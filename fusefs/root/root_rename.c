@@ -41,7 +41,7 @@ static int rename_dir(struct rctx *c, struct dirlayers *sdl, const char *name,
 		return err;
 	merged = layers_have_lower(&me);
 	if (merged)
-		err = union_set_redirect(sdl->upper_fd, name, &me, src, samedir);
+		err = union_set_redirect(&c->fs->u, sdl, name, src, samedir);
 	layers_close(&me);
 	if (!err && dst)
 		err = root_remove_entry(c, ddl, newname, dst);

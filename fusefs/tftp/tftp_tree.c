@@ -110,7 +110,10 @@ int tftp_tree_dir_layers(struct nctx *c, const struct nid *n, uint64_t id, struc
 		return 0;
 	}
 	layers_close(&boot);
-	return layers_open_dir_id(c->fs, c->p, id & ~NID_VIA_MAC_BIT, dl);
+	err = layers_open_dir_id(c->fs, c->p, id & ~NID_VIA_MAC_BIT, dl);
+	if (!err && (err = layers_set_path(c->fs, dl)))
+		layers_close(dl);
+	return err;
 }
 
 int tftp_node_child(struct nctx *c, const char *jail, struct dirlayers *dl, const char *name,

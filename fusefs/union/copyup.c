@@ -24,7 +24,16 @@
 
 #define COPY_CHUNK (1 << 20)
 
+#define LOG_PATH_MAX 200 /* a log line shows the end of a longer path */
+
 static atomic_uint copyup_seq;
+
+static const char *log_tail(const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+
+	return !path ? "?" : n > LOG_PATH_MAX ? path + n - LOG_PATH_MAX : path;
+}
 
 static void temp_name(char *buf, size_t size, uint64_t id)
 {
@@ -179,58 +188,59 @@ static int make_temp(struct union_fs *fs, struct pin *p, const struct dirlayers 
 	return err;
 }
 
-/* Caller holds copyup_lock. */
+/* Make directory @name of @parent (in the overlay) exist there too, as
+ * the lower directory @o is: owner, mode, times, and the origin's id. */
+static int copy_dir_level(void *ctx, struct dirlayers *parent, const char *name,
+			  const struct uobj *o)
+{
+	struct union_fs *fs = ctx;
+	struct timespec times[2] = {o->st.st_atim, o->st.st_mtim};
+	struct stat st;
+	int err;
+
+	if (parent->upper_fd < 0)
+		return -EIO; /* the walk starts in the overlay: cannot happen */
+	if (fstatat(parent->upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (mkdirat(parent->upper_fd, name, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	if (fchownat(parent->upper_fd, name, o->st.st_uid, o->st.st_gid, AT_SYMLINK_NOFOLLOW) !=
+		    0 ||
+	    fchmodat(parent->upper_fd, name, o->st.st_mode & 07777, 0) != 0 ||
+	    utimensat(parent->upper_fd, name, times, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	err = host_setxattr(parent->upper_fd, name, XATTR_ORIGIN, &o->id, sizeof(o->id));
+	if (err)
+		return err;
+	quota_add(fs, quota_bytes_at(parent->upper_fd, name));
+	union_changed(fs);
+	return 0;
+}
+
+/*
+ * Caller holds copyup_lock. The chain is made from the nearest ancestor
+ * the overlay has, one level at a time by name (no path: any depth).
+ */
 static int dir_chain_locked(struct union_fs *fs, struct pin *p, struct dirlayers *dl)
 {
-	struct dirlayers parent;
-	char parent_path[PATH_MAX], *slash, base[NAME_MAX + 1];
-	struct timespec times[2];
-	struct uobj o;
+	struct dirlayers made;
 	int err;
 
 	if (dl->upper_fd >= 0)
 		return 0;
-	snprintf(parent_path, sizeof(parent_path), "%s", dl->path);
-	slash = strrchr(parent_path, '/');
-	if (slash) {
-		*slash = '\0';
-		snprintf(base, sizeof(base), "%.*s", NAME_MAX, slash + 1);
-	} else {
-		snprintf(base, sizeof(base), "%.*s", NAME_MAX, parent_path);
-		parent_path[0] = '\0';
-	}
-	err = layers_open_path(fs, p, parent_path, &parent);
+	if (!dl->id)
+		return -EIO; /* every directory copied up comes by id */
+	err = layers_walk_to_dir(fs, p, dl->id, copy_dir_level, fs, &made);
 	if (err)
 		return err;
-	err = dir_chain_locked(fs, p, &parent);
-	if (err)
-		goto out;
-	err = layers_lookup(fs, p, &parent, base, &o);
-	if (err)
-		goto out;
-	if (mkdirat(parent.upper_fd, base, 0700) != 0 && errno != EEXIST) {
-		err = -errno;
-		goto out;
+	if (made.upper_fd < 0) {
+		layers_close(&made);
+		return -EIO;
 	}
-	times[0] = o.st.st_atim;
-	times[1] = o.st.st_mtim;
-	if (fchownat(parent.upper_fd, base, o.st.st_uid, o.st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    fchmodat(parent.upper_fd, base, o.st.st_mode & 07777, 0) != 0 ||
-	    utimensat(parent.upper_fd, base, times, AT_SYMLINK_NOFOLLOW) != 0) {
-		err = -errno;
-		goto out;
-	}
-	err = host_setxattr(parent.upper_fd, base, XATTR_ORIGIN, &o.id, sizeof(o.id));
-	if (err)
-		goto out;
-	quota_add(fs, quota_bytes_at(parent.upper_fd, base));
-	union_changed(fs);
-	dl->upper_fd = openat(parent.upper_fd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dl->upper_fd < 0)
-		err = -errno;
-out:
-	layers_close(&parent);
-	return err;
+	dl->upper_fd = made.upper_fd;
+	made.upper_fd = -1;
+	layers_close(&made);
+	return 0;
 }
 
 int copyup_dir_chain(struct union_fs *fs, struct pin *p, struct dirlayers *dl)
@@ -273,13 +283,7 @@ int copyup(struct union_fs *fs, struct pin *p, struct dirlayers *dir, const char
 	if (fstatat(dir->upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !is_whiteout(&st))
 		goto out;
 	if (S_ISDIR(o->st.st_mode)) {
-		struct dirlayers child;
-
-		err = layers_step(fs, p, dir, name, &child);
-		if (!err) {
-			err = dir_chain_locked(fs, p, &child);
-			layers_close(&child);
-		}
+		err = copy_dir_level(fs, dir, name, o);
 		goto out;
 	}
 	temp_name(tmp, sizeof(tmp), o->id);
@@ -291,9 +295,14 @@ int copyup(struct union_fs *fs, struct pin *p, struct dirlayers *dir, const char
 		union_changed(fs);
 	}
 	if (err) {
+		char *path = NULL;
+
 		unlinkat(fs->work_fd, tmp, 0);
-		union_log(fs, LOG_WARNING, "copy-up of %s/%s failed: %s", dir->path, name,
-			  strerror(-err));
+		itable_path(&fs->itab, dir->id, &path);
+		union_log(fs, LOG_WARNING, "copy-up of %s%s%s%s failed: %s",
+			  path && strlen(path) > LOG_PATH_MAX ? "..." : "", log_tail(path),
+			  path && *path ? "/" : "", name, strerror(-err));
+		free(path);
 	}
 out:
 	pthread_mutex_unlock(&fs->copyup_lock);

@@ -352,6 +352,41 @@ const struct gen_entry *genlayer_find(const struct genlayer *g, const char *path
 	return NULL;
 }
 
+/* strcmp(@s, @dir "/" @name), @dir NULL for none, without joining them. */
+static int cmp_joined(const char *s, const char *dir, const char *name)
+{
+	const char *parts[3] = {dir, "/", name};
+	unsigned i;
+
+	for (i = dir ? 0 : 2; i < 3; i++) {
+		const char *q;
+
+		for (q = parts[i]; *q; q++, s++)
+			if (*s != *q)
+				return (unsigned char)*s - (unsigned char)*q;
+	}
+	return (unsigned char)*s;
+}
+
+const struct gen_entry *genlayer_child(const struct genlayer *g, const struct gen_entry *dir,
+				       const char *name)
+{
+	size_t lo = 0, hi = g->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_joined(g->v[mid].path, dir ? dir->path : NULL, name);
+
+		if (c == 0)
+			return &g->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 int genlayer_children(const struct genlayer *g, const char *dir, genlayer_fn fn, void *ctx)
 {
 	size_t dl = strlen(dir), i;

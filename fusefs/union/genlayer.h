@@ -47,6 +47,10 @@ int genlayer_put(struct genlayer *g, const char *path, mode_t mode, char *data, 
 		 bool append);
 void genlayer_free(struct genlayer *g);
 const struct gen_entry *genlayer_find(const struct genlayer *g, const char *path);
+/* Entry @name of directory entry @dir (NULL: the layer's root), found
+ * without building its path: the layer is walked by name like the others. */
+const struct gen_entry *genlayer_child(const struct genlayer *g, const struct gen_entry *dir,
+				       const char *name);
 /* Direct children of directory @dir ("" = root), in path order. */
 typedef int (*genlayer_fn)(void *ctx, const struct gen_entry *e, const char *name);
 int genlayer_children(const struct genlayer *g, const char *dir, genlayer_fn fn, void *ctx);

@@ -13,7 +13,7 @@
 #include "lib/statefile.h"
 
 #define ROOT_ID	  1
-#define MAX_DEPTH 4096
+#define MAX_DEPTH (1u << 20) /* a longer chain is a loop */
 
 static size_t bucket_of(const struct itable *t, uint64_t id)
 {
@@ -212,40 +212,41 @@ int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size
 	return err;
 }
 
-int itable_path(struct itable *t, uint64_t id, char *buf, size_t size)
+int itable_path(struct itable *t, uint64_t id, char **out)
 {
-	const char *parts[MAX_DEPTH];
-	size_t n = 0, len = 0, i;
+	size_t len = 0, n = 0;
+	struct itable_ent *e;
+	uint64_t i;
+	char *buf;
 	int err = 0;
 
 	pthread_rwlock_rdlock(&t->lock);
-	while (id != ROOT_ID) {
-		struct itable_ent *e = find(t, id);
-
-		if (!e) {
-			err = -ENOENT;
+	/* Once to measure, once to fill: no limit on the length. */
+	for (i = id; i != ROOT_ID; i = e->parent, n++) {
+		e = find(t, i);
+		if (!e || n == MAX_DEPTH) {
+			err = e ? -ELOOP : -ENOENT;
 			goto out;
 		}
-		if (n == MAX_DEPTH) {
-			err = -ELOOP;
-			goto out;
-		}
-		parts[n++] = e->name;
-		id = e->parent;
+		len += strlen(e->name) + 1;
 	}
-	buf[0] = '\0';
-	for (i = n; i-- > 0;) {
-		size_t l = strlen(parts[i]);
+	buf = malloc(len + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	buf[len ? len - 1 : 0] = '\0';
+	for (i = id; i != ROOT_ID; i = e->parent) {
+		size_t l;
 
-		if (len + l + 2 > size) {
-			err = -ENAMETOOLONG;
-			goto out;
-		}
+		e = find(t, i);
+		l = strlen(e->name);
+		len -= l + 1;
+		memcpy(buf + len, e->name, l);
 		if (len)
-			buf[len++] = '/';
-		memcpy(buf + len, parts[i], l + 1);
-		len += l;
+			buf[len - 1] = '/';
 	}
+	*out = buf;
 out:
 	pthread_rwlock_unlock(&t->lock);
 	return err;

@@ -2,8 +2,8 @@
 /*
  * Where each node id of a root mount lives: id -> (parent id, name).
  *
- * The union is path based (the same path is looked up in every layer), so
- * every id the kernel may send back must lead to a path. Entries are never
+ * Every id the kernel may send back must lead to its directory and name
+ * (resolution walks down the chain of parents by name, fusefs/union/dirwalk.c). Entries are never
  * dropped on FORGET, so NFS handles survive cache eviction. Every change is
  * journalled as it is made (fusefs/union/ijournal.h) and the table is saved on a
  * clean stop, so they survive a restart, also after a crash.
@@ -39,9 +39,10 @@ void itable_destroy(struct itable *t);
 int itable_set(struct itable *t, uint64_t id, uint64_t parent, const char *name);
 void itable_remove(struct itable *t, uint64_t id);
 bool itable_has(struct itable *t, uint64_t id);
-/* "a/b/c" relative to the root ("" for the root itself); -ENOENT for an id
- * never recorded (or removed), -ELOOP on a corrupt chain. */
-int itable_path(struct itable *t, uint64_t id, char *buf, size_t size);
+/* "a/b/c" relative to the root ("" for the root itself) in a heap string,
+ * whatever its length; -ENOENT for an id never recorded (or removed),
+ * -ELOOP on a corrupt chain. */
+int itable_path(struct itable *t, uint64_t id, char **out);
 /* Parent and name of @id (not the root), or -ENOENT. */
 int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size_t size);
 /* Parent of @id, or -ENOENT. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Path resolution through a node's layers. Host directories (overlay,
- * shared layers) are entered one component at a time with O_NOFOLLOW, so
- * a symlink in a layer is never followed on the host.
+ * Name resolution through a node's layers. Host directories (overlay,
+ * shared layers) are entered one name at a time with O_NOFOLLOW from their
+ * parent's descriptor, so a symlink in a layer is never followed on the
+ * host and no path is built: depth has no limit.
  */
 #include "fusefs/union/union_priv.h"
 
@@ -10,10 +11,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/sysmacros.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -41,6 +40,28 @@ int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size
 		n = -errno;
 	close(fd);
 	return (int)n;
+}
+
+char *host_getxattr_str(int dirfd, const char *name, const char *attr)
+{
+	int n = host_getxattr(dirfd, name, attr, NULL, 0);
+
+	/* The value may grow between the two calls: then ERANGE, again. */
+	while (n > 0) {
+		char *v = malloc((size_t)n + 1);
+		int got;
+
+		if (!v)
+			return NULL;
+		got = host_getxattr(dirfd, name, attr, v, (size_t)n);
+		if (got >= 0) {
+			v[got] = '\0';
+			return v;
+		}
+		free(v);
+		n = got == -ERANGE ? host_getxattr(dirfd, name, attr, NULL, 0) : -1;
+	}
+	return NULL;
 }
 
 /* setxattr of @name in directory @dirfd, whatever its type: a symlink, a
@@ -101,6 +122,7 @@ void layers_close(struct dirlayers *dl)
 	for (i = 0; i < dl->n_shared && i < MAX_SHARED_LAYERS; i++)
 		if (dl->shared_fd[i] >= 0)
 			close(dl->shared_fd[i]);
+	free(dl->path);
 	dirlayers_init(dl);
 }
 
@@ -109,9 +131,15 @@ int layers_open_root(struct union_fs *fs, struct pin *p, struct dirlayers *dl)
 	unsigned i;
 
 	dirlayers_init(dl);
+	dl->id = 1;
+	dl->path = strdup("");
 	dl->upper_fd = openat(fs->upper_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dl->upper_fd < 0)
-		return -errno;
+	if (dl->upper_fd < 0 || !dl->path) {
+		int err = dl->path ? -errno : -ENOMEM;
+
+		layers_close(dl);
+		return err;
+	}
 	dl->lower_hidden = dir_is_opaque(fs->upper_fd, ".");
 	dl->gen_dir = true;
 	dl->n_shared = p->n_layers;
@@ -159,11 +187,11 @@ bool layers_have_lower(const struct dirlayers *dl)
 	return false;
 }
 
-static int join_path(char *out, size_t size, const char *dir, const char *name)
+char *layers_join(const char *dir, const char *name)
 {
-	int n = snprintf(out, size, "%s%s%s", dir, dir[0] ? "/" : "", name);
+	char *out;
 
-	return n >= (int)size ? -ENAMETOOLONG : 0;
+	return asprintf(&out, "%s%s%s", dir, dir[0] ? "/" : "", name) < 0 ? NULL : out;
 }
 
 static int walk_path(struct union_fs *fs, struct pin *p, struct dirlayers *cur, const char *path,
@@ -194,15 +222,16 @@ static void step_redirect(struct union_fs *fs, struct pin *p, const struct dirla
 	} else {
 		if (strchr(rd, '/') || parent->lower_hidden)
 			return; /* not a name: kernel overlayfs refuses it too */
-		base = *parent; /* borrowed fds: layers_step only reads them */
+		base = *parent; /* borrowed: layers_step only reads it */
 		base.upper_fd = -1;
+		base.path = NULL;
 		err = layers_step(fs, p, &base, rd, &low);
 	}
 	if (err)
 		return; /* nothing below: the overlay dir alone */
-	memcpy(child->lpath, low.lpath, sizeof(child->lpath));
 	child->lower_hidden = low.lower_hidden;
 	child->gen_dir = low.gen_dir;
+	child->gen = low.gen;
 	child->img_dir = low.img_dir;
 	child->img = low.img;
 	for (i = 0; i < low.n_shared; i++) {
@@ -216,35 +245,36 @@ int layers_step(struct union_fs *fs, struct pin *p, const struct dirlayers *pare
 		const char *name, struct dirlayers *child)
 {
 	bool hidden = parent->lower_hidden, h = false;
-	char rd[PATH_MAX];
 	struct stat st;
 	unsigned i;
-	int n;
+	char *rd;
 
 	dirlayers_init(child);
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG; /* not "absent": as the kernel answers */
-	if (join_path(child->path, sizeof(child->path), parent->path, name) ||
-	    join_path(child->lpath, sizeof(child->lpath), parent->lpath, name))
-		return -ENAMETOOLONG;
+	if (parent->path && !(child->path = layers_join(parent->path, name)))
+		return -ENOMEM;
 	child->upper_fd = host_step(parent->upper_fd, name, &h);
 	child->n_shared = parent->n_shared;
 	if (child->upper_fd >= 0 && !h &&
-	    (n = host_getxattr(parent->upper_fd, name, XATTR_REDIRECT, rd, sizeof(rd) - 1)) > 0) {
-		rd[n] = '\0';
-		step_redirect(fs, p, parent, rd, child);
+	    (rd = host_getxattr_str(parent->upper_fd, name, XATTR_REDIRECT))) {
+		if (rd[0])
+			step_redirect(fs, p, parent, rd, child);
+		free(rd);
 		return 0;
 	}
 	if (h)
 		hidden = true;
 	child->lower_hidden = hidden;
 	if (!hidden && parent->gen_dir) {
-		const struct gen_entry *ge = genlayer_find(&p->genl, child->lpath);
+		const struct gen_entry *ge = genlayer_child(&p->genl, parent->gen, name);
 
-		if (ge && ge->is_dir)
+		if (ge && ge->is_dir) {
 			child->gen_dir = true;
-		else if (ge)
+			child->gen = ge;
+		} else if (ge) {
 			hidden = true;
+		}
 	}
 	for (i = 0; i < parent->n_shared; i++) {
 		h = false;
@@ -368,7 +398,6 @@ int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *di
 {
 	struct nid n = {.slot = fs->slot};
 	bool below_hidden = dir->lower_hidden, merge = true, top_dir = false;
-	char path[PATH_MAX];
 	uint64_t lowest = 0;
 	struct stat st;
 	unsigned i;
@@ -377,9 +406,6 @@ int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *di
 	/* Every operation on a name starts with its lookup: refusing here
 	 * answers chmod, unlink, rename... as the kernel's own filesystems do. */
 	if (strlen(name) > NAME_MAX)
-		return -ENAMETOOLONG;
-	/* The generated layer is looked up where the lower layers have it. */
-	if (join_path(path, sizeof(path), dir->lpath, name))
 		return -ENAMETOOLONG;
 
 	if (dir->upper_fd >= 0 && fstatat(dir->upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -391,13 +417,14 @@ int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *di
 		merge = top_dir && !dir_is_opaque(dir->upper_fd, name);
 	}
 	if (!below_hidden && dir->gen_dir) {
-		const struct gen_entry *ge = genlayer_find(&p->genl, path);
+		/* Where the lower layers have the directory (dir->gen). */
+		const struct gen_entry *ge = genlayer_child(&p->genl, dir->gen, name);
 
 		if (ge) {
 			o->lower_present = true;
 			if (merge && (o->top == L_NONE || (top_dir && ge->is_dir))) {
 				n.kind = NID_GEN;
-				n.payload = path_hash32(path);
+				n.payload = path_hash32(ge->path);
 				lowest = nid_encode(&n);
 				if (o->top == L_NONE) {
 					o->top = L_GEN;
@@ -474,271 +501,5 @@ int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *di
 	}
 	o->st.st_ino = o->id;
 	o->st.st_dev = 0;
-	return 0;
-}
-
-static int split_path(char *path, char *name)
-{
-	char *slash = strrchr(path, '/');
-
-	if (slash) {
-		*slash = '\0';
-		snprintf(name, NAME_MAX + 1, "%.*s", NAME_MAX, slash + 1);
-	} else {
-		snprintf(name, NAME_MAX + 1, "%.*s", NAME_MAX, path);
-		path[0] = '\0';
-	}
-	return 0;
-}
-
-/* ---- the directory cache -------------------------------------------- */
-
-#define DIRCACHE_SIZE 4096 /* entries per node, direct mapped (160 KiB) */
-#define DIR_CHAIN_MAX 64   /* levels entered from a cached ancestor */
-
-enum { DC_UPPER = 1, DC_HIDDEN = 2, DC_GEN = 4, DC_IMG = 8 };
-
-struct dircache_ent {
-	uint64_t id, epoch, pin_seq;
-	img_ino img;
-	uint8_t flags;
-	uint8_t shared; /* bit i: shared layer i has the dir */
-};
-
-struct dircache {
-	struct dircache_ent v[DIRCACHE_SIZE];
-};
-
-static size_t dc_slot(uint64_t id)
-{
-	id ^= id >> 29;
-	id *= 0xbf58476d1ce4e5b9ull;
-	id ^= id >> 32;
-	return (size_t)(id % DIRCACHE_SIZE);
-}
-
-static bool dc_get(struct union_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
-		   struct dircache_ent *out)
-{
-	bool hit = false;
-
-	pthread_mutex_lock(&fs->dircache_lock);
-	if (fs->dircache) {
-		*out = fs->dircache->v[dc_slot(id)];
-		hit = out->id == id && out->epoch == epoch && out->pin_seq == seq;
-	}
-	pthread_mutex_unlock(&fs->dircache_lock);
-	return hit;
-}
-
-static void dc_put(struct union_fs *fs, uint64_t id, uint64_t epoch, uint64_t seq,
-		   const struct dirlayers *dl)
-{
-	struct dircache_ent e = {.id = id, .epoch = epoch, .pin_seq = seq, .img = dl->img};
-	unsigned i;
-
-	/* An entry rebuilds the lower side from the union path: not what a
-	 * directory at or below a renamed one has. */
-	if (strcmp(dl->path, dl->lpath) != 0)
-		return;
-
-	e.flags = (dl->upper_fd >= 0 ? DC_UPPER : 0) | (dl->lower_hidden ? DC_HIDDEN : 0) |
-		  (dl->gen_dir ? DC_GEN : 0) | (dl->img_dir ? DC_IMG : 0);
-	for (i = 0; i < dl->n_shared && i < 8; i++)
-		if (dl->shared_fd[i] >= 0)
-			e.shared |= 1u << i;
-	pthread_mutex_lock(&fs->dircache_lock);
-	if (!fs->dircache)
-		fs->dircache = calloc(1, sizeof(*fs->dircache));
-	if (fs->dircache)
-		fs->dircache->v[dc_slot(id)] = e;
-	pthread_mutex_unlock(&fs->dircache_lock);
-}
-
-/* Open @rel under @root without following any symlink and without leaving
- * @root: one syscall instead of a walk. */
-static int open_beneath(int root, const char *rel)
-{
-	struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-					  RESOLVE_NO_MAGICLINKS};
-
-	return (int)syscall(SYS_openat2, root, *rel ? rel : ".", &how, sizeof(how));
-}
-
-static int dc_build(struct union_fs *fs, struct pin *p, const struct dircache_ent *e,
-		    const char *path, struct dirlayers *dl)
-{
-	unsigned i;
-
-	dirlayers_init(dl);
-	snprintf(dl->path, sizeof(dl->path), "%s", path);
-	snprintf(dl->lpath, sizeof(dl->lpath), "%s", path);
-	dl->lower_hidden = e->flags & DC_HIDDEN;
-	dl->gen_dir = e->flags & DC_GEN;
-	dl->img_dir = e->flags & DC_IMG;
-	dl->img = e->img;
-	if ((e->flags & DC_UPPER) && (dl->upper_fd = open_beneath(fs->upper_fd, path)) < 0)
-		return -ESTALE;
-	dl->n_shared = p->n_layers;
-	for (i = 0; i < p->n_layers && i < 8; i++) {
-		char name[NODE_NAME_MAX + 2];
-		int lfd;
-
-		if (!(e->shared & (1u << i)))
-			continue;
-		snprintf(name, sizeof(name), "@%s", p->layers[i]);
-		lfd = openat(fs->overlays_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		dl->shared_fd[i] = lfd >= 0 ? open_beneath(lfd, path) : -1;
-		if (lfd >= 0)
-			close(lfd);
-		if (dl->shared_fd[i] < 0) {
-			layers_close(dl);
-			return -ESTALE;
-		}
-	}
-	return 0;
-}
-
-/* The path walk, and the check that @id is still what its path names. */
-static int resolve_by_walk(struct union_fs *fs, struct pin *p, uint64_t id,
-			   struct dirlayers *parent, char *name, struct uobj *o)
-{
-	char path[PATH_MAX];
-	int err;
-
-	err = itable_path(&fs->itab, id, path, sizeof(path));
-	if (err)
-		return err == -ENOENT ? -ESTALE : err;
-	split_path(path, name);
-	err = layers_open_path(fs, p, path, parent);
-	if (err)
-		return err == -ENOENT ? -ESTALE : err;
-	err = layers_lookup(fs, p, parent, name, o);
-	if (!err && o->id != id)
-		err = -ESTALE; /* something else lives there now */
-	if (err) {
-		layers_close(parent);
-		return err == -ENOENT ? -ESTALE : err;
-	}
-	return 0;
-}
-
-/* Directory @id from the cache, or false. */
-static bool dc_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
-		    struct dirlayers *dl)
-{
-	char path[PATH_MAX];
-	struct dircache_ent e;
-
-	return dc_get(fs, id, epoch, p->seq, &e) &&
-	       itable_path(&fs->itab, id, path, sizeof(path)) == 0 &&
-	       dc_build(fs, p, &e, path, dl) == 0;
-}
-
-/*
- * A directory the cache does not have: enter it from its nearest cached
- * ancestor (or the root) one level at a time, checking at each level that
- * the name still resolves to the id the table has, and caching each level.
- * A miss then costs the levels that are missing, not the whole path.
- * -EAGAIN: deeper than DIR_CHAIN_MAX or the table moved under us.
- */
-static int dc_fill(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
-		   struct dirlayers *dl)
-{
-	uint64_t chain[DIR_CHAIN_MAX + 1], up = id, parent;
-	char name[NAME_MAX + 1];
-	struct dirlayers top, next;
-	struct uobj o;
-	unsigned n = 0;
-	int err;
-
-	for (;;) {
-		if (n == DIR_CHAIN_MAX)
-			return -EAGAIN;
-		chain[n++] = up;
-		if (itable_parent(&fs->itab, up, &up) != 0)
-			return -ESTALE;
-		if (up == 1) {
-			err = layers_open_root(fs, p, &top);
-			if (err)
-				return err;
-			break;
-		}
-		if (dc_open(fs, p, up, epoch, &top))
-			break;
-	}
-	chain[n] = up; /* what @top is */
-	while (n--) {
-		err = itable_get(&fs->itab, chain[n], &parent, name, sizeof(name));
-		if (!err && parent != chain[n + 1])
-			err = -EAGAIN;
-		if (!err)
-			err = layers_lookup(fs, p, &top, name, &o);
-		if (!err && o.id != chain[n])
-			err = -ESTALE; /* something else lives there now */
-		if (!err && !S_ISDIR(o.st.st_mode))
-			err = -ENOTDIR;
-		if (!err)
-			err = layers_step(fs, p, &top, name, &next);
-		layers_close(&top);
-		if (err)
-			return err == -ENOENT ? -ESTALE : err;
-		top = next;
-		dc_put(fs, chain[n], epoch, p->seq, &top);
-	}
-	*dl = top;
-	return 0;
-}
-
-int layers_open_dir_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl)
-{
-	uint64_t epoch = atomic_load(&fs->epoch);
-	struct dirlayers parent;
-	char name[NAME_MAX + 1];
-	struct uobj o;
-	int err;
-
-	if (id == 1)
-		return layers_open_root(fs, p, dl);
-	if (dc_open(fs, p, id, epoch, dl))
-		return 0;
-	err = dc_fill(fs, p, id, epoch, dl);
-	if (err != -EAGAIN)
-		return err;
-	err = resolve_by_walk(fs, p, id, &parent, name, &o);
-	if (err)
-		return err;
-	err = S_ISDIR(o.st.st_mode) ? layers_step(fs, p, &parent, name, dl) : -ENOTDIR;
-	layers_close(&parent);
-	if (!err)
-		dc_put(fs, id, epoch, p->seq, dl);
-	return err;
-}
-
-int layers_resolve_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
-		      char *name, struct uobj *o)
-{
-	char path[PATH_MAX];
-	uint64_t pid;
-	struct nid n;
-	int err;
-
-	if (!nid_decode(id, &n) || (n.kind != NID_ROOT && n.slot != fs->slot))
-		return -ESTALE;
-	if (itable_parent(&fs->itab, id, &pid) != 0 ||
-	    itable_path(&fs->itab, id, path, sizeof(path)) != 0)
-		return -ESTALE;
-	split_path(path, name);
-	err = layers_open_dir_id(fs, p, pid, parent);
-	if (err)
-		return resolve_by_walk(fs, p, id, parent, name, o);
-	err = layers_lookup(fs, p, parent, name, o);
-	if (!err && o->id != id)
-		err = -ESTALE;
-	if (err) {
-		layers_close(parent);
-		return err == -ENOENT ? -ESTALE : err;
-	}
 	return 0;
 }

@@ -75,7 +75,7 @@ int union_list_dir(struct union_fs *fs, struct pin *p, const struct dirlayers *d
 	if (!err && dl->gen_dir && !dl->lower_hidden) {
 		struct gen_list_ctx g = {.l = l, .base_id = nid_encode(&n)};
 
-		err = genlayer_children(&p->genl, dl->path, list_gen_cb, &g);
+		err = genlayer_children(&p->genl, dl->gen ? dl->gen->path : "", list_gen_cb, &g);
 	}
 	for (i = 0; !err && i < dl->n_shared; i++) {
 		n = (struct nid){.kind = NID_SHARED, .slot = fs->slot, .gen = i};

@@ -2,6 +2,8 @@
 /* A node's union: setting up and tearing down what the engine keeps. */
 #include "fusefs/union/union_priv.h"
 
+#include "fusefs/union/dircache.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +50,5 @@ void union_fs_destroy(struct union_fs *fs)
 	pthread_mutex_destroy(&fs->open_lock);
 	genholds_destroy(&fs->holds);
 	hfd_destroy(&fs->hfd);
-	free(fs->dircache);
-	fs->dircache = NULL;
+	dircache_free(fs);
 }

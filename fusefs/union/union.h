@@ -123,15 +123,25 @@ static inline void union_changed(struct union_fs *fs)
 
 enum layer_kind { L_NONE, L_UPPER, L_GEN, L_SHARED, L_IMAGE };
 
-/* A directory of the union, as each layer has it. */
+/*
+ * A directory of the union, as each layer has it: open directories of the
+ * host layers, the generated layer's entry, the image's inode. Nothing in
+ * it is a path: a directory is entered from its parent by name
+ * (layers_step), so depth has no limit, as in the kernel. Moving the
+ * struct moves what it holds; layers_close() releases it.
+ */
 struct dirlayers {
-	char path[PATH_MAX]; /* relative; "" for the root */
-	/* Where the layers below the overlay have it: the same as @path
-	 * unless a renamed directory (trusted.overlay.redirect) is on the way. */
-	char lpath[PATH_MAX];
+	uint64_t id; /* its node id (1: the root); 0: not known */
+	/* Its union path ("" the root), kept only on walks that start from
+	 * the root by path (the chroot-style resolver): heap, else NULL. */
+	char *path;
 	int upper_fd;	   /* -1: not in the overlay */
 	bool lower_hidden; /* the overlay dir is opaque: nothing below shows */
 	bool gen_dir;
+	/* Its entry in the generated layer, where the layers below the
+	 * overlay have it (a renamed directory's redirect followed); NULL for
+	 * the layer's root. */
+	const struct gen_entry *gen;
 	int shared_fd[MAX_SHARED_LAYERS]; /* -1: absent or hidden */
 	unsigned n_shared;
 	bool img_dir;
@@ -155,19 +165,36 @@ struct uobj {
 	uint64_t fh_gen;
 };
 
-/* Enter child directory @name of @parent. */
+/* Enter child directory @name of @parent (child->id is left 0: the
+ * caller knows it from its lookup). */
 int layers_step(struct union_fs *fs, struct pin *p, const struct dirlayers *parent,
 		const char *name, struct dirlayers *child);
 void layers_close(struct dirlayers *dl);
 /* What @name of @dir is; -ENAMETOOLONG for a name over NAME_MAX bytes. */
 int layers_lookup(struct union_fs *fs, struct pin *p, const struct dirlayers *dir, const char *name,
 		  struct uobj *o);
-/* The layers of directory @id (cached). */
+/* The layers of directory @id: from the directory cache (dircache.h),
+ * else entered from its nearest cached ancestor (dirwalk.c). */
 int layers_open_dir_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *dl);
-/* The object an id names now, with its parent directory's layers: the
- * id must still be what its path resolves to, else -ESTALE. */
+/* The object an id names now, with its parent directory's layers: the id
+ * must still be what its name in its parent resolves to, else -ESTALE. */
 int layers_resolve_id(struct union_fs *fs, struct pin *p, uint64_t id, struct dirlayers *parent,
 		      char *name, struct uobj *o);
+/* Called on each level a walk by id enters, before it steps from @parent
+ * into child @name (what @o says): copy-up makes the level there. */
+typedef int (*layers_level_fn)(void *ctx, struct dirlayers *parent, const char *name,
+			       const struct uobj *o);
+/* Directory @id as layers_open_dir_id() gives it, entered level by level
+ * from the nearest cached ancestor that is in the overlay, with @fn
+ * called on every level entered. */
+int layers_walk_to_dir(struct union_fs *fs, struct pin *p, uint64_t id, layers_level_fn fn,
+		       void *ctx, struct dirlayers *dl);
+/* Where the layers below the overlay have child @name of directory @id,
+ * "a/b/c" (redirects of renamed directories followed), in a heap string. */
+int layers_lower_path(struct union_fs *fs, uint64_t id, const char *name, char **out);
+/* Set dl->path (heap) from the id table, for a caller that needs the
+ * directory's union path (the TFTP view's jail). */
+int layers_set_path(struct union_fs *fs, struct dirlayers *dl);
 bool is_whiteout(const struct stat *st);
 /* Directory @name of @dirfd carries trusted.overlay.opaque=y. */
 bool dir_is_opaque(int dirfd, const char *name);
@@ -176,13 +203,14 @@ bool dir_is_opaque(int dirfd, const char *name);
  * layer's root) or a name in the parent's lower directories. */
 #define XATTR_REDIRECT "trusted.overlay.redirect"
 /*
- * Directory @name of overlay dir @dirfd (layers @me, object @src) is about
- * to move: record where its lower layers have it, as kernel overlayfs's
+ * Directory @name of @parent (in the overlay; object @src) is about to
+ * move: record where its lower layers have it, as kernel overlayfs's
  * redirect_dir=on does: its old name (@samedir: it stays in its parent),
- * else "/" and its lower path; and its id (XATTR_ORIGIN). -EXDEV if the
- * host cannot store it (as the kernel: mv then copies).
+ * else "/" and its lower path (layers_lower_path); and its id
+ * (XATTR_ORIGIN). -EXDEV if the host cannot store it (as the kernel: mv
+ * then copies).
  */
-int union_set_redirect(int dirfd, const char *name, const struct dirlayers *me,
+int union_set_redirect(struct union_fs *fs, const struct dirlayers *parent, const char *name,
 		       const struct uobj *src, bool samedir);
 /* Some layer below the overlay shows directory @dl. */
 bool layers_have_lower(const struct dirlayers *dl);
@@ -190,6 +218,9 @@ bool layers_have_lower(const struct dirlayers *dl);
  * ignores the attribute). */
 #define XATTR_ORIGIN "trusted.netbootfs.origin"
 int host_getxattr(int dirfd, const char *name, const char *attr, void *buf, size_t size);
+/* The value of @attr of @name as a NUL-terminated heap string, whatever
+ * its length; NULL if it has none (or on error). */
+char *host_getxattr_str(int dirfd, const char *name, const char *attr);
 int host_setxattr(int dirfd, const char *name, const char *attr, const void *val, size_t size);
 /* A listing of directory @name in @dirfd ("." for @dirfd itself), never
  * through a symlink; NULL with errno set. closedir() closes it all. */

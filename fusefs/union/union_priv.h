@@ -19,5 +19,7 @@
  * (relative) entered from it, never following a symlink on the host. */
 int layers_open_root(struct union_fs *fs, struct pin *p, struct dirlayers *dl);
 int layers_open_path(struct union_fs *fs, struct pin *p, const char *path, struct dirlayers *dl);
+/* "@dir/@name" ("@name" when @dir is ""), in a heap string; NULL: no memory. */
+char *layers_join(const char *dir, const char *name);
 
 #endif

@@ -83,10 +83,11 @@ static char *sorted_snapshot(const char *path)
 
 static void expect_path(struct itable *t, uint64_t id, const char *want)
 {
-	char path[256];
+	char *path = NULL;
 
-	assert_int_equal(itable_path(t, id, path, sizeof(path)), 0);
+	assert_int_equal(itable_path(t, id, &path), 0);
 	assert_string_equal(path, want);
+	free(path);
 }
 
 /* A clean stop writes the snapshot, names escaped, and drops the journal;
@@ -187,21 +188,32 @@ static void test_damaged_line(void **state)
 	itable_destroy(&t);
 }
 
-/* Paths of unknown ids, and chains that do not end at the root. */
+/* Paths of unknown ids, chains that do not end at the root, and a chain
+ * far longer than PATH_MAX: no limit. */
 static void test_paths(void **state)
 {
+	char name[201], *path = NULL;
 	struct itable t;
-	char buf[8];
+	uint64_t id;
 
 	(void)state;
 	assert_int_equal(itable_init(&t), 0);
-	assert_int_equal(itable_path(&t, 0x99, buf, sizeof(buf)), -ENOENT);
-	assert_int_equal(itable_set(&t, 0x10, 1, "abcdef"), 0);
-	assert_int_equal(itable_set(&t, 0x20, 0x10, "gh"), 0);
-	assert_int_equal(itable_path(&t, 0x20, buf, sizeof(buf)), -ENAMETOOLONG);
+	assert_int_equal(itable_path(&t, 0x99, &path), -ENOENT);
 	assert_int_equal(itable_set(&t, 0x40, 0x50, "x"), 0);
 	assert_int_equal(itable_set(&t, 0x50, 0x40, "y"), 0);
-	assert_int_equal(itable_path(&t, 0x40, buf, sizeof(buf)), -ELOOP);
+	assert_int_equal(itable_path(&t, 0x40, &path), -ELOOP);
+	memset(name, 'n', 200);
+	name[200] = '\0';
+	for (id = 0x100; id < 0x100 + 100; id++)
+		assert_int_equal(itable_set(&t, id, id == 0x100 ? 1 : id - 1, name), 0);
+	assert_int_equal(itable_path(&t, id - 1, &path), 0);
+	assert_int_equal(strlen(path), 100 * 201 - 1);
+	assert_int_equal(path[200], '/');
+	assert_int_equal(path[100 * 201 - 2], 'n');
+	free(path);
+	assert_int_equal(itable_path(&t, 1, &path), 0);
+	assert_string_equal(path, "");
+	free(path);
 	itable_destroy(&t);
 }
 

@@ -341,12 +341,16 @@ static void test_resolve_id(void **state)
 	assert_string_equal(rname, "hostname");
 	assert_int_equal(pid, uf_img_id(f, "etc"));
 	assert_int_equal(o.id, uf_img_id(f, "etc/hostname"));
-	assert_int_equal(itable_path(&f->fs.itab, o.id, name, sizeof(name)), 0);
-	assert_string_equal(name, "etc/hostname");
+	char *path = NULL;
+
+	assert_int_equal(itable_path(&f->fs.itab, o.id, &path), 0);
+	assert_string_equal(path, "etc/hostname");
+	free(path);
 
 	assert_int_equal(itable_set(&f->fs.itab, dir_id, 1, "dir"), 0);
 	assert_int_equal(itable_set(&f->fs.itab, a_id, dir_id, "a"), 0);
 	assert_int_equal(layers_resolve_id(&f->fs, f->p, a_id, &parent, name, &o), 0);
+	assert_int_equal(parent.id, dir_id);
 	assert_true(parent.img_dir); /* the image's dir/, where a lives */
 	assert_int_equal(layers_lookup(&f->fs, f->p, &parent, "b", &o), 0);
 	assert_int_equal(o.id, uf_img_id(f, "dir/b"));
@@ -383,6 +387,7 @@ static void test_redirect_read(void **state)
 	struct ufx *f = *state;
 	struct dirlayers dl;
 	struct uobj o;
+	char *lp;
 
 	fx_mkdirs(f->upper, "moved");
 	set_xattr(f->upper, "moved", XATTR_REDIRECT, "/dir/sub");
@@ -393,12 +398,18 @@ static void test_redirect_read(void **state)
 
 	uf_open_dir(f, "moved", &dl);
 	assert_true(dl.img_dir);
+	assert_int_equal(layers_lower_path(&f->fs, 1, "moved", &lp), 0);
+	assert_string_equal(lp, "dir/sub");
+	free(lp);
 	assert_int_equal(layers_lookup(&f->fs, f->p, &dl, "c", &o), 0);
 	assert_int_equal(o.top, L_IMAGE);
 	assert_int_equal(o.id, uf_img_id(f, "dir/sub/c"));
 	layers_close(&dl);
 
 	uf_open_dir(f, "renamed", &dl);
+	assert_int_equal(layers_lower_path(&f->fs, 1, "renamed", &lp), 0);
+	assert_string_equal(lp, "dir");
+	free(lp);
 	assert_int_equal(layers_lookup(&f->fs, f->p, &dl, "a", &o), 0);
 	assert_int_equal(o.id, uf_img_id(f, "dir/a"));
 	assert_int_equal(layers_lookup(&f->fs, f->p, &dl, "s", &o), 0); /* the shared layer's */
@@ -435,7 +446,7 @@ static void test_redirect_write(void **state)
 	uf_open_dir(f, "dir", &root);
 	assert_int_equal(layers_lookup(&f->fs, f->p, &root, "sub", &o), 0);
 	assert_int_equal(layers_step(&f->fs, f->p, &root, "sub", &me), 0);
-	assert_int_equal(union_set_redirect(root.upper_fd, "sub", &me, &o, true), 0);
+	assert_int_equal(union_set_redirect(&f->fs, &root, "sub", &o, true), 0);
 	v = get_xattr(f->upper, "dir/sub", XATTR_REDIRECT, &n);
 	assert_int_equal(n, 3);
 	assert_memory_equal(v, "sub", 3);
@@ -446,13 +457,13 @@ static void test_redirect_write(void **state)
 	assert_int_equal(origin, uf_img_id(f, "dir/sub"));
 	free(v);
 	/* A move to another parent: the absolute lower path replaces it. */
-	assert_int_equal(union_set_redirect(root.upper_fd, "sub", &me, &o, false), 0);
+	assert_int_equal(union_set_redirect(&f->fs, &root, "sub", &o, false), 0);
 	v = get_xattr(f->upper, "dir/sub", XATTR_REDIRECT, &n);
 	assert_int_equal(n, 8);
 	assert_memory_equal(v, "/dir/sub", 8);
 	free(v);
 	/* An absolute one stays true wherever the directory goes next. */
-	assert_int_equal(union_set_redirect(root.upper_fd, "sub", &me, &o, true), 0);
+	assert_int_equal(union_set_redirect(&f->fs, &root, "sub", &o, true), 0);
 	v = get_xattr(f->upper, "dir/sub", XATTR_REDIRECT, &n);
 	assert_int_equal(n, 8);
 	assert_memory_equal(v, "/dir/sub", 8);

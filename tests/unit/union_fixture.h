@@ -213,8 +213,14 @@ FX void uf_open_dir(struct ufx *f, const char *path, struct dirlayers *dl)
 	struct dirlayers next;
 
 	assert_int_equal(layers_open_dir_id(&f->fs, f->p, 1, dl), 0);
+	/* As the kernel comes: each level looked up (and in the id table). */
 	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+		struct uobj o;
+
+		assert_int_equal(layers_lookup(&f->fs, f->p, dl, comp, &o), 0);
+		assert_int_equal(itable_set(&f->fs.itab, o.id, dl->id, comp), 0);
 		assert_int_equal(layers_step(&f->fs, f->p, dl, comp, &next), 0);
+		next.id = o.id;
 		layers_close(dl);
 		*dl = next;
 	}
