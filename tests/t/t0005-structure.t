@@ -196,9 +196,7 @@ else
 	ok 1 "no cycle between objects (symbol use): not checked"
 fi
 
-TODO="fusefs/union/layers.c is still to split"
 none "$(too_long fusefs)" "no file over $MAX_LINES lines in fusefs/"
-TODO=""
 
 if [ -d lib ]; then
 	none "$(reaches '^lib/' '^(mapper|images|fusefs|ctl)/' <"$T/includes")" \
