@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -22,6 +21,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "lib/rmtree.h"
 
 #define FX static __attribute__((unused))
 
@@ -193,16 +194,9 @@ FX char *fx_tmpdir(void)
 	return dir;
 }
 
-FX int fx_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 FX void fx_rm_rf(const char *dir)
 {
-	nftw(dir, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rmtree_at(AT_FDCWD, dir);
 }
 
 FX int fx_count_fds(void)

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "lib/rmtree.h"
 
 #define LF static inline __attribute__((unused))
 
@@ -33,19 +34,9 @@ LF char *lf_tmpdir(const char *tag)
 	return dir;
 }
 
-LF int lf_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 LF void lf_rm_rf(const char *dir)
 {
-	nftw(dir, lf_rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	rmdir(dir);
+	rmtree_at(AT_FDCWD, dir);
 }
 
 /* The whole file @path, NUL-terminated (static buffer), or NULL. */

@@ -9,13 +9,14 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fusefs/bootrec.h"
+#include "lib/rmtree.h"
 
 static int setup(void **state)
 {
@@ -27,17 +28,9 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rmtree_at(AT_FDCWD, *state);
 	free(*state);
 	return 0;
 }

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/lease.h"
+#include "lib/rmtree.h"
 
 struct fx {
 	char *dir;
@@ -41,20 +41,12 @@ static int setup(void **state)
 	return f->fd < 0 ? -1 : 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 
 	close(f->fd);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	rmtree_at(AT_FDCWD, f->dir);
 	free(f->dir);
 	free(f);
 	return 0;

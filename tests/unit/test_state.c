@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 
 #include "mapper/mapper.h"
 #include "mapper/state.h"
+#include "lib/rmtree.h"
 
 struct fixture {
 	char root[64];
@@ -37,18 +38,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	int rc = nftw(fx->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = rmtree_at(AT_FDCWD, fx->root);
 
 	free(fx);
 	return rc;
