@@ -399,9 +399,7 @@ static int node_move(struct ctl *c, int argc, char **argv)
 	m = ctl_load_config(c);
 	if (!m)
 		return CTL_EXIT_FAIL;
-	n = mapper_find_name(m, av.pos[0]);
-	if (!n)
-		n = mapper_find_other(m, av.pos[0]);
+	n = mapper_find_any(m, av.pos[0]);
 	if (!n) {
 		ctl_err("%s: no node %s in %s", cmd, av.pos[0], c->config_path);
 		return CTL_EXIT_FAIL;
@@ -454,7 +452,7 @@ int cmd_takeover(struct ctl *c, int argc, char **argv)
 	const struct mapper *m;
 	struct arg_values av;
 	const char *dead;
-	size_t i, all;
+	size_t i;
 	int ret;
 
 	ret = args_parse(cmd, takeover_help, 0, 1, 1, argc, argv, &av);
@@ -472,18 +470,12 @@ int cmd_takeover(struct ctl *c, int argc, char **argv)
 	}
 	if (strcmp(dead, t.to) == 0)
 		return usage_error(cmd, "%s cannot take over its own nodes", dead);
-	all = mapper_node_count(m) + mapper_other_count(m);
-	t.names = calloc(all ? all : 1, sizeof(*t.names));
+	t.names = calloc(mapper_all_count(m) + 1, sizeof(*t.names));
 	if (!t.names)
 		return CTL_EXIT_FAIL;
-	for (i = 0; i < all; i++) {
-		const struct node *n = i < mapper_node_count(m)
-					       ? mapper_node_at(m, i)
-					       : mapper_other_at(m, i - mapper_node_count(m));
-
-		if (strcmp(n->server, dead) == 0)
-			t.names[t.n++] = n->name;
-	}
+	for (i = 0; i < mapper_all_count(m); i++)
+		if (strcmp(mapper_all_at(m, i)->server, dead) == 0)
+			t.names[t.n++] = mapper_all_at(m, i)->name;
 	ret = t.n ? edit_config(c, cmd, takeover_edit, &t) : CTL_EXIT_OK;
 	if (ret == CTL_EXIT_OK) {
 		printf("%zu node%s of %s move%s to %s at their next boot:", t.n,

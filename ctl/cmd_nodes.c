@@ -40,19 +40,6 @@ static struct node_slots *load_slots(const struct mapper *m)
 	return NULL;
 }
 
-/* Every node, this server's then the others' (-S NAME lists its own first). */
-static const struct node *any_node_at(const struct mapper *m, size_t i)
-{
-	size_t local = mapper_node_count(m);
-
-	return i < local ? mapper_node_at(m, i) : mapper_other_at(m, i - local);
-}
-
-static size_t any_node_count(const struct mapper *m)
-{
-	return mapper_node_count(m) + mapper_other_count(m);
-}
-
 static struct json_object *node_json(const struct mapper *m, const struct node *n, unsigned slot)
 {
 	struct json_object *o = json_object_new_object();
@@ -78,8 +65,8 @@ static int print_nodes_json(const struct mapper *m, const struct node_slots *slo
 	size_t i;
 	int ret;
 
-	for (i = 0; i < any_node_count(m); i++) {
-		const struct node *n = any_node_at(m, i);
+	for (i = 0; i < mapper_all_count(m); i++) {
+		const struct node *n = mapper_all_at(m, i);
 
 		json_object_array_add(arr,
 				      node_json(m, n, slots ? node_slots_get(slots, n->name) : 0));
@@ -101,8 +88,8 @@ static int print_nodes_table(const struct mapper *m, const struct node_slots *sl
 	int ret = 0;
 
 	table_init(&t, (slots ? 7 : 6) + servers, slots ? headers : headers_noslot);
-	for (i = 0; i < any_node_count(m) && ret == 0; i++) {
-		const struct node *n = any_node_at(m, i);
+	for (i = 0; i < mapper_all_count(m) && ret == 0; i++) {
+		const struct node *n = mapper_all_at(m, i);
 		char overlay[32], slot[16] = "";
 		const char *row[8] = {
 			n->name,  n->serial,
@@ -231,9 +218,7 @@ static int node_show(struct ctl *c, int argc, char **argv)
 	m = ctl_load_config(c);
 	if (!m)
 		return CTL_EXIT_FAIL;
-	n = mapper_find_name(m, av.pos[0]);
-	if (!n)
-		n = mapper_find_other(m, av.pos[0]);
+	n = mapper_find_any(m, av.pos[0]);
 	if (!n) {
 		ctl_err("node show: no node '%s' in %s", av.pos[0], mapper_path(m));
 		return CTL_EXIT_FAIL;

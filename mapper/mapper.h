@@ -192,6 +192,11 @@ size_t mapper_other_count(const struct mapper *m);
 const struct node *mapper_other_at(const struct mapper *m, size_t i);
 /* Another server's node by normalised name, serial or MAC; NULL if none. */
 const struct node *mapper_find_other(const struct mapper *m, const char *key);
+/* Every node of the file: this server's (mapper_node_at), then the others'. */
+size_t mapper_all_count(const struct mapper *m);
+const struct node *mapper_all_at(const struct mapper *m, size_t i);
+/* A node of any server by name; NULL if none. */
+const struct node *mapper_find_any(const struct mapper *m, const char *name);
 /* Rendezvous hashing: the index in @names (@n > 0) of the server that
  * serves node @node when its config names none. */
 size_t mapper_spread(const char *node, const char *const *names, size_t n);

@@ -198,10 +198,8 @@ int node_slots_assign(struct node_slots *s, const struct mapper *m)
 	}
 	changed = s->n != disk->n;
 	/* Other servers' nodes too: a node keeps its slot when it moves. */
-	for (i = 0; i < mapper_node_count(m) + mapper_other_count(m); i++) {
-		const char *name = i < mapper_node_count(m)
-					   ? mapper_node_at(m, i)->name
-					   : mapper_other_at(m, i - mapper_node_count(m))->name;
+	for (i = 0; i < mapper_all_count(m); i++) {
+		const char *name = mapper_all_at(m, i)->name;
 
 		if (node_slots_get(s, name))
 			continue;

@@ -21,6 +21,7 @@
 #   nb_stop                    SIGTERM, wait for exit and for the unmount
 #   nb_kill9                   SIGKILL: leaves a dead mount behind
 #   nb_log_has ERE             the daemon log has a line matching ERE
+#   umount_under DIR           every mount under DIR, deepest first
 #   nb_diag_log                the daemon log's last 20 warnings and errors
 #                              as TAP diagnostics (for a failed test)
 #   $FHANDLE                   tests/lib/fhandle.c (name_to_handle_at tool)
@@ -41,8 +42,14 @@ nb_layout()
 # Every mount left under $NB (TFTP root, node roots), deepest first.
 nb_umount_all()
 {
+	umount_under "$NB"
+}
+
+# Every mount under DIR, deepest first.
+umount_under()
+{
 	local m
-	_t_mounts | awk -v p="$NB/" 'index($1, p) == 1 { print $1 }' | sort -r |
+	_t_mounts | awk -v p="$1/" 'index($1, p) == 1 { print $1 }' | sort -r |
 		while read -r m; do
 			lazy_umount "$m"
 		done

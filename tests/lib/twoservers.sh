@@ -19,17 +19,8 @@
 #   write_note SERVER K  etc/note-K over SERVER's NFS, byte-exact in the overlay
 #   read_notes SERVER WHAT K...
 #                        read back etc/note-K... over SERVER's NFS
-#   umount_under DIR     every mount under DIR, deepest first
-
-# Every mount under DIR, deepest first.
-umount_under()
-{
-	local m
-	_t_mounts | awk -v p="$1/" 'index($1, p) == 1 { print $1 }' | sort -r |
-		while read -r m; do
-			lazy_umount "$m"
-		done
-}
+#   ts_layout <<EOF      only the directories and the servers' part of $CONF
+#   ts_start_daemons     only the two daemons
 
 # dnsmasq_start SERVER: generate its config and (re)start its dnsmasq.
 dnsmasq_start()
@@ -107,52 +98,83 @@ read_notes()
 	done
 }
 
-ts_setup()
+# The shared directory with image os-a, both servers' directories, and the
+# first part of the ini: [server], [server:alpha] and [server:beta]; the
+# caller appends its [defaults] and nodes to $CONF. Extra [server] lines on
+# stdin.
+ts_layout()
 {
 	A_IP=$NB_NET.1
 	B_IP=$NB_NET.2
 	declare -gA ADDR=([alpha]=$A_IP [beta]=$B_IP)
-	declare -gA DIR
+	declare -gA DIR=([alpha]=$T/alpha [beta]=$T/beta)
+	local s
 
 	nb_layout
 	SHARED=$NB
 	fixture_boot_tree "$T/os-a" e2e-a
 	nb_image os-a "$T/os-a"
 	for s in alpha beta; do
-		DIR[$s]=$T/$s
 		mkdir -p "$T/$s/tftp" "$T/$s/nfs" && cp "$(command -v cat)" "$T/$s/tftpd"
 	done
 	CONF=$T/netbootfs.ini
+	{
+		cat <<-INI
+			[server]
+			images = $SHARED/images
+			overlays = $SHARED/overlays
+			state = $SHARED/state
+			templates = $SHARED/templates
+			loaders = $SHARED/loaders
+			dhcp = full
+			interface = eth0
+			clients = $NB_NET.0/24
+		INI
+		cat
+		# On separate machines only the address differs; on one machine
+		# the mount points, control sockets and DHCP ranges do too.
+		cat <<-INI
+
+			[server:alpha]
+			address = $A_IP
+			tftp_root = $T/alpha/tftp
+			nfs_root = $T/alpha/nfs
+			control = $T/alpha/netbootfs.sock
+			tftp_server = /usr/sbin/dnsmasq, $T/alpha/tftpd
+			dhcp_range = $NB_NET.100,$NB_NET.124,12h
+
+			[server:beta]
+			address = $B_IP
+			tftp_root = $T/beta/tftp
+			nfs_root = $T/beta/nfs
+			control = $T/beta/netbootfs.sock
+			tftp_server = /usr/sbin/dnsmasq, $T/beta/tftpd
+			dhcp_range = $NB_NET.125,$NB_NET.150,12h
+
+		INI
+	} >"$CONF"
+}
+
+# Start both daemons, alpha first; PID[alpha], PID[beta].
+ts_start_daemons()
+{
+	local s
+	declare -gA PID
+	for s in alpha beta; do
+		at_exit "umount_under '${DIR[$s]}'"
+		NB=${DIR[$s]} NB_CONF=$CONF NB_DAEMON_ARGS="-S $s" nb_start || exit 1
+		PID[$s]=$NB_PID
+	done
+}
+
+ts_setup()
+{
 	# boot_gap 2: the node is idle 4 s after its last request.
-	cat >"$CONF" <<-INI
-		[server]
-		images = $SHARED/images
-		overlays = $SHARED/overlays
-		state = $SHARED/state
-		templates = $SHARED/templates
-		loaders = $SHARED/loaders
-		dhcp = full
-		interface = eth0
-		clients = $NB_NET.0/24
+	ts_layout <<-INI
 		boot_gap = 2
 		lease_retry = 1
-
-		[server:alpha]
-		address = $A_IP
-		tftp_root = $T/alpha/tftp
-		nfs_root = $T/alpha/nfs
-		control = $T/alpha/netbootfs.sock
-		tftp_server = /usr/sbin/dnsmasq, $T/alpha/tftpd
-		dhcp_range = $NB_NET.100,$NB_NET.124,12h
-
-		[server:beta]
-		address = $B_IP
-		tftp_root = $T/beta/tftp
-		nfs_root = $T/beta/nfs
-		control = $T/beta/netbootfs.sock
-		tftp_server = /usr/sbin/dnsmasq, $T/beta/tftpd
-		dhcp_range = $NB_NET.125,$NB_NET.150,12h
-
+	INI
+	cat >>"$CONF" <<-INI
 		[defaults]
 		image = os-a
 
@@ -162,13 +184,7 @@ ts_setup()
 		ip = $ip
 		server = alpha
 	INI
-
-	declare -gA PID
-	for s in alpha beta; do
-		at_exit "umount_under '${DIR[$s]}'"
-		NB=${DIR[$s]} NB_CONF=$CONF NB_DAEMON_ARGS="-S $s" nb_start || exit 1
-		PID[$s]=$NB_PID
-	done
+	ts_start_daemons
 	wait_mounted "$T/alpha/nfs/$n" 10
 	t_ok "alpha mounts $n's root" _t_is_fuse_mounted "$T/alpha/nfs/$n"
 	t_fails "beta does not" _t_is_fuse_mounted "$T/beta/nfs/$n"

@@ -17,6 +17,7 @@
 . "$SRCDIR/tests/lib/netbootfs.sh"
 . "$SRCDIR/tests/lib/netns.sh"
 . "$SRCDIR/tests/lib/services.sh"
+. "$SRCDIR/tests/lib/twoservers.sh"
 
 require_root
 require_fuse
@@ -34,59 +35,14 @@ t_unlike()
 	fi
 	ok 0 "$3"
 }
-# Every mount under DIR, deepest first.
-umount_under()
-{
-	local m
-	_t_mounts | awk -v p="$1/" 'index($1, p) == 1 { print $1 }' | sort -r |
-		while read -r m; do
-			lazy_umount "$m"
-		done
-}
 
-A_IP=$NB_NET.1
-B_IP=$NB_NET.2
 boot_files="start4.elf config.txt kernel8.img bcm2711-rpi-4-b.dtb"
 
 # ---- the shared directory, two server directories, one ini ------------------------
-nb_layout
-SHARED=$NB
-fixture_boot_tree "$T/os-a" e2e-a
-nb_image os-a "$T/os-a"
-for s in a b; do
-	mkdir -p "$T/$s/tftp" "$T/$s/nfs" && cp "$(command -v cat)" "$T/$s/tftpd"
-done
-CONF=$T/netbootfs.ini
-cat >"$CONF" <<-INI
-	[server]
-	images = $SHARED/images
-	overlays = $SHARED/overlays
-	state = $SHARED/state
-	templates = $SHARED/templates
-	loaders = $SHARED/loaders
-	dhcp = full
-	interface = eth0
-	clients = $NB_NET.0/24
+ts_layout <<-INI
 	default_image = os-a
-
-	; on separate machines only address differs; on one machine the mount
-	; points and control sockets do too
-	[server:alpha]
-	address = $A_IP
-	tftp_root = $T/a/tftp
-	nfs_root = $T/a/nfs
-	control = $T/a/netbootfs.sock
-	tftp_server = /usr/sbin/dnsmasq, $T/a/tftpd
-	dhcp_range = $NB_NET.100,$NB_NET.124,12h
-
-	[server:beta]
-	address = $B_IP
-	tftp_root = $T/b/tftp
-	nfs_root = $T/b/nfs
-	control = $T/b/netbootfs.sock
-	tftp_server = /usr/sbin/dnsmasq, $T/b/tftpd
-	dhcp_range = $NB_NET.125,$NB_NET.150,12h
-
+INI
+cat >>"$CONF" <<-INI
 	[defaults]
 	image = os-a
 	cmdline = quiet
@@ -123,15 +79,12 @@ C_SRV=$(jq -r '.[] | select(.name == "pi-c") | .server' "$T/nodes.json")
 t_like "$C_SRV" "^(alpha|beta)$" "nodes --json: pi-c is spread onto one of them"
 t_like "$("$NETBOOTCTL" -c "$CONF" nodes)" "pi-a +5a00a001 .* alpha" "nodes: a SERVER column"
 
-# owner NODE: its server's short letter; ip_of SERVER
+# Each node's server, serial, MAC and address; each server's other.
 declare -A SRV=([pi-a]=alpha [pi-b]=beta [pi-c]=$C_SRV)
 declare -A SERIAL=([pi-a]=5a00a001 [pi-b]=5a00b002 [pi-c]=5a00c003)
 declare -A MAC=([pi-a]=dc:a6:32:81:00:01 [pi-b]=dc:a6:32:81:00:02 [pi-c]=dc:a6:32:81:00:03)
 declare -A IP=([pi-a]=$NB_NET.51 [pi-b]=$NB_NET.52 [pi-c]=$NB_NET.53)
-declare -A ADDR=([alpha]=$A_IP [beta]=$B_IP)
-declare -A DIR=([alpha]=$T/a [beta]=$T/b)
 declare -A OTHER=([alpha]=beta [beta]=alpha)
-declare -A PID
 
 # ---- a daemon the ini does not name refuses to start -------------------------------
 "$NETBOOTFS" -f -c "$CONF" -S gamma >"$T/gamma.out" 2>&1
@@ -142,16 +95,7 @@ t_like "$(cat "$T/gamma.out")" \
 t_is "$(_t_mounts | awk -v p="$T/" 'index($1, p) == 1' | wc -l)" 0 "netbootfs -S gamma mounted nothing"
 
 # ---- two daemons ---------------------------------------------------------------------
-start_server()
-{
-	local s=$1
-	at_exit "umount_under '${DIR[$s]}'"
-	NB=${DIR[$s]} NB_CONF=$CONF NB_DAEMON_ARGS="-S $s" nb_start || return 1
-	PID[$s]=$NB_PID
-}
-# One after the other: the catalog on the shared state is not locked yet.
-start_server alpha || exit 1
-start_server beta || exit 1
+ts_start_daemons
 for n in pi-a pi-b pi-c; do
 	s=${SRV[$n]}
 	wait_mounted "${DIR[$s]}/nfs/$n" 10
@@ -329,7 +273,7 @@ done
 
 t_ok "alpha still runs" kill -0 "${PID[alpha]}"
 t_ok "beta still runs" kill -0 "${PID[beta]}"
-t_is "$(cat "$T/a/netbootfs.log" "$T/b/netbootfs.log" | grep -c 'Sanitizer\|runtime error')" 0 \
+t_is "$(cat "$T/alpha/netbootfs.log" "$T/beta/netbootfs.log" | grep -c 'Sanitizer\|runtime error')" 0 \
 	"no sanitizer report in either daemon's log"
 
 done_testing

@@ -115,6 +115,14 @@ static void test_as_one_server(void **state)
 	assert_string_equal(mapper_find_other(m, "b8-27-eb-00-00-02")->name, "n2");
 	assert_string_equal(mapper_find_other(m, "n2")->server, "beta");
 	assert_null(mapper_find_other(m, "0000000a"));
+	/* every node: this server's first, then the others' */
+	assert_int_equal(mapper_all_count(m), 2);
+	assert_string_equal(mapper_all_at(m, 0)->name, "n1");
+	assert_string_equal(mapper_all_at(m, 1)->name, "n2");
+	assert_null(mapper_all_at(m, 2));
+	assert_string_equal(mapper_find_any(m, "n2")->server, "beta");
+	assert_string_equal(mapper_find_any(m, "n1")->server, "alpha");
+	assert_null(mapper_find_any(m, "n3"));
 	mapper_free(m);
 
 	m = load_as(two, "beta");
