@@ -334,24 +334,6 @@ void genlayer_free(struct genlayer *g)
 	memset(g, 0, sizeof(*g));
 }
 
-const struct gen_entry *genlayer_find(const struct genlayer *g, const char *path)
-{
-	size_t lo = 0, hi = g->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(g->v[mid].path, path);
-
-		if (c == 0)
-			return &g->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 /* strcmp(@s, @dir "/" @name), @dir NULL for none, without joining them. */
 static int cmp_joined(const char *s, const char *dir, const char *name)
 {
@@ -385,6 +367,11 @@ const struct gen_entry *genlayer_child(const struct genlayer *g, const struct ge
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct gen_entry *genlayer_find(const struct genlayer *g, const char *path)
+{
+	return genlayer_child(g, NULL, path);
 }
 
 int genlayer_children(const struct genlayer *g, const char *dir, genlayer_fn fn, void *ctx)

@@ -58,13 +58,9 @@ U=$NB/overlays/n1
 
 # Kernel overlayfs over the same image, with an upper dir of its own.
 K=$T/kview
-mkdir -p "$T/klower" "$T/kup" "$T/kwork" "$K"
-mount -t squashfs -o loop,ro "$NB/images/os-a.sqfs" "$T/klower" || exit 1
-at_exit "umount '$T/klower'"
-mount -t overlay -o "lowerdir=$T/klower,upperdir=$T/kup,workdir=$T/kwork,index=off" overlay "$K" ||
-	exit 1
-at_exit "umount '$K'"
-t_is "$("$DT" cat "$T/klower/deepimg" "$IMG_LEVELS" "$NAMELEN" leaf)" "deep leaf" \
+mkdir -p "$T/kup"
+ovl_kernel_view "$NB/images/os-a.sqfs" "$T/kup" "$K" || exit 1
+t_is "$("$DT" cat "$T/lower/deepimg" "$IMG_LEVELS" "$NAMELEN" leaf)" "deep leaf" \
 	"mksquashfs packed the image's chain (the kernel reads it)"
 
 nb_start_root n1
@@ -93,7 +89,7 @@ t_ok "daemon stops" nb_stop
 mkdir -p "$T/kview2" "$T/kwork2"
 at_exit "umount '$T/kview2' 2>/dev/null; true"
 t_ok "kernel overlayfs with redirect_dir=on over the node's overlay and the image" \
-	mount -t overlay -o "lowerdir=$T/klower,upperdir=$U,workdir=$T/kwork2,redirect_dir=on,index=off,metacopy=off" \
+	mount -t overlay -o "lowerdir=$T/lower,upperdir=$U,workdir=$T/kwork2,redirect_dir=on,index=off,metacopy=off" \
 	nbt-ovl "$T/kview2"
 "$DT" list "$T/kview2/srv" >"$T/k2.list" 2>&1
 t_ok "it shows the deep tree netbootfs showed" diff -u "$T/nb.list" "$T/k2.list"
