@@ -39,6 +39,25 @@ static void check_print_role(const struct mapper *m)
 		       "the PXE server\n");
 }
 
+/* "servers: alpha 10.0.0.1 (2 nodes), beta 10.0.0.2 (1 node)" */
+static void check_print_servers(const struct mapper *m)
+{
+	size_t i, j, count;
+
+	if (!m || !mapper_server_count(m))
+		return;
+	fputs("servers:", stdout);
+	for (i = 0; i < mapper_server_count(m); i++) {
+		const char *name = mapper_server_name(m, i);
+
+		for (j = count = 0; j < mapper_all_count(m); j++)
+			count += strcmp(mapper_all_at(m, j)->server, name) == 0;
+		printf("%s %s %s (%zu node%s)", i ? "," : "", name,
+		       mapper_server_config(m, name)->address, count, count == 1 ? "" : "s");
+	}
+	putchar('\n');
+}
+
 int cmd_check(struct ctl *c, int argc, char **argv)
 {
 	struct check_result r;
@@ -63,6 +82,7 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 	}
 	printf("ok: %zu nodes, %zu images\n", r.nodes, r.images);
 	check_print_role(ctl_load_config(c));
+	check_print_servers(ctl_load_config(c));
 	if (!r.nodes)
 		printf("hint: nothing to serve yet: set [server] address and clients, import an "
 		       "image (image import) and add a node per Pi (netbootctl node add, see "

@@ -19,7 +19,8 @@
 static const char *const served_by[] = {"dnsmasq.service", "nfs-server.service",
 					"nfs-ganesha.service"};
 
-static void print_service(FILE *out, const char *config)
+/* @server: the -S NAME the daemon gets, or NULL (the host name). */
+static void print_service(FILE *out, const char *config, const char *server)
 {
 	size_t i;
 
@@ -41,6 +42,10 @@ static void print_service(FILE *out, const char *config)
 	      "ExecStart=" NETBOOTFS_SBINDIR "/netbootfs -f -c ",
 	      out);
 	esc_print(out, ESC_SYSTEMD_ARG, config);
+	if (server) {
+		fputs(" -S ", out);
+		esc_print(out, ESC_SYSTEMD_ARG, server);
+	}
 	fputs("\n"
 	      "# A restart remounts the node roots: the kernel NFS server must export\n"
 	      "# the new mounts (Ganesha restarts with netbootfs: see its drop-in).\n"
@@ -120,10 +125,9 @@ static int emit(const char *dir, const char *rel, FILE *out,
 	return 0;
 }
 
-static void service_fn(FILE *out, const char *config, const char *unused)
+static void service_fn(FILE *out, const char *config, const char *server)
 {
-	(void)unused;
-	print_service(out, config);
+	print_service(out, config, server);
 }
 
 static void dropin_fn(FILE *out, const char *service, const char *config)
@@ -143,7 +147,10 @@ int gen_systemd(struct ctl *c, const struct gen_opts *o, FILE *out)
 	/* Units run from /: name the config absolutely. */
 	if (!realpath(c->config_path, config))
 		snprintf(config, sizeof(config), "%s", c->config_path);
-	ret = emit(o->outdir, "netbootfs.service", out, service_fn, config, NULL);
+	/* An explicit -S of several servers goes to the daemon; without it the
+	 * daemon takes the host name, as netbootctl did. */
+	ret = emit(o->outdir, "netbootfs.service", out, service_fn, config,
+		   c->server && *mapper_self(m) ? mapper_self(m) : NULL);
 	for (i = 0; ret == 0 && i < sizeof(served_by) / sizeof(served_by[0]); i++) {
 		snprintf(rel, sizeof(rel), "%s.d/netbootfs.conf", served_by[i]);
 		ret = emit(o->outdir, rel, out, dropin_fn, served_by[i], config);

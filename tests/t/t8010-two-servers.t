@@ -78,6 +78,9 @@ t_is "$(jq -r '.[] | "\(.name)=\(.server)"' "$T/nodes.json" | head -n2 | tr '\n'
 C_SRV=$(jq -r '.[] | select(.name == "pi-c") | .server' "$T/nodes.json")
 t_like "$C_SRV" "^(alpha|beta)$" "nodes --json: pi-c is spread onto one of them"
 t_like "$("$NETBOOTCTL" -c "$CONF" nodes)" "pi-a +5a00a001 .* alpha" "nodes: a SERVER column"
+if [ "$C_SRV" = alpha ]; then counts="2 nodes), beta $NB_NET.2 (1 node)"; else counts="1 node), beta $NB_NET.2 (2 nodes)"; fi
+t_ok "check: each server, its address and how many nodes it serves" \
+	grep -qxF "servers: alpha $NB_NET.1 ($counts" <("$NETBOOTCTL" -c "$CONF" check)
 
 # Each node's server, serial, MAC and address; each server's other.
 declare -A SRV=([pi-a]=alpha [pi-b]=beta [pi-c]=$C_SRV)
@@ -149,6 +152,8 @@ for s in alpha beta; do
 		fi
 	done
 done
+t_ok "gen systemd -S beta: the daemon is started as beta" \
+	grep -qE "^ExecStart=.*/netbootfs -f -c .*/netbootfs.ini -S beta$" <("$NETBOOTCTL" -c "$CONF" -S beta gen systemd)
 t_like "$(grep '^dhcp-range' "$T/dnsmasq-beta.conf")" "$NB_NET.125,$NB_NET.150,12h" \
 	"gen dnsmasq -S beta: [server:beta]'s dhcp_range"
 # Proxy mode ignores the other server's nodes the same way.
