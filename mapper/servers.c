@@ -140,6 +140,12 @@ void servers_resolve(struct parse_ctx *c)
 		for (j = 0; j < SERVER_KEY__COUNT; j++)
 			any_line[j] = key_line[j] ? key_line[j] : c->server_key_line[j];
 		server_check_config(c, &e->cfg, key_line, any_line);
+		/* A node has one server: it must serve both halves. */
+		if (e->cfg.role != ROLE_BOTH)
+			perr(c, any_line[SERVER_ROLE],
+			     "[server:%s]: role = %s does not combine with several servers: each "
+			     "serves its nodes' boot trees and roots (role = both)",
+			     e->name, server_role_name(e->cfg.role));
 		/* Its nodes' cmdline.txt, exports and DHCP answers name it. */
 		if (!key_line[SERVER_ADDRESS])
 			perr(c, e->line,

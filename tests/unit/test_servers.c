@@ -49,24 +49,24 @@ static void expect_errors_as(const char *text, const char *self, const char *wan
 	free(out);
 }
 
-static const char two[] = "[server]\n"			 /* 1 */
-			  "nfs_root = /srv/nfs\n"	 /* 2 */
-			  "address = 10.0.0.9\n"	 /* 3 */
-			  "[server:alpha]\n"		 /* 4 */
-			  "address = 10.0.0.1\n"	 /* 5 */
+static const char two[] = "[server]\n"			/* 1 */
+			  "nfs_root = /srv/nfs\n"	/* 2 */
+			  "address = 10.0.0.9\n"	/* 3 */
+			  "[server:alpha]\n"		/* 4 */
+			  "address = 10.0.0.1\n"	/* 5 */
 			  "control = /run/alpha.sock\n" /* 6 */
-			  "[server:beta]\n"		 /* 7 */
-			  "address = 10.0.0.2\n"	 /* 8 */
-			  "[defaults]\n"		 /* 9 */
-			  "image = img\n"		 /* 10 */
-			  "[profile:rack2]\n"		 /* 11 */
-			  "server = beta\n"		 /* 12 */
-			  "[node:n1]\n"			 /* 13 */
-			  "serial = 0000000a\n"		 /* 14 */
-			  "server = alpha\n"		 /* 15 */
-			  "[node:n2]\n"			 /* 16 */
-			  "mac = b8:27:eb:00:00:02\n"	 /* 17 */
-			  "profile = rack2\n";		 /* 18 */
+			  "[server:beta]\n"		/* 7 */
+			  "address = 10.0.0.2\n"	/* 8 */
+			  "[defaults]\n"		/* 9 */
+			  "image = img\n"		/* 10 */
+			  "[profile:rack2]\n"		/* 11 */
+			  "server = beta\n"		/* 12 */
+			  "[node:n1]\n"			/* 13 */
+			  "serial = 0000000a\n"		/* 14 */
+			  "server = alpha\n"		/* 15 */
+			  "[node:n2]\n"			/* 16 */
+			  "mac = b8:27:eb:00:00:02\n"	/* 17 */
+			  "profile = rack2\n";		/* 18 */
 
 /* Without a self every node is listed, each with its server. */
 static void test_all_nodes_with_servers(void **state)
@@ -90,9 +90,9 @@ static void test_all_nodes_with_servers(void **state)
 	assert_string_equal(mapper_find_name(m, "n2")->server, "beta");
 	assert_string_equal(mapper_find_name(m, "n2")->origin[NODE_KEY_SERVER].section,
 			    "profile:rack2");
-	assert_string_equal(node_key_value(mapper_find_name(m, "n1"), NODE_KEY_SERVER, buf,
-					   sizeof(buf)),
-			    "alpha");
+	assert_string_equal(
+		node_key_value(mapper_find_name(m, "n1"), NODE_KEY_SERVER, buf, sizeof(buf)),
+		"alpha");
 	assert_int_equal(mapper_other_count(m), 0);
 	mapper_free(m);
 }
@@ -144,8 +144,7 @@ static void test_single_server_unchanged(void **state)
 	assert_int_equal(mapper_node_count(m), 2);
 	assert_string_equal(mapper_self(m), "");
 	assert_string_equal(mapper_find_name(m, "a")->server, "");
-	assert_string_equal(mapper_find_name(m, "a")->origin[NODE_KEY_SERVER].section,
-			    "built-in");
+	assert_string_equal(mapper_find_name(m, "a")->origin[NODE_KEY_SERVER].section, "built-in");
 	assert_string_equal(mapper_server(m)->address, "10.0.0.9");
 	mapper_free(m);
 }
@@ -174,6 +173,12 @@ static void test_errors(void **state)
 			 "[server:NAME] sections: give its name with -S NAME\n");
 	expect_errors_as("[server:a b]\naddress = 10.0.0.1\n", NULL,
 			 "t.ini:1: invalid server name 'a b'\n");
+	expect_errors_as("[server]\nrole = files\n[server:a]\naddress = 10.0.0.1\n", NULL,
+			 "t.ini:2: [server:a]: role = files does not combine with several servers: "
+			 "each serves its nodes' boot trees and roots (role = both)\n");
+	expect_errors_as("[server:a]\naddress = 10.0.0.1\nrole = pxe\n", NULL,
+			 "t.ini:3: [server:a]: role = pxe does not combine with several servers: "
+			 "each serves its nodes' boot trees and roots (role = both)\n");
 }
 
 #define N_NODES 6000
