@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # The shape of the source tree (issue 18, point 8): no include cycle among
 # the project's files, no cycle between objects (one .o using a symbol that
-# another .o defines, in both directions), no file over 600 lines in
-# fusefs/, and the rooms' include rules: lib/ sees none of the libraries
+# another .o defines, in both directions), no include cycle between units
+# (a .c file and the .h of its name in its directory are one unit: "module
+# A includes module B"), no file over 600 lines in fusefs/, and the rooms'
+# include rules: lib/ sees none of the libraries
 # above it, the union engine sees neither the daemon nor the rooms that use
 # it and is entered through its one header, the TFTP view does not see the
 # node root. The checks run first on a small tree with known faults, so that a
@@ -12,7 +14,7 @@
 
 require_cmd nm tsort awk cc
 
-plan 15
+plan 18
 
 MAX_LINES=600
 
@@ -93,6 +95,73 @@ loops()
 		END { if (l != "") print l }'
 }
 
+# The include edges on stdin between units: a .c file and the .h of the
+# same name in the same directory are one unit, named by their common path
+# without the suffix; any other file (a header with no .c of its name, a
+# .c with no .h) is a unit of its own. "fusefs/daemon.c fusefs/root/root.h"
+# becomes "fusefs/daemon fusefs/root/root".
+unit_edges()
+{
+	awk '{
+		a = $1; b = $2
+		sub(/\.[ch]$/, "", a)
+		sub(/\.[ch]$/, "", b)
+		if (a != b)
+			print a, b
+	}' | sort -u
+}
+
+# The strongly connected parts of the "A B" edges on stdin (Tarjan): one
+# "cycle: a b c" line, members sorted, for each part of more than one
+# member; nothing when the graph has no cycle. Unlike tsort, which reports
+# some loop through a part, this names every member of each part.
+cycles()
+{
+	awk '
+	function visit(v,   i, j, m, w, x, k, memb, line) {
+		idx[v] = low[v] = ++counter
+		stack[++sp] = v
+		on[v] = 1
+		m = split(adj[v], w, " ")
+		for (i = 1; i <= m; i++) {
+			x = w[i]
+			if (!(x in idx)) {
+				visit(x)
+				if (low[x] < low[v])
+					low[v] = low[x]
+			} else if (on[x] && idx[x] < low[v]) {
+				low[v] = idx[x]
+			}
+		}
+		if (low[v] != idx[v])
+			return
+		k = 0
+		do {
+			x = stack[sp--]
+			on[x] = 0
+			memb[++k] = x
+		} while (x != v)
+		if (k < 2)
+			return
+		for (i = 2; i <= k; i++) { # insertion sort: a handful of members
+			x = memb[i]
+			for (j = i - 1; j >= 1 && memb[j] > x; j--)
+				memb[j + 1] = memb[j]
+			memb[j + 1] = x
+		}
+		line = "cycle:"
+		for (i = 1; i <= k; i++)
+			line = line " " memb[i]
+		print line
+	}
+	{ adj[$1] = adj[$1] " " $2; node[$1] = 1; node[$2] = 1 }
+	END {
+		for (v in node)
+			if (!(v in idx))
+				visit(v)
+	}' | sort
+}
+
 # Files above the line limit under the dirs given, "LINES FILE".
 too_long()
 {
@@ -146,7 +215,7 @@ none()
 }
 
 # ---- the checks find the faults of a small tree made to have them
-mkdir -p "$T/bad/lib" "$T/bad/images" "$T/bad/fusefs/union" "$T/bad/fusefs/root" "$T/bad/build/fusefs/root"
+mkdir -p "$T/bad/lib" "$T/bad/images" "$T/bad/fusefs/union" "$T/bad/fusefs/root" "$T/bad/fusefs/tftp" "$T/bad/build/fusefs/root"
 (
 	cd "$T/bad" || exit 1
 	printf '#include "fusefs/root/b.h"\n' >fusefs/root/a.h
@@ -165,9 +234,30 @@ mkdir -p "$T/bad/lib" "$T/bad/images" "$T/bad/fusefs/union" "$T/bad/fusefs/root"
 		cc -I. -c -o build/fusefs/root/$f.o fusefs/root/$f.c || exit 1
 	done
 	touch build/fusefs/root/gone.o # its source was moved away: not counted
+	# Units m and n include each other's header from their .c only: no
+	# file-level loop, but a loop of units. p.c (unit root/p with p.h)
+	# includes q.h, a unit of its own (there is no q.c), and root/s.h, a
+	# unit of its own too; q.h includes tftp/s.h, one unit with tftp/s.c,
+	# which includes p.h: root/p -> root/q -> tftp/s -> root/p is a loop
+	# of three, and root/s.h, of another directory, is not in it.
+	printf '#include "fusefs/root/m.h"\n#include "n.h"\n' >fusefs/root/m.c
+	printf '#include "fusefs/root/n.h"\n#include "fusefs/root/m.h"\n' >fusefs/root/n.c
+	printf '\n' >fusefs/root/m.h
+	printf '\n' >fusefs/root/n.h
+	printf '#include "fusefs/root/q.h"\n#include "s.h"\n' >fusefs/root/p.c
+	printf '\n' >fusefs/root/p.h
+	printf '\n' >fusefs/root/s.h
+	printf '#include "fusefs/tftp/s.h"\n' >fusefs/root/q.h
+	printf '\n' >fusefs/tftp/s.h
+	printf '#include "fusefs/root/p.h"\n' >fusefs/tftp/s.c
 )
 t_is "$(cd "$T/bad" && include_edges fusefs lib | loops)" \
 	"loop: fusefs/root/a.h fusefs/root/b.h" "the include check finds a loop of two headers"
+t_is "$(cd "$T/bad" && include_edges fusefs lib | unit_edges | cycles)" \
+	"cycle: fusefs/root/a fusefs/root/b
+cycle: fusefs/root/m fusefs/root/n
+cycle: fusefs/root/p fusefs/root/q fusefs/tftp/s" \
+	"the unit check finds loops through .c files and names every member"
 t_is "$(cd "$T/bad" && object_edges "$T/bad/build" fusefs | loops)" \
 	"loop: fusefs/root/a fusefs/root/b" "the object check finds two objects that call each other"
 t_is "$(cd "$T/bad" && too_long fusefs)" "$((MAX_LINES + 1)) fusefs/root/long.c" \
@@ -186,6 +276,10 @@ include_edges "${DIRS[@]}" >"$T/includes"
 t_ok "the include graph has edges (the scan works)" grep -q '^fusefs/daemon.c fusefs/daemon.h$' \
 	"$T/includes"
 none "$(loops <"$T/includes")" "no include cycle among the project's .c and .h files"
+unit_edges <"$T/includes" >"$T/units"
+t_ok "the unit graph joins a .c and its .h (the scan works)" \
+	grep -q '^fusefs/tftp/tftp fusefs/tftp/tftp_priv$' "$T/units"
+none "$(cycles <"$T/units")" "no include cycle between units (a .c with the .h of its name)"
 
 if object_edges "$NB_BUILD" "${LIBDIRS[@]}" >"$T/objects"; then
 	t_ok "the object graph has edges (the scan works)" \
