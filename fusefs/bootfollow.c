@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include "fusefs/bootrec.h"
-#include "fusefs/daemon.h"
+#include "fusefs/bootfollow.h"
+#include "fusefs/context.h"
+#include "fusefs/nodes.h"
 #include "fusefs/serve/log.h"
 
 static bool same_time(const struct timespec *a, const struct timespec *b)

@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 #include "fusefs/serve/log.h"
 
 #define REQUEST_MAX   4096

@@ -15,7 +15,8 @@
 #include <json-c/json.h>
 
 #include "fusefs/control.h"
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
+#include "fusefs/nodes.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/root/root.h"
 

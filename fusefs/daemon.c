@@ -8,9 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fusefs/bootfollow.h"
 #include "fusefs/control.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/serve/mount.h"
+#include "fusefs/nodes.h"
 #include "fusefs/serve/notify.h"
 #include "fusefs/root/root.h"
 #include "fusefs/tftp/tftp.h"

@@ -1,102 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon context: the one place that holds mutable state. Everything a
- * FUSE handler needs hangs off it (fuse_req_userdata() points at the mount,
- * the mount at the daemon).
+ * The daemon's lifecycle, which only main.c calls: start (the rooms with
+ * it), reload, image rescans, stop. The context every room sees is
+ * context.h.
  */
 #ifndef NETBOOTFS_DAEMON_H
 #define NETBOOTFS_DAEMON_H
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <sys/types.h>
-#include <time.h>
-
-#include "lib/lease.h"
-#include "fusefs/union/union.h"
-#include "images/images.h"
-#include "mapper/mapper.h"
-#include "mapper/state.h"
-
-struct control;
-struct verifier;
-struct worker_pool;
-struct notifier;
-struct unknown_clients;
-struct fs_mount;
-struct root_fs;
-
-struct node_rt {
-	unsigned slot;
-	char name[NODE_NAME_MAX + 1]; /* fixed for the slot */
-	pthread_mutex_t lock;
-	/* Under lock: */
-	struct pin *pin;
-	bool in_config; /* present in the current config */
-	/* Boot detection (nodes.c), CLOCK_MONOTONIC milliseconds, 0 = none
-	 * since start: */
-	long long last_tftp;  /* the TFTP server's last lookup in its tree */
-	long long boot_start; /* its last boot started */
-	bool boot_armed;      /* netbootctl node boot: its next TFTP request boots it */
-	time_t last_boot;     /* wall clock */
-	atomic_uint_fast64_t tftp_bytes;
-	atomic_uint_fast64_t quota; /* bytes; 0: none. From the current config */
-	/* Role = files, main thread only: the last boot record taken. */
-	struct timespec bootrec_mtime;
-	ino_t bootrec_ino;
-	/* Main thread only: another server holds the node's lease, so its
-	 * root is not mounted here (lib/lease.h); who, as its lease
-	 * file said at the last try. */
-	bool lease_wait;
-	struct lease_holder lease_holder;
-};
-
-struct daemon {
-	const char *config_path;
-	/* Which [server:NAME] this daemon is (-S, default the host name); it
-	 * serves that server's nodes only. Unused without such sections. */
-	const char *self;
-	char host_name[NODE_NAME_MAX + 1];
-	bool foreground;
-	bool debug;
-	/* Tests only: NETBOOTFS_TEST_CRASH_AT, a rebase step to die at
-	 * (fusefs/root/rebase.c); NULL otherwise. */
-	const char *test_crash_at;
-
-	/* Config and slots are swapped whole on reload, under cfg_lock. */
-	pthread_rwlock_t cfg_lock;
-	struct mapper *cfg;
-	struct node_slots *slots;
-
-	struct catalog *catalog;
-	atomic_uint_fast64_t pin_seq;
-
-	/* Node runtime by slot; entries are created, never freed while running. */
-	pthread_mutex_t nodes_lock;
-	struct node_rt *nodes[NODE_SLOT_MAX + 1];
-	/* Slot 0: the TFTP root's own files (bootcode.bin from default_image). */
-
-	struct worker_pool *pool;
-	struct notifier *notifier;
-	struct unknown_clients *unknown; /* TFTP requests of no node (unknown_clients.h) */
-	/* TFTP lookups by other servers' nodes: known, neither served nor
-	 * discovered here (several servers, mapper_find_other()). */
-	atomic_uint_fast64_t elsewhere_requests;
-	struct fs_mount *tftp;
-	/* Node root mounts by slot; created and destroyed by the main thread. */
-	struct root_fs *roots[NODE_SLOT_MAX + 1];
-	/* Roots of removed nodes: a worker may still hold one, so they are
-	 * only freed once the workers are gone. */
-	struct root_fs *retired_roots;
-	/* Who takes node leases: this daemon (server name, host, pid). */
-	struct lease_holder lease_me;
-	unsigned leases_waiting;   /* nodes with lease_wait; main thread only */
-	struct control *control;   /* served by the main loop (control.h) */
-	struct verifier *verifier; /* verifies new image files (verifier.h) */
-	volatile bool stopping;
-};
+#include "fusefs/context.h"
 
 /* Lifecycle (daemon.c). */
 int daemon_start(struct daemon *d);
@@ -105,42 +16,4 @@ void daemon_rescan_images(struct daemon *d);
 /* The verifier handled files (verifier_fd() was readable). */
 void daemon_images_verified(struct daemon *d);
 void daemon_stop(struct daemon *d);
-
-/* The union of node @slot's root with a reference (NULL: none), for views
- * other than the root's own mount; union_fs_put() drops it (roots.c). */
-struct union_fs *node_union_get(struct daemon *d, unsigned slot);
-
-/* The node table (node_table.c). */
-struct node_rt *daemon_node(struct daemon *d, unsigned slot);
-struct pin *node_pin_get(struct node_rt *rt);
-/* CLOCK_MONOTONIC in milliseconds. */
-long long mono_ms(void);
-/* The node for a <tftp_root> name (serial or MAC), or NULL. */
-struct node_rt *daemon_node_by_client(struct daemon *d, const char *name, bool *via_mac);
-/* Whether client @name (a serial or MAC) is a node another server serves. */
-bool daemon_client_elsewhere(struct daemon *d, const char *name);
-/* An image generation by id, preferring the pins' references. */
-struct image_gen *daemon_gen_get(struct daemon *d, unsigned slot, unsigned gen_id);
-
-/* Pins and boots (nodes.c). */
-/* Build a fresh pin for @slot from the current config and newest image
- * generation; install it if it differs. Returns true if it changed. */
-bool node_repin(struct daemon *d, struct node_rt *rt);
-/* The TFTP server looked up @name in @rt's boot tree (@top: in the boot
- * directory itself): starts a boot when the rule of docs/design.md, "Pins
- * and boots", says so. */
-void node_tftp_request(struct daemon *d, struct node_rt *rt, const char *name, bool top);
-/* The node boots now: the one moment it is re-pinned and a volatile
- * overlay emptied. @why goes to the log. */
-void node_boot(struct daemon *d, struct node_rt *rt, const char *why);
-/* The same on generation @gen_id of its image (0: the newest): a file
- * server following its PXE server's boot record (bootrec.h). */
-void node_boot_gen(struct daemon *d, struct node_rt *rt, unsigned gen_id, const char *why);
-/* Role = files (bootfollow.c): <state>/boots/<node> may have changed
- * (inotify); the node boots if its record is new. Main thread only. */
-void daemon_boot_record(struct daemon *d, const char *node);
-/* Look for new records of every node: inotify does not see the writes of
- * another machine on a network filesystem. @prime: only note what is
- * there (at start). Main thread only. */
-void daemon_poll_boot_records(struct daemon *d, bool prime);
 #endif

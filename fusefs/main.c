@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fusefs/bootfollow.h"
 #include "fusefs/bootrec.h"
 #include "fusefs/control.h"
 #include "fusefs/daemon.h"

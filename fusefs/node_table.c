@@ -5,7 +5,7 @@
  * clock of boots and activity. It calls nothing above it; the boot logic
  * that changes pins is nodes.c.
  */
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 
 #include <time.h>
 

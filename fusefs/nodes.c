@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Pins and boots: building and installing a node's pin, boot detection. */
-#include "fusefs/daemon.h"
+#include "fusefs/nodes.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 #include "fusefs/union/union.h"
 
 struct fs_mount;

@@ -4,7 +4,7 @@
 #ifndef NETBOOTFS_ROOT_LEASE_H
 #define NETBOOTFS_ROOT_LEASE_H
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 
 /*
  * Take @rt's lease in the directory @overlays into @l before its root is

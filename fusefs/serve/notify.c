@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/serve/mount.h"
 

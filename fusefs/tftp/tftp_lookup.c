@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The TFTP view: LOOKUP (which may start a node's boot) and GETATTR. */
 #include "fusefs/tftp/tftp_priv.h"
+#include "fusefs/nodes.h"
 
 #include <errno.h>
 #include <string.h>

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 #include "fusefs/union/union.h"
 
 #define TIMEOUT_LONG	 86400.0 /* the root and client dirs: invalidated explicitly */

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 
 #define DELETED " (deleted)"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 #include "fusefs/serve/log.h"
 #include "mapper/sightings.h"
 
