@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* A node's union: setting up and tearing down what the engine keeps. */
+/* A node's union (struct union_fs): setting up and tearing down what the
+ * engine keeps. */
 #include "fusefs/union/union_priv.h"
 
 #include "fusefs/union/dircache.h"
