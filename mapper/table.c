@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Loading a node table, and looking nodes up in it. */
+/* Loading a node table, and looking nodes up in it (mapper.h, the
+ * library's entry, is implemented by this file, servers.c and errors.c). */
 #include "mapper/internal.h"
 
 #include <errno.h>
