@@ -357,10 +357,3 @@ const struct node *mapper_all_at(const struct mapper *m, size_t i)
 {
 	return i < m->n_nodes ? &m->nodes[i] : mapper_other_at(m, i - m->n_nodes);
 }
-
-const struct node *mapper_find_any(const struct mapper *m, const char *name)
-{
-	const struct node *n = mapper_find_name(m, name);
-
-	return n ? n : mapper_find_other(m, name);
-}

@@ -209,6 +209,13 @@ const struct node *mapper_find_mac(const struct mapper *m, const char *mac)
 	return find(m, &m->by_mac, mac);
 }
 
+const struct node *mapper_find_any(const struct mapper *m, const char *name)
+{
+	const struct node *n = mapper_find_name(m, name);
+
+	return n ? n : mapper_find_other(m, name);
+}
+
 const char *pi_model_name(enum pi_model m)
 {
 	switch (m) {
