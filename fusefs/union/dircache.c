@@ -35,6 +35,9 @@ struct dircache_ent {
 };
 
 struct dircache {
+	/* open_by_handle_at() wants a descriptor of the file system that is
+	 * not O_PATH: the overlay's and the overlays area's, opened once. */
+	int mnt_upper, mnt_overlays;
 	struct dircache_ent v[DIRCACHE_SIZE];
 };
 
@@ -82,17 +85,30 @@ static int fh_open(int mount_fd, const struct dc_fh *f)
 	fd = open_by_handle_at(mount_fd, &h.fh, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	/* A removed directory still open somewhere decodes too: nlink 0. */
 	if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_dev != f->dev ||
-	    st.st_ino != f->ino) {
+	    st.st_ino != f->ino || st.st_nlink == 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
+static struct dircache *dircache_new(struct union_fs *fs)
+{
+	struct dircache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->mnt_upper = openat(fs->upper_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->mnt_overlays = openat(fs->overlays_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return c;
+}
+
 bool dircache_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		   struct dirlayers *dl)
 {
+	int mnt_upper = -1, mnt_overlays = -1;
 	struct dc_fh fh[DC_LAYERS];
 	struct dircache_ent e;
 	bool hit = false;
@@ -100,6 +116,9 @@ bool dircache_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epo
 
 	pthread_mutex_lock(&fs->dircache_lock);
 	if (fs->dircache) {
+		/* Closed only with the cache itself, once the node is gone. */
+		mnt_upper = fs->dircache->mnt_upper;
+		mnt_overlays = fs->dircache->mnt_overlays;
 		e = fs->dircache->v[dc_slot(id)];
 		hit = e.id == id && e.epoch == epoch && e.pin_seq == p->seq;
 		if (hit && e.n_fh)
@@ -120,13 +139,13 @@ bool dircache_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epo
 	dl->img_dir = e.flags & DC_IMG;
 	dl->img = e.img;
 	dl->n_shared = p->n_layers;
-	if ((e.flags & DC_UPPER) && (dl->upper_fd = fh_open(fs->upper_fd, &fh[k++])) < 0)
+	if ((e.flags & DC_UPPER) && (dl->upper_fd = fh_open(mnt_upper, &fh[k++])) < 0)
 		goto gone;
 	for (i = 0; i < p->n_layers; i++) {
 		if (!(e.shared & (1u << i)))
 			continue;
 		/* The shared layers live in the overlays area. */
-		dl->shared_fd[i] = fh_open(fs->overlays_fd, &fh[k++]);
+		dl->shared_fd[i] = fh_open(mnt_overlays, &fh[k++]);
 		if (dl->shared_fd[i] < 0)
 			goto gone;
 	}
@@ -163,7 +182,7 @@ void dircache_put(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoc
 	}
 	pthread_mutex_lock(&fs->dircache_lock);
 	if (!fs->dircache)
-		fs->dircache = calloc(1, sizeof(*fs->dircache));
+		fs->dircache = dircache_new(fs);
 	if (fs->dircache) {
 		struct dircache_ent *slot = &fs->dircache->v[dc_slot(id)];
 
@@ -182,6 +201,10 @@ void dircache_free(struct union_fs *fs)
 
 	if (!fs->dircache)
 		return;
+	if (fs->dircache->mnt_upper >= 0)
+		close(fs->dircache->mnt_upper);
+	if (fs->dircache->mnt_overlays >= 0)
+		close(fs->dircache->mnt_overlays);
 	for (i = 0; i < DIRCACHE_SIZE; i++)
 		free(fs->dircache->v[i].fh);
 	free(fs->dircache);
