@@ -44,6 +44,8 @@ static const char status_help[] =
 	"discovered (--json: server, address, elsewhere [{name, server}],\n"
 	"elsewhere_requests, the TFTP lookups they made here; and each node's\n"
 	"server, the next one's for a node moved away that is still up here).\n"
+	"Then \"server NAME is down: its nodes are served here\" for each server this\n"
+	"one took over (--json: taking_over [NAME]).\n"
 	"\n"
 	"--json prints the daemon's answer: {\"nodes\": [...], \"generations\": [...]}\n"
 	"with per node name, image, generation, newer, next_image, last_boot (Unix\n"
@@ -348,6 +350,10 @@ static void print_server(struct json_object *reply)
 	printf("\nserver %s (%s): %zu nodes are served by other servers, not here "
 	       "(%" PRId64 " TFTP requests from them)\n",
 	       self, addr ? addr : "?", other ? json_object_array_length(other) : 0, asked);
+	other = obj_array(reply, "taking_over");
+	for (size_t i = 0; other && i < json_object_array_length(other); i++)
+		printf("server %s is down: its nodes are served here\n",
+		       json_object_get_string(json_object_array_get_idx(other, i)));
 }
 
 int cmd_status(struct ctl *c, int argc, char **argv)

@@ -31,6 +31,13 @@ struct unknown_clients;
 struct fs_mount;
 struct root_fs;
 
+/* Another [server:NAME], as the take-over sees it (takeover.c). */
+struct peer_server {
+	char name[NODE_NAME_MAX + 1];
+	long long free_since; /* mono_ms() its .alive lease was first seen free; 0: held */
+	struct lease adopt;   /* held: this daemon serves its nodes */
+};
+
 struct node_rt {
 	unsigned slot;
 	char name[NODE_NAME_MAX + 1]; /* fixed for the slot */
@@ -95,6 +102,11 @@ struct daemon {
 	struct root_fs *retired_roots;
 	/* Who takes node leases: this daemon (server name, host, pid). */
 	struct lease_holder lease_me;
+	/* Take-over between servers (takeover.h), main thread only: this
+	 * server's .alive lease, and what it knows of the others. */
+	struct lease alive;
+	struct peer_server *peers;
+	size_t n_peers;
 	unsigned leases_waiting;   /* nodes with lease_wait; main thread only */
 	struct control *control;   /* served by the main loop (control.h) */
 	struct verifier *verifier; /* verifies new image files (verifier.h) */

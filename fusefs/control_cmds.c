@@ -312,11 +312,20 @@ static void servers_json(struct daemon *d, struct json_object *o)
 		struct json_object *e = json_object_array_get_idx(arr, i), *name;
 		const struct node *n = NULL;
 
-		if (json_object_object_get_ex(e, "name", &name))
+		if (json_object_object_get_ex(e, "name", &name)) {
 			n = mapper_find_other(d->cfg, json_object_get_string(name));
+			/* A node taken over keeps its own server. */
+			if (!n)
+				n = mapper_find_name(d->cfg, json_object_get_string(name));
+		}
 		json_object_object_add(e, "server",
 				       json_object_new_string(n ? n->server : mapper_self(d->cfg)));
 	}
+	arr = json_object_new_array();
+	for (i = 0; i < d->n_peers; i++)
+		if (lease_held(&d->peers[i].adopt))
+			json_object_array_add(arr, json_object_new_string(d->peers[i].name));
+	json_object_object_add(o, "taking_over", arr);
 	arr = json_object_new_array();
 	for (i = 0; i < mapper_other_count(d->cfg); i++) {
 		const struct node *n = mapper_other_at(d->cfg, i);

@@ -10,6 +10,7 @@
 
 #include "fusefs/bootfollow.h"
 #include "fusefs/control.h"
+#include "fusefs/takeover.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/serve/mount.h"
 #include "fusefs/nodes.h"
@@ -149,6 +150,7 @@ int daemon_start(struct daemon *d)
 
 	pthread_rwlock_init(&d->cfg_lock, NULL);
 	pthread_mutex_init(&d->nodes_lock, NULL);
+	d->alive = (struct lease)LEASE_INIT; /* daemon_stop() releases it */
 	err = mapper_load_as(d->config_path, d->self, &d->cfg, &errs);
 	if (err) {
 		log_config_errors(&errs);
@@ -157,6 +159,10 @@ int daemon_start(struct daemon *d)
 	}
 	srv = mapper_server(d->cfg);
 	lease_me_init(d);
+	/* First: a second daemon as the same server touches nothing. */
+	err = takeover_start(d);
+	if (err)
+		return err;
 	err = node_slots_load(srv->state, &d->slots);
 	if (!err)
 		err = node_slots_assign(d->slots, d->cfg);
@@ -263,7 +269,9 @@ int daemon_reload(struct daemon *d)
 		mapper_errors_free(&errs);
 		return err;
 	}
-	err = node_slots_assign(d->slots, fresh);
+	err = takeover_adopt(d, fresh);
+	if (!err)
+		err = node_slots_assign(d->slots, fresh);
 	if (err) {
 		log_err("reload refused: cannot record node slots: %s", strerror(-err));
 		mapper_free(fresh);
@@ -352,6 +360,7 @@ void daemon_stop(struct daemon *d)
 	d->catalog = NULL;
 	node_slots_free(d->slots);
 	d->slots = NULL;
+	takeover_stop(d); /* after the roots: their leases went first */
 	mapper_free(d->cfg);
 	d->cfg = NULL;
 }

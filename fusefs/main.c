@@ -26,6 +26,7 @@
 #include "fusefs/daemon.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/root/root.h"
+#include "fusefs/takeover.h"
 #include "fusefs/serve/sd_service.h"
 #include "fusefs/verifier.h"
 #include "build-config.h"
@@ -181,12 +182,12 @@ static void watches_read(struct watches *w, struct daemon *d, bool *reload, bool
 }
 
 /* How long poll() may wait: @ms (-1: for ever), but no later than the next
- * try at the leases other servers hold. */
+ * try at the leases other servers hold, or look at the other servers. */
 static int lease_timeout_ms(struct daemon *d, int ms, long long next_try)
 {
 	long long left;
 
-	if (!d->leases_waiting)
+	if (!d->leases_waiting && !takeover_active(d))
 		return ms;
 	left = next_try - mono_ms();
 	if (left < 0)
@@ -194,15 +195,21 @@ static int lease_timeout_ms(struct daemon *d, int ms, long long next_try)
 	return ms < 0 || left < ms ? (int)left : ms;
 }
 
-/* Every lease_retry seconds, the nodes waiting for their lease try again. */
-static void lease_retry_due(struct daemon *d, long long *next_try)
+/* Every lease_retry seconds, the nodes waiting for their lease try again,
+ * and the other servers are looked at: true when this daemon now serves
+ * another server's nodes, or no longer does (reload). */
+static bool lease_retry_due(struct daemon *d, long long *next_try)
 {
 	long long now = mono_ms();
+	bool changed;
 
-	if (!d->leases_waiting || now < *next_try)
-		return;
-	roots_retry_leases(d);
+	if ((!d->leases_waiting && !takeover_active(d)) || now < *next_try)
+		return false;
+	changed = takeover_check(d);
+	if (d->leases_waiting)
+		roots_retry_leases(d);
 	*next_try = now + (long long)mapper_server(d->cfg)->lease_retry * 1000;
+	return changed;
 }
 
 static int serve(struct daemon *d, int sigfd)
@@ -249,6 +256,8 @@ static int serve(struct daemon *d, int sigfd)
 		if (files)
 			daemon_poll_boot_records(d, false);
 		sd_service_tick(&sd);
+		if (lease_retry_due(d, &next_lease_try))
+			reload = true;
 		if (reload) {
 			sd_service_reloading();
 			daemon_reload(d);
@@ -262,7 +271,6 @@ static int serve(struct daemon *d, int sigfd)
 			control_serve(d->control);
 		if (reload || removing)
 			removing = roots_unmount_removed(d);
-		lease_retry_due(d, &next_lease_try);
 	}
 	sd_service_stopping();
 	if (w.fd >= 0)

@@ -141,6 +141,29 @@ int lease_take(int overlays_fd, const char *node, const struct lease_holder *me,
 	return 0;
 }
 
+int lease_probe(int overlays_fd, const char *name, struct lease_holder *who)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	char path[sizeof(LEASE_DIR) + 256];
+	int fd, err = 0;
+
+	if (who)
+		memset(who, 0, sizeof(*who));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", LEASE_DIR, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = openat(overlays_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		err = -errno;
+	else if (fl.l_type != F_UNLCK)
+		err = -EBUSY;
+	if (err == -EBUSY && who)
+		holder_read(fd, who);
+	close(fd);
+	return err;
+}
+
 void lease_release(struct lease *l)
 {
 	if (!lease_held(l))

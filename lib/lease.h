@@ -26,6 +26,11 @@
 #include <time.h>
 
 #define LEASE_DIR ".leases"
+/* A server's leases (fusefs/takeover.h): ".alive.NAME", held by the daemon
+ * running as NAME; ".adopt.NAME", held by the daemon that serves NAME's
+ * nodes while NAME is down. Node names never start with a dot. */
+#define LEASE_ALIVE ".alive."
+#define LEASE_ADOPT ".adopt."
 
 /* Who holds a lease, as its file says. All empty/zero: unknown (being
  * written, or released). */
@@ -62,6 +67,11 @@ void lease_holder_describe(const struct lease_holder *h, char *buf, size_t size)
  */
 int lease_take(int overlays_fd, const char *node, const struct lease_holder *me, struct lease *l,
 	       struct lease_holder *who);
+/* Whether someone holds lease @name now, without taking it (F_OFD_GETLK):
+ * 0 when nobody does (or there is no such file), -EBUSY when someone does,
+ * @who (may be NULL) as its file says; another negative errno when it
+ * cannot be told. */
+int lease_probe(int overlays_fd, const char *name, struct lease_holder *who);
 /* Give the lease up: the file is emptied first, then the lock dropped. */
 void lease_release(struct lease *l);
 bool lease_held(const struct lease *l);

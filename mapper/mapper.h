@@ -57,6 +57,9 @@ struct server_config {
 	/* Seconds between tries at a node lease another server holds
 	 * (lib/lease.h), default 5. */
 	unsigned lease_retry;
+	/* Seconds another server ([server:NAME]) must be down before this one
+	 * serves its nodes (fusefs/takeover.c), default 60; 0: never. */
+	unsigned takeover;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */
 	unsigned history;	/* image generations kept under .history/, default 3 */
@@ -197,6 +200,10 @@ size_t mapper_all_count(const struct mapper *m);
 const struct node *mapper_all_at(const struct mapper *m, size_t i);
 /* A node of any server by name; NULL if none. */
 const struct node *mapper_find_any(const struct mapper *m, const char *name);
+/* Serve @server's nodes too (a take-over, docs/scale-out.md): they move
+ * from the other servers' nodes to the table's own, after its own, and
+ * keep their server. Nothing for this server itself or without servers. */
+int mapper_adopt(struct mapper *m, const char *server);
 /* Rendezvous hashing: the index in @names (@n > 0) of the server that
  * serves node @node when its config names none. */
 size_t mapper_spread(const char *node, const char *const *names, size_t n);

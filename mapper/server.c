@@ -40,6 +40,7 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_UID_RANGE] = "uid_range",
 	[SERVER_ROLE] = "role",
 	[SERVER_LEASE_RETRY] = "lease_retry",
+	[SERVER_TAKEOVER] = "takeover",
 };
 
 void server_defaults(struct server_config *s)
@@ -62,6 +63,7 @@ void server_defaults(struct server_config *s)
 	s->dhcp = DHCP_PROXY;
 	s->role = ROLE_BOTH;
 	s->lease_retry = 5;
+	s->takeover = 60;
 	s->dhcp_range = "";
 	s->interface = "";
 	s->history = 3;
@@ -441,6 +443,10 @@ void server_key_into(struct parse_ctx *c, struct server_config *s, unsigned *key
 	case SERVER_LEASE_RETRY:
 		if (!parse_uint(value, 1, 3600, &s->lease_retry))
 			bad(c, k, value, "seconds, 1 to 3600");
+		break;
+	case SERVER_TAKEOVER:
+		if (!parse_uint(value, 0, 86400, &s->takeover))
+			bad(c, k, value, "seconds, 0 (never) to 86400");
 		break;
 	case SERVER_KEY__COUNT:
 		break;

@@ -357,3 +357,40 @@ const struct node *mapper_all_at(const struct mapper *m, size_t i)
 {
 	return i < m->n_nodes ? &m->nodes[i] : mapper_other_at(m, i - m->n_nodes);
 }
+
+int mapper_adopt(struct mapper *m, const char *server)
+{
+	size_t i, j = 0, count = 0;
+	struct node *grown;
+	int rc;
+
+	if (!m->self || strcmp(server, m->self) == 0)
+		return 0;
+	for (i = 0; i < m->n_others; i++)
+		count += strcmp(m->others[i].server, server) == 0;
+	if (!count)
+		return 0;
+	grown = realloc(m->nodes, (m->n_nodes + count) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	m->nodes = grown;
+	for (i = 0; i < m->n_others; i++) {
+		if (strcmp(m->others[i].server, server) != 0) {
+			m->others[j++] = m->others[i];
+			continue;
+		}
+		m->nodes[m->n_nodes] = m->others[i];
+		rc = index_local(m, m->n_nodes++);
+		if (rc)
+			return rc;
+	}
+	m->n_others = j;
+	strmap_free(&m->others_by_key);
+	memset(&m->others_by_key, 0, sizeof(m->others_by_key));
+	for (i = 0; i < m->n_others; i++) {
+		rc = index_other(m, i);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -166,6 +166,25 @@ static void test_holder_killed_frees_lease(void **state)
 	lease_release(&b);
 }
 
+/* A look that takes nothing: another server's lease, held or not. */
+static void test_probe(void **state)
+{
+	struct fx *f = *state;
+	struct lease a = LEASE_INIT, b = LEASE_INIT;
+	struct lease_holder who;
+
+	assert_int_equal(lease_probe(f->fd, ".alive.x", &who), 0); /* no file yet */
+	assert_int_equal(lease_take(f->fd, ".alive.x", &srv_a, &a, NULL), 0);
+	assert_int_equal(lease_probe(f->fd, ".alive.x", &who), -EBUSY);
+	assert_string_equal(who.server, "srv-a");
+	assert_int_equal(who.pid, 101);
+	lease_release(&a);
+	assert_int_equal(lease_probe(f->fd, ".alive.x", &who), 0);
+	/* the probe left nothing held */
+	assert_int_equal(lease_take(f->fd, ".alive.x", &srv_b, &b, NULL), 0);
+	lease_release(&b);
+}
+
 static void test_holder_line(void **state)
 {
 	struct lease_holder h = {
@@ -201,6 +220,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_release_frees_and_empties, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_holder_killed_frees_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
 		cmocka_unit_test(test_holder_line),
 	};
 

@@ -133,6 +133,30 @@ static void test_as_one_server(void **state)
 	mapper_free(m);
 }
 
+/* A take-over: the other server's nodes become this one's, found as its
+ * own (name, serial, MAC), keeping their server; its own stay. */
+static void test_adopt(void **state)
+{
+	struct mapper *m = load_as(two, "alpha");
+
+	(void)state;
+	assert_int_equal(mapper_adopt(m, "alpha"), 0); /* itself: nothing */
+	assert_int_equal(mapper_node_count(m), 1);
+	assert_int_equal(mapper_adopt(m, "beta"), 0);
+	assert_int_equal(mapper_node_count(m), 2);
+	assert_string_equal(mapper_node_at(m, 0)->name, "n1");
+	assert_string_equal(mapper_node_at(m, 1)->name, "n2");
+	assert_string_equal(mapper_find_name(m, "n2")->server, "beta");
+	assert_non_null(mapper_find_mac(m, "b8-27-eb-00-00-02"));
+	assert_non_null(mapper_find_serial(m, "0000000a"));
+	assert_int_equal(mapper_other_count(m), 0);
+	assert_null(mapper_find_other(m, "n2"));
+	assert_string_equal(mapper_server(m)->address, "10.0.0.1"); /* still alpha */
+	assert_int_equal(mapper_adopt(m, "gamma"), 0);		    /* nobody's: nothing */
+	assert_int_equal(mapper_node_count(m), 2);
+	mapper_free(m);
+}
+
 /* No [server:NAME]: a self changes nothing (one server, as before). */
 static void test_single_server_unchanged(void **state)
 {
@@ -255,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_nodes_with_servers),
 		cmocka_unit_test(test_as_one_server),
+		cmocka_unit_test(test_adopt),
 		cmocka_unit_test(test_single_server_unchanged),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_spread_deterministic),
