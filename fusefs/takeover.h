@@ -19,7 +19,7 @@
 
 #include <stdbool.h>
 
-#include "fusefs/daemon.h"
+#include "fusefs/context.h"
 
 /* Take this server's .alive lease (servers configured, role not pxe).
  * -EBUSY, logged: another daemon runs as this server. */
