@@ -12,7 +12,7 @@
  *
  *   open PATH FLAGS [MODE]        FLAGS: O_RDONLY,O_WRONLY|O_CREAT,... ("," or "|")
  *   mkdir PATH MODE | rmdir PATH | unlink PATH
- *   rename OLD NEW | renameat2 OLD NEW noreplace|exchange|0
+ *   rename OLD NEW | renameat2 OLD NEW noreplace|exchange|whiteout|0
  *   link OLD NEW | symlink TARGET PATH | readlink PATH   (prints the target)
  *   mknod PATH f|c|b|p|s MODE [MAJOR MINOR]
  *   chmod PATH MODE | chown PATH UID GID | lchown PATH UID GID
@@ -51,6 +51,9 @@
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
+#ifndef RENAME_WHITEOUT
+#define RENAME_WHITEOUT (1 << 2)
+#endif
 
 struct flag_name {
 	const char *name;
@@ -61,7 +64,7 @@ static const struct flag_name open_flags[] = {
 	{"O_RDONLY", O_RDONLY},	    {"O_WRONLY", O_WRONLY},	  {"O_RDWR", O_RDWR},
 	{"O_CREAT", O_CREAT},	    {"O_EXCL", O_EXCL},		  {"O_TRUNC", O_TRUNC},
 	{"O_APPEND", O_APPEND},	    {"O_DIRECTORY", O_DIRECTORY}, {"O_NOFOLLOW", O_NOFOLLOW},
-	{"O_NONBLOCK", O_NONBLOCK}, {"O_SYNC", O_SYNC},
+	{"O_NONBLOCK", O_NONBLOCK}, {"O_SYNC", O_SYNC},		  {"O_TMPFILE", O_TMPFILE},
 };
 
 static int usage(void)
@@ -311,6 +314,7 @@ static int run(const char *op, char **a, int argc)
 		NEED(3);
 		flags = strcmp(a[2], "noreplace") == 0	? RENAME_NOREPLACE
 			: strcmp(a[2], "exchange") == 0 ? RENAME_EXCHANGE
+			: strcmp(a[2], "whiteout") == 0 ? RENAME_WHITEOUT
 							: 0;
 		return renameat2(AT_FDCWD, a[0], AT_FDCWD, a[1], (unsigned)flags);
 	}

@@ -4,7 +4,10 @@
 # netbootfs.sh: run the daemon under test. Source after test-lib.sh.
 #
 #   nb_layout                  make $NB (a server tree: images/ overlays/ state/
-#                              tftp/ nfs/ templates/ loaders/) and set $NB_CONF
+#                              tftp/ nfs/ templates/ loaders/) and set $NB_CONF;
+#                              with NB_SHARED_ROOT set (a directory on a shared
+#                              file system, t8030), $NB is made in there and
+#                              removed on exit
 #   nb_write_config <<EOF      write $NB_CONF: a [server] section pointing
 #   ...node sections...        into $NB is prepended to what stdin gives
 #                              (loaders: $NB_LOADERS, else the empty $NB/loaders)
@@ -31,6 +34,10 @@ FHANDLE=$NB_BUILD/tests/fhandle
 nb_layout()
 {
 	NB=$T/srv
+	if [ -n "${NB_SHARED_ROOT:-}" ]; then
+		NB=$NB_SHARED_ROOT/$TEST_NAME.$$
+		at_exit "rm -rf '$NB'"
+	fi
 	NB_CONF=$NB/netbootfs.ini
 	mkdir -p "$NB"/{images,overlays,state,tftp,nfs,templates,loaders} || return 1
 	cp "$(command -v cat)" "$NB/tftpd" || return 1
