@@ -32,6 +32,8 @@
 . "$BENCH_DIR/lib/flood.sh"
 # shellcheck source=lib/scale.sh
 . "$BENCH_DIR/lib/scale.sh"
+# shellcheck source=scaleout.sh
+. "$BENCH_DIR/scaleout.sh"
 # shellcheck source=lib/verify.sh
 . "$BENCH_DIR/lib/verify.sh"
 # shellcheck source=lib/profile.sh
@@ -66,6 +68,7 @@ main()
 	bench_wants boot && bootstorm_run
 	bench_wants flood && flood_run
 	bench_wants scale && scale_run
+	bench_wants scaleout && scaleout_run
 	bench_wants mapper && mapper_run
 	bench_wants verify && verify_run
 	bench_wants profile && profile_run

@@ -10,7 +10,8 @@ squashfs-tools e2fsprogs mtools dosfstools fdisk xz-utils attr qemu-utils xfspro
 dnsmasq-base nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils libnfs-dev
 busybox-static udhcpc qemu-user-static binfmt-support
 qemu-system-x86 ovmf ipxe ipxe-qemu
-iproute2 procps psmisc kmod perl fuse-overlayfs gnuplot-nox curl"
+iproute2 procps psmisc kmod perl fuse-overlayfs gnuplot-nox curl jq strace
+glusterfs-server glusterfs-client"
 
 missing=""
 for p in $PACKAGES; do

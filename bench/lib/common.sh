@@ -12,11 +12,13 @@
 #   BENCH_QUICK=1        smoke run (a few minutes): small tree, 2 runs, small N
 #   BENCH_TREE=DIR       the real OS tree packed into the image (/usr/share)
 #   BENCH_RUNS=N         runs per figure (5; quick 2)
-#   BENCH_ONLY="..."     sections: reads writes boot flood scale mapper verify profile report
+#   BENCH_ONLY="..."     sections: reads writes boot flood scale scaleout mapper verify profile report
 #   BENCH_CONTENDERS=".." read contenders (netbootfs squashfuse_ll squashfuse
 #                        kernel fuse-overlayfs local)
 #   BENCH_STORM="8 32 64"  boot storm client counts
 #   BENCH_SCALE="10 100 1000"  node counts for the daemon scale runs
+#   BENCH_SCALEOUT_NODES, _SERVERS, _RUNS, _WATCH  the scale-out simulation
+#                        (bench/scaleout.sh: 5000 nodes, 5 servers, 3 runs, 60 s)
 #   FLOOD_RATE, FLOOD_SECS, FLOOD_BOOTS  the unknown-client flood (lib/flood.sh)
 #   BENCH_VERIFY_COMPS=".."  compressions of the verify section (gzip xz lzo lz4 zstd)
 #   BENCH_VERIFY_COPIES=N  image copies verified during the readers' tar (4; quick 2)
@@ -54,6 +56,9 @@ if [ "$BENCH_QUICK" = 1 ]; then
 	BENCH_BIG_MIB=${BENCH_BIG_MIB:-16}
 	BENCH_RAND_READS=${BENCH_RAND_READS:-300}
 	BENCH_VERIFY_COPIES=${BENCH_VERIFY_COPIES:-2}
+	BENCH_SCALEOUT_NODES=${BENCH_SCALEOUT_NODES:-500}
+	BENCH_SCALEOUT_RUNS=${BENCH_SCALEOUT_RUNS:-1}
+	BENCH_SCALEOUT_WATCH=${BENCH_SCALEOUT_WATCH:-5}
 	BENCH_OUT=${BENCH_OUT:-/tmp/netbootfs-bench-quick}
 	BENCH_REPORT=${BENCH_REPORT:-$BENCH_OUT/BENCHMARKS.md}
 else
@@ -61,12 +66,17 @@ else
 	BENCH_RUNS=${BENCH_RUNS:-5}
 	BENCH_STORM=${BENCH_STORM:-8 32 64}
 	BENCH_SCALE=${BENCH_SCALE:-10 100 1000}
+	BENCH_SCALEOUT_NODES=${BENCH_SCALEOUT_NODES:-5000}
+	BENCH_SCALEOUT_RUNS=${BENCH_SCALEOUT_RUNS:-3}
+	BENCH_SCALEOUT_WATCH=${BENCH_SCALEOUT_WATCH:-60}
 	BENCH_BIG_MIB=${BENCH_BIG_MIB:-100}
 	BENCH_RAND_READS=${BENCH_RAND_READS:-2000}
 	BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/results}
 	BENCH_REPORT=${BENCH_REPORT:-$SRCDIR/BENCHMARKS.md}
 fi
-BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale mapper verify profile report}
+BENCH_SCALEOUT_SERVERS=${BENCH_SCALEOUT_SERVERS:-5}
+BENCH_SCALEOUT_SPREAD=${BENCH_SCALEOUT_SPREAD:-0}
+BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper verify profile report}
 BENCH_CONTENDERS=${BENCH_CONTENDERS:-netbootfs squashfuse_ll squashfuse kernel fuse-overlayfs local}
 BENCH_WRITERS=${BENCH_WRITERS:-netbootfs kernel fuse-overlayfs}
 BENCH_CACHE=${BENCH_CACHE:-/var/cache/netbootfs-bench}
