@@ -17,7 +17,7 @@ bool takeover_active(struct daemon *d)
 {
 	const struct server_config *srv = mapper_server(d->cfg);
 
-	return lease_held(&d->alive) && srv->takeover > 0;
+	return lease_held(&d->alive) && srv->takeover_after > 0;
 }
 
 static int open_overlays(struct daemon *d)
@@ -134,7 +134,7 @@ bool takeover_check(struct daemon *d)
 	if (fd < 0)
 		return false;
 	pthread_rwlock_rdlock(&d->cfg_lock);
-	takeover = mapper_server(d->cfg)->takeover;
+	takeover = mapper_server(d->cfg)->takeover_after;
 	for (size_t i = 0; i < mapper_server_count(d->cfg); i++) {
 		const char *name = mapper_server_name(d->cfg, i);
 		struct peer_server *p;

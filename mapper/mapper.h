@@ -58,8 +58,9 @@ struct server_config {
 	 * (lib/lease.h), default 5. */
 	unsigned lease_retry;
 	/* Seconds another server ([server:NAME]) must be down before this one
-	 * serves its nodes (fusefs/takeover.c), default 60; 0: never. */
-	unsigned takeover;
+	 * serves its nodes by itself (fusefs/takeover.c); 0, the default:
+	 * never (netbootctl takeover is then the way). */
+	unsigned takeover_after;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */
 	unsigned history;	/* image generations kept under .history/, default 3 */

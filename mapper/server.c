@@ -40,7 +40,7 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_UID_RANGE] = "uid_range",
 	[SERVER_ROLE] = "role",
 	[SERVER_LEASE_RETRY] = "lease_retry",
-	[SERVER_TAKEOVER] = "takeover",
+	[SERVER_TAKEOVER_AFTER] = "takeover_after",
 };
 
 void server_defaults(struct server_config *s)
@@ -63,7 +63,7 @@ void server_defaults(struct server_config *s)
 	s->dhcp = DHCP_PROXY;
 	s->role = ROLE_BOTH;
 	s->lease_retry = 5;
-	s->takeover = 60;
+	s->takeover_after = 0;
 	s->dhcp_range = "";
 	s->interface = "";
 	s->history = 3;
@@ -444,8 +444,8 @@ void server_key_into(struct parse_ctx *c, struct server_config *s, unsigned *key
 		if (!parse_uint(value, 1, 3600, &s->lease_retry))
 			bad(c, k, value, "seconds, 1 to 3600");
 		break;
-	case SERVER_TAKEOVER:
-		if (!parse_uint(value, 0, 86400, &s->takeover))
+	case SERVER_TAKEOVER_AFTER:
+		if (!parse_uint(value, 0, 86400, &s->takeover_after))
 			bad(c, k, value, "seconds, 0 (never) to 86400");
 		break;
 	case SERVER_KEY__COUNT:

@@ -4,7 +4,7 @@
 # its own node. Each holds its server's lease (<overlays>/.leases/.alive.NAME)
 # while it runs; a second daemon as the same server refuses to start.
 # alpha is killed with SIGKILL in the middle of appends through its node's
-# root: after [server] takeover seconds beta serves alpha's node (its root
+# root: after [server] takeover_after seconds beta serves alpha's node (its root
 # under the node's lease, its boot tree with a cmdline.txt naming beta), and
 # the overlay holds every acknowledged line once, in order, then beta's.
 # alpha restarts: beta lets the node go once it is idle, alpha takes it
@@ -40,7 +40,7 @@ cat >"$CONF" <<-INI
 	loaders = $SHARED/loaders
 	boot_gap = 1
 	lease_retry = 1
-	takeover = 2
+	takeover_after = 2
 
 	[server:alpha]
 	address = ${ADDR[alpha]}
@@ -151,8 +151,8 @@ wait "${PID[alpha]}" 2>/dev/null
 t0=$(date +%s%N)
 wait "$writer"
 acked=$(cat "$T/acked")
-t_ok "beta mounts alpha's node within takeover + lease_retry (+ 10 s)" wait_mounted "$T/beta/nfs/na" 13
-note "take-over of na after SIGKILL of alpha: $((($(date +%s%N) - t0) / 1000000)) ms (takeover = 2 s)"
+t_ok "beta mounts alpha's node within takeover_after + lease_retry (+ 10 s)" wait_mounted "$T/beta/nfs/na" 13
+note "take-over of na after SIGKILL of alpha: $((($(date +%s%N) - t0) / 1000000)) ms (takeover_after = 2 s)"
 t_like "$(cat "$T/beta/netbootfs.log")" \
 	"server alpha has been down for [0-9]+ s \(nobody holds .leases/.alive.alpha\): serving its nodes from here" \
 	"beta's log says it took alpha's nodes over"

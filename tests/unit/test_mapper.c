@@ -205,7 +205,7 @@ static void test_server_defaults(void **state)
 	assert_int_equal(s->boot_gap, 60);
 	assert_int_equal(s->boot_quiet, 2);
 	assert_int_equal(s->lease_retry, 5);
-	assert_int_equal(s->takeover, 60);
+	assert_int_equal(s->takeover_after, 0);
 	assert_string_equal(s->tftp_server, "/usr/sbin/dnsmasq");
 	assert_int_equal(s->dhcp, DHCP_PROXY);
 	assert_string_equal(s->dhcp_range, "");
@@ -232,7 +232,7 @@ static void test_server_all_keys(void **state)
 				   "boot_gap = 5\n"
 				   "boot_quiet = 3600\n"
 				   "lease_retry = 3600\n"
-				   "takeover = 0\n"
+				   "takeover_after = 600\n"
 				   "tftp_server = /usr/sbin/dnsmasq , /usr/sbin/in.tftpd\n"
 				   "default_image = deb-12.arm64\n"
 				   "templates = /a/tpl\n"
@@ -256,7 +256,7 @@ static void test_server_all_keys(void **state)
 	assert_int_equal(s->boot_gap, 5);
 	assert_int_equal(s->boot_quiet, 3600);
 	assert_int_equal(s->lease_retry, 3600);
-	assert_int_equal(s->takeover, 0);
+	assert_int_equal(s->takeover_after, 600);
 	assert_string_equal(s->tftp_server, "/usr/sbin/dnsmasq , /usr/sbin/in.tftpd");
 	assert_string_equal(s->default_image, "deb-12.arm64");
 	assert_string_equal(s->templates, "/a/tpl");
@@ -561,8 +561,8 @@ static void test_err_server_values(void **state)
 		"to 86400)\n");
 	expect_errors("[server]\nboot_quiet = 0\n",
 		      "t.ini:2: bad value for boot_quiet: '0' (expected seconds, 1 to 3600)\n");
-	expect_errors("[server]\ntakeover = 86401\n",
-		      "t.ini:2: bad value for takeover: '86401' (expected seconds, 0 (never) to "
+	expect_errors("[server]\ntakeover_after = 86401\n",
+		      "t.ini:2: bad value for takeover_after: '86401' (expected seconds, 0 (never) to "
 		      "86400)\n");
 	expect_errors("[server]\nlease_retry = 3601\n",
 		      "t.ini:2: bad value for lease_retry: '3601' (expected seconds, 1 to 3600)\n");
