@@ -9,6 +9,7 @@
 #define NETBOOTFS_TFTP_PRIV_H
 
 #include <fuse_lowlevel.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -26,6 +27,15 @@ struct nctx {
 	struct node_rt *rt;
 	struct union_fs *fs;
 	struct pin *p;
+};
+
+/* A node object of the tree, found by its id: the node's request context,
+ * the layers of the object's parent, its name, the object. */
+struct nobj {
+	struct nctx c;
+	struct dirlayers parent;
+	char name[NAME_MAX + 1];
+	struct uobj o;
 };
 
 static inline struct daemon *req_daemon(fuse_req_t req)
@@ -53,6 +63,11 @@ void tftp_attr_present(struct stat *st, uint64_t id);
 int tftp_node_ctx(struct daemon *d, unsigned slot, struct nctx *c);
 
 void tftp_node_ctx_put(struct nctx *c);
+
+/* Node object @id of @n's tree into @t (what a node file's GETATTR and OPEN
+ * share): t->c is taken whatever the result (tftp_node_ctx_put() it), and
+ * on success t->parent is open (layers_close() it). */
+int tftp_node_object(struct daemon *d, const struct nid *n, uint64_t id, struct nobj *t);
 
 /*
  * The layers of directory @id of a node's tree (@n: its client dir is the

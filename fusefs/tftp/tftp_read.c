@@ -13,21 +13,17 @@
 static int open_node_file(struct daemon *d, const struct nid *n, uint64_t id, struct ufile *rf,
 			  bool *keep_cache)
 {
-	char name[NAME_MAX + 1];
-	struct dirlayers parent;
-	struct uobj o;
-	struct nctx c;
-	int err = tftp_node_ctx(d, n->slot, &c);
+	struct nobj t;
+	int err = tftp_node_object(d, n, id, &t);
 
-	if (!err)
-		err = layers_resolve_id(c.fs, c.p, id & ~NID_VIA_MAC_BIT, &parent, name, &o);
 	if (!err) {
-		err = S_ISREG(o.st.st_mode)
-			      ? ufile_open_ro(c.fs, c.p, &parent, name, &o, rf, keep_cache)
-			      : -EISDIR;
-		layers_close(&parent);
+		if (S_ISREG(t.o.st.st_mode))
+			err = ufile_open_ro(t.c.fs, t.c.p, &t.parent, t.name, &t.o, rf, keep_cache);
+		else
+			err = -EISDIR;
+		layers_close(&t.parent);
 	}
-	tftp_node_ctx_put(&c);
+	tftp_node_ctx_put(&t.c);
 	return err;
 }
 

@@ -74,6 +74,16 @@ void tftp_node_ctx_put(struct nctx *c)
 	c->fs = NULL;
 }
 
+int tftp_node_object(struct daemon *d, const struct nid *n, uint64_t id, struct nobj *t)
+{
+	int err = tftp_node_ctx(d, n->slot, &t->c);
+
+	if (err)
+		return err;
+	return layers_resolve_id(t->c.fs, t->c.p, id & ~NID_VIA_MAC_BIT, &t->parent, t->name,
+				 &t->o);
+}
+
 /* Directory layers and the root id of the node's boot dir. */
 static int boot_dir_layers(struct nctx *c, struct dirlayers *dl, uint64_t *id)
 {
@@ -189,24 +199,19 @@ static uint64_t tftp_dir_id(uint64_t root_id, bool via_mac)
 /* Attributes of node object @n (id @id in this mount). */
 static int node_getattr(struct daemon *d, const struct nid *n, uint64_t id, struct stat *st)
 {
-	char name[NAME_MAX + 1];
-	struct dirlayers parent;
-	struct uobj o;
-	struct nctx c;
-	int err = tftp_node_ctx(d, n->slot, &c);
+	struct nobj t;
+	int err = tftp_node_object(d, n, id, &t);
 
-	if (!err)
-		err = layers_resolve_id(c.fs, c.p, id & ~NID_VIA_MAC_BIT, &parent, name, &o);
 	if (!err) {
-		layers_close(&parent);
-		*st = o.st;
+		layers_close(&t.parent);
+		*st = t.o.st;
 		tftp_attr_present(st, id);
-	} else if (err == -ESTALE && c.fs &&
-		   union_open_getattr(c.fs, id & ~NID_VIA_MAC_BIT, st) == 0) {
+	} else if (err == -ESTALE && t.c.fs &&
+		   union_open_getattr(t.c.fs, id & ~NID_VIA_MAC_BIT, st) == 0) {
 		tftp_attr_present(st, id); /* open before the node booted elsewhere */
 		err = 0;
 	}
-	tftp_node_ctx_put(&c);
+	tftp_node_ctx_put(&t.c);
 	return err == -ESTALE ? -ENOENT : err;
 }
 
