@@ -87,6 +87,9 @@ static int mountpoint_prepare(const char *path)
 	return -errno;
 }
 
+/* Mounts tried for the device number asked for before taking another. */
+#define DEVNUM_ATTEMPTS 5
+
 int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
 		    const char *opts, dev_t want_dev, struct fs_mount **out)
 {
@@ -111,24 +114,34 @@ int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void 
 		err = -EINVAL;
 		goto fail;
 	}
-	if (want_dev)
-		hold_err = devnum_hold_below(want_dev, &hold);
-	if (hold_err)
+	/* Another process may take the number between the hold's release
+	 * and the mount, or the old superblock may still be on its way out:
+	 * mount again a few times before giving the number up. */
+	for (int attempt = 0;; attempt++) {
+		hold_err = want_dev ? devnum_hold_below(want_dev, &hold) : 0;
+		mount_err = fuse_session_mount(m->se, path);
+		devnum_release(hold);
+		hold = NULL;
+		if (mount_err != 0) {
+			log_err("%s: mount failed", path);
+			err = -EIO;
+			goto fail;
+		}
+		fuse_mount_at(path, &m->dev);
+		if (!want_dev || m->dev == want_dev || attempt == DEVNUM_ATTEMPTS - 1)
+			break;
+		fuse_session_unmount(m->se);
+		usleep(100 * 1000);
+	}
+	if (want_dev && m->dev != want_dev)
 		log_warn("%s: cannot mount as device %u:%u again (%s): NFS-Ganesha's file handles "
 			 "of it go stale",
 			 path, major(want_dev), minor(want_dev),
 			 hold_err == -EBUSY
 				 ? "in use, by an NFS server still holding the old mount?"
-				 : strerror(-hold_err));
-	mount_err = fuse_session_mount(m->se, path);
-	devnum_release(hold);
-	if (mount_err != 0) {
-		log_err("%s: mount failed", path);
-		err = -EIO;
-		goto fail;
-	}
+			 : hold_err ? strerror(-hold_err)
+				    : "taken by another mount meanwhile");
 	m->mounted = true;
-	fuse_mount_at(path, &m->dev);
 	*out = m;
 	return 0;
 fail:
