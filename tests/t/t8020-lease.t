@@ -19,6 +19,7 @@
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
 . "$SRCDIR/tests/lib/live.sh"
+. "$SRCDIR/tests/lib/peers.sh"
 
 require_root
 require_fuse
@@ -47,20 +48,9 @@ INI
 A=$NB A_CONF=$NB_CONF
 # Server B: the same ini but its own mountpoints, state and control socket.
 B=$T/b B_CONF=$T/b/netbootfs.ini
-mkdir -p "$B"/{tftp,nfs,state} && cp "$NB/tftpd" "$B/tftpd"
-sed -e "s|^tftp_root = .*|tftp_root = $B/tftp|" -e "s|^nfs_root = .*|nfs_root = $B/nfs|" \
-	-e "s|^state = .*|state = $B/state|" -e "s|^control = .*|control = $B/netbootfs.sock|" \
-	-e "s|^tftp_server = .*|tftp_server = /usr/sbin/dnsmasq, $B/tftpd|" "$A_CONF" >"$B_CONF"
-at_exit "for m in \$(_t_mounts | awk -v p='$B/' 'index(\$1, p) == 1 { print \$1 }' | sort -r); do lazy_umount \"\$m\"; done"
+nb_peer_config "$B" || exit 1
 host=$(hostname)
 
-# on A|B CMD...: run CMD with NB and NB_CONF of that server.
-on()
-{
-	local s=$1
-	shift
-	if [ "$s" = A ]; then NB=$A NB_CONF=$A_CONF "$@"; else NB=$B NB_CONF=$B_CONF "$@"; fi
-}
 start() # A|B: start that server's daemon, its PID in ${A,B}_PID
 {
 	on "$1" nb_start || return 1
@@ -120,16 +110,9 @@ t_is "$(cat "$A/overlays/.leases/n1")" "server=$host host=$host pid=$A_PID since
 fixture_bytes 1048576 blob >"$T/blob"
 cp "$T/blob" "$A/nfs/n1/blob"
 t_file_sha_eq "$A/overlays/n1/blob" "$T/blob" "a 1 MiB file written through A is in the overlay"
-# The writer: one line per append, each acknowledged in $T/acked once the
-# append returned. It stops at the first failure (A is gone).
-(
-	i=0
-	while [ $i -lt 100000 ]; do
-		i=$((i + 1))
-		echo "a $i" >>"$A/nfs/n1/log" 2>/dev/null || break
-		echo $i >"$T/acked"
-	done
-) &
+# The writer: each append acknowledged in $T/acked once it returned; it
+# stops at the first failure (A is gone).
+nb_appender "$A/nfs/n1/log" a "$T/acked" &
 writer=$!
 at_exit "kill $writer 2>/dev/null || true"
 wait_for "[ -s '$T/acked' ] && [ \$(cat '$T/acked') -ge 200 ]" 30

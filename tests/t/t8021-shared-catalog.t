@@ -12,6 +12,7 @@
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
 . "$SRCDIR/tests/lib/live.sh"
+. "$SRCDIR/tests/lib/peers.sh"
 
 require_root
 require_fuse
@@ -25,18 +26,8 @@ nb_image os-a "$T/os-a"
 nb_one_node_config os-a
 A=$NB A_CONF=$NB_CONF
 B=$T/b B_CONF=$T/b/netbootfs.ini
-mkdir -p "$B"/{tftp,nfs,state} && cp "$NB/tftpd" "$B/tftpd"
-sed -e "s|^tftp_root = .*|tftp_root = $B/tftp|" -e "s|^nfs_root = .*|nfs_root = $B/nfs|" \
-	-e "s|^state = .*|state = $B/state|" -e "s|^control = .*|control = $B/netbootfs.sock|" \
-	-e "s|^tftp_server = .*|tftp_server = /usr/sbin/dnsmasq, $B/tftpd|" "$A_CONF" >"$B_CONF"
-at_exit "for m in \$(_t_mounts | awk -v p='$B/' 'index(\$1, p) == 1 { print \$1 }' | sort -r); do lazy_umount \"\$m\"; done"
+nb_peer_config "$B" || exit 1
 
-on() # A|B CMD...: with NB and NB_CONF of that server
-{
-	local s=$1
-	shift
-	if [ "$s" = A ]; then NB=$A NB_CONF=$A_CONF "$@"; else NB=$B NB_CONF=$B_CONF "$@"; fi
-}
 newest_gen() # A|B IMAGE: the id of IMAGE's newest generation in that daemon's status
 {
 	on "$1" nb_status_json |

@@ -13,6 +13,7 @@
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
 . "$SRCDIR/tests/lib/live.sh"
+. "$SRCDIR/tests/lib/peers.sh"
 
 require_root
 require_fuse
@@ -27,7 +28,7 @@ declare -A DIR ADDR=([alpha]=10.99.0.1 [beta]=10.99.0.2) PID
 for s in alpha beta; do
 	DIR[$s]=$T/$s
 	mkdir -p "$T/$s/tftp" "$T/$s/nfs" && cp "$(command -v cat)" "$T/$s/tftpd"
-	at_exit "for m in \$(_t_mounts | awk -v p='$T/$s/' 'index(\$1, p) == 1 { print \$1 }' | sort -r); do lazy_umount \"\$m\"; done"
+	at_exit "umount_under '$T/$s'"
 done
 CONF=$T/netbootfs.ini
 # boot_gap 1: a node is idle 2 s after its last request.
@@ -135,14 +136,7 @@ t_like "$(status alpha | json_get '$j->{pid}')" "^${PID[alpha]}$" "the first alp
 watch_owners &
 watcher=$!
 at_exit "kill $watcher 2>/dev/null || true"
-(
-	i=0
-	while [ $i -lt 100000 ]; do
-		i=$((i + 1))
-		echo "alpha $i" >>"$T/alpha/nfs/na/log" 2>/dev/null || break
-		echo $i >"$T/acked"
-	done
-) &
+nb_appender "$T/alpha/nfs/na/log" alpha "$T/acked" &
 writer=$!
 at_exit "kill $writer 2>/dev/null || true"
 wait_for "[ -s '$T/acked' ] && [ \$(cat '$T/acked') -ge 200 ]" 30
