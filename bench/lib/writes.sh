@@ -12,7 +12,14 @@
 # includes a final syncfs of the upper's filesystem, so all of them count the
 # same durable work (kernel overlayfs fsyncs each copy-up itself).
 #
-# results/writes.csv: run,workload,contender,seconds,check
+# Next to the wall time, each run records CPU seconds (issue 21, target 5):
+# the FUSE daemon's user + system time (netbootfs, fuse-overlayfs; 0 for
+# kernel overlayfs, which has none) and the workload's own (the writer and
+# sync, user and system: kernel overlayfs does its work there). Both come
+# from /proc and do not depend on the machine's load the way wall time does.
+#
+# results/writes.csv: run,workload,contender,seconds,check,daemon_cpu,
+#                     client_user,client_sys
 
 BENCH_WRITES=${BENCH_WRITES:-copyup_small copyup_big create_small}
 
@@ -43,20 +50,50 @@ w_create_small()
 		 print "10000\n";' "$root" && sync -f "$upper"
 }
 
+# _cpu_ticks PID FIELD...: the sum of /proc/PID/stat's FIELDs (numbered as
+# in proc(5), 14 utime, 15 stime, 16 cutime, 17 cstime), 0 without PID.
+_cpu_ticks()
+{
+	local pid=$1 f n=0 stat
+	shift
+	[ -n "$pid" ] && stat=$(cat "/proc/$pid/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	# shellcheck disable=SC2206 # split on purpose, after the "(comm)"
+	stat=(${stat##*) })
+	for f in "$@"; do
+		n=$((n + stat[f - 3]))
+	done
+	echo "$n"
+}
+
+_ticks_s()
+{
+	awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 writes_run()
 {
-	local r w c s check
-	csv_reset writes.csv "run,workload,contender,seconds,check"
+	local r w c s check pid d0 u0 s0 dcpu ucpu scpu me=$BASHPID
+	csv_reset writes.csv "run,workload,contender,seconds,check,daemon_cpu,client_user,client_sys"
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		for c in $(_rotate "$r" $BENCH_WRITERS); do
 			c_reset "$c" || bench_die "cannot mount $c"
 			for w in $BENCH_WRITES; do
 				drop_caches
+				pid=$(c_pid "$c")
+				d0=$(_cpu_ticks "$pid" 14 15)
+				u0=$(_cpu_ticks "$me" 16)
+				s0=$(_cpu_ticks "$me" 17)
 				time_cmd s "w_$w" "${CROOT[$c]}" "${CUPPER[$c]}" ||
 					bench_die "$w on $c failed"
+				dcpu=$(_ticks_s $(($(_cpu_ticks "$pid" 14 15) - d0)))
+				ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
+				scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
 				check=$(tail -n1 "$T/.out")
-				csv_add writes.csv "$r" "$w" "$c" "$s" "$check"
-				bench_log "run $r $w $c: ${s}s ($check)"
+				csv_add writes.csv "$r" "$w" "$c" "$s" "$check" "$dcpu" "$ucpu" "$scpu"
+				bench_log "run $r $w $c: ${s}s ($check), CPU s: daemon $dcpu, workload user $ucpu sys $scpu"
 			done
 			c_down "$c"
 		done

@@ -92,7 +92,13 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 		unlinkat(fs->u.work_fd, ne->tmp, is_dir ? AT_REMOVEDIR : 0);
 	} else {
 		quota_add(&fs->u, quota_bytes_at(ne->dl.upper_fd, name));
-		root_changed(fs);
+		/* The change epoch drops every cached directory location
+		 * (dircache.h). A new file, device or symlink moves no
+		 * directory: a parent copied up for it bumped the epoch
+		 * itself (copyup.c). Bumping here cost each create a walk
+		 * from the root on the next request. */
+		if (is_dir)
+			root_changed(fs);
 	}
 	return err;
 }
