@@ -54,11 +54,23 @@ static ssize_t get_xattr_of(struct rctx *c, uint64_t id, const char *attr, char 
 	char name[NAME_MAX + 1];
 	struct dirlayers parent;
 	struct uobj o;
+	struct hfd *h;
 	ssize_t n;
 	int err;
 
 	if (id == FUSE_ROOT_ID) {
 		n = host_xattr(c->fs->u.upper_fd, ".", attr, buf, size, list);
+		return n == -ENOTSUP ? (list ? 0 : -ENODATA) : n;
+	}
+	/* An overlay file open for handle-less I/O is the id's inode for
+	 * life (hfd.h): ask it, without resolving the id through the layers.
+	 * The common case is the security.capability the kernel asks on the
+	 * first write to every file (file_remove_privs), just created. */
+	h = hfd_get(&c->fs->u.hfd, id, false);
+	if (h) {
+		n = list ? flistxattr(h->fd, buf, size) : fgetxattr(h->fd, attr, buf, size);
+		n = n < 0 ? -errno : n;
+		hfd_put(&c->fs->u.hfd, h);
 		return n == -ENOTSUP ? (list ? 0 : -ENODATA) : n;
 	}
 	err = layers_resolve_id(&c->fs->u, c->p, id, &parent, name, &o);
