@@ -264,6 +264,22 @@ if (@writes) {
 	print "\n";
 	print "- **$_**: $WDESC{$_}\n" for grep { $ww{$_} } qw(copyup_small copyup_big create_small);
 	print "\n";
+	# CPU seconds (writes.sh): what the machine's load does not move the
+	# way it moves wall time. Older CSV files have no such columns.
+	my (%dc, %cs);
+	for my $r (grep { defined $_->{daemon_cpu} } @writes) {
+		$dc{$r->{workload}}{$r->{contender}}{$r->{run}} = $r->{daemon_cpu};
+		$cs{$r->{workload}}{$r->{contender}}{$r->{run}} = $r->{client_user} + $r->{client_sys};
+	}
+	if (%dc) {
+		print "CPU seconds of the same runs, median [min–max]: the FUSE daemon's (user + system; kernel overlayfs has none) and the workload's own (the writer and sync, user + system: kernel overlayfs does its work there).\n\n";
+		print '| workload | ', join(' | ', map { "$LABEL{$_} daemon | $LABEL{$_} workload" } @wc), " |\n";
+		print '|---|', join('', map { '---|---|' } @wc), "\n";
+		for my $w (grep { $dc{$_} } qw(copyup_small copyup_big create_small)) {
+			print '| ', join(' | ', $w, map { ($_ eq 'kernel' ? '–' : mmm(values %{$dc{$w}{$_}}), mmm(values %{$cs{$w}{$_}})) } @wc), " |\n";
+		}
+		print "\n";
+	}
 	my $txt = join(' ', 'workload', map { "\"$LABEL{$_}\"" } @wc) . "\n";
 	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small)) {
 		$txt .= join(' ', $w, map { median(values %{$wt{$w}{$_}}) } @wc) . "\n";
