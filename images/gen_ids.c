@@ -89,6 +89,7 @@ static int read_file(struct gen_ids *t, const char *path)
 	char *line = NULL;
 	size_t cap = 0;
 	FILE *f;
+	int err;
 
 	t->n = 0;
 	t->next = 1;
@@ -96,17 +97,31 @@ static int read_file(struct gen_ids *t, const char *path)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
+	errno = 0;
 	while (getline(&line, &cap, f) > 0)
 		parse_line(t, line);
+	err = ferror(f) ? -(errno ? errno : EIO) : 0;
 	free(line);
 	fclose(f);
-	return 0;
+	return err;
 }
 
+/*
+ * Another server replaced the file by rename: on a network filesystem the
+ * name may still lead to the file it replaced for a moment (GlusterFS: up
+ * to its entry timeout, 1 s) and the open or read fail with ESTALE. Open it
+ * again, for up to 3 s.
+ */
 int gen_ids_reload(struct gen_ids *t)
 {
-	int err = read_file(t, t->path);
+	int err;
 
+	for (int tries = 0;; tries++) {
+		err = read_file(t, t->path);
+		if (err != -ESTALE || tries == 30)
+			break;
+		usleep(100 * 1000);
+	}
 	return err == -ENOENT ? 0 : err;
 }
 
