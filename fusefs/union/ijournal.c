@@ -50,7 +50,7 @@ int ijournal_append(struct ijournal *j, const char *rec, size_t len)
 
 		while (j->pos + len > cap)
 			cap += IJOURNAL_CHUNK;
-		if (cap > IJOURNAL_MAX)
+		if (cap > (j->max ? j->max : IJOURNAL_MAX))
 			return -ENOSPC;
 		err = map_size(j, cap);
 		if (err)

@@ -17,6 +17,7 @@ struct ijournal {
 	int fd;
 	char *map;
 	size_t cap, pos;
+	size_t max; /* 0: IJOURNAL_MAX (a test sets less) */
 };
 
 #define IJOURNAL_INIT    \
@@ -26,7 +27,8 @@ struct ijournal {
 
 /* Create or empty @path and map it for appending. */
 int ijournal_open(struct ijournal *j, const char *path);
-/* Append @len bytes; -ENOSPC once the journal holds IJOURNAL_MAX bytes. */
+/* Append @len bytes; -ENOSPC once the journal holds IJOURNAL_MAX (or
+ * ->max) bytes. */
 int ijournal_append(struct ijournal *j, const char *rec, size_t len);
 void ijournal_close(struct ijournal *j);
 

@@ -15,87 +15,38 @@
 #define ROOT_ID	  1
 #define MAX_DEPTH (1u << 20) /* a longer chain is a loop */
 
-static size_t bucket_of(const struct itable *t, uint64_t id)
-{
-	id ^= id >> 33;
-	id *= 0xff51afd7ed558ccdull;
-	id ^= id >> 33;
-	return (size_t)(id & (t->nbuckets - 1));
-}
-
 int itable_init(struct itable *t)
 {
+	int err;
+
 	memset(t, 0, sizeof(*t));
 	t->journal = (struct ijournal)IJOURNAL_INIT;
-	t->nbuckets = 1024;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (!t->buckets)
-		return -ENOMEM;
-	pthread_rwlock_init(&t->lock, NULL);
-	return 0;
+	err = unode_table_init(&t->nodes);
+	if (!err)
+		pthread_mutex_init(&t->jlock, NULL);
+	return err;
 }
 
 void itable_destroy(struct itable *t)
 {
 	ijournal_close(&t->journal);
-	size_t i;
-
-	for (i = 0; i < t->nbuckets; i++) {
-		struct itable_ent *e = t->buckets[i];
-
-		while (e) {
-			struct itable_ent *next = e->next;
-
-			free(e->name);
-			free(e);
-			e = next;
-		}
-	}
-	free(t->buckets);
-	pthread_rwlock_destroy(&t->lock);
-}
-
-static struct itable_ent *find(const struct itable *t, uint64_t id)
-{
-	struct itable_ent *e = t->buckets[bucket_of(t, id)];
-
-	while (e && e->id != id)
-		e = e->next;
-	return e;
-}
-
-static void grow(struct itable *t)
-{
-	size_t n = t->nbuckets * 2, i;
-	struct itable_ent **nb = calloc(n, sizeof(*nb));
-	struct itable_ent **old = t->buckets;
-	size_t oldn = t->nbuckets;
-
-	if (!nb)
-		return; /* stay at the current size: slower, still correct */
-	t->buckets = nb;
-	t->nbuckets = n;
-	for (i = 0; i < oldn; i++) {
-		struct itable_ent *e = old[i];
-
-		while (e) {
-			struct itable_ent *next = e->next;
-			size_t b = bucket_of(t, e->id);
-
-			e->next = nb[b];
-			nb[b] = e;
-			e = next;
-		}
-	}
-	free(old);
+	unode_table_destroy(&t->nodes);
+	pthread_mutex_destroy(&t->jlock);
 }
 
 static void journal_set(struct itable *t, uint64_t id, uint64_t parent, const char *name);
 static void journal_remove(struct itable *t, uint64_t id);
+static void journal_compact_if_full(struct itable *t);
+
+static bool same(const struct unode *u, uint64_t parent, const char *name)
+{
+	return u && u->name && u->parent == parent && strcmp(u->name, name) == 0;
+}
 
 int itable_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
 {
-	struct itable_ent *e;
+	struct unode_stripe *s = unode_stripe(&t->nodes, id);
+	struct unode *u;
 	char *copy;
 	int err = 0;
 
@@ -103,165 +54,182 @@ int itable_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
 		return 0;
 	/* Nearly every call re-records what is there (each LOOKUP of a known
 	 * name): check under the shared lock first. */
-	pthread_rwlock_rdlock(&t->lock);
-	e = find(t, id);
-	if (e && e->parent == parent && strcmp(e->name, name) == 0) {
-		pthread_rwlock_unlock(&t->lock);
+	pthread_rwlock_rdlock(&s->lock);
+	u = unode_find(s, id);
+	if (same(u, parent, name)) {
+		pthread_rwlock_unlock(&s->lock);
 		return 0;
 	}
-	pthread_rwlock_unlock(&t->lock);
-	pthread_rwlock_wrlock(&t->lock);
-	e = find(t, id);
-	if (e && e->parent == parent && strcmp(e->name, name) == 0)
-		goto out;
+	pthread_rwlock_unlock(&s->lock);
 	copy = strdup(name);
-	if (!copy) {
+	if (!copy)
+		return -ENOMEM;
+	pthread_rwlock_wrlock(&s->lock);
+	u = unode_find(s, id);
+	if (same(u, parent, name))
+		goto out;
+	if (!u && !(u = unode_insert(s, id))) {
 		err = -ENOMEM;
 		goto out;
 	}
 	journal_set(t, id, parent, name);
-	if (e) {
-		free(e->name);
-		e->name = copy;
-		e->parent = parent;
-		goto out;
-	}
-	e = malloc(sizeof(*e));
-	if (!e) {
-		free(copy);
-		err = -ENOMEM;
-		goto out;
-	}
-	e->id = id;
-	e->parent = parent;
-	e->name = copy;
-	if (t->count >= t->nbuckets)
-		grow(t);
-	size_t b = bucket_of(t, id);
-	e->next = t->buckets[b];
-	t->buckets[b] = e;
-	t->count++;
+	free(u->name);
+	u->name = copy;
+	u->parent = parent;
+	copy = NULL;
 out:
-	pthread_rwlock_unlock(&t->lock);
+	pthread_rwlock_unlock(&s->lock);
+	free(copy);
+	journal_compact_if_full(t);
 	return err;
 }
 
 void itable_remove(struct itable *t, uint64_t id)
 {
-	struct itable_ent **pp, *e;
+	struct unode_stripe *s = unode_stripe(&t->nodes, id);
 
-	pthread_rwlock_wrlock(&t->lock);
-	for (pp = &t->buckets[bucket_of(t, id)]; (e = *pp); pp = &e->next) {
-		if (e->id == id) {
-			*pp = e->next;
-			free(e->name);
-			free(e);
-			t->count--;
-			journal_remove(t, id);
-			break;
-		}
-	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_rwlock_wrlock(&s->lock);
+	if (unode_remove(s, id))
+		journal_remove(t, id);
+	pthread_rwlock_unlock(&s->lock);
+	journal_compact_if_full(t);
 }
 
 bool itable_has(struct itable *t, uint64_t id)
 {
+	struct unode_stripe *s = unode_stripe(&t->nodes, id);
 	bool has;
 
 	if (id == ROOT_ID)
 		return true;
-	pthread_rwlock_rdlock(&t->lock);
-	has = find(t, id) != NULL;
-	pthread_rwlock_unlock(&t->lock);
+	pthread_rwlock_rdlock(&s->lock);
+	has = unode_find(s, id) != NULL;
+	pthread_rwlock_unlock(&s->lock);
 	return has;
 }
 
 int itable_parent(struct itable *t, uint64_t id, uint64_t *parent)
 {
-	struct itable_ent *e;
+	struct unode_stripe *s = unode_stripe(&t->nodes, id);
+	struct unode *u;
 	int err = 0;
 
 	if (id == ROOT_ID) {
 		*parent = ROOT_ID;
 		return 0;
 	}
-	pthread_rwlock_rdlock(&t->lock);
-	e = find(t, id);
-	if (e)
-		*parent = e->parent;
+	pthread_rwlock_rdlock(&s->lock);
+	u = unode_find(s, id);
+	if (u)
+		*parent = u->parent;
 	else
 		err = -ENOENT;
-	pthread_rwlock_unlock(&t->lock);
+	pthread_rwlock_unlock(&s->lock);
 	return err;
 }
 
 int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size_t size)
 {
-	struct itable_ent *e;
+	struct unode_stripe *s = unode_stripe(&t->nodes, id);
+	struct unode *u;
 	int err = 0;
 
-	pthread_rwlock_rdlock(&t->lock);
-	e = id == ROOT_ID ? NULL : find(t, id);
-	if (!e)
+	if (id == ROOT_ID)
+		return -ENOENT;
+	pthread_rwlock_rdlock(&s->lock);
+	u = unode_find(s, id);
+	if (!u)
 		err = -ENOENT;
-	else if ((size_t)snprintf(name, size, "%s", e->name) >= size)
+	else if ((size_t)snprintf(name, size, "%s", u->name) >= size)
 		err = -ENAMETOOLONG;
 	else
-		*parent = e->parent;
-	pthread_rwlock_unlock(&t->lock);
+		*parent = u->parent;
+	pthread_rwlock_unlock(&s->lock);
+	return err;
+}
+
+/* @id's name and a '/', in front of what @buf holds from *@pos (a path
+ * built from its end); its parent in *@parent. */
+static int prepend_name(struct itable *t, uint64_t id, char **buf, size_t *cap, size_t *pos,
+			uint64_t *parent)
+{
+	struct unode_stripe *s = unode_stripe(&t->nodes, id);
+	struct unode *u;
+	size_t len;
+	int err = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	u = unode_find(s, id);
+	if (!u) {
+		err = -ENOENT;
+		goto out;
+	}
+	len = strlen(u->name) + 1;
+	while (*pos < len) {
+		size_t ncap = *cap * 2, used = *cap - *pos;
+		char *nb = malloc(ncap);
+
+		if (!nb) {
+			err = -ENOMEM;
+			goto out;
+		}
+		memcpy(nb + ncap - used, *buf + *pos, used);
+		free(*buf);
+		*buf = nb;
+		*pos = ncap - used;
+		*cap = ncap;
+	}
+	*pos -= len;
+	memcpy(*buf + *pos, u->name, len - 1);
+	(*buf)[*pos + len - 1] = '/';
+	*parent = u->parent;
+out:
+	pthread_rwlock_unlock(&s->lock);
 	return err;
 }
 
 int itable_path(struct itable *t, uint64_t id, char **out)
 {
-	size_t len = 0, n = 0;
-	struct itable_ent *e;
-	uint64_t i;
-	char *buf;
+	size_t cap = 256, pos = cap - 1, n = 0;
+	char *buf = malloc(cap);
 	int err = 0;
 
-	pthread_rwlock_rdlock(&t->lock);
-	/* Once to measure, once to fill: no limit on the length. */
-	for (i = id; i != ROOT_ID; i = e->parent, n++) {
-		e = find(t, i);
-		if (!e || n == MAX_DEPTH) {
-			err = e ? -ELOOP : -ENOENT;
-			goto out;
-		}
-		len += strlen(e->name) + 1;
+	if (!buf)
+		return -ENOMEM;
+	buf[pos] = '\0';
+	/* One stripe at a time, as the kernel's dcache: a rename meanwhile
+	 * may give a mixed path, which its user finds stale. */
+	for (; !err && id != ROOT_ID; n++)
+		err = n == MAX_DEPTH ? -ELOOP : prepend_name(t, id, &buf, &cap, &pos, &id);
+	if (err) {
+		free(buf);
+		return err;
 	}
-	buf = malloc(len + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	buf[len ? len - 1 : 0] = '\0';
-	for (i = id; i != ROOT_ID; i = e->parent) {
-		size_t l;
-
-		e = find(t, i);
-		l = strlen(e->name);
-		len -= l + 1;
-		memcpy(buf + len, e->name, l);
-		if (len)
-			buf[len - 1] = '/';
+	if (pos < cap - 1) {
+		buf[cap - 2] = '\0'; /* the last name's '/' */
+		memmove(buf, buf + pos, cap - 1 - pos);
+	} else {
+		buf[0] = '\0';
 	}
 	*out = buf;
-out:
-	pthread_rwlock_unlock(&t->lock);
-	return err;
+	return 0;
 }
 
 void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx)
 {
-	struct itable_ent *e;
-	size_t i;
+	unsigned i;
+	size_t b;
 
-	pthread_rwlock_rdlock(&t->lock);
-	for (i = 0; i < t->nbuckets; i++)
-		for (e = t->buckets[i]; e; e = e->next)
-			fn(ctx, e->id, e->parent, e->name);
-	pthread_rwlock_unlock(&t->lock);
+	for (i = 0; i < UNODE_STRIPES; i++) {
+		struct unode_stripe *s = &t->nodes.s[i];
+		struct unode *u;
+
+		pthread_rwlock_rdlock(&s->lock);
+		for (b = 0; b < s->nbuckets; b++)
+			for (u = s->buckets[b]; u; u = u->next)
+				fn(ctx, u->id, u->parent, u->name);
+		pthread_rwlock_unlock(&s->lock);
+	}
 }
 
 /*
@@ -313,22 +281,27 @@ static bool unescape_name(char *s)
 	return true;
 }
 
-/* Caller holds the lock (either way). */
+/* Caller holds every stripe's lock (either way). */
 static int write_snapshot(struct itable *t, const char *path)
 {
 	char rec[RECORD_MAX], *text = NULL;
-	struct itable_ent *e;
-	size_t i, n, len = 0;
+	size_t b, n, len = 0;
 	FILE *f = open_memstream(&text, &len);
+	unsigned i;
 	int err;
 
 	if (!f)
 		return -errno;
 	fputs(ITABLE_HEADER, f);
-	for (i = 0; i < t->nbuckets; i++)
-		for (e = t->buckets[i]; e; e = e->next)
-			if ((n = format_entry(rec, e->id, e->parent, e->name)))
-				fwrite(rec, 1, n, f);
+	for (i = 0; i < UNODE_STRIPES; i++) {
+		const struct unode_stripe *s = &t->nodes.s[i];
+		const struct unode *u;
+
+		for (b = 0; b < s->nbuckets; b++)
+			for (u = s->buckets[b]; u; u = u->next)
+				if ((n = format_entry(rec, u->id, u->parent, u->name)))
+					fwrite(rec, 1, n, f);
+	}
 	err = fclose(f) == 0 ? 0 : -ENOMEM;
 	if (!err)
 		err = statefile_replace(path, text, len, 0644, (uid_t)-1, (gid_t)-1);
@@ -341,24 +314,53 @@ static void journal_path(const struct itable *t, char *buf, size_t size)
 	snprintf(buf, size, "%s.journal", t->path);
 }
 
-/* The journal is full: the snapshot takes what it holds (caller holds the
- * write lock). Without a journal, a crash costs the handles made since. */
-static void journal_compact(struct itable *t)
+/* A new journal holding only its header (jlock held). */
+static int journal_restart(struct itable *t)
 {
 	char jpath[PATH_MAX + 16];
+	int err;
 
 	ijournal_close(&t->journal);
 	journal_path(t, jpath, sizeof(jpath));
-	if (write_snapshot(t, t->path) == 0 && ijournal_open(&t->journal, jpath) == 0)
-		ijournal_append(&t->journal, ITABLE_HEADER, strlen(ITABLE_HEADER));
+	err = ijournal_open(&t->journal, jpath);
+	if (!err)
+		err = ijournal_append(&t->journal, ITABLE_HEADER, strlen(ITABLE_HEADER));
+	return err;
 }
 
+/*
+ * The journal is full: the snapshot takes what it holds. Called with no
+ * lock held, after the change that found it full was made in memory: every
+ * stripe is read-locked (no change can be half made, in memory but not yet
+ * journalled), then the journal. Until then no record is appended, so the
+ * journal never holds a later change without an earlier one. Without a
+ * journal, a crash costs the handles made since.
+ */
+static void journal_compact_if_full(struct itable *t)
+{
+	if (!atomic_load(&t->jfull))
+		return;
+	unode_lock_all(&t->nodes, false);
+	pthread_mutex_lock(&t->jlock);
+	if (atomic_load(&t->jfull)) {
+		ijournal_close(&t->journal);
+		if (write_snapshot(t, t->path) == 0)
+			journal_restart(t);
+		atomic_store(&t->jfull, false);
+	}
+	pthread_mutex_unlock(&t->jlock);
+	unode_unlock_all(&t->nodes);
+}
+
+/* Append a change's record; the caller holds the write lock of the
+ * changed id's stripe, so the records of one id are in the order made. */
 static void journal_append(struct itable *t, const char *rec, size_t len)
 {
-	if (ijournal_append(&t->journal, rec, len) == -ENOSPC) {
-		journal_compact(t);
-		ijournal_append(&t->journal, rec, len);
-	}
+	pthread_mutex_lock(&t->jlock);
+	if (t->journal.fd >= 0 && !atomic_load(&t->jfull) &&
+	    ijournal_append(&t->journal, rec, len) == -ENOSPC)
+		atomic_store(&t->jfull, true);
+	pthread_mutex_unlock(&t->jlock);
 }
 
 static void journal_set(struct itable *t, uint64_t id, uint64_t parent, const char *name)
@@ -366,7 +368,7 @@ static void journal_set(struct itable *t, uint64_t id, uint64_t parent, const ch
 	char rec[RECORD_MAX];
 	size_t n;
 
-	if (t->journal.fd >= 0 && (n = format_entry(rec, id, parent, name)))
+	if ((n = format_entry(rec, id, parent, name)))
 		journal_append(t, rec, n);
 }
 
@@ -374,8 +376,7 @@ static void journal_remove(struct itable *t, uint64_t id)
 {
 	char rec[32];
 
-	if (t->journal.fd >= 0)
-		journal_append(t, rec, (size_t)snprintf(rec, sizeof(rec), "-%" PRIx64 "\n", id));
+	journal_append(t, rec, (size_t)snprintf(rec, sizeof(rec), "-%" PRIx64 "\n", id));
 }
 
 /* Apply the lines of a snapshot or journal; a missing file is empty. */
@@ -438,13 +439,13 @@ int itable_open(struct itable *t, const char *path)
 	jerr = load_file(t, jpath);
 	if (!err)
 		err = jerr;
-	pthread_rwlock_wrlock(&t->lock);
+	unode_lock_all(&t->nodes, false);
+	pthread_mutex_lock(&t->jlock);
 	jerr = write_snapshot(t, t->path);
 	if (!jerr)
-		jerr = ijournal_open(&t->journal, jpath);
-	if (!jerr)
-		jerr = ijournal_append(&t->journal, ITABLE_HEADER, strlen(ITABLE_HEADER));
-	pthread_rwlock_unlock(&t->lock);
+		jerr = journal_restart(t);
+	pthread_mutex_unlock(&t->jlock);
+	unode_unlock_all(&t->nodes);
 	return err ? err : jerr;
 }
 
@@ -453,13 +454,15 @@ int itable_close(struct itable *t)
 	char jpath[PATH_MAX + 16];
 	int err;
 
-	pthread_rwlock_wrlock(&t->lock);
+	unode_lock_all(&t->nodes, false);
+	pthread_mutex_lock(&t->jlock);
 	err = write_snapshot(t, t->path);
 	ijournal_close(&t->journal);
 	if (!err) {
 		journal_path(t, jpath, sizeof(jpath));
 		unlink(jpath);
 	}
-	pthread_rwlock_unlock(&t->lock);
+	pthread_mutex_unlock(&t->jlock);
+	unode_unlock_all(&t->nodes);
 	return err;
 }

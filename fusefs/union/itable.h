@@ -3,7 +3,9 @@
  * Where each node id of a root mount lives: id -> (parent id, name).
  *
  * Every id the kernel may send back must lead to its directory and name
- * (resolution walks down the chain of parents by name, fusefs/union/dirwalk.c). Entries are never
+ * (resolution walks down the chain of parents by name,
+ * fusefs/union/dirwalk.c). The entries are the node objects' parent and
+ * name (fusefs/union/unode.h), under their stripes' locks. Entries are never
  * dropped on FORGET, so NFS handles survive cache eviction. Every change is
  * journalled as it is made (fusefs/union/ijournal.h) and the table is saved on a
  * clean stop, so they survive a restart, also after a crash.
@@ -12,23 +14,20 @@
 #define NETBOOTFS_ITABLE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "fusefs/union/ijournal.h"
+#include "fusefs/union/unode.h"
 
-struct itable_ent {
-	uint64_t id;
-	uint64_t parent;
-	char *name;
-	struct itable_ent *next; /* hash chain */
-};
-
+/* The id table is the parent and name of each node object (unode.h),
+ * with the journal and snapshot that persist them. */
 struct itable {
-	pthread_rwlock_t lock;
-	struct itable_ent **buckets;
-	size_t nbuckets, count;
+	struct unode_table nodes;
+	pthread_mutex_t jlock;	 /* the journal; taken under a stripe lock */
+	atomic_bool jfull;	 /* the journal is full: compact it */
 	struct ijournal journal; /* changes since the snapshot at @path */
 	char path[4096];
 };
@@ -47,7 +46,8 @@ int itable_path(struct itable *t, uint64_t id, char **out);
 int itable_get(struct itable *t, uint64_t id, uint64_t *parent, char *name, size_t size);
 /* Parent of @id, or -ENOENT. */
 int itable_parent(struct itable *t, uint64_t id, uint64_t *parent);
-/* Call @fn for every entry, under the read lock: @fn must not use @t. */
+/* Call @fn for every entry, one stripe at a time under its read lock:
+ * @fn must not use @t. */
 typedef void (*itable_visit_fn)(void *ctx, uint64_t id, uint64_t parent, const char *name);
 void itable_foreach(struct itable *t, itable_visit_fn fn, void *ctx);
 /* Load the table saved at @path with the journal a crash left beside it,

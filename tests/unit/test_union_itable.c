@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "fusefs/union/union.h"
@@ -217,6 +219,152 @@ static void test_paths(void **state)
 	itable_destroy(&t);
 }
 
+/* The node objects: one per id, found in its stripe, gone once removed;
+ * ids spread over every stripe. */
+static void test_objects(void **state)
+{
+	unsigned used[UNODE_STRIPES] = {0}, i;
+	struct unode_table t;
+	struct unode_stripe *s;
+	struct unode *u;
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(unode_table_init(&t), 0);
+	for (id = 2; id < 2002; id++) {
+		s = unode_stripe(&t, id);
+		assert_null(unode_find(s, id));
+		u = unode_insert(s, id);
+		assert_non_null(u);
+		assert_int_equal(u->id, id);
+		assert_null(u->name);
+		u->parent = id - 1;
+		u->name = strdup("n");
+		used[s - t.s]++;
+	}
+	assert_int_equal(unode_count(&t), 2000);
+	for (i = 0; i < UNODE_STRIPES; i++)
+		assert_true(used[i] > 2000 / UNODE_STRIPES / 2);
+	for (id = 2; id < 2002; id++) {
+		u = unode_find(unode_stripe(&t, id), id);
+		assert_non_null(u);
+		assert_int_equal(u->parent, id - 1);
+	}
+	for (id = 2; id < 2002; id += 2)
+		assert_true(unode_remove(unode_stripe(&t, id), id));
+	assert_false(unode_remove(unode_stripe(&t, 2), 2));
+	assert_int_equal(unode_count(&t), 1000);
+	for (id = 2; id < 2002; id++)
+		assert_true((unode_find(unode_stripe(&t, id), id) != NULL) == (id & 1));
+	unode_table_destroy(&t);
+}
+
+#define T_THREADS 6
+#define T_IDS	  3000 /* per thread */
+#define T_ROUNDS  4
+
+struct worker {
+	struct itable *t;
+	unsigned no;
+};
+
+static uint64_t t_id(unsigned no, unsigned k)
+{
+	return 0x1000 + (uint64_t)no * T_IDS + k;
+}
+
+/* Each writer owns its ids: makes them, renames them every round, removes
+ * every third one at the end; meanwhile it reads ids of the others. */
+static void *writer(void *arg)
+{
+	struct worker *w = arg;
+	char name[32], got[NAME_MAX + 1], *path;
+	unsigned r, k;
+	uint64_t parent;
+
+	for (r = 0; r < T_ROUNDS; r++) {
+		for (k = 0; k < T_IDS; k++) {
+			uint64_t other = t_id((w->no + 1) % T_THREADS, k);
+
+			snprintf(name, sizeof(name), "f%u.%u.%u", w->no, k, r);
+			if (itable_set(w->t, t_id(w->no, k), k ? t_id(w->no, k - 1) : 1, name))
+				return "set";
+			if (itable_get(w->t, other, &parent, got, sizeof(got)) == 0 &&
+			    (parent != (k ? other - 1 : 1) || strncmp(got, "f", 1) != 0))
+				return "get";
+			if (k % 64 == 0 && itable_path(w->t, other, &path) == 0)
+				free(path);
+		}
+	}
+	for (k = 0; k < T_IDS; k += 3)
+		itable_remove(w->t, t_id(w->no, k));
+	return NULL;
+}
+
+static void expect_threads_result(struct itable *t)
+{
+	char name[NAME_MAX + 1], want[32];
+	unsigned no, k;
+	uint64_t parent;
+
+	for (no = 0; no < T_THREADS; no++) {
+		for (k = 0; k < T_IDS; k++) {
+			int err = itable_get(t, t_id(no, k), &parent, name, sizeof(name));
+
+			if (k % 3 == 0) {
+				assert_int_equal(err, -ENOENT);
+				continue;
+			}
+			assert_int_equal(err, 0);
+			assert_int_equal(parent, t_id(no, k - 1));
+			snprintf(want, sizeof(want), "f%u.%u.%u", no, k, T_ROUNDS - 1);
+			assert_string_equal(name, want);
+		}
+	}
+	assert_int_equal(unode_count(&t->nodes), T_THREADS * (T_IDS - (T_IDS + 2) / 3));
+}
+
+/*
+ * Writers on every stripe at once, with a journal small enough to fill
+ * several times (each fill folds it into the snapshot under every stripe
+ * lock while the others keep writing); then a crash. The table in memory
+ * and the one read back from the snapshot and journal are exactly what the
+ * last change of each id made.
+ */
+static void test_threads_and_crash(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[T_THREADS];
+	pthread_t th[T_THREADS];
+	struct itable t;
+	size_t len = 0;
+	unsigned i;
+	void *ret;
+
+	assert_int_equal(itable_init(&t), 0);
+	t.journal.max = 1u << 20; /* no growth: full after 1 MiB */
+	assert_int_equal(itable_open(&t, f->path), 0);
+	for (i = 0; i < T_THREADS; i++) {
+		w[i] = (struct worker){.t = &t, .no = i};
+		assert_int_equal(pthread_create(&th[i], NULL, writer, &w[i]), 0);
+	}
+	for (i = 0; i < T_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	expect_threads_result(&t);
+	/* ~6 MiB of records went through a 1 MiB journal: it was folded
+	 * into the snapshot (empty at the start) at least once. */
+	free(fx_slurp(f->path, &len));
+	assert_true(len > 1000 * strlen("1001 1000 f0.0.0\n"));
+	itable_destroy(&t); /* kill -9 */
+
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	expect_threads_result(&t);
+	itable_destroy(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +372,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_line, setup, teardown),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_objects),
+		cmocka_unit_test_setup_teardown(test_threads_and_crash, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
