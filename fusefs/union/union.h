@@ -13,23 +13,29 @@
  *   1. open-file lock (ufile.lock, one per file open for reading): held
  *      while the file looks for its copied-up twin; takes the node's pin
  *      (union_fs.pin_get: the daemon's node lock, a leaf) and resolves an
- *      id (4).
+ *      id (4-6).
  *   2. copy-up lock (union_fs.copyup_lock): one copy-up at a time per
- *      node; held across the copy, which walks the layers (4) and reads
+ *      node; held across the copy, which walks the layers (4-6) and reads
  *      the image (its block cache, a leaf of images/). A rebase of the
  *      overlay (fusefs/root/rebase.c) holds it across its swap, so that no
  *      copy-up writes into the overlay meanwhile.
  *   3. open-files list lock (union_fs.open_lock): held while walking the
  *      node's open files (fstat of one, unlinking one); nothing under it
  *      but the image's own locks (img_getattr).
- *   4. id table lock (union_fs.itab.lock, a rwlock), directory cache lock
- *      (union_fs.dircache_lock), handle-fd cache lock (union_fs.hfd.lock),
- *      generation holds lock (union_fs.holds.lock): leaves, none held
- *      while taking another. Each is held to read or change its entries;
- *      the id table's write lock also covers appending to its journal (and
- *      folding a full journal into the snapshot). The hfd cache closes
- *      evicted files after unlocking; the holds drop an image generation
- *      after unlocking, since that may close it.
+ *   4. node-object stripe locks (union_fs.itab.nodes.s[i].lock, rwlocks,
+ *      fusefs/union/unode.h): one id's object lives in one stripe; a
+ *      stripe lock is held to read or change the objects in it, never
+ *      two at once, except by a snapshot of the id table, which takes all
+ *      of them in index order (unode_lock_all()).
+ *   5. id table journal lock (union_fs.itab.jlock): taken under the write
+ *      lock of the changed id's stripe to append the change's record (so
+ *      one id's records are in the order made), and under every stripe
+ *      lock to fold a full journal into the snapshot.
+ *   6. directory cache lock (union_fs.dircache_lock), handle-fd cache lock
+ *      (union_fs.hfd.lock), generation holds lock (union_fs.holds.lock):
+ *      leaves, none held while taking another or any lock above. The hfd
+ *      cache closes evicted files after unlocking; the holds drop an image
+ *      generation after unlocking, since that may close it.
  *
  * The change epoch (union_fs.epoch) and the quota counters are atomics.
  * No engine lock is held while a FUSE reply is sent.
