@@ -8,6 +8,9 @@
 #                              with NB_SHARED_ROOT set (a directory on a shared
 #                              file system, t8030), $NB is made in there and
 #                              removed on exit
+#   nb_second_mount PATH       PATH as a second machine mounts the shared file
+#                              system: under NB_SHARED_ROOT_2 (the same volume
+#                              mounted again) when set, else PATH itself
 #   nb_write_config <<EOF      write $NB_CONF: a [server] section pointing
 #   ...node sections...        into $NB is prepended to what stdin gives
 #                              (loaders: $NB_LOADERS, else the empty $NB/loaders)
@@ -60,6 +63,15 @@ umount_under()
 		while read -r m; do
 			lazy_umount "$m"
 		done
+}
+
+nb_second_mount()
+{
+	if [ -n "${NB_SHARED_ROOT:-}" ] && [ -n "${NB_SHARED_ROOT_2:-}" ]; then
+		echo "$NB_SHARED_ROOT_2${1#"$NB_SHARED_ROOT"}"
+	else
+		echo "$1"
+	fi
 }
 
 nb_write_config()

@@ -7,7 +7,8 @@
 #   nb_peer_config DIR         a second server beside the one of $NB_CONF: the
 #                              same ini but its own tftp_root, nfs_root, state,
 #                              control socket and tftpd under DIR, written to
-#                              DIR/netbootfs.ini; its mounts are unmounted at exit
+#                              DIR/netbootfs.ini; its mounts are unmounted at exit;
+#                              images and overlays through nb_second_mount (t8030)
 #   on A|B CMD...              run CMD with NB and NB_CONF of server A ($A,
 #                              $A_CONF) or B ($B, $B_CONF), as the test set them
 #   nb_appender FILE PREFIX ACKED
@@ -24,6 +25,8 @@ nb_peer_config()
 	sed -e "s|^tftp_root = .*|tftp_root = $dir/tftp|" -e "s|^nfs_root = .*|nfs_root = $dir/nfs|" \
 		-e "s|^state = .*|state = $dir/state|" -e "s|^control = .*|control = $dir/netbootfs.sock|" \
 		-e "s|^tftp_server = .*|tftp_server = /usr/sbin/dnsmasq, $dir/tftpd|" \
+		-e "s|^images = .*|images = $(nb_second_mount "$NB/images")|" \
+		-e "s|^overlays = .*|overlays = $(nb_second_mount "$NB/overlays")|" \
 		"$NB_CONF" >"$dir/netbootfs.ini"
 }
 

@@ -12,9 +12,9 @@
 #          doubled
 #   t8021  a drop-in image gets one generation id on both daemons
 # Each is one result here, its own TAP indented below it. Both daemons of a
-# test reach the volume through one glusterfs mount (one machine); what two
-# mounts (two machines) see of each other's locks and renames is
-# t8031-gluster-storage.t.
+# test reach the volume through one glusterfs mount (one machine); t8021
+# runs once more with a mount per daemon, as on two machines. What two
+# mounts see of each other's locks and renames is t8031-gluster-storage.t.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/netns.sh"
 . "$SRCDIR/tests/lib/gluster.sh"
@@ -26,27 +26,39 @@ require_gluster
 [ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
 
 tests="t8010-two-servers t8020-lease t8021-shared-catalog"
-plan "$(($(wc -w <<<"$tests") + 2))"
+plan "$(($(wc -w <<<"$tests") + 3))"
 
 gluster_volume stor nbt
-gluster_client srv "$NB_NET.11" || {
-	echo "Bail out! cannot link the client namespace"
+gluster_client srv "$NB_NET.11" && gluster_client srv2 "$NB_NET.12" || {
+	echo "Bail out! cannot link the client namespaces"
 	exit 1
 }
-gluster_mount srv nbt "$T/shared" || skip_all "cannot mount the GlusterFS volume (see $GLUSTER_DIR/log)"
+gluster_mount srv nbt "$T/shared" && gluster_mount srv2 nbt "$T/shared2" ||
+	skip_all "cannot mount the GlusterFS volume (see $GLUSTER_DIR/log)"
 t_is "$(awk -v p="$T/shared" '$2 == p { print $3 }' /proc/mounts)" fuse.glusterfs \
 	"the shared directory is a GlusterFS mount"
 
-for t in $tests; do
-	echo "# Subtest: $t over GlusterFS"
-	NB_SHARED_ROOT=$T/shared "$BASH" "$SRCDIR/tests/t/$t.t" >"$T/$t.tap" 2>&1
+# run TEST WHAT [VAR=VALUE...]: TEST with the environment given, as a subtest.
+run()
+{
+	local t=$1 what=$2 rc
+	shift 2
+	echo "# Subtest: $t $what"
+	env "$@" "$BASH" "$SRCDIR/tests/t/$t.t" >"$T/$t.tap" 2>&1
 	rc=$?
 	sed 's/^/    /' "$T/$t.tap"
 	if grep -q '^1\.\.0 # SKIP' "$T/$t.tap"; then
-		ok 1 "$t over GlusterFS: it skipped"
+		ok 1 "$t $what: it skipped"
 	else
-		ok "$rc" "$t over GlusterFS"
+		ok "$rc" "$t $what"
 	fi
+}
+for t in $tests; do
+	run "$t" "over GlusterFS" NB_SHARED_ROOT="$T/shared"
 done
+# Two machines: the second daemon's images and overlays through a mount of
+# its own, which sees the first one's changes only through the bricks.
+run t8021-shared-catalog "over GlusterFS, one mount per daemon" \
+	NB_SHARED_ROOT="$T/shared" NB_SHARED_ROOT_2="$T/shared2"
 t_is "$(find "$T/shared" -mindepth 1 -maxdepth 1 | wc -l)" 0 \
 	"every test removed its tree from the volume"
