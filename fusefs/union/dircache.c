@@ -10,9 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DIRCACHE_SIZE 4096 /* entries per node, direct mapped */
-#define DC_FH_MAX     48   /* ext4, xfs, btrfs, tmpfs directory handles fit */
-#define DC_LAYERS     (1 + MAX_SHARED_LAYERS)
+#define DC_FH_MAX 48 /* ext4, xfs, btrfs, tmpfs directory handles fit */
+#define DC_LAYERS (1 + MAX_SHARED_LAYERS)
 
 enum { DC_UPPER = 1, DC_HIDDEN = 2, DC_GEN = 4, DC_IMG = 8 };
 
@@ -24,35 +23,21 @@ struct dc_fh {
 	unsigned char bytes[DC_FH_MAX];
 };
 
-struct dircache_ent {
-	uint64_t id, epoch, pin_seq;
+/* A directory's layer facts: a field of its node object (unode.h). */
+struct udir {
+	uint64_t epoch, pin_seq;
 	img_ino img;
 	const struct gen_entry *gen; /* in the pin's generated layer */
 	uint8_t flags;
 	uint16_t shared; /* bit i: shared layer i has the dir */
 	unsigned n_fh;
-	struct dc_fh *fh; /* the overlay's (DC_UPPER), then one per bit of @shared */
-};
-
-struct dircache {
-	/* open_by_handle_at() wants a descriptor of the file system that is
-	 * not O_PATH: the overlay's and the overlays area's, opened once. */
-	int mnt_upper, mnt_overlays;
-	struct dircache_ent v[DIRCACHE_SIZE];
+	struct dc_fh fh[]; /* the overlay's (DC_UPPER), then one per bit of @shared */
 };
 
 union fh_buf {
 	struct file_handle fh;
 	char buf[sizeof(struct file_handle) + DC_FH_MAX];
 };
-
-static size_t dc_slot(uint64_t id)
-{
-	id ^= id >> 29;
-	id *= 0xbf58476d1ce4e5b9ull;
-	id ^= id >> 32;
-	return (size_t)(id % DIRCACHE_SIZE);
-}
 
 static bool fh_save(int fd, struct dc_fh *f)
 {
@@ -94,6 +79,12 @@ static int fh_open(int mount_fd, const struct dc_fh *f)
 	return fd;
 }
 
+struct dircache {
+	/* open_by_handle_at() wants a descriptor of the file system that is
+	 * not O_PATH: the overlay's and the overlays area's, opened once. */
+	int mnt_upper, mnt_overlays;
+};
+
 static struct dircache *dircache_new(struct union_fs *fs)
 {
 	struct dircache *c = calloc(1, sizeof(*c));
@@ -108,9 +99,11 @@ static struct dircache *dircache_new(struct union_fs *fs)
 bool dircache_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		   struct dirlayers *dl)
 {
+	struct unode_stripe *s = unode_stripe(&fs->itab.nodes, id);
 	int mnt_upper = -1, mnt_overlays = -1;
 	struct dc_fh fh[DC_LAYERS];
-	struct dircache_ent e;
+	struct udir e;
+	struct unode *u;
 	bool hit = false;
 	unsigned i, k = 0;
 
@@ -119,12 +112,21 @@ bool dircache_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epo
 		/* Closed only with the cache itself, once the node is gone. */
 		mnt_upper = fs->dircache->mnt_upper;
 		mnt_overlays = fs->dircache->mnt_overlays;
-		e = fs->dircache->v[dc_slot(id)];
-		hit = e.id == id && e.epoch == epoch && e.pin_seq == p->seq;
-		if (hit && e.n_fh)
-			memcpy(fh, e.fh, e.n_fh * sizeof(*fh));
+		hit = true;
 	}
 	pthread_mutex_unlock(&fs->dircache_lock);
+	if (!hit)
+		return false; /* nothing was ever put */
+	hit = false;
+	pthread_rwlock_rdlock(&s->lock);
+	u = unode_find(s, id);
+	if (u && u->dir) {
+		e = *u->dir;
+		hit = e.epoch == epoch && e.pin_seq == p->seq;
+		if (hit && e.n_fh)
+			memcpy(fh, u->dir->fh, e.n_fh * sizeof(*fh));
+	}
+	pthread_rwlock_unlock(&s->lock);
 	if (!hit)
 		return false;
 
@@ -158,55 +160,58 @@ gone:
 void dircache_put(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		  const struct dirlayers *dl)
 {
-	struct dircache_ent e = {
-		.id = id, .epoch = epoch, .pin_seq = p->seq, .img = dl->img, .gen = dl->gen};
-	struct dc_fh fh[DC_LAYERS], *old;
-	unsigned i;
+	struct unode_stripe *s = unode_stripe(&fs->itab.nodes, id);
+	struct dc_fh fh[DC_LAYERS];
+	struct udir *e;
+	struct unode *u;
+	unsigned i, n_fh = 0;
+	uint8_t flags;
+	uint16_t shared = 0;
 
-	e.flags = (dl->upper_fd >= 0 ? DC_UPPER : 0) | (dl->lower_hidden ? DC_HIDDEN : 0) |
-		  (dl->gen_dir ? DC_GEN : 0) | (dl->img_dir ? DC_IMG : 0);
-	if (dl->upper_fd >= 0 && !fh_save(dl->upper_fd, &fh[e.n_fh++]))
+	flags = (dl->upper_fd >= 0 ? DC_UPPER : 0) | (dl->lower_hidden ? DC_HIDDEN : 0) |
+		(dl->gen_dir ? DC_GEN : 0) | (dl->img_dir ? DC_IMG : 0);
+	if (dl->upper_fd >= 0 && !fh_save(dl->upper_fd, &fh[n_fh++]))
 		return;
 	for (i = 0; i < dl->n_shared && i < MAX_SHARED_LAYERS; i++) {
 		if (dl->shared_fd[i] < 0)
 			continue;
-		if (!fh_save(dl->shared_fd[i], &fh[e.n_fh++]))
+		if (!fh_save(dl->shared_fd[i], &fh[n_fh++]))
 			return;
-		e.shared |= 1u << i;
+		shared |= 1u << i;
 	}
-	if (e.n_fh) {
-		e.fh = malloc(e.n_fh * sizeof(*fh));
-		if (!e.fh)
-			return;
-		memcpy(e.fh, fh, e.n_fh * sizeof(*fh));
-	}
+	e = malloc(sizeof(*e) + n_fh * sizeof(*fh));
+	if (!e)
+		return;
+	*e = (struct udir){.epoch = epoch,
+			   .pin_seq = p->seq,
+			   .img = dl->img,
+			   .gen = dl->gen,
+			   .flags = flags,
+			   .shared = shared,
+			   .n_fh = n_fh};
+	memcpy(e->fh, fh, n_fh * sizeof(*fh));
 	pthread_mutex_lock(&fs->dircache_lock);
 	if (!fs->dircache)
 		fs->dircache = dircache_new(fs);
-	if (fs->dircache) {
-		struct dircache_ent *slot = &fs->dircache->v[dc_slot(id)];
-
-		old = slot->fh;
-		*slot = e;
-	} else {
-		old = e.fh;
-	}
 	pthread_mutex_unlock(&fs->dircache_lock);
-	free(old);
+	pthread_rwlock_wrlock(&s->lock);
+	u = unode_find(s, id);
+	if (u) {
+		unode_set_dir(s, u, e);
+		e = NULL;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	free(e); /* an id the table does not hold is not cached */
 }
 
 void dircache_free(struct union_fs *fs)
 {
-	size_t i;
-
 	if (!fs->dircache)
 		return;
 	if (fs->dircache->mnt_upper >= 0)
 		close(fs->dircache->mnt_upper);
 	if (fs->dircache->mnt_overlays >= 0)
 		close(fs->dircache->mnt_overlays);
-	for (i = 0; i < DIRCACHE_SIZE; i++)
-		free(fs->dircache->v[i].fh);
 	free(fs->dircache);
 	fs->dircache = NULL;
 }

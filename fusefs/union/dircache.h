@@ -6,8 +6,10 @@
  * daemon a limited number of files): the generated layer's entry, the
  * image inode, and the host file handles (name_to_handle_at) of its
  * overlay and shared-layer directories, reopened with open_by_handle_at.
- * No path is kept, so depth has no limit. Entries are valid for one pin
- * and one change epoch (any change to the tree bumps it).
+ * No path is kept, so depth has no limit. The facts are a field of the
+ * directory's node object (unode.h, under its stripe's lock), at most
+ * 4096 per node (the oldest go first); they are valid for one pin and one
+ * change epoch (any change to the tree bumps it).
  */
 #ifndef NETBOOTFS_DIRCACHE_H
 #define NETBOOTFS_DIRCACHE_H
@@ -23,10 +25,12 @@ struct dirlayers;
  * descriptors); false on a miss, or when a directory is gone. */
 bool dircache_open(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		   struct dirlayers *dl);
-/* Remember @dl as directory @id; a directory whose host file system gives
- * no handles is not kept. */
+/* Remember @dl as directory @id, in its node object; a directory whose
+ * host file system gives no handles, or an id the id table does not hold,
+ * is not kept. */
 void dircache_put(struct union_fs *fs, struct pin *p, uint64_t id, uint64_t epoch,
 		  const struct dirlayers *dl);
+/* Close the cache's descriptors (the facts go with the node objects). */
 void dircache_free(struct union_fs *fs);
 
 #endif

@@ -24,16 +24,18 @@
  *      but the image's own locks (img_getattr).
  *   4. node-object stripe locks (union_fs.itab.nodes.s[i].lock, rwlocks,
  *      fusefs/union/unode.h): one id's object lives in one stripe; a
- *      stripe lock is held to read or change the objects in it, never
- *      two at once, except by a snapshot of the id table, which takes all
- *      of them in index order (unode_lock_all()).
+ *      stripe lock is held to read or change the objects in it (parent,
+ *      name, a directory's layer facts), never two at once, except by a
+ *      snapshot of the id table, which takes all of them in index order
+ *      (unode_lock_all()). No host file is opened under one.
  *   5. id table journal lock (union_fs.itab.jlock): taken under the write
  *      lock of the changed id's stripe to append the change's record (so
  *      one id's records are in the order made), and under every stripe
  *      lock to fold a full journal into the snapshot.
- *   6. directory cache lock (union_fs.dircache_lock), handle-fd cache lock
- *      (union_fs.hfd.lock), generation holds lock (union_fs.holds.lock):
- *      leaves, none held while taking another or any lock above. The hfd
+ *   6. directory cache lock (union_fs.dircache_lock, only to open its
+ *      descriptors once), handle-fd cache lock (union_fs.hfd.lock),
+ *      generation holds lock (union_fs.holds.lock): leaves, none held
+ *      while taking another or any lock above. The hfd
  *      cache closes evicted files after unlocking; the holds drop an image
  *      generation after unlocking, since that may close it.
  *
@@ -78,9 +80,11 @@ struct union_fs {
 	int work_fd;	 /* <overlays>/.work/<node>: copy-up temp files */
 	struct itable itab;
 	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
-	/* Where each directory lives in each layer, so a lookup need not walk
-	 * the path from the root; any change to the tree bumps the epoch. */
-	struct dircache *dircache; /* allocated on first use */
+	/* Where each directory lives in each layer is a field of its node
+	 * object (dircache.h); any change to the tree bumps the epoch, which
+	 * invalidates it. The cache's descriptors to reopen directories by
+	 * handle, opened on first use under dircache_lock: */
+	struct dircache *dircache;
 	pthread_mutex_t dircache_lock;
 	atomic_uint_fast64_t epoch;
 	/* Files open read-only from lower layers (struct ufile), by id: once

@@ -47,6 +47,7 @@ int unode_table_init(struct unode_table *t)
 
 static void unode_free(struct unode *u)
 {
+	free(u->dir);
 	free(u->name);
 	free(u);
 }
@@ -73,6 +74,8 @@ void unode_table_destroy(struct unode_table *t)
 		}
 		free(s->buckets);
 		s->buckets = NULL;
+		free(s->dir_ring);
+		s->dir_ring = NULL;
 		pthread_rwlock_destroy(&s->lock);
 	}
 }
@@ -140,6 +143,34 @@ bool unode_remove(struct unode_stripe *s, uint64_t id)
 		}
 	}
 	return false;
+}
+
+void unode_set_dir(struct unode_stripe *s, struct unode *u, struct udir *dir)
+{
+	struct unode *old;
+
+	if (u->dir || !dir) {
+		free(u->dir); /* already on the ring (or leaving it) */
+		u->dir = dir;
+		return;
+	}
+	if (!s->dir_ring && !(s->dir_ring = calloc(UNODE_DIRS_PER_STRIPE, sizeof(uint64_t)))) {
+		free(dir);
+		return;
+	}
+	if (s->dir_n == UNODE_DIRS_PER_STRIPE) {
+		/* The oldest holder loses its facts (it may have left the
+		 * table, or been given facts again since: both harmless). */
+		old = unode_find(s, s->dir_ring[s->dir_head]);
+		if (old) {
+			free(old->dir);
+			old->dir = NULL;
+		}
+		s->dir_head = (s->dir_head + 1) % UNODE_DIRS_PER_STRIPE;
+		s->dir_n--;
+	}
+	s->dir_ring[(s->dir_head + s->dir_n++) % UNODE_DIRS_PER_STRIPE] = u->id;
+	u->dir = dir;
 }
 
 void unode_lock_all(struct unode_table *t, bool write)

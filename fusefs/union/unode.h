@@ -7,7 +7,9 @@
  * different ids seldom wait for one another.
  *
  * A unode holds its parent's id and its name (what the id table persists,
- * itable.h) and the directory-layer facts of a directory (dircache.h).
+ * itable.h) and the directory-layer facts of a directory (dircache.h,
+ * valid for one pin and change epoch, at most UNODE_DIRS_PER_STRIPE per
+ * stripe).
  * Objects are never dropped on FORGET, so NFS handles survive cache
  * eviction; only a removal (unlink, rmdir, rename over) drops one.
  *
@@ -27,11 +29,16 @@
 #include <stdint.h>
 
 #define UNODE_STRIPES 16 /* a power of two */
+/* Directories with layer facts at once, per stripe: 4096 per node. */
+#define UNODE_DIRS_PER_STRIPE 256
+
+struct udir; /* a directory's layer facts (dircache.c), one heap block */
 
 struct unode {
 	uint64_t id;
 	uint64_t parent;    /* the id of its directory */
 	char *name;	    /* its name there (heap) */
+	struct udir *dir;   /* NULL: none cached */
 	struct unode *next; /* hash chain in its stripe */
 };
 
@@ -39,6 +46,11 @@ struct unode_stripe {
 	pthread_rwlock_t lock;
 	struct unode **buckets;
 	size_t nbuckets, count;
+	/* Ids given layer facts, oldest first (a ring, allocated on first
+	 * use): the oldest lose theirs when a new one comes and it is full,
+	 * so memory stays bounded however many directories the table holds. */
+	uint64_t *dir_ring;
+	unsigned dir_head, dir_n;
 } __attribute__((aligned(64))); /* one cache line per lock */
 
 struct unode_table {
@@ -56,6 +68,10 @@ struct unode *unode_find(const struct unode_stripe *s, uint64_t id);
 struct unode *unode_insert(struct unode_stripe *s, uint64_t id);
 /* Drop and free @id's object; false if there was none (write lock held). */
 bool unode_remove(struct unode_stripe *s, uint64_t id);
+/* Give @u (in @s, write lock held) the layer facts @dir (heap, now the
+ * object's), replacing its own; may drop the facts of the stripe's oldest
+ * holder. */
+void unode_set_dir(struct unode_stripe *s, struct unode *u, struct udir *dir);
 /* Take (release) every stripe's lock, in index order. */
 void unode_lock_all(struct unode_table *t, bool write);
 void unode_unlock_all(struct unode_table *t);

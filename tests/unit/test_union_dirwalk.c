@@ -53,6 +53,48 @@ static void test_cache_reopens(void **state)
 	layers_close(&dl);
 }
 
+/* The facts are a field of the directory's node object: an id the id
+ * table does not hold is not cached, removing the id drops them, and at
+ * most UNODE_DIRS_PER_STRIPE objects of a stripe hold facts (the most
+ * recent ones): 4096 per node, as the direct-mapped cache was. */
+static void test_facts_in_objects(void **state)
+{
+	struct ufx *f = *state;
+	unsigned per[UNODE_STRIPES] = {0}, with[UNODE_STRIPES] = {0}, i;
+	uint64_t epoch = atomic_load(&f->fs.epoch), id;
+	struct dirlayers dl = {.upper_fd = -1, .img_dir = true, .img = 77}, again;
+	struct unode_stripe *s;
+	struct unode *u;
+
+	for (i = 0; i < MAX_SHARED_LAYERS; i++)
+		dl.shared_fd[i] = -1;
+	dircache_put(&f->fs, f->p, 0x5000, epoch, &dl);
+	assert_false(dircache_open(&f->fs, f->p, 0x5000, epoch, &again));
+	for (id = 0x10000; id < 0x10000 + 5000; id++) {
+		assert_int_equal(itable_set(&f->fs.itab, id, 1, "d"), 0);
+		dl.img = id;
+		dircache_put(&f->fs, f->p, id, epoch, &dl);
+		per[unode_stripe(&f->fs.itab.nodes, id) - f->fs.itab.nodes.s]++;
+	}
+	for (id = 0x10000; id < 0x10000 + 5000; id++) {
+		s = unode_stripe(&f->fs.itab.nodes, id);
+		u = unode_find(s, id);
+		assert_non_null(u);
+		with[s - f->fs.itab.nodes.s] += u->dir != NULL;
+	}
+	for (i = 0; i < UNODE_STRIPES; i++)
+		assert_int_equal(with[i],
+				 per[i] < UNODE_DIRS_PER_STRIPE ? per[i] : UNODE_DIRS_PER_STRIPE);
+	id = 0x10000 + 4999; /* the last one put */
+	assert_true(dircache_open(&f->fs, f->p, id, epoch, &again));
+	assert_true(again.img_dir);
+	assert_int_equal(again.img, id);
+	assert_int_equal(again.upper_fd, -1);
+	layers_close(&again);
+	itable_remove(&f->fs.itab, id);
+	assert_false(dircache_open(&f->fs, f->p, id, epoch, &again));
+}
+
 static void level_name(char *buf, unsigned i)
 {
 	int n = snprintf(buf, NAME_MAX + 1, "L%03u", i);
@@ -131,6 +173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_cache_reopens, uf_setup, uf_teardown),
+		cmocka_unit_test_setup_teardown(test_facts_in_objects, uf_setup, uf_teardown),
 		cmocka_unit_test_setup_teardown(test_deep_chain, uf_setup, uf_teardown),
 		cmocka_unit_test_setup_teardown(test_chain_copyup, uf_setup, uf_teardown),
 	};
