@@ -206,9 +206,12 @@ scaleout_run()
 	csv_reset scaleout.csv "run,server,nodes,start_s,all_up_s,rss_kib,threads,fds,leases,lease_ops_min,stop_s"
 	{
 		cat "$BENCH_OUT/machine.txt" 2>/dev/null || {
+			echo "date: $(date -u +%FT%TZ)"
+			echo "daemon: ${BENCH_DAEMON_REV:-$(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null)} ($NETBOOTFS)"
 			echo "cpu: $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 			echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 			echo "kernel: $(uname -r)"
+			echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 		}
 		echo "scaleout: $BENCH_SCALEOUT_NODES nodes, $servers servers, $BENCH_SCALEOUT_RUNS runs," \
 			"lease traffic watched for $BENCH_SCALEOUT_WATCH s; shared directory on" \
