@@ -9,7 +9,7 @@
  * No path is kept, so depth has no limit. The facts are a field of the
  * directory's node object (unode.h, under its stripe's lock), at most
  * 4096 per node (the oldest go first); they are valid for one pin and one
- * change epoch (any change to the tree bumps it).
+ * change epoch (anything that moves a directory bumps it).
  */
 #ifndef NETBOOTFS_DIRCACHE_H
 #define NETBOOTFS_DIRCACHE_H

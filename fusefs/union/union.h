@@ -81,8 +81,9 @@ struct union_fs {
 	struct itable itab;
 	pthread_mutex_t copyup_lock; /* one copy-up at a time per node */
 	/* Where each directory lives in each layer is a field of its node
-	 * object (dircache.h); any change to the tree bumps the epoch, which
-	 * invalidates it. The cache's descriptors to reopen directories by
+	 * object (dircache.h); anything that moves a directory (not a new
+	 * file: fusefs/root/root_create.c) bumps the epoch, which invalidates
+	 * it. The cache's descriptors to reopen directories by
 	 * handle, opened on first use under dircache_lock: */
 	struct dircache *dircache;
 	pthread_mutex_t dircache_lock;
