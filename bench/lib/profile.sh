@@ -12,12 +12,15 @@ BENCH_PROFILE=${BENCH_PROFILE:-meta tar}
 # callers inside the daemon are the point. A low rate keeps perf.data small.
 BENCH_PERF_ARGS=${BENCH_PERF_ARGS:---call-graph dwarf,8192 -F 149}
 
-# FUSE requests by opcode while CMD runs (the kernel's fuse tracepoints,
-# all FUSE mounts; the harness runs one contender at a time). Prints
+# fuse_requests MNT CMD...: FUSE requests to the mount at MNT by opcode
+# while CMD runs (the kernel's fuse tracepoints, filtered on MNT's
+# connection: other FUSE mounts of a shared machine do not count). Prints
 # "OPCODE count" lines, most frequent first; nothing without tracefs.
 fuse_requests()
 {
-	local tr=/sys/kernel/tracing ev
+	local tr=/sys/kernel/tracing ev mm
+	mm=$(mountpoint -d "$1")
+	shift
 	[ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
 	ev=$tr/events/fuse/fuse_request_send
 	if [ ! -d $ev ]; then
@@ -27,11 +30,14 @@ fuse_requests()
 	echo 0 >$tr/tracing_on
 	echo 131072 >$tr/buffer_size_kb
 	echo >$tr/trace
+	# The tracepoint's connection is the kernel's dev_t: MAJOR << 20 | MINOR.
+	echo "connection == $((${mm%%:*} << 20 | ${mm##*:}))" >$ev/filter
 	echo 1 >$ev/enable
 	echo 1 >$tr/tracing_on
 	"$@" >/dev/null
 	echo 0 >$tr/tracing_on
 	echo 0 >$ev/enable
+	echo 0 >$ev/filter
 	grep -o 'opcode [0-9]* ([A-Z_]*)' $tr/trace | awk '{ n[$3]++ } END { for (k in n) print n[k], k }' |
 		sort -rn | tr -d '()' | awk '{ print $2, $1 }'
 	echo >$tr/trace
@@ -68,7 +74,7 @@ profile_run()
 			{
 				echo "# perf record $BENCH_PERF_ARGS -p <netbootfs> during '$w' ($mode): ${s}s"
 				echo "# --- FUSE requests by opcode (another run, same state)"
-				fuse_requests w_run "$w" "${CROOT[netbootfs]}"
+				fuse_requests "${CROOT[netbootfs]}" w_run "$w" "${CROOT[netbootfs]}"
 				echo "# --- self time by DSO"
 				perf report -i "$data" --stdio --no-children --sort dso -g none 2>/dev/null |
 					grep -v '^#' | grep -v '^$' | head -n 8
@@ -83,5 +89,28 @@ profile_run()
 			bench_log "profile $w $mode: ${s}s, $txt"
 		done
 	done
+	profile_creates "$pid"
 	c_down netbootfs
+}
+
+# What creating a file costs the daemon, in figures the machine's load does
+# not move: FUSE requests by opcode and system calls, per file created.
+profile_creates()
+{
+	local pid=$1 ppid n txt=$BENCH_OUT/perf-create_small.txt
+	rm -rf "${CROOT[netbootfs]}/bench/created"
+	perf stat -x, -e raw_syscalls:sys_enter -p "$pid" -o "$T/creates.stat" 2>/dev/null &
+	ppid=$!
+	at_exit "stop_pid $ppid"
+	sleep 0.5
+	{
+		echo "# FUSE requests by opcode, and the daemon's system calls, while creating 10,000 files (create_small)"
+		fuse_requests "${CROOT[netbootfs]}" w_create_small "${CROOT[netbootfs]}" \
+			"${CUPPER[netbootfs]}"
+		kill -INT "$ppid"
+		wait "$ppid" 2>/dev/null
+		n=$(awk -F, '/raw_syscalls/ { print $1 }' "$T/creates.stat")
+		echo "system calls of the daemon: ${n:-?} ($(awk -v n="${n:-0}" 'BEGIN { printf "%.1f", n / 10000 }') per file)"
+	} >"$txt"
+	bench_log "profile create_small: $txt"
 }
