@@ -85,6 +85,41 @@ static void check_server_macs(struct check *ck)
 	}
 }
 
+/* Every node root is a FUSE session, and libfuse takes one of glibc's 1,024
+ * thread-specific keys (PTHREAD_KEYS_MAX) per session: a daemon given much
+ * more than 1,000 nodes fails to start. */
+#define ROOTS_PER_DAEMON_MAX 1000
+
+/* Says what the limit comes from and what to do. */
+static const char roots_why[] = "one FUSE session each, and libfuse takes one of glibc's "
+				"1,024 thread keys per session";
+
+static void check_roots_per_daemon(struct check *ck)
+{
+	size_t i, j, n;
+
+	if (!mapper_server_count(ck->m)) {
+		n = mapper_all_count(ck->m);
+		if (mapper_server(ck->m)->role != ROLE_PXE && n > ROOTS_PER_DAEMON_MAX)
+			problem(ck, 0,
+				"this server is given %zu nodes: a daemon mounts at most %d roots "
+				"(%s); give nodes to other servers",
+				n, ROOTS_PER_DAEMON_MAX, roots_why);
+		return;
+	}
+	for (i = 0; i < mapper_server_count(ck->m); i++) {
+		const char *name = mapper_server_name(ck->m, i);
+
+		for (n = 0, j = 0; j < mapper_all_count(ck->m); j++)
+			n += strcmp(mapper_all_at(ck->m, j)->server, name) == 0;
+		if (n > ROOTS_PER_DAEMON_MAX)
+			problem(ck, 0,
+				"server %s is given %zu nodes: a daemon mounts at most %d roots "
+				"(%s); give nodes to other servers",
+				name, n, ROOTS_PER_DAEMON_MAX, roots_why);
+	}
+}
+
 /* gen exports and gen ganesha export a root to the node's ip, else to
  * [server] clients; with neither nobody may mount it. */
 static void check_clients(struct check *ck)
@@ -566,6 +601,7 @@ int config_check(const char *file, const char *text, size_t len, struct check_re
 	check_address(&ck);
 	check_clients(&ck);
 	check_server_macs(&ck);
+	check_roots_per_daemon(&ck);
 	rc = check_unique_ips(&ck);
 	if (!rc)
 		rc = check_layer_dirs(&ck);
