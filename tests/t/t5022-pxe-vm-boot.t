@@ -59,7 +59,8 @@ while read -r name fw mac ip; do
 	for f in $want; do
 		grep -qF "sent $f to $ip" "$T/dnsmasq-srv.log" && got+=" $f"
 	done
-	t_is "${got# }" "$want" "$name: dnsmasq sent it $(basename -a $want | tr '\n' ' ')"
+	t_is "${got# }" "$want" "$name: dnsmasq sent it $(basename -a $want | tr '\n' ' ')" ||
+		grep -F " $ip" "$T/dnsmasq-srv.log" | _t_diag_stream
 done <<<"$vms"
 
 t_fails "uefi1's file is not in bios1's overlay" test -e "$NB/overlays/bios1/etc/pxevm-note-uefi1"
