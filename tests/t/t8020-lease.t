@@ -101,7 +101,7 @@ since_txt=$(date -u -d "@$a_since" '+%Y-%m-%dT%H:%M:%SZ')
 t_like "$(on B "$NETBOOTCTL" -c "$B_CONF" status)" \
 	"waiting for n1: its lease is held by $host \(host $host, pid $A_PID\) since $since_txt; its root is not mounted here" \
 	"B's status text names the holder"
-t_is "$(log_count B "node n1: its lease $A/overlays/.leases/n1 is held by $host \(host $host, pid $A_PID\): not mounting its root; trying again every 1 s")" \
+t_is "$(log_count B "node n1: its lease $(nb_second_mount "$A/overlays")/.leases/n1 is held by $host \(host $host, pid $A_PID\): not mounting its root; trying again every 1 s")" \
 	1 "B logs it once, not at every retry"
 t_is "$(cat "$A/overlays/.leases/n1")" "server=$host host=$host pid=$A_PID since=$a_since" \
 	"B left the lease file alone"
@@ -127,7 +127,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 note "take-over of n1 after SIGKILL of A: $ms ms (lease_retry = 1 s)"
 t_ok "B mounts n2 too" wait_mounted "$B/nfs/n2" 10
 t_is "$(lease_of B n1 held) $(lease_of B n1 pid)" "true $B_PID" "B's status: B holds n1's lease"
-t_like "$(cat "$A/overlays/.leases/n1")" "^server=$host host=$host pid=$B_PID since=[0-9]+$" \
+t_like "$(cat "$(nb_second_mount "$A/overlays")/.leases/n1")" "^server=$host host=$host pid=$B_PID since=[0-9]+$" \
 	"the lease file names B"
 t_is "$(log_count B "node n1: lease taken \(it was held by $host \(host $host, pid $A_PID\)\): mounting its root")" \
 	1 "B logs the take-over once, naming the dead holder"

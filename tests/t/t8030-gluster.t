@@ -12,8 +12,8 @@
 #          doubled
 #   t8021  a drop-in image gets one generation id on both daemons
 # Each is one result here, its own TAP indented below it. Both daemons of a
-# test reach the volume through one glusterfs mount (one machine); t8021
-# runs once more with a mount per daemon, as on two machines. What two
+# test reach the volume through one glusterfs mount (one machine); t8020
+# and t8021 run once more with a mount per daemon, as on two machines. What two
 # mounts see of each other's locks and renames is t8031-gluster-storage.t.
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/netns.sh"
@@ -26,7 +26,7 @@ require_gluster
 [ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
 
 tests="t8010-two-servers t8020-lease t8021-shared-catalog"
-plan "$(($(wc -w <<<"$tests") + 3))"
+plan "$(($(wc -w <<<"$tests") + 4))"
 
 gluster_volume stor nbt
 gluster_client srv "$NB_NET.11" && gluster_client srv2 "$NB_NET.12" || {
@@ -58,7 +58,9 @@ for t in $tests; do
 done
 # Two machines: the second daemon's images and overlays through a mount of
 # its own, which sees the first one's changes only through the bricks.
-run t8021-shared-catalog "over GlusterFS, one mount per daemon" \
-	NB_SHARED_ROOT="$T/shared" NB_SHARED_ROOT_2="$T/shared2"
+for t in t8020-lease t8021-shared-catalog; do
+	run "$t" "over GlusterFS, one mount per daemon" \
+		NB_SHARED_ROOT="$T/shared" NB_SHARED_ROOT_2="$T/shared2"
+done
 t_is "$(find "$T/shared" -mindepth 1 -maxdepth 1 | wc -l)" 0 \
 	"every test removed its tree from the volume"
