@@ -24,7 +24,7 @@
 #include "fusefs/bootrec.h"
 #include "fusefs/control.h"
 #include "fusefs/daemon.h"
-#include "fusefs/imagepoll.h"
+#include "fusefs/sharedpoll.h"
 #include "fusefs/serve/log.h"
 #include "fusefs/root/root.h"
 #include "fusefs/takeover.h"
@@ -219,11 +219,11 @@ static int serve(struct daemon *d, int sigfd)
 	long long next_lease_try = mono_ms() + (long long)mapper_server(d->cfg)->lease_retry * 1000;
 	struct sd_service sd;
 	struct watches w;
-	struct imagepoll ip;
+	struct sharedpoll sp;
 
 	watches_init(&w, d);
 	pthread_rwlock_rdlock(&d->cfg_lock);
-	imagepoll_init(&ip, mapper_server(d->cfg)->images);
+	sharedpoll_init(&sp, mapper_server(d->cfg)->images, d->config_path);
 	pthread_rwlock_unlock(&d->cfg_lock);
 	sd_service_init(&sd);
 	sd_service_ready((unsigned)mapper_node_count(d->cfg));
@@ -236,8 +236,8 @@ static int serve(struct daemon *d, int sigfd)
 		/* A file server polls the boot records every second. */
 		bool files = mapper_server(d->cfg)->role == ROLE_FILES;
 		bool reload = false, rescan = false;
-		int wait_ms = imagepoll_timeout_ms(
-			&ip, lease_timeout_ms(d, removing || files ? 1000 : -1, next_lease_try));
+		int wait_ms = sharedpoll_timeout_ms(
+			&sp, lease_timeout_ms(d, removing || files ? 1000 : -1, next_lease_try));
 
 		if (poll(pfd, 4, sd_service_timeout_ms(&sd, wait_ms)) < 0) {
 			if (errno == EINTR)
@@ -259,8 +259,7 @@ static int serve(struct daemon *d, int sigfd)
 		}
 		if (w.fd >= 0 && (pfd[1].revents & POLLIN))
 			watches_read(&w, d, &reload, &rescan);
-		if (imagepoll_due(&ip))
-			rescan = true;
+		sharedpoll_check(&sp, &rescan, &reload);
 		if (files)
 			daemon_poll_boot_records(d, false);
 		sd_service_tick(&sd);
@@ -269,6 +268,7 @@ static int serve(struct daemon *d, int sigfd)
 		if (reload) {
 			sd_service_reloading();
 			daemon_reload(d);
+			sharedpoll_config_loaded(&sp);
 			sd_service_ready((unsigned)mapper_node_count(d->cfg));
 		}
 		if (rescan)
