@@ -115,9 +115,18 @@ static int print_dhcp(const struct mapper *m, FILE *out)
  * dhcp-ignore of the tag keeps it quiet, and the boot menu is not theirs. */
 #define ELSEWHERE_TAG "nb-elsewhere"
 
+/* Written whenever there are several servers, even with no node elsewhere
+ * now (a take-over adopted them all): the main file, which dnsmasq reads only
+ * when it starts, stays the same as nodes come and go (netbootctl apply then
+ * only rewrites the dhcp-hostsfile and sends SIGHUP). */
+static bool several_servers(const struct mapper *m)
+{
+	return mapper_server_count(m) > 0;
+}
+
 static const char *elsewhere_tag(const struct mapper *m)
 {
-	return mapper_other_count(m) ? "tag:!" ELSEWHERE_TAG "," : "";
+	return several_servers(m) ? "tag:!" ELSEWHERE_TAG "," : "";
 }
 
 /* Nodes' MACs outside the Pi prefixes get the rpi tag: as dhcp-mac lines,
@@ -159,7 +168,7 @@ static void print_pi_tags(const struct mapper *m, FILE *out, bool hosts)
 		if (!known)
 			fprintf(out, "dhcp-mac=set:rpi,%s\n", mac);
 	}
-	if (mapper_other_count(m))
+	if (several_servers(m))
 		fputs("# Other servers' nodes (" ELSEWHERE_TAG
 		      "): no answer, proxy DHCP included.\n"
 		      "dhcp-ignore=tag:" ELSEWHERE_TAG "\n",

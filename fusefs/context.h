@@ -107,6 +107,10 @@ struct daemon {
 	struct lease alive;
 	struct peer_server *peers;
 	size_t n_peers;
+	/* [server] on_takeover child (takeover_hook_*): its pid, 0 when none
+	 * runs; hook_again: the servers served for changed while it ran. */
+	pid_t hook_pid;
+	bool hook_again;
 	unsigned leases_waiting;   /* nodes with lease_wait; main thread only */
 	struct control *control;   /* served by the main loop (control.h) */
 	struct verifier *verifier; /* verifies new image files (verifier.h) */

@@ -188,7 +188,7 @@ static int lease_timeout_ms(struct daemon *d, int ms, long long next_try)
 {
 	long long left;
 
-	if (!d->leases_waiting && !takeover_active(d))
+	if (!d->leases_waiting && !takeover_active(d) && d->hook_pid <= 0)
 		return ms;
 	left = next_try - mono_ms();
 	if (left < 0)
@@ -235,7 +235,7 @@ static int serve(struct daemon *d, int sigfd)
 					{.fd = verifier_fd(d->verifier), .events = POLLIN}};
 		/* A file server polls the boot records every second. */
 		bool files = mapper_server(d->cfg)->role == ROLE_FILES;
-		bool reload = false, rescan = false;
+		bool reload = false, rescan = false, adoption;
 		int wait_ms = sharedpoll_timeout_ms(
 			&sp, lease_timeout_ms(d, removing || files ? 1000 : -1, next_lease_try));
 
@@ -263,14 +263,17 @@ static int serve(struct daemon *d, int sigfd)
 		if (files)
 			daemon_poll_boot_records(d, false);
 		sd_service_tick(&sd);
-		if (lease_retry_due(d, &next_lease_try))
-			reload = true;
-		if (reload) {
+		takeover_hook_reap(d);
+		adoption = lease_retry_due(d, &next_lease_try);
+		if (reload || adoption) {
 			sd_service_reloading();
 			daemon_reload(d);
 			sharedpoll_config_loaded(&sp);
 			sd_service_ready((unsigned)mapper_node_count(d->cfg));
 		}
+		/* After the reload: netbootctl sees the new .adopt leases. */
+		if (adoption)
+			takeover_hook_run(d);
 		if (rescan)
 			daemon_rescan_images(d);
 		if (pfd[3].revents & POLLIN)

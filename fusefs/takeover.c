@@ -5,9 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fusefs/serve/log.h"
@@ -158,4 +162,96 @@ int takeover_adopt(struct daemon *d, struct mapper *m)
 		if (lease_held(&d->peers[i].adopt))
 			err = mapper_adopt(m, d->peers[i].name);
 	return err;
+}
+
+/* @cmd split at blanks into @argv (at most @max - 1 words, NULL ended),
+ * in @buf. */
+static void split_words(char *buf, char **argv, size_t max)
+{
+	size_t n = 0;
+
+	for (char *save = NULL, *w = strtok_r(buf, " \t", &save); w && n + 1 < max;
+	     w = strtok_r(NULL, " \t", &save))
+		argv[n++] = w;
+	argv[n] = NULL;
+}
+
+void takeover_hook_run(struct daemon *d)
+{
+	char cmd[PATH_MAX], server[sizeof("NETBOOTFS_SERVER=") + NODE_NAME_MAX],
+		adopted[4096] = "NETBOOTFS_TAKING_OVER=";
+	char *argv[64], **envp;
+	size_t n_env = 0;
+	pid_t pid;
+
+	pthread_rwlock_rdlock(&d->cfg_lock);
+	snprintf(cmd, sizeof(cmd), "%s", mapper_server(d->cfg)->on_takeover);
+	snprintf(server, sizeof(server), "NETBOOTFS_SERVER=%s", mapper_self(d->cfg));
+	pthread_rwlock_unlock(&d->cfg_lock);
+	if (!cmd[0])
+		return;
+	if (d->hook_pid > 0) {
+		d->hook_again = true;
+		return;
+	}
+	for (size_t i = 0; i < d->n_peers; i++)
+		if (lease_held(&d->peers[i].adopt))
+			snprintf(adopted + strlen(adopted), sizeof(adopted) - strlen(adopted),
+				 "%s%s", adopted[sizeof("NETBOOTFS_TAKING_OVER=") - 1] ? "," : "",
+				 d->peers[i].name);
+	split_words(cmd, argv, sizeof(argv) / sizeof(argv[0]));
+	/* Built before fork(): the child of a threaded process only execs. */
+	while (environ[n_env])
+		n_env++;
+	envp = calloc(n_env + 3, sizeof(*envp));
+	if (!envp) {
+		log_err("on_takeover: %s", strerror(ENOMEM));
+		return;
+	}
+	memcpy(envp, environ, n_env * sizeof(*envp));
+	envp[n_env] = server;
+	envp[n_env + 1] = adopted;
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		/* Nothing of the daemon's: no lease, no /dev/fuse, no
+		 * socket survives into the command. */
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	free(envp);
+	if (pid < 0) {
+		log_err("on_takeover: cannot run %s: %s", argv[0], strerror(errno));
+		return;
+	}
+	d->hook_pid = pid;
+	d->hook_again = false;
+	log_info("on_takeover: running %s (pid %d, taking over: %s)", argv[0], (int)pid,
+		 adopted[sizeof("NETBOOTFS_TAKING_OVER=") - 1]
+			 ? adopted + sizeof("NETBOOTFS_TAKING_OVER=") - 1
+			 : "nobody");
+}
+
+void takeover_hook_reap(struct daemon *d)
+{
+	int status;
+
+	if (d->hook_pid <= 0 || waitpid(d->hook_pid, &status, WNOHANG) != d->hook_pid)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_info("on_takeover: pid %d exited with status 0", (int)d->hook_pid);
+	else if (WIFEXITED(status))
+		log_warn("on_takeover: pid %d exited with status %d%s", (int)d->hook_pid,
+			 WEXITSTATUS(status),
+			 WEXITSTATUS(status) == 127 ? " (cannot be run?)" : "");
+	else
+		log_warn("on_takeover: pid %d killed by signal %d", (int)d->hook_pid,
+			 WTERMSIG(status));
+	d->hook_pid = 0;
+	if (d->hook_again)
+		takeover_hook_run(d);
 }

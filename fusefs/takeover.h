@@ -30,6 +30,12 @@ void takeover_stop(struct daemon *d);
 bool takeover_check(struct daemon *d);
 /* Serve the adopted servers' nodes in a freshly loaded table. */
 int takeover_adopt(struct daemon *d, struct mapper *m);
+/* Run [server] on_takeover (if set) now that the servers this daemon serves
+ * for changed: a child, never waited for here; one at a time (a change
+ * while it runs runs it once more after it). */
+void takeover_hook_run(struct daemon *d);
+/* Reap the child (main loop, every turn): its exit status logged once. */
+void takeover_hook_reap(struct daemon *d);
 /* Whether the main loop must call takeover_check() at all. */
 bool takeover_active(struct daemon *d);
 

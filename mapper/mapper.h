@@ -61,6 +61,9 @@ struct server_config {
 	 * serves its nodes by itself (fusefs/takeover.c); 0, the default:
 	 * never (netbootctl takeover is then the way). */
 	unsigned takeover_after;
+	/* "PROGRAM ARG..." the daemon runs (argv split at blanks, no shell)
+	 * each time the servers it serves for change, "" if unset. */
+	const char *on_takeover;
 	const char *dhcp_range; /* "start,end[,lease]" for full mode, "" if unset */
 	const char *interface;	/* dnsmasq interface, "" if unset */
 	unsigned history;	/* image generations kept under .history/, default 3 */

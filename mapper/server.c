@@ -41,6 +41,7 @@ static const char *const server_key_names[SERVER_KEY__COUNT] = {
 	[SERVER_ROLE] = "role",
 	[SERVER_LEASE_RETRY] = "lease_retry",
 	[SERVER_TAKEOVER_AFTER] = "takeover_after",
+	[SERVER_ON_TAKEOVER] = "on_takeover",
 };
 
 void server_defaults(struct server_config *s)
@@ -64,6 +65,7 @@ void server_defaults(struct server_config *s)
 	s->role = ROLE_BOTH;
 	s->lease_retry = 5;
 	s->takeover_after = 0;
+	s->on_takeover = "";
 	s->dhcp_range = "";
 	s->interface = "";
 	s->history = 3;
@@ -447,6 +449,13 @@ void server_key_into(struct parse_ctx *c, struct server_config *s, unsigned *key
 	case SERVER_TAKEOVER_AFTER:
 		if (!parse_uint(value, 0, 86400, &s->takeover_after))
 			bad(c, k, value, "seconds, 0 (never) to 86400");
+		break;
+	case SERVER_ON_TAKEOVER:
+		/* Run as an argv (words split at blanks), never by a shell. */
+		if (value[0] != '/' || strcspn(value, " \t") < 2)
+			bad(c, k, value, "an absolute program path and its arguments");
+		else
+			set_string(c, &s->on_takeover, value);
 		break;
 	case SERVER_KEY__COUNT:
 		break;

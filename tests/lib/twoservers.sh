@@ -21,6 +21,7 @@
 #                        read back etc/note-K... over SERVER's NFS
 #   ts_layout <<EOF      only the directories and the servers' part of $CONF
 #   ts_start_daemons     only the two daemons
+#   ts_lan               only the namespaces and their links
 
 # dnsmasq_start SERVER: generate its config and (re)start its dnsmasq.
 dnsmasq_start()
@@ -189,6 +190,16 @@ ts_setup()
 	t_ok "alpha mounts $n's root" _t_is_fuse_mounted "$T/alpha/nfs/$n"
 	t_fails "beta does not" _t_is_fuse_mounted "$T/beta/nfs/$n"
 
+	ts_lan
+	t_ok "alpha's dnsmasq starts" dnsmasq_start alpha || exit 1
+	t_ok "beta's dnsmasq starts" dnsmasq_start beta || exit 1
+	t_ok "alpha's ganesha starts" ganesha_start alpha || exit 1
+}
+
+# The namespaces lan, alpha, beta and $n, linked; PATH and NETBOOTFS_CONFIG
+# for the services; DNSMASQ declared.
+ts_lan()
+{
 	ns_create lan && ns_create alpha && ns_create beta && ns_create "$n" || {
 		echo "Bail out! cannot create namespaces"
 		exit 1
@@ -201,7 +212,4 @@ ts_setup()
 	}
 	export PATH=$NB_BUILD:$PATH NETBOOTFS_CONFIG=$CONF
 	declare -gA DNSMASQ
-	t_ok "alpha's dnsmasq starts" dnsmasq_start alpha || exit 1
-	t_ok "beta's dnsmasq starts" dnsmasq_start beta || exit 1
-	t_ok "alpha's ganesha starts" ganesha_start alpha || exit 1
 }

@@ -206,6 +206,7 @@ static void test_server_defaults(void **state)
 	assert_int_equal(s->boot_quiet, 2);
 	assert_int_equal(s->lease_retry, 5);
 	assert_int_equal(s->takeover_after, 0);
+	assert_string_equal(s->on_takeover, "");
 	assert_string_equal(s->tftp_server, "/usr/sbin/dnsmasq");
 	assert_int_equal(s->dhcp, DHCP_PROXY);
 	assert_string_equal(s->dhcp_range, "");
@@ -233,6 +234,7 @@ static void test_server_all_keys(void **state)
 				   "boot_quiet = 3600\n"
 				   "lease_retry = 3600\n"
 				   "takeover_after = 600\n"
+				   "on_takeover = /usr/sbin/netbootctl -S a apply\n"
 				   "tftp_server = /usr/sbin/dnsmasq , /usr/sbin/in.tftpd\n"
 				   "default_image = deb-12.arm64\n"
 				   "templates = /a/tpl\n"
@@ -257,6 +259,7 @@ static void test_server_all_keys(void **state)
 	assert_int_equal(s->boot_quiet, 3600);
 	assert_int_equal(s->lease_retry, 3600);
 	assert_int_equal(s->takeover_after, 600);
+	assert_string_equal(s->on_takeover, "/usr/sbin/netbootctl -S a apply");
 	assert_string_equal(s->tftp_server, "/usr/sbin/dnsmasq , /usr/sbin/in.tftpd");
 	assert_string_equal(s->default_image, "deb-12.arm64");
 	assert_string_equal(s->templates, "/a/tpl");
@@ -564,6 +567,9 @@ static void test_err_server_values(void **state)
 	expect_errors("[server]\ntakeover_after = 86401\n",
 		      "t.ini:2: bad value for takeover_after: '86401' (expected seconds, 0 (never) to "
 		      "86400)\n");
+	expect_errors("[server]\non_takeover = netbootctl apply\n",
+		      "t.ini:2: bad value for on_takeover: 'netbootctl apply' (expected an absolute "
+		      "program path and its arguments)\n");
 	expect_errors("[server]\nlease_retry = 3601\n",
 		      "t.ini:2: bad value for lease_retry: '3601' (expected seconds, 1 to 3600)\n");
 	expect_errors("[server]\ntftp_server = dnsmasq\n",
