@@ -265,7 +265,8 @@ static int serve(struct daemon *d, int sigfd)
 		sd_service_tick(&sd);
 		takeover_hook_reap(d);
 		adoption = lease_retry_due(d, &next_lease_try);
-		if (reload || adoption) {
+		reload = reload || adoption;
+		if (reload) {
 			sd_service_reloading();
 			daemon_reload(d);
 			sharedpoll_config_loaded(&sp);

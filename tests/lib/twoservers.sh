@@ -22,6 +22,8 @@
 #   ts_layout <<EOF      only the directories and the servers' part of $CONF
 #   ts_start_daemons     only the two daemons
 #   ts_lan               only the namespaces and their links
+#   ts_node_up           after ts_layout: the node, both daemons, the LAN and
+#                        alpha's dnsmasq
 
 # dnsmasq_start SERVER: generate its config and (re)start its dnsmasq.
 dnsmasq_start()
@@ -168,13 +170,10 @@ ts_start_daemons()
 	done
 }
 
-ts_setup()
+# The node (server = alpha) appended to $CONF, both daemons, alpha mounting
+# its root, the namespaces and alpha's dnsmasq.
+ts_node_up()
 {
-	# boot_gap 2: the node is idle 4 s after its last request.
-	ts_layout <<-INI
-		boot_gap = 2
-		lease_retry = 1
-	INI
 	cat >>"$CONF" <<-INI
 		[defaults]
 		image = os-a
@@ -192,6 +191,16 @@ ts_setup()
 
 	ts_lan
 	t_ok "alpha's dnsmasq starts" dnsmasq_start alpha || exit 1
+}
+
+ts_setup()
+{
+	# boot_gap 2: the node is idle 4 s after its last request.
+	ts_layout <<-INI
+		boot_gap = 2
+		lease_retry = 1
+	INI
+	ts_node_up
 	t_ok "beta's dnsmasq starts" dnsmasq_start beta || exit 1
 	t_ok "alpha's ganesha starts" ganesha_start alpha || exit 1
 }

@@ -8,7 +8,6 @@
 # runs the command by itself, and the node's next boot gets its DHCP answer
 # and its boot files (byte-exact) from beta. alpha comes back and takes the
 # node back: beta runs the command again and its dnsmasq ignores the node.
-# (t8022 checks that the root goes back once the node is idle.)
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
@@ -31,21 +30,7 @@ INI
 BETA_APPLY="$NETBOOTCTL -c $CONF -S beta apply --hook $SRCDIR/conf/dnsmasq-hook.sh --dnsmasq-conf $T/dnsmasq-beta.conf"
 BETA_APPLY+=" --dnsmasq-hosts $T/dnsmasq-beta.hosts --dnsmasq-pid $T/dnsmasq-beta.pid"
 sed -i "/^\[server:beta\]/a on_takeover = $BETA_APPLY" "$CONF"
-cat >>"$CONF" <<-INI
-	[defaults]
-	image = os-a
-
-	[node:$n]
-	serial = $serial
-	mac = $mac
-	ip = $ip
-	server = alpha
-INI
-ts_start_daemons
-wait_mounted "$T/alpha/nfs/$n" 10
-t_ok "alpha mounts $n's root" _t_is_fuse_mounted "$T/alpha/nfs/$n"
-ts_lan
-t_ok "alpha's dnsmasq starts" dnsmasq_start alpha || exit 1
+ts_node_up
 # beta's dnsmasq as `netbootctl apply` installs it: nodes in a hosts file.
 $BETA_APPLY >"$T/apply0.out" 2>&1
 t_is "$?" 0 "apply writes beta's dnsmasq files"
@@ -94,11 +79,12 @@ sleep 1
 t_ok "beta's dnsmasq runs" beta_dnsmasq_alive
 boot beta alpha boot2
 
-# ---- alpha comes back: beta's dnsmasq ignores the node again --------------------------------
+# ---- alpha comes back and takes the node: beta's dnsmasq ignores it again -------------------
 lazy_umount "$T/alpha/nfs/$n"
 lazy_umount "$T/alpha/tftp"
 NB=${DIR[alpha]} NB_CONF=$CONF NB_DAEMON_ARGS="-S alpha" nb_start || exit 1
 PID[alpha]=$NB_PID
+t_ok "alpha takes its node back (within 20 s)" wait_mounted "$T/alpha/nfs/$n" 20
 wait_for "[ \$(grep -c 'on_takeover: pid [0-9]* exited' '$T/beta/netbootfs.log') -ge 2 ]" 15
 t_like "$(cat "$T/beta/netbootfs.log")" "on_takeover: running $NETBOOTCTL \(pid [0-9]+, taking over: nobody\)" \
 	"beta runs on_takeover again once it serves for nobody"
@@ -109,10 +95,7 @@ t_ok "alpha's dnsmasq starts again" dnsmasq_start alpha || exit 1
 sleep 1
 t_ok "beta's dnsmasq runs" beta_dnsmasq_alive
 from=$(wc -l <"$T/dnsmasq-beta.log")
-# Only DHCP: the node's root stays on beta until the node is idle there (a
-# node that started a boot is not), so alpha's boot tree waits for its lease.
-t_ok "boot3: DHCP lease" svc_dhcp_client "$n" "$mac"
-t_is "$(dhcp_var "$n" siaddr)" "${ADDR[alpha]}" "boot3: DHCP: the next server is alpha"
+boot alpha beta boot3
 wait_for "tail -n +$((from + 1)) '$T/dnsmasq-beta.log' | grep -q 'DHCPDISCOVER(eth0) $mac ignored'" 5
 t_like "$(tail -n +$((from + 1)) "$T/dnsmasq-beta.log")" "DHCPDISCOVER\(eth0\) $mac ignored" \
 	"boot3: beta's dnsmasq ignores the node's new DISCOVER"
