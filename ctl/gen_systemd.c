@@ -77,8 +77,13 @@ static void print_dropin(FILE *out, const char *service, const char *config)
 	if (strcmp(service, "nfs-ganesha.service") == 0)
 		fputs("PartOf=netbootfs.service\n", out);
 	if (strcmp(service, "dnsmasq.service") == 0) {
+		/* dnsmasq 2.90 can abort on the SIGHUP of `netbootctl apply`
+		 * once it has ignored a DHCP request (several servers). */
 		fputs("\n"
 		      "[Service]\n"
+		      "# dnsmasq may die on the SIGHUP of netbootctl apply: back at once.\n"
+		      "Restart=on-failure\n"
+		      "RestartSec=1s\n"
 		      "# Read by the dhcp-script hook (dnsmasq-hook.sh).\n"
 		      "Environment=",
 		      out);

@@ -190,6 +190,8 @@ for s in dnsmasq nfs-server nfs-ganesha; do
 done
 t_ok "Ganesha restarts with netbootfs (its exports hold the old mounts)" \
 	has_line "$T/units/nfs-ganesha.service.d/netbootfs.conf" "PartOf=netbootfs.service"
+t_ok "dnsmasq comes back when it dies (2.90 can abort on the SIGHUP of apply)" \
+	has_line "$T/units/dnsmasq.service.d/netbootfs.conf" "Restart=on-failure"
 t_ok "dnsmasq drop-in passes the config to the hook" \
 	has_line "$T/units/dnsmasq.service.d/netbootfs.conf" "Environment=\"NETBOOTFS_CONFIG=$T/g.ini\""
 if command -v systemd-analyze >/dev/null; then
