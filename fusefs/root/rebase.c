@@ -107,6 +107,27 @@ static void fsync_dir(int at, const char *path)
 	}
 }
 
+/* Step 3. Where the filesystem refuses RENAME_EXCHANGE (GlusterFS, NFS,
+ * CephFS): the old tree goes to .../old, the new one to <overlays>/<node>,
+ * .../old to .../new. A crash after the first rename leaves no
+ * <overlays>/<node>: finish_or_undo() moves .../old back. */
+static int commit_exchange(struct root_fs *fs, int wdir, const char *node)
+{
+	int err = renamex_try_exchange(&fs->caps, wdir, "new", fs->u.overlays_fd, node);
+
+	if (err <= 0)
+		return err;
+	if (renameat(fs->u.overlays_fd, node, wdir, "old") != 0)
+		return -errno;
+	crash_point(fs, "moved-old");
+	if (renameat(wdir, "new", fs->u.overlays_fd, node) != 0) {
+		err = -errno;
+		renameat(wdir, "old", fs->u.overlays_fd, node);
+		return err;
+	}
+	return renameat(wdir, "old", wdir, "new") != 0 ? -errno : 0;
+}
+
 /* Step 4, or the undo of steps 1-2: see the top of the file. */
 static void finish_or_undo(struct root_fs *fs)
 {
@@ -123,6 +144,9 @@ static void finish_or_undo(struct root_fs *fs)
 		return;
 	}
 	upper = open_dir(fs->u.overlays_fd, node);
+	if (upper < 0 && errno == ENOENT &&
+	    renameat(wdir, "old", fs->u.overlays_fd, node) == 0) /* commit_exchange() */
+		upper = open_dir(fs->u.overlays_fd, node);
 	n = upper >= 0 ? fgetxattr(upper, XATTR_MARK, stamp, sizeof(stamp) - 1) : -1;
 	if (n > 0) {
 		stamp[n] = '\0';
@@ -299,10 +323,9 @@ static int rebase_swap(struct root_fs *fs, struct rb_ctx *c, const char *overlay
 	if (err)
 		goto out;
 	crash_point(fs, "synced");
-	if (renameat2(wdir, "new", fs->u.overlays_fd, node, RENAME_EXCHANGE) != 0) {
-		err = -errno;
+	err = commit_exchange(fs, wdir, node);
+	if (err)
 		goto out;
-	}
 	fsync(wdir);
 	fsync_dir(fs->u.overlays_fd, ".");
 	crash_point(fs, "exchanged");

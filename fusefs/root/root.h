@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "fusefs/context.h"
+#include "fusefs/root/renamex.h"
 #include "fusefs/union/union.h"
 
 struct fs_mount;
@@ -36,6 +37,8 @@ struct root_fs {
 	/* The node's lease, held while the root is mounted and until the
 	 * root is freed (none for a PXE-role view). */
 	struct lease lease;
+	/* What the overlay's filesystem refuses (renamex.h). */
+	struct overlay_caps caps;
 };
 
 /* A request on the root: the node is in use (boot detection, "up"). Every

@@ -81,9 +81,9 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 	if (is_dir && ne->over_whiteout) {
 		/* A directory cannot replace a char device by rename:
 		 * exchange, then drop the whiteout now in the work dir. */
-		if (renameat2(fs->u.work_fd, ne->tmp, ne->dl.upper_fd, name, RENAME_EXCHANGE) != 0)
-			err = -errno;
-		else
+		err = renamex_exchange(&fs->caps, fs->u.work_fd, fs->u.work_fd, ne->tmp,
+				       ne->dl.upper_fd, name);
+		if (!err)
 			unlinkat(fs->u.work_fd, ne->tmp, 0);
 	} else if (renameat(fs->u.work_fd, ne->tmp, ne->dl.upper_fd, name) != 0) {
 		err = -errno;

@@ -51,10 +51,10 @@ static int orphan_copy(struct rctx *c, uint64_t id, int *fd)
 	g = held_image(c->fs, id, &ino);
 	if (!g)
 		return -ESTALE;
-	*fd = openat(c->fs->u.work_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	*fd = renamex_tmpfile(&c->fs->caps, c->fs->u.work_fd, 0600);
 	buf = malloc(1 << 17);
 	if (*fd < 0 || !buf) {
-		err = *fd < 0 ? -errno : -ENOMEM;
+		err = *fd < 0 ? *fd : -ENOMEM;
 		goto out;
 	}
 	while ((n = img_read(g, ino, buf, 1 << 17, off)) > 0) {

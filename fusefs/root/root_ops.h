@@ -53,6 +53,10 @@ static inline int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dir
 
 /* A fresh name for an object made in the work dir. */
 void root_work_name(char *buf, size_t size);
+/* Rename @sname of @sfd to @dname of @dfd, leaving a whiteout at @sname if
+ * @whiteout (renamex.h: also where RENAME_WHITEOUT is refused). */
+int root_move(struct root_fs *fs, int sfd, const char *sname, int dfd, const char *dname,
+	      bool whiteout);
 /* Mark directory @name of @dirfd opaque (it hides lower ones). */
 int root_set_opaque(int dirfd, const char *name);
 /* Overlay file @name of @dirfd (node id @id) is about to lose its name:

@@ -48,18 +48,17 @@ static int rename_dir(struct rctx *c, struct dirlayers *sdl, const char *name,
 	if (err)
 		return err;
 	if (fstatat(ddl->upper_fd, newname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !is_whiteout(&st)) {
-		if (renameat2(sdl->upper_fd, name, ddl->upper_fd, newname,
-			      src->lower_present ? RENAME_WHITEOUT : 0) != 0)
-			return -errno;
-		return 0;
+		return root_move(c->fs, sdl->upper_fd, name, ddl->upper_fd, newname,
+				 src->lower_present);
 	}
 	/* Over a whiteout: an overlay-only dir hides what the lower layers
 	 * had there; the whiteout that the exchange leaves at the old name
 	 * stays if a lower layer has that name. */
 	if (!merged)
 		err = root_set_opaque(sdl->upper_fd, name);
-	if (!err && renameat2(sdl->upper_fd, name, ddl->upper_fd, newname, RENAME_EXCHANGE) != 0)
-		err = -errno;
+	if (!err)
+		err = renamex_exchange(&c->fs->caps, c->fs->u.work_fd, sdl->upper_fd, name,
+				       ddl->upper_fd, newname);
 	if (!err && !src->lower_present)
 		unlinkat(sdl->upper_fd, name, 0);
 	return err;
@@ -116,10 +115,8 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 			root_keep_open(c.fs, dst.id, ddl.upper_fd, newname);
 		if (dst_exists && dst.top == L_UPPER)
 			gone = quota_bytes_at(ddl.upper_fd, newname);
-		if (renameat2(sdl.upper_fd, name, ddl.upper_fd, newname,
-			      src.lower_present ? RENAME_WHITEOUT : 0) != 0)
-			err = -errno;
-		else
+		err = root_move(c.fs, sdl.upper_fd, name, ddl.upper_fd, newname, src.lower_present);
+		if (!err)
 			quota_add(&c.fs->u, -gone);
 	}
 	if (!err) {

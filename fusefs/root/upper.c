@@ -29,6 +29,14 @@ void root_work_name(char *buf, size_t size)
 	snprintf(buf, size, "new-%d-%u", getpid(), atomic_fetch_add(&work_seq, 1));
 }
 
+int root_move(struct root_fs *fs, int sfd, const char *sname, int dfd, const char *dname,
+	      bool whiteout)
+{
+	if (whiteout)
+		return renamex_whiteout(&fs->caps, fs->u.work_fd, sfd, sname, dfd, dname);
+	return renameat(sfd, sname, dfd, dname) != 0 ? -errno : 0;
+}
+
 int root_set_opaque(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -95,9 +103,9 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 	}
 	/* Atomically: the object moves to the work dir, a whiteout stays. */
 	root_work_name(tmp, sizeof(tmp));
-	if (renameat2(dl->upper_fd, name, fs->u.work_fd, tmp,
-		      o->lower_present ? RENAME_WHITEOUT : 0) != 0)
-		return -errno;
+	err = root_move(fs, dl->upper_fd, name, fs->u.work_fd, tmp, o->lower_present);
+	if (err)
+		return err;
 	quota_add(&fs->u, -gone);
 	if (dir)
 		rmtree_at(fs->u.work_fd, tmp);

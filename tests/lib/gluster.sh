@@ -30,6 +30,8 @@
 #   gluster_umount DIR                unmount DIR, wait for its process
 #   gluster_cut NAME | gluster_heal NAME   take the client's link down / up
 #   gluster_cli ARGS...               the gluster CLI of this glusterd
+#   gluster_subtest TEST WHAT [VAR=VALUE...]   run tests/t/TEST.t with that
+#                                     environment as one subtest (ok line)
 #
 # Volume options set before any mount: GLUSTER_VOLUME_OPTS (OPT=VALUE
 # words), by default strict locks: a client cut off long enough for the
@@ -178,4 +180,22 @@ gluster_heal()
 	local port
 	port=$(eval echo "\$_gluster_port_$1")
 	ip -n "$(ns_name "$_gluster_srv")" link set "$port" up
+}
+
+# gluster_subtest TEST WHAT [VAR=VALUE...]: run tests/t/TEST.t with the
+# environment given (NB_SHARED_ROOT=a directory on the volume), as a
+# subtest: one ok line, its output indented.
+gluster_subtest()
+{
+	local t=$1 what=$2 rc
+	shift 2
+	echo "# Subtest: $t $what"
+	env "$@" "$BASH" "$SRCDIR/tests/t/$t.t" >"$T/$t.tap" 2>&1
+	rc=$?
+	sed 's/^/    /' "$T/$t.tap"
+	if grep -q '^1\.\.0 # SKIP' "$T/$t.tap"; then
+		ok 1 "$t $what: it skipped"
+	else
+		ok "$rc" "$t $what"
+	fi
 }

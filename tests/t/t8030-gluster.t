@@ -38,28 +38,13 @@ gluster_mount srv nbt "$T/shared" && gluster_mount srv2 nbt "$T/shared2" ||
 t_is "$(awk -v p="$T/shared" '$2 == p { print $3 }' /proc/mounts)" fuse.glusterfs \
 	"the shared directory is a GlusterFS mount"
 
-# run TEST WHAT [VAR=VALUE...]: TEST with the environment given, as a subtest.
-run()
-{
-	local t=$1 what=$2 rc
-	shift 2
-	echo "# Subtest: $t $what"
-	env "$@" "$BASH" "$SRCDIR/tests/t/$t.t" >"$T/$t.tap" 2>&1
-	rc=$?
-	sed 's/^/    /' "$T/$t.tap"
-	if grep -q '^1\.\.0 # SKIP' "$T/$t.tap"; then
-		ok 1 "$t $what: it skipped"
-	else
-		ok "$rc" "$t $what"
-	fi
-}
 for t in $tests; do
-	run "$t" "over GlusterFS" NB_SHARED_ROOT="$T/shared"
+	gluster_subtest "$t" "over GlusterFS" NB_SHARED_ROOT="$T/shared"
 done
 # Two machines: the second daemon's images and overlays through a mount of
 # its own, which sees the first one's changes only through the bricks.
 for t in t8020-lease t8021-shared-catalog; do
-	run "$t" "over GlusterFS, one mount per daemon" \
+	gluster_subtest "$t" "over GlusterFS, one mount per daemon" \
 		NB_SHARED_ROOT="$T/shared" NB_SHARED_ROOT_2="$T/shared2"
 done
 t_is "$(find "$T/shared" -mindepth 1 -maxdepth 1 | wc -l)" 0 \
