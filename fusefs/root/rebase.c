@@ -110,7 +110,8 @@ static void fsync_dir(int at, const char *path)
 /* Step 3. Where the filesystem refuses RENAME_EXCHANGE (GlusterFS, NFS,
  * CephFS): the old tree goes to .../old, the new one to <overlays>/<node>,
  * .../old to .../new. A crash after the first rename leaves no
- * <overlays>/<node>: finish_or_undo() moves .../old back. */
+ * <overlays>/<node> (the next mount makes an empty one):
+ * undo_moved_old() puts .../old back. */
 static int commit_exchange(struct root_fs *fs, int wdir, const char *node)
 {
 	int err = renamex_try_exchange(&fs->caps, wdir, "new", fs->u.overlays_fd, node);
@@ -126,6 +127,39 @@ static int commit_exchange(struct root_fs *fs, int wdir, const char *node)
 		return err;
 	}
 	return renameat(wdir, "old", wdir, "new") != 0 ? -errno : 0;
+}
+
+/* Handlers use the fd number: make it name what <overlays>/<node> is now. */
+static void reopen_upper(struct root_fs *fs)
+{
+	const char *node = fs->rt->name;
+	int upper = openat(fs->u.overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (upper < 0 || dup3(upper, fs->u.upper_fd, O_CLOEXEC) < 0)
+		log_err("node %s: rebase: cannot reopen the overlay: %s", node, strerror(errno));
+	if (upper >= 0)
+		close(upper);
+}
+
+/* A crash inside commit_exchange() after its first rename: the old overlay
+ * is .../old, and <overlays>/<node> is missing or the empty one the mount
+ * made (no mark). Put the old one back; -1 if that fails (keep .../old). */
+static int undo_moved_old(struct root_fs *fs, int wdir, int upper)
+{
+	const char *node = fs->rt->name;
+
+	if (faccessat(wdir, "old", F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	if (upper >= 0 && fgetxattr(upper, XATTR_MARK, NULL, 0) >= 0)
+		return 0; /* committed: .../old is the old tree, to remove */
+	if ((unlinkat(fs->u.overlays_fd, node, AT_REMOVEDIR) != 0 && errno != ENOENT) ||
+	    renameat(wdir, "old", fs->u.overlays_fd, node) != 0) {
+		log_err("node %s: rebase: cannot put the old overlay back from %s/%s/old: %s", node,
+			REBASE_DIR, node, strerror(errno));
+		return -1;
+	}
+	reopen_upper(fs);
+	return 0;
 }
 
 /* Step 4, or the undo of steps 1-2: see the top of the file. */
@@ -144,9 +178,16 @@ static void finish_or_undo(struct root_fs *fs)
 		return;
 	}
 	upper = open_dir(fs->u.overlays_fd, node);
-	if (upper < 0 && errno == ENOENT &&
-	    renameat(wdir, "old", fs->u.overlays_fd, node) == 0) /* commit_exchange() */
-		upper = open_dir(fs->u.overlays_fd, node);
+	if (undo_moved_old(fs, wdir, upper) != 0) {
+		if (upper >= 0)
+			close(upper);
+		close(wdir);
+		close(rdir);
+		return;
+	}
+	if (upper >= 0)
+		close(upper);
+	upper = open_dir(fs->u.overlays_fd, node);
 	n = upper >= 0 ? fgetxattr(upper, XATTR_MARK, stamp, sizeof(stamp) - 1) : -1;
 	if (n > 0) {
 		stamp[n] = '\0';
@@ -263,7 +304,7 @@ static int rebase_swap(struct root_fs *fs, struct rb_ctx *c, const char *overlay
 {
 	const char *node = fs->rt->name;
 	char stamp[64], sub[PATH_MAX], *text = NULL;
-	int wdir = -1, upper, err;
+	int wdir = -1, err;
 	size_t len = 0;
 
 	mkdirat(fs->u.overlays_fd, REBASE_DIR, 0700);
@@ -329,12 +370,7 @@ static int rebase_swap(struct root_fs *fs, struct rb_ctx *c, const char *overlay
 	fsync(wdir);
 	fsync_dir(fs->u.overlays_fd, ".");
 	crash_point(fs, "exchanged");
-	/* Handlers use the fd number: make it name the new directory. */
-	upper = openat(fs->u.overlays_fd, node, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (upper < 0 || dup3(upper, fs->u.upper_fd, O_CLOEXEC) < 0)
-		log_err("node %s: rebase: cannot reopen the overlay: %s", node, strerror(errno));
-	if (upper >= 0)
-		close(upper);
+	reopen_upper(fs);
 	hfd_forget_all(&fs->u.hfd);
 	root_changed(fs);
 	inval_old_top(fs, wdir);

@@ -32,7 +32,7 @@ gluster_client a "$NB_NET.11" || {
 }
 A=$T/a
 gluster_mount a nbo "$A" || skip_all "cannot mount the GlusterFS volume (see $GLUSTER_DIR/log)"
-plan 16
+plan 17
 mkdir -p "$A/probe"
 : >"$A/probe/f"
 # The premise: the volume really refuses what the fast path uses.
@@ -116,6 +116,8 @@ t_is "$(ls "$R/srv")" "$(printf 'file.moved\ngone\ntree')" "srv lists what is le
 # The rebase commit (RENAME_EXCHANGE of the overlay, refused here) and its
 # crash recovery, the whole tests with their tree on the volume.
 nb_stop || true
-for t in t4090-rebase t4091-rebase-crash; do
-	gluster_subtest "$t" "over GlusterFS" NB_SHARED_ROOT="$A"
-done
+gluster_subtest t4090-rebase "over GlusterFS" NB_SHARED_ROOT="$A"
+gluster_subtest t4091-rebase-crash "over GlusterFS, with a crash inside the commit's renames" \
+	NB_SHARED_ROOT="$A" RB_CRASH_STEPS="built synced moved-old exchanged archived"
+
+t_is "$(find "$A" -mindepth 1 -maxdepth 1 ! -path "$NB")" "" "each subtest removed its tree from the volume"
