@@ -105,9 +105,11 @@ int renamex_try_exchange(struct overlay_caps *caps, int afd, const char *aname, 
 			return mknodat(afd, aname, S_IFCHR, makedev(0, 0)) != 0 ? -errno : 0;
 		return -EIO;
 	}
-	/* An exchange replaces nothing: ENOTEMPTY or EEXIST is a plain
-	 * rename done in its place (the flag ignored), over a directory. */
-	if (!refused(errno) && errno != ENOTEMPTY && errno != EEXIST)
+	/* An exchange replaces nothing and takes any two types: ENOTEMPTY,
+	 * EEXIST, ENOTDIR, EISDIR are a plain rename tried in its place (the
+	 * flag ignored) that failed, so nothing happened. */
+	if (!refused(errno) && errno != ENOTEMPTY && errno != EEXIST && errno != ENOTDIR &&
+	    errno != EISDIR)
 		return -errno;
 	store(&caps->exchange, CAP_REFUSED);
 	return 1;
