@@ -9,7 +9,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "fusefs/root/root_ops.h"
+/* One sequence for the daemon: names are unique per process, and the pid
+ * tells a crashed daemon's leftovers apart. */
+static atomic_uint work_seq;
+
+void renamex_work_name(char *buf, size_t size)
+{
+	snprintf(buf, size, "new-%d-%u", getpid(), atomic_fetch_add(&work_seq, 1));
+}
 
 /* The filesystem does not take the flag (not: the rename failed). EINVAL
  * is also a rename into its own subtree, which the kernel checks before
@@ -66,7 +73,7 @@ int renamex_whiteout(struct overlay_caps *caps, int workfd, int sfd, const char 
 			return -errno;
 		store(&caps->whiteout, CAP_REFUSED);
 	}
-	root_work_name(tmp, sizeof(tmp));
+	renamex_work_name(tmp, sizeof(tmp));
 	if (mknodat(workfd, tmp, S_IFCHR, makedev(0, 0)) != 0)
 		return -errno;
 	if (renameat(sfd, sname, dfd, dname) != 0) {
@@ -123,7 +130,7 @@ int renamex_exchange(struct overlay_caps *caps, int workfd, int afd, const char 
 
 	if (err <= 0)
 		return err;
-	root_work_name(tmp, sizeof(tmp));
+	renamex_work_name(tmp, sizeof(tmp));
 	if (renameat(bfd, bname, workfd, tmp) != 0)
 		return -errno;
 	if (renameat(afd, aname, bfd, bname) != 0) {
@@ -149,7 +156,7 @@ int renamex_tmpfile(struct overlay_caps *caps, int workfd, int mode)
 			return -errno;
 		store(&caps->tmpfile, CAP_REFUSED);
 	}
-	root_work_name(tmp, sizeof(tmp));
+	renamex_work_name(tmp, sizeof(tmp));
 	fd = openat(workfd, tmp, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;

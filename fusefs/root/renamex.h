@@ -14,6 +14,10 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh name for an object made in the work dir. */
+void renamex_work_name(char *buf, size_t size);
 
 enum cap_state { CAP_UNKNOWN, CAP_WORKS, CAP_REFUSED };
 

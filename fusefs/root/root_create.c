@@ -62,7 +62,7 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, str
 		ne->gid = st.st_gid;
 		ne->setgid_dir = true;
 	}
-	root_work_name(ne->tmp, sizeof(ne->tmp));
+	renamex_work_name(ne->tmp, sizeof(ne->tmp));
 	return 0;
 }
 

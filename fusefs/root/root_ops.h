@@ -51,8 +51,6 @@ static inline int root_list_dir(struct rctx *c, struct dirlayers *dl, struct dir
 
 /* ---- upper.c ---------------------------------------------------------- */
 
-/* A fresh name for an object made in the work dir. */
-void root_work_name(char *buf, size_t size);
 /* Rename @sname of @sfd to @dname of @dfd, leaving a whiteout at @sname if
  * @whiteout (renamex.h: also where RENAME_WHITEOUT is refused). */
 int root_move(struct root_fs *fs, int sfd, const char *sname, int dfd, const char *dname,

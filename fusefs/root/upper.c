@@ -22,13 +22,6 @@
 
 #define XATTR_OPAQUE "trusted.overlay.opaque"
 
-static atomic_uint work_seq;
-
-void root_work_name(char *buf, size_t size)
-{
-	snprintf(buf, size, "new-%d-%u", getpid(), atomic_fetch_add(&work_seq, 1));
-}
-
 int root_move(struct root_fs *fs, int sfd, const char *sname, int dfd, const char *dname,
 	      bool whiteout)
 {
@@ -102,7 +95,7 @@ static int remove_entry_now(struct rctx *c, struct dirlayers *dl, const char *na
 		return 0;
 	}
 	/* Atomically: the object moves to the work dir, a whiteout stays. */
-	root_work_name(tmp, sizeof(tmp));
+	renamex_work_name(tmp, sizeof(tmp));
 	err = root_move(fs, dl->upper_fd, name, fs->u.work_fd, tmp, o->lower_present);
 	if (err)
 		return err;
