@@ -23,6 +23,7 @@
 #   BENCH_VERIFY_COMPS=".."  compressions of the verify section (gzip xz lzo lz4 zstd)
 #   BENCH_VERIFY_COPIES=N  image copies verified during the readers' tar (4; quick 2)
 #   BENCH_OUT=DIR        CSV and plots (bench/results; quick: /tmp/netbootfs-bench-quick)
+#   BENCH_UNTAR_MIB=N    size of the small-file tar of the untar/rm writes (100; quick 10)
 #   BENCH_CACHE=DIR      image and unpacked tree, reused between runs
 #                        (/var/cache/netbootfs-bench)
 #   NETBOOTFS_BUILD=DIR  the daemon's build dir (build/)
@@ -54,6 +55,7 @@ if [ "$BENCH_QUICK" = 1 ]; then
 	BENCH_STORM=${BENCH_STORM:-4 8}
 	BENCH_SCALE=${BENCH_SCALE:-10 100}
 	BENCH_BIG_MIB=${BENCH_BIG_MIB:-16}
+	BENCH_UNTAR_MIB=${BENCH_UNTAR_MIB:-10}
 	BENCH_RAND_READS=${BENCH_RAND_READS:-300}
 	BENCH_VERIFY_COPIES=${BENCH_VERIFY_COPIES:-2}
 	BENCH_SCALEOUT_NODES=${BENCH_SCALEOUT_NODES:-500}
@@ -70,6 +72,7 @@ else
 	BENCH_SCALEOUT_RUNS=${BENCH_SCALEOUT_RUNS:-3}
 	BENCH_SCALEOUT_WATCH=${BENCH_SCALEOUT_WATCH:-60}
 	BENCH_BIG_MIB=${BENCH_BIG_MIB:-100}
+	BENCH_UNTAR_MIB=${BENCH_UNTAR_MIB:-100}
 	BENCH_RAND_READS=${BENCH_RAND_READS:-2000}
 	BENCH_OUT=${BENCH_OUT:-$BENCH_DIR/results}
 	BENCH_REPORT=${BENCH_REPORT:-$SRCDIR/BENCHMARKS.md}

@@ -18,6 +18,8 @@
 #     $DATA_LISTS/rand4k      "path<TAB>offset" lines for the random reads
 #     $DATA_LISTS/small1000   1,000 small files for the copy-up runs
 #     $DATA_LISTS/entries     number of entries find reports under the root
+#   data_small_tar    sets DATA_SMALL_TAR: a tar of $BENCH_UNTAR_MIB MiB of
+#                     small files of the unpacked tree (the untar/rm writes)
 
 data_key()
 {
@@ -116,4 +118,27 @@ data_prepare()
 		echo "files: $(tr -cd '\0' <"$DATA_LISTS/files0" | wc -c)"
 		echo "unpacked: $DATA_BYTES bytes"
 	} >>"$BENCH_OUT/machine.txt"
+}
+
+# data_small_tar: the first $BENCH_UNTAR_MIB MiB (in path order) of the
+# tree's files under 32 KiB, with every directory above them, as one tar
+# (numeric owners, fixed order): what `tar -x` writes into a root. Made once
+# per size next to the image.
+data_small_tar()
+{
+	local out=$DATA_DIR/small-$BENCH_UNTAR_MIB.tar
+	DATA_SMALL_TAR=$out
+	[ -s "$out" ] && return 0
+	bench_log "packing $BENCH_UNTAR_MIB MiB of small files into $out (once; cached)"
+	(cd "$DATA_TREE" && find usr -type f -size -32k -printf '%p\t%s\n' | LC_ALL=C sort) |
+		perl -e 'my ($max, $sum, %dir) = ($ARGV[0] << 20, 0);
+			 while (<STDIN>) { chomp; my ($p, $s) = split /\t/;
+			   last if $sum + $s > $max; $sum += $s;
+			   my @c = split m{/}, $p; pop @c;
+			   for my $i (1 .. @c) { my $d = join("/", @c[0 .. $i - 1]);
+			     print "$d\0" unless $dir{$d}++; }
+			   print "$p\0"; }' "$BENCH_UNTAR_MIB" >"$T/small.list" || return 1
+	tar -C "$DATA_TREE" -cf "$out.tmp" --no-recursion --null -T "$T/small.list" \
+		--numeric-owner --format=gnu || return 1
+	mv "$out.tmp" "$out"
 }

@@ -43,6 +43,8 @@ my %WDESC = (
 	copyup_small => 'copy-up of 1,000 small files (append 1 byte), then syncfs',
 	copyup_big => 'copy-up of one 100 MiB file (append 1 byte), then syncfs',
 	create_small => 'create 10,000 files of 100 bytes, then syncfs',
+	untar_small => 'tar -x of a tar of small files (files under 32 KiB of the tree, in path order, up to BENCH_UNTAR_MIB MiB) into a new directory of the root, then syncfs',
+	rm_small => 'rm -rf of that extracted tree, then syncfs',
 );
 
 sub csv {
@@ -249,11 +251,14 @@ if (@writes) {
 		$wr{$r->{run}} = 1;
 	}
 	my @wc = present(\%wh);
-	printf "### Writes (copy-up and create)\n\n%d runs, each on a fresh empty upper after drop_caches; seconds, median [min–max].\n\n",
+	my %wcheck;
+	$wcheck{$_->{workload}}{$_->{check}} = 1 for @writes;
+	my @wdiff = grep { keys %{$wcheck{$_}} > 1 } sort keys %wcheck;
+	printf "### Writes (copy-up, create, tar -x, rm -rf)\n\n%d runs, each on a fresh empty upper after drop_caches; seconds, median [min–max].\n\n",
 		scalar(keys %wr);
 	print '| workload | ', join(' | ', map { "$LABEL{$_} s" . ($_ eq 'netbootfs' ? '' : " | x nb") } @wc), " |\n";
 	print '|---|', join('', map { $_ eq 'netbootfs' ? '---|' : '---|---|' } @wc), "\n";
-	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small)) {
+	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small untar_small rm_small)) {
 		my @row = ($w);
 		for my $c (@wc) {
 			push @row, mmm(values %{$wt{$w}{$c}});
@@ -262,8 +267,10 @@ if (@writes) {
 		print '| ', join(' | ', @row), " |\n";
 	}
 	print "\n";
-	print "- **$_**: $WDESC{$_}\n" for grep { $ww{$_} } qw(copyup_small copyup_big create_small);
+	print "- **$_**: $WDESC{$_}\n" for grep { $ww{$_} } qw(copyup_small copyup_big create_small untar_small rm_small);
 	print "\n";
+	print @wdiff ? "**Check values differ** (" . join(', ', @wdiff) . "): see writes.csv.\n\n"
+		     : "Every contender returned the same check value (file count, size or entries and bytes) for every workload.\n\n";
 	# CPU seconds (writes.sh): what the machine's load does not move the
 	# way it moves wall time. Older CSV files have no such columns.
 	my (%dc, %cs);
@@ -275,13 +282,13 @@ if (@writes) {
 		print "CPU seconds of the same runs, median [min–max]: the FUSE daemon's (user + system; kernel overlayfs has none) and the workload's own (the writer and sync, user + system: kernel overlayfs does its work there).\n\n";
 		print '| workload | ', join(' | ', map { "$LABEL{$_} daemon | $LABEL{$_} workload" } @wc), " |\n";
 		print '|---|', join('', map { '---|---|' } @wc), "\n";
-		for my $w (grep { $dc{$_} } qw(copyup_small copyup_big create_small)) {
+		for my $w (grep { $dc{$_} } qw(copyup_small copyup_big create_small untar_small rm_small)) {
 			print '| ', join(' | ', $w, map { ($_ eq 'kernel' ? '–' : mmm(values %{$dc{$w}{$_}}), mmm(values %{$cs{$w}{$_}})) } @wc), " |\n";
 		}
 		print "\n";
 	}
 	my $txt = join(' ', 'workload', map { "\"$LABEL{$_}\"" } @wc) . "\n";
-	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small)) {
+	for my $w (grep { $ww{$_} } qw(copyup_small copyup_big create_small untar_small rm_small)) {
 		$txt .= join(' ', $w, map { median(values %{$wt{$w}{$_}}) } @wc) . "\n";
 	}
 	dat('writes', $txt);
@@ -502,6 +509,16 @@ if ($t{par1} && $t{par4}) {
 			median(values %{$cpus{par1}{cold}{netbootfs}}), $ncpu);
 	}
 	$ratio_row->($what, '≥ 1.6x', sub { $_[0] >= 1.6 }, @v);
+}
+if (@writes) {
+	my %w;
+	$w{$_->{workload}}{$_->{contender}}{$_->{run}} = $_->{seconds} for @writes;
+	for ([create_small => 2.5], [copyup_small => 1.1], [untar_small => 2], [rm_small => 2]) {
+		my ($wl, $lim) = @$_;
+		next unless $w{$wl} && $w{$wl}{kernel} && $w{$wl}{netbootfs};
+		$ratio_row->("$wl, netbootfs / kernel overlayfs", "≤ ${lim}x", sub { $_[0] <= $lim },
+			per_run_ratio($w{$wl}, 'netbootfs', 'kernel'));
+	}
 }
 if (@storm) {
 	my %s;

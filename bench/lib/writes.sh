@@ -7,6 +7,9 @@
 #   copyup_small  append one byte to each of 1,000 small image files
 #   copyup_big    append one byte to bench/big.bin ($BENCH_BIG_MIB MiB)
 #   create_small  create 10,000 files of 100 bytes in a new directory
+#   untar_small   tar -x of $BENCH_UNTAR_MIB MiB of small files (data_small_tar)
+#                 into a new directory /untar of the root
+#   rm_small      rm -rf of that /untar (runs after untar_small)
 #
 # Every run starts from a fresh, empty upper and cold caches; each figure
 # includes a final syncfs of the upper's filesystem, so all of them count the
@@ -21,7 +24,7 @@
 # results/writes.csv: run,workload,contender,seconds,check,daemon_cpu,
 #                     client_user,client_sys
 
-BENCH_WRITES=${BENCH_WRITES:-copyup_small copyup_big create_small}
+BENCH_WRITES=${BENCH_WRITES:-copyup_small copyup_big create_small untar_small rm_small}
 
 w_copyup_small()
 {
@@ -48,6 +51,26 @@ w_create_small()
 		 for my $i (1 .. 10000) { open(my $f, ">:unix", "$d/f$i") or die "f$i: $!";
 					  print $f $data or die; close($f) or die "f$i: $!"; }
 		 print "10000\n";' "$root" && sync -f "$upper"
+}
+
+w_untar_small()
+{
+	local root=$1 upper=$2
+	mkdir "$root/untar" && tar -xf "$DATA_SMALL_TAR" -C "$root/untar" && sync -f "$upper"
+}
+
+w_rm_small()
+{
+	local root=$1 upper=$2
+	rm -rf "$root/untar" && sync -f "$upper" && [ ! -e "$root/untar" ] && echo gone
+}
+
+# The check of a workload, read back after the timed part where it is not
+# its own output: entries and bytes the extracted tree has.
+wcheck_untar_small()
+{
+	find "$1/untar" -printf '%y %s\n' |
+		awk '{ n++; if ($1 == "f") b += $2 } END { printf "%d entries %d file bytes\n", n, b }'
 }
 
 # _cpu_ticks PID FIELD...: the sum of /proc/PID/stat's FIELDs (numbered as
@@ -77,6 +100,9 @@ writes_run()
 {
 	local r w c s check pid d0 u0 s0 dcpu ucpu scpu me=$BASHPID
 	csv_reset writes.csv "run,workload,contender,seconds,check,daemon_cpu,client_user,client_sys"
+	case " $BENCH_WRITES " in
+	*" untar_small "*) data_small_tar || bench_die "cannot pack the small-file tar" ;;
+	esac
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		for c in $(_rotate "$r" $BENCH_WRITERS); do
 			c_reset "$c" || bench_die "cannot mount $c"
@@ -92,6 +118,9 @@ writes_run()
 				ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
 				scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
 				check=$(tail -n1 "$T/.out")
+				if declare -F "wcheck_$w" >/dev/null; then
+					check=$("wcheck_$w" "${CROOT[$c]}")
+				fi
 				csv_add writes.csv "$r" "$w" "$c" "$s" "$check" "$dcpu" "$ucpu" "$scpu"
 				bench_log "run $r $w $c: ${s}s ($check), CPU s: daemon $dcpu, workload user $ucpu sys $scpu"
 			done
