@@ -139,6 +139,29 @@ cpu_busy_ticks()
 	echo $((user + nice + system + irq + softirq))
 }
 
+# _cpu_ticks PID FIELD...: the sum of /proc/PID/stat's FIELDs (numbered as
+# in proc(5), 14 utime, 15 stime, 16 cutime, 17 cstime), 0 without PID.
+_cpu_ticks()
+{
+	local pid=$1 f n=0 stat
+	shift
+	[ -n "$pid" ] && stat=$(cat "/proc/$pid/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	# shellcheck disable=SC2206 # split on purpose, after the "(comm)"
+	stat=(${stat##*) })
+	for f in "$@"; do
+		n=$((n + stat[f - 3]))
+	done
+	echo "$n"
+}
+
+_ticks_s()
+{
+	awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
 # csv_open FILE HEADER: start FILE unless it exists with the same header.
 csv_open()
 {

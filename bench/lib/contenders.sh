@@ -17,6 +17,9 @@
 #   c_down NAME     unmount and stop its processes
 #   c_reset NAME    down, empty upper, up: a fresh copy-on-write root
 #   c_pid NAME      the PID of its FUSE daemon (netbootfs, squashfuse*)
+#   c_cpu_ticks NAME  user + system clock ticks of all its FUSE daemons so
+#                   far (fuse-overlayfs: also the squashfuse_ll under it;
+#                   0 for kernel and local, which have none)
 
 declare -A CROOT CUPPER CPID
 BENCH_NODE=bench
@@ -158,4 +161,17 @@ c_reset()
 c_pid()
 {
 	echo "${CPID[$1]:-}"
+}
+
+c_cpu_ticks()
+{
+	local p n=0
+	case $1 in
+	fuse-overlayfs) set -- "${CPID[fuse-overlayfs]:-}" "${CPID[fol-lower]:-}" ;;
+	*) set -- "$(c_pid "$1")" ;;
+	esac
+	for p in "$@"; do
+		n=$((n + $(_cpu_ticks "$p" 14 15)))
+	done
+	echo "$n"
 }

@@ -5,6 +5,9 @@
 #
 #   meta    find -printf '%s %m' of every entry (lookup + getattr, readdir)
 #   tar     tar -cf - . | wc -c (every entry's metadata and every byte)
+#   du      du -s --inodes of the root (readdir + stat of every entry)
+#   grep    grep -r -c -F of a fixed string that is nowhere in the tree
+#           (readdir, open and every byte of every regular file)
 #   seq     one large sequential read: bench/big.bin with 1 MiB reads
 #   rand4k  $BENCH_RAND_READS random 4 KiB reads in files all over the tree
 #           (open, pread, close; fixed list, fixed seed)
@@ -19,12 +22,19 @@
 # result keeps a check value (entries or bytes) that must be the same for
 # every contender.
 #
-# results/reads.csv: run,workload,cache,contender,seconds,check,cpu_busy_s
+# results/reads.csv: run,workload,cache,contender,seconds,check,cpu_busy_s,
+#                    daemon_cpu,client_user,client_sys
 # (cpu_busy_s: CPU time the whole machine spent busy during the workload,
 # summed over CPUs: how much of the machine a workload keeps busy bounds
-# what more readers can gain)
+# what more readers can gain. daemon_cpu: user + system seconds of the
+# contender's FUSE daemons (c_pids; 0 for the kernel and local disk);
+# client_user, client_sys: the workload's own processes, where the kernel
+# contenders do their decompression and union work. The cpu report turns
+# them into CPU seconds per GiB read: issue 21, target 5.)
 
-BENCH_READS=${BENCH_READS:-meta tar seq rand4k par1 par2 par4}
+BENCH_READS=${BENCH_READS:-meta tar du grep seq rand4k par1 par2 par4}
+# grep's needle: a fixed string in no file of the tree (a match fails the run)
+BENCH_GREP_STRING=${BENCH_GREP_STRING:-netbootfs-bench-absent-7f3a9c1e}
 # The parallel readers read the whole tree three times: on the slow FUSE
 # contenders that alone would take longer than the rest of `make bench`.
 BENCH_PAR_CONTENDERS=${BENCH_PAR_CONTENDERS:-netbootfs kernel local}
@@ -42,6 +52,34 @@ w_tar()
 (
 	set -o pipefail
 	tar -C "$1" -cf - . | wc -c
+)
+
+# du -s, counting inodes instead of KiB: the same walk (one fstatat per
+# entry, every directory read), and a total every contender must agree on.
+# Block counts differ by design: each filesystem counts directory blocks
+# its own way (squashfuse_ll's total is 1% below the kernel's).
+w_du()
+(
+	set -o pipefail
+	cd "$1" && du -s --inodes . | cut -f1
+)
+
+# grep -r -c prints one "path:0" line per regular file it read (it does not
+# follow symbolic links): the check is that count, and grep must exit 1
+# (read everything, matched nothing); 0 or 2 fail the run.
+w_grep()
+(
+	cd "$1" || exit 1
+	local n rc=0
+	n=$(
+		set -o pipefail
+		grep -r -c -F -e "$BENCH_GREP_STRING" . | wc -l
+	) || rc=$?
+	[ "$rc" -eq 1 ] || {
+		echo "grep -r exited $rc (1: no match, read everything)" >&2
+		exit 1
+	}
+	echo "$n"
 )
 
 w_seq()
@@ -139,7 +177,7 @@ declare -A READ_EXPECT
 reads_check()
 {
 	local w=$1 c=$2 check=$3
-	[ "$w" = meta ] && READ_EXPECT[meta]=$DATA_ENTRIES
+	[ "$w" = meta ] || [ "$w" = du ] && READ_EXPECT[$w]=$DATA_ENTRIES
 	[ "$w" = par2 ] || [ "$w" = par4 ] && READ_EXPECT[$w]=${READ_EXPECT[par1]:-}
 	[ -n "${READ_EXPECT[$w]:-}" ] || READ_EXPECT[$w]=$check
 	# tar also archives netbootfs's generated files (see _par_shards): their
@@ -153,9 +191,9 @@ reads_check()
 
 reads_run()
 {
-	local r w c s check mode b0 b1 busy CLK_TCK
+	local r w c s check mode b0 b1 busy CLK_TCK d0 u0 s0 dcpu ucpu scpu me=$BASHPID
 	CLK_TCK=$(getconf CLK_TCK)
-	csv_reset reads.csv "run,workload,cache,contender,seconds,check,cpu_busy_s"
+	csv_reset reads.csv "run,workload,cache,contender,seconds,check,cpu_busy_s,daemon_cpu,client_user,client_sys"
 	for c in $BENCH_CONTENDERS; do
 		c_up "$c" || bench_die "cannot mount $c"
 	done
@@ -170,14 +208,21 @@ reads_run()
 						continue
 					fi
 					[ $mode = cold ] && drop_caches
+					d0=$(c_cpu_ticks "$c")
+					u0=$(_cpu_ticks "$me" 16)
+					s0=$(_cpu_ticks "$me" 17)
 					b0=$(cpu_busy_ticks)
 					time_cmd s w_run "$w" "${CROOT[$c]}" || bench_die "$w on $c failed"
 					b1=$(cpu_busy_ticks)
-					busy=$(awk -v t=$((b1 - b0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')
+					busy=$(_ticks_s $((b1 - b0)))
+					dcpu=$(_ticks_s $(($(c_cpu_ticks "$c") - d0)))
+					ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
+					scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
 					check=$(tail -n1 "$T/.out")
 					reads_check "$w" "$c" "$check"
-					csv_add reads.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$busy"
-					bench_log "run $r $w $mode $c: ${s}s ($check)"
+					csv_add reads.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$busy" \
+						"$dcpu" "$ucpu" "$scpu"
+					bench_log "run $r $w $mode $c: ${s}s ($check), CPU s: daemon $dcpu, reader user $ucpu sys $scpu"
 				done
 			done
 		done

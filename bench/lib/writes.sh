@@ -16,9 +16,10 @@
 # same durable work (kernel overlayfs fsyncs each copy-up itself).
 #
 # Next to the wall time, each run records CPU seconds (issue 21, target 5):
-# the FUSE daemon's user + system time (netbootfs, fuse-overlayfs; 0 for
-# kernel overlayfs, which has none) and the workload's own (the writer and
-# sync, user and system: kernel overlayfs does its work there). Both come
+# the FUSE daemons' user + system time (netbootfs; fuse-overlayfs and the
+# squashfuse_ll under it; 0 for kernel overlayfs, which has none) and the
+# workload's own (the writer and sync, user and system: kernel overlayfs
+# does its work there). Both come
 # from /proc and do not depend on the machine's load the way wall time does.
 #
 # results/writes.csv: run,workload,contender,seconds,check,daemon_cpu,
@@ -73,32 +74,9 @@ wcheck_untar_small()
 		awk '{ n++; if ($1 == "f") b += $2 } END { printf "%d entries %d file bytes\n", n, b }'
 }
 
-# _cpu_ticks PID FIELD...: the sum of /proc/PID/stat's FIELDs (numbered as
-# in proc(5), 14 utime, 15 stime, 16 cutime, 17 cstime), 0 without PID.
-_cpu_ticks()
-{
-	local pid=$1 f n=0 stat
-	shift
-	[ -n "$pid" ] && stat=$(cat "/proc/$pid/stat" 2>/dev/null) || {
-		echo 0
-		return
-	}
-	# shellcheck disable=SC2206 # split on purpose, after the "(comm)"
-	stat=(${stat##*) })
-	for f in "$@"; do
-		n=$((n + stat[f - 3]))
-	done
-	echo "$n"
-}
-
-_ticks_s()
-{
-	awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
-}
-
 writes_run()
 {
-	local r w c s check pid d0 u0 s0 dcpu ucpu scpu me=$BASHPID
+	local r w c s check d0 u0 s0 dcpu ucpu scpu me=$BASHPID
 	csv_reset writes.csv "run,workload,contender,seconds,check,daemon_cpu,client_user,client_sys"
 	case " $BENCH_WRITES " in
 	*" untar_small "*) data_small_tar || bench_die "cannot pack the small-file tar" ;;
@@ -108,13 +86,12 @@ writes_run()
 			c_reset "$c" || bench_die "cannot mount $c"
 			for w in $BENCH_WRITES; do
 				drop_caches
-				pid=$(c_pid "$c")
-				d0=$(_cpu_ticks "$pid" 14 15)
+				d0=$(c_cpu_ticks "$c")
 				u0=$(_cpu_ticks "$me" 16)
 				s0=$(_cpu_ticks "$me" 17)
 				time_cmd s "w_$w" "${CROOT[$c]}" "${CUPPER[$c]}" ||
 					bench_die "$w on $c failed"
-				dcpu=$(_ticks_s $(($(_cpu_ticks "$pid" 14 15) - d0)))
+				dcpu=$(_ticks_s $(($(c_cpu_ticks "$c") - d0)))
 				ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
 				scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
 				check=$(tail -n1 "$T/.out")
