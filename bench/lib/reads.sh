@@ -191,8 +191,7 @@ reads_check()
 
 reads_run()
 {
-	local r w c s check mode b0 b1 busy CLK_TCK d0 u0 s0 dcpu ucpu scpu me=$BASHPID
-	CLK_TCK=$(getconf CLK_TCK)
+	local r w c s check mode b0 b1 busy d0 u0 s0 dcpu ucpu scpu me=$BASHPID
 	csv_reset reads.csv "run,workload,cache,contender,seconds,check,cpu_busy_s,daemon_cpu,client_user,client_sys"
 	for c in $BENCH_CONTENDERS; do
 		c_up "$c" || bench_die "cannot mount $c"
