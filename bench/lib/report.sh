@@ -11,6 +11,9 @@
 # is replaced; the hand-written text around it (analysis) stays. Plot data go
 # to $BENCH_PLOTS/*.dat, PNGs to $BENCH_PLOTS/*.png (bench/*.gp).
 
+# shellcheck source=report_cpu.sh
+. "$BENCH_DIR/lib/report_cpu.sh"
+
 REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
 REPORT_END='<!-- END GENERATED -->'
 
@@ -584,6 +587,7 @@ _report_section()
 	echo '```'
 	echo
 	_report_tables
+	report_cpu_tables
 	echo "### Plots"
 	echo
 	for p in reads meta writes bootstorm scale; do
