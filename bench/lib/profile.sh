@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 #
-# profile.sh: where the daemon spends its time. perf record -g on the
-# netbootfs process (all its threads, user and kernel) while the metadata
-# walk and the full read run, warm and cold; the flat self-time profile and
+# profile.sh: where the daemon spends its time. FUSE requests by opcode
+# for every read workload (requests.csv, profile_requests); perf record -g
+# on the netbootfs process (all its threads, user and kernel) while the
+# metadata walk and the full read run, warm and cold; the flat self-time profile and
 # the per-DSO split go to results/perf-<walk>-<cache>.txt.
 # (perf.data itself stays in the scratch dir: it is large.)
 
@@ -15,43 +16,84 @@ BENCH_PERF_ARGS=${BENCH_PERF_ARGS:---call-graph dwarf,8192 -F 149}
 # fuse_requests MNT CMD...: FUSE requests to the mount at MNT by opcode
 # while CMD runs (the kernel's fuse tracepoints, filtered on MNT's
 # connection: other FUSE mounts of a shared machine do not count). Prints
-# "OPCODE count" lines, most frequent first; nothing without tracefs.
+# "OPCODE count" lines, most frequent first, and "LOST n" when the trace
+# buffer overflowed; only CMD's output without tracefs.
+#
+# It traces into a tracefs instance of its own (removed on exit): the
+# global buffer, tracing_on and event settings, which other tools on the
+# machine may be using, are never touched.
 fuse_requests()
 {
-	local tr=/sys/kernel/tracing ev mm
+	local tr=/sys/kernel/tracing inst ev mm lost
 	mm=$(mountpoint -d "$1")
 	shift
-	[ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
-	ev=$tr/events/fuse/fuse_request_send
-	if [ ! -d $ev ]; then
-		"$@" >/dev/null
-		return 0
+	if [ ! -d $tr/events ] && mount -t tracefs nodev $tr 2>/dev/null; then
+		at_exit "umount $tr"
 	fi
-	echo 0 >$tr/tracing_on
-	echo 131072 >$tr/buffer_size_kb
-	echo >$tr/trace
+	inst=$tr/instances/netbootfs-bench-$$
+	if [ ! -d "$inst" ]; then
+		if [ ! -d $tr/events/fuse/fuse_request_send ] || ! mkdir "$inst" 2>/dev/null; then
+			"$@" >/dev/null
+			return 0
+		fi
+		at_exit "rmdir '$inst'"
+		echo 0 >"$inst/tracing_on"
+		# KiB per CPU: room for about 600,000 events (a cold tar of the
+		# 66,000-entry tree sends about 160,000 requests)
+		echo 32768 >"$inst/buffer_size_kb"
+	fi
+	ev=$inst/events/fuse/fuse_request_send
+	echo >"$inst/trace"
 	# The tracepoint's connection is the kernel's dev_t: MAJOR << 20 | MINOR.
-	echo "connection == $((${mm%%:*} << 20 | ${mm##*:}))" >$ev/filter
-	echo 1 >$ev/enable
-	echo 1 >$tr/tracing_on
+	echo "connection == $((${mm%%:*} << 20 | ${mm##*:}))" >"$ev/filter"
+	echo 1 >"$ev/enable"
+	echo 1 >"$inst/tracing_on"
 	"$@" >/dev/null
-	echo 0 >$tr/tracing_on
-	echo 0 >$ev/enable
-	echo 0 >$ev/filter
-	grep -o 'opcode [0-9]* ([A-Z_]*)' $tr/trace | awk '{ n[$3]++ } END { for (k in n) print n[k], k }' |
+	echo 0 >"$inst/tracing_on"
+	echo 0 >"$ev/enable"
+	echo 0 >"$ev/filter"
+	grep -o 'opcode [0-9]* ([A-Z_]*)' "$inst/trace" | awk '{ n[$3]++ } END { for (k in n) print n[k], k }' |
 		sort -rn | tr -d '()' | awk '{ print $2, $1 }'
-	echo >$tr/trace
-	echo 1408 >$tr/buffer_size_kb
+	# "# entries-in-buffer/entries-written: 123/123   #P:2"
+	lost=$(awk -F'[ /:]+' '/entries-in-buffer/ { print $5 - $4; exit }' "$inst/trace")
+	[ "${lost:-0}" -eq 0 ] || echo "LOST $lost"
+	echo >"$inst/trace"
+}
+
+# requests.csv: workload,cache,opcode,count. FUSE requests to netbootfs by
+# opcode for one run of each read workload, cold (caches dropped) and then
+# warm, as the reads section runs them: where the time goes, in figures the
+# machine's load does not change.
+BENCH_REQ_READS=${BENCH_REQ_READS:-meta tar du grep seq rand4k par1}
+
+profile_requests()
+{
+	local w mode op n
+	csv_reset requests.csv "workload,cache,opcode,count"
+	for w in $BENCH_REQ_READS; do
+		for mode in cold warm; do
+			[ $mode = cold ] && drop_caches
+			fuse_requests "${CROOT[netbootfs]}" w_run "$w" "${CROOT[netbootfs]}" >"$T/req.out" ||
+				bench_die "$w on netbootfs failed"
+			while read -r op n; do
+				[ "$op" != LOST ] || bench_log "requests $w $mode: the trace buffer lost $n events"
+				csv_add requests.csv "$w" "$mode" "$op" "$n"
+			done <"$T/req.out"
+			bench_log "requests $w $mode: $(awk '{ n += $2 } END { print n + 0 }' "$T/req.out") FUSE requests"
+		done
+	done
 }
 
 profile_run()
 {
 	local w mode pid ppid data txt s
+	c_up netbootfs || bench_die "cannot mount netbootfs"
+	profile_requests
 	command -v perf >/dev/null || {
 		bench_log "no perf: profile skipped"
+		c_down netbootfs
 		return 0
 	}
-	c_up netbootfs || bench_die "cannot mount netbootfs"
 	pid=$(c_pid netbootfs)
 	for w in $BENCH_PROFILE; do
 		for mode in warm cold; do

@@ -174,7 +174,7 @@ if (@req) {
 		$ops{$r->{opcode}} += $r->{count};
 	}
 	print "### FUSE requests to netbootfs by opcode\n\n";
-	print "One run of each read workload on a fresh mount, cold (caches dropped) then warm, counted with the kernel tracepoint fuse:fuse_request_send filtered on the mount's connection. Counts do not depend on the machine's load: they are where the time goes.\n\n";
+	print "One run of each read workload (profile section, the mount the perf profiles use), cold (caches dropped) then warm right after, counted with the kernel tracepoint fuse:fuse_request_send filtered on the mount's connection. Counts do not depend on the machine's load: they are where the time goes.\n\n";
 	print '| opcode | ', join(' | ', @cols), " |\n|---|", join('', map { '---|' } @cols), "\n";
 	for my $op (sort { $ops{$b} <=> $ops{$a} || $a cmp $b } keys %ops) {
 		print "| $op | ", join(' | ', map { $n{$op}{$_} // 0 } @cols), " |\n";
