@@ -136,6 +136,11 @@ $(O)/bench/mapper_lookup: bench/mapper_lookup.c $(LIBMAPPER) $(LIBCORE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBMAPPER) $(LIBCORE) $(INIH_LIBS)
 
+# The NFS section's client (bench/lib/nfs.sh), on libnfs like nfsfh.
+$(O)/bench/nfsbench: bench/nfsbench.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(NFS_LIBS)
+
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # ---- tests -------------------------------------------------------------
@@ -186,7 +191,7 @@ demo: deps
 	@NETBOOTFS_BUILD=$(abspath $(O)) scripts/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(O)/bench/nfsbench
 	@NETBOOTFS_BUILD=$(abspath $(O)) bench/run.sh
 
 # ---- install -----------------------------------------------------------

@@ -34,6 +34,8 @@
 . "$BENCH_DIR/lib/scale.sh"
 # shellcheck source=scaleout.sh
 . "$BENCH_DIR/scaleout.sh"
+# shellcheck source=lib/nfs.sh
+. "$BENCH_DIR/lib/nfs.sh"
 # shellcheck source=lib/verify.sh
 . "$BENCH_DIR/lib/verify.sh"
 # shellcheck source=lib/profile.sh
@@ -46,7 +48,7 @@ bench_require()
 	local c
 	[ "$(id -u)" -eq 0 ] || bench_die "needs root (mounts, drop_caches, namespaces)"
 	[ -x "$NETBOOTFS" ] || bench_die "no $NETBOOTFS: make all first (or set NETBOOTFS_BUILD)"
-	for c in mksquashfs unsquashfs squashfuse squashfuse_ll fuse-overlayfs fusermount3 \
+	for c in mksquashfs mkfs.ext4 ganesha.nfsd rpcbind nfs-ls unsquashfs squashfuse squashfuse_ll fuse-overlayfs fusermount3 \
 		dnsmasq busybox curl perl python3 tar gnuplot ip; do
 		command -v "$c" >/dev/null || bench_die "needs $c"
 	done
@@ -70,6 +72,7 @@ main()
 	bench_wants scale && scale_run
 	bench_wants scaleout && scaleout_run
 	bench_wants mapper && mapper_run
+	bench_wants nfs && nfs_run
 	bench_wants verify && verify_run
 	bench_wants profile && profile_run
 	bench_wants report && report_run

@@ -12,7 +12,7 @@
 #   BENCH_QUICK=1        smoke run (a few minutes): small tree, 2 runs, small N
 #   BENCH_TREE=DIR       the real OS tree packed into the image (/usr/share)
 #   BENCH_RUNS=N         runs per figure (5; quick 2)
-#   BENCH_ONLY="..."     sections: reads writes boot flood scale scaleout mapper verify profile report
+#   BENCH_ONLY="..."     sections: reads writes boot flood scale scaleout mapper nfs verify profile report
 #   BENCH_CONTENDERS=".." read contenders (netbootfs squashfuse_ll squashfuse
 #                        kernel fuse-overlayfs local)
 #   BENCH_STORM="8 32 64"  boot storm client counts
@@ -20,6 +20,9 @@
 #   BENCH_SCALEOUT_NODES, _SERVERS, _RUNS, _WATCH  the scale-out simulation
 #                        (bench/scaleout.sh: 5000 nodes, 5 servers, 3 runs, 60 s)
 #   FLOOD_RATE, FLOOD_SECS, FLOOD_BOOTS  the unknown-client flood (lib/flood.sh)
+#   BENCH_NFS_CONTENDERS, _WORKS, _FILES, _DIRS, _TRACE  the NFS section
+#                        (lib/nfs.sh: netbootfs ext4 overlay; walk read ls
+#                        create; 10,000 files in 100 dirs, quick 500 in 10)
 #   BENCH_VERIFY_COMPS=".."  compressions of the verify section (gzip xz lzo lz4 zstd)
 #   BENCH_VERIFY_COPIES=N  image copies verified during the readers' tar (4; quick 2)
 #   BENCH_OUT=DIR        CSV and plots (bench/results; quick: /tmp/netbootfs-bench-quick)
@@ -79,7 +82,7 @@ else
 fi
 BENCH_SCALEOUT_SERVERS=${BENCH_SCALEOUT_SERVERS:-5}
 BENCH_SCALEOUT_SPREAD=${BENCH_SCALEOUT_SPREAD:-0}
-BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper verify profile report}
+BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper nfs verify profile report}
 BENCH_CONTENDERS=${BENCH_CONTENDERS:-netbootfs squashfuse_ll squashfuse kernel fuse-overlayfs local}
 BENCH_WRITERS=${BENCH_WRITERS:-netbootfs kernel fuse-overlayfs}
 BENCH_CACHE=${BENCH_CACHE:-/var/cache/netbootfs-bench}

@@ -13,6 +13,8 @@
 
 # shellcheck source=report_cpu.sh
 . "$BENCH_DIR/lib/report_cpu.sh"
+# shellcheck source=report_nfs.sh
+. "$BENCH_DIR/lib/report_nfs.sh"
 
 REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
 REPORT_END='<!-- END GENERATED -->'
@@ -588,6 +590,7 @@ _report_section()
 	echo
 	_report_tables
 	report_cpu_tables
+	report_nfs
 	echo "### Plots"
 	echo
 	for p in reads meta writes bootstorm scale; do
