@@ -14,7 +14,8 @@
 #   BENCH_ONLY=report bench/run.sh              tables and plots from the CSV
 #
 # See bench/lib/common.sh for every setting. Everything this script mounts,
-# creates or starts is undone on exit, also on errors and Ctrl-C.
+# creates or starts is undone on exit, also on errors and Ctrl-C;
+# `bench/leftovers.sh make bench` checks that (CI does, with BENCH_QUICK=1).
 
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"

@@ -10,7 +10,7 @@ squashfs-tools e2fsprogs mtools dosfstools fdisk xz-utils attr qemu-utils xfspro
 dnsmasq-base nfs-ganesha nfs-ganesha-vfs rpcbind libnfs-utils libnfs-dev
 busybox-static udhcpc qemu-user-static binfmt-support
 qemu-system-x86 ovmf ipxe ipxe-qemu
-iproute2 procps psmisc kmod perl fuse-overlayfs gnuplot-nox curl jq strace
+iproute2 procps psmisc kmod perl python3 fuse-overlayfs gnuplot-nox curl jq strace linux-perf
 glusterfs-server glusterfs-client"
 
 missing=""
