@@ -79,6 +79,8 @@ profile_requests()
 				[ "$op" != LOST ] || bench_log "requests $w $mode: the trace buffer lost $n events"
 				csv_add requests.csv "$w" "$mode" "$op" "$n"
 			done <"$T/req.out"
+			# a run that sent no request at all (warm, all cached) keeps its column
+			[ -s "$T/req.out" ] || csv_add requests.csv "$w" "$mode" none 0
 			bench_log "requests $w $mode: $(awk '{ n += $2 } END { print n + 0 }' "$T/req.out") FUSE requests"
 		done
 	done

@@ -170,6 +170,7 @@ if (@req) {
 	for my $r (@req) {
 		my $col = "$r->{workload} $r->{cache}";
 		push @cols, $col unless $seen{$col}++;
+		next if $r->{opcode} eq 'none';
 		$n{$r->{opcode}}{$col} += $r->{count};
 		$ops{$r->{opcode}} += $r->{count};
 	}
