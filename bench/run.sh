@@ -37,6 +37,10 @@
 . "$BENCH_DIR/scaleout.sh"
 # shellcheck source=lib/nfs.sh
 . "$BENCH_DIR/lib/nfs.sh"
+# shellcheck source=lib/restart.sh
+. "$BENCH_DIR/lib/restart.sh"
+# shellcheck source=lib/report_restart.sh
+. "$BENCH_DIR/lib/report_restart.sh"
 # shellcheck source=lib/verify.sh
 . "$BENCH_DIR/lib/verify.sh"
 # shellcheck source=lib/profile.sh
@@ -74,6 +78,7 @@ main()
 	bench_wants scaleout && scaleout_run
 	bench_wants mapper && mapper_run
 	bench_wants nfs && nfs_run
+	bench_wants restart && restart_run
 	bench_wants verify && verify_run
 	bench_wants profile && profile_run
 	bench_wants report && report_run

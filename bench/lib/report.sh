@@ -591,6 +591,7 @@ _report_section()
 	_report_tables
 	report_cpu_tables
 	report_nfs
+	report_restart
 	echo "### Plots"
 	echo
 	for p in reads meta writes bootstorm scale; do
