@@ -11,7 +11,9 @@
 # everything it starts inherit (daemons that detach from the process tree
 # keep it too). Everything else is a before/after snapshot: what is there
 # after and was not before counts (on a machine shared with other work,
-# what that work creates meanwhile would count too: CI runs alone). Exit status: CMD's
+# what that work creates meanwhile would count too: CI runs alone; there,
+# LEFTOVERS_ONLY=ERE counts only the lines that match ERE, e.g. the
+# scratch directory's name). Exit status: CMD's
 # if it failed, else 1 if something was left behind, else 0.
 
 set -u
@@ -37,13 +39,10 @@ snapshot()
 marked()
 {
 	local e pid
-	for e in /proc/[0-9]*/environ; do
+	grep -lzxF "$tag=$id" /proc/[0-9]*/environ 2>/dev/null | while read -r e; do
 		pid=${e#/proc/}
 		pid=${pid%/environ}
-		[ "$pid" != $$ ] || continue
-		if { tr '\0' '\n' <"$e"; } 2>/dev/null | grep -qxF "$tag=$id"; then
-			echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
-		fi
+		echo "$pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
 	done
 }
 
@@ -68,7 +67,8 @@ if [ -n "$procs" ]; then
 fi
 after=$(snapshot)
 # Only what appeared counts: on a shared machine other work may end.
-added=$(diff <(echo "$before") <(echo "$after") | sed -n 's/^> /  /p')
+added=$(diff <(echo "$before") <(echo "$after") | sed -n 's/^> /  /p' |
+	grep -E -e "${LEFTOVERS_ONLY:-.}")
 if [ -n "$added" ]; then
 	echo "leftovers: '$*' left these behind:" >&2
 	echo "$added" | head -n 40 >&2
