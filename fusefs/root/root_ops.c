@@ -20,6 +20,9 @@ static void root_init(void *userdata, struct fuse_conn_info *conn)
 	/* Always READDIRPLUS: in "auto" mode the kernel asks for it only for
 	 * the first chunk of a listing, and then LOOKUPs every later name. */
 	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	/* Keep the read-ahead roots.c gave the mount: INIT sets the lower
+	 * of this and the mount's (the kernel offers its 128 KiB default). */
+	conn->max_readahead = ROOT_READAHEAD_KIB << 10;
 }
 
 const struct fuse_lowlevel_ops root_ops = {
