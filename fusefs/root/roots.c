@@ -230,8 +230,11 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 			 rt->name);
 		was = root_devnum_read(rp.devnum);
 		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, was, &fs->mnt);
-		if (!err)
+		if (!err) {
 			root_devnum_write(rp.devnum, was, fs_mount_dev(fs->mnt));
+			/* Not yet served: INIT comes after this (root_init). */
+			fs_mount_set_readahead(fs->mnt, ROOT_READAHEAD_KIB);
+		}
 	}
 	if (!err)
 		err = pool_add_session(d->pool, fs_mount_session(fs->mnt));

@@ -4,6 +4,7 @@
 #include <fuse_lowlevel.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,27 @@ const char *fs_mount_path(const struct fs_mount *m)
 dev_t fs_mount_dev(const struct fs_mount *m)
 {
 	return m->dev;
+}
+
+int fs_mount_set_readahead(const struct fs_mount *m, unsigned kib)
+{
+	char path[64], val[16];
+	int fd, len, err = 0;
+
+	if (!m->dev)
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb", major(m->dev),
+		 minor(m->dev));
+	len = snprintf(val, sizeof(val), "%u\n", kib);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, (size_t)len) != len)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		log_warn("%s: cannot set the read-ahead to %u KiB (%s): %s", m->path, kib, path,
+			 strerror(-err));
+	return err;
 }
 
 void fs_mount_unmount(struct fs_mount *m)

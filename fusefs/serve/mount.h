@@ -20,6 +20,11 @@ struct fuse_session *fs_mount_session(struct fs_mount *m);
 const char *fs_mount_path(const struct fs_mount *m);
 /* The mount's device number (0 if unknown). */
 dev_t fs_mount_dev(const struct fs_mount *m);
+/* Let the kernel read ahead up to @kib KiB in the files of the mount (its
+ * backing device's read_ahead_kb), before the session answers INIT: INIT
+ * can lower the window, never raise it, so INIT must ask for as much
+ * (conn->max_readahead). 0 or a negative errno (logged). */
+int fs_mount_set_readahead(const struct fs_mount *m, unsigned kib);
 /* Unmount; the session stays until fs_mount_destroy(). */
 void fs_mount_unmount(struct fs_mount *m);
 /* Unmount (if still mounted) and free the session. The caller makes sure
