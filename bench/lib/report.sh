@@ -15,6 +15,8 @@
 . "$BENCH_DIR/lib/report_cpu.sh"
 # shellcheck source=report_nfs.sh
 . "$BENCH_DIR/lib/report_nfs.sh"
+# shellcheck source=report_coldread.sh
+. "$BENCH_DIR/lib/report_coldread.sh"
 
 REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
 REPORT_END='<!-- END GENERATED -->'
@@ -592,6 +594,7 @@ _report_section()
 	report_cpu_tables
 	report_nfs
 	report_restart
+	report_coldread
 	echo "### Plots"
 	echo
 	for p in reads meta writes bootstorm scale; do
