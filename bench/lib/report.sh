@@ -23,21 +23,12 @@ REPORT_END='<!-- END GENERATED -->'
 
 _report_tables()
 {
-	perl - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
+	perl -I"$BENCH_DIR/lib" -MBenchReport - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
 use strict;
 use warnings;
 
 my ($out, $plots) = @ARGV;
-my @ORDER = qw(netbootfs kernel squashfuse_ll squashfuse fuse-overlayfs local);
-my %LABEL = (
-	'netbootfs' => 'netbootfs',
-	'kernel' => 'kernel squashfs + overlayfs',
-	'squashfuse_ll' => 'squashfuse_ll',
-	'squashfuse' => 'squashfuse',
-	'fuse-overlayfs' => 'squashfuse_ll + fuse-overlayfs',
-	'local' => 'local disk (unpacked)',
-	'plain' => 'plain directory',
-);
+bench_report_dirs($out, $plots);
 my %WDESC = (
 	meta => 'metadata walk: find -printf "%s %m" of every entry',
 	tar => 'full read: tar -cf - . | wc -c',
@@ -57,61 +48,11 @@ my %WDESC = (
 	rm_small => 'rm -rf of that extracted tree, then syncfs',
 );
 
-sub csv {
-	my ($f) = @_;
-	open(my $h, '<', "$out/$f") or return ();
-	my $hdr = <$h>;
-	chomp $hdr;
-	my @k = split /,/, $hdr;
-	my @rows;
-	while (<$h>) {
-		chomp;
-		my @v = split /,/;
-		my %r;
-		@r{@k} = @v;
-		push @rows, \%r;
-	}
-	return @rows;
-}
-
 # The distinct values of a list, sorted (files written before a column
 # existed fall back to what their sitting used).
 sub distinct {
 	my %seen = map { $_ => 1 } @_;
 	return sort keys %seen;
-}
-
-sub median {
-	my @v = sort { $a <=> $b } @_;
-	return undef unless @v;
-	my $n = @v;
-	return $n % 2 ? $v[$n / 2] : ($v[$n / 2 - 1] + $v[$n / 2]) / 2;
-}
-
-sub fmt {
-	my ($x) = @_;
-	return '–' unless defined $x;
-	my $a = abs($x);
-	return sprintf('%.0f', $x) if $a >= 1000;
-	return sprintf('%.1f', $x) if $a >= 100;
-	return sprintf('%.2f', $x) if $a >= 10;
-	return sprintf('%.3f', $x) if $a >= 0.1;
-	return sprintf('%.4f', $x);
-}
-
-# "median [min–max]" of a list
-sub mmm {
-	my @v = grep { defined } @_;
-	return '–' unless @v;
-	my @s = sort { $a <=> $b } @v;
-	return fmt(median(@v)) . ' [' . fmt($s[0]) . '–' . fmt($s[-1]) . ']';
-}
-
-sub ratio_cell {
-	my @v = grep { defined } @_;
-	return '–' unless @v;
-	my @s = sort { $a <=> $b } @v;
-	return sprintf('%.2fx [%.2f–%.2f]', median(@v), $s[0], $s[-1]);
 }
 
 sub present {
@@ -127,14 +68,6 @@ sub sitting {
 	my %m = map { /^([^:]+): (.*)$/ ? ($1, $2) : () } <$h>;
 	printf "Sitting: %s, daemon %s, %s, load average at start %s.\n\n", $m{date} // '?',
 		($m{daemon} // '?') =~ s/ \(.*//r, $m{cpu} // '?', $m{'load average at start'} // '?';
-}
-
-my (%plotdat);
-sub dat {
-	my ($name, $text) = @_;
-	mkdir $plots;
-	open(my $h, '>', "$plots/$name.dat") or die "$plots/$name.dat: $!";
-	print $h $text;
 }
 
 # ---- reads ---------------------------------------------------------------

@@ -16,67 +16,17 @@
 
 report_cpu_tables()
 {
-	perl - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
+	perl -I"$BENCH_DIR/lib" -MBenchReport - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
 use strict;
 use warnings;
 
 my ($out, $plots) = @ARGV;
-my @ORDER = qw(netbootfs kernel squashfuse_ll squashfuse fuse-overlayfs local);
-my %LABEL = (
-	'netbootfs' => 'netbootfs',
-	'kernel' => 'kernel squashfs + overlayfs',
-	'squashfuse_ll' => 'squashfuse_ll',
-	'squashfuse' => 'squashfuse',
-	'fuse-overlayfs' => 'squashfuse_ll + fuse-overlayfs (both daemons)',
-	'local' => 'local disk (unpacked)',
-);
+bench_report_dirs($out, $plots);
 my $GIB = 1024 * 1024 * 1024;
 
-sub csv {
-	my ($f) = @_;
-	open(my $h, '<', "$out/$f") or return ();
-	my $hdr = <$h>;
-	chomp $hdr;
-	my @k = split /,/, $hdr;
-	my @rows;
-	while (<$h>) {
-		chomp;
-		my %r;
-		@r{@k} = split /,/;
-		push @rows, \%r;
-	}
-	return @rows;
-}
-
-sub median {
-	my @v = sort { $a <=> $b } @_;
-	return undef unless @v;
-	my $n = @v;
-	return $n % 2 ? $v[$n / 2] : ($v[$n / 2 - 1] + $v[$n / 2]) / 2;
-}
-
-sub fmt {
-	my ($x) = @_;
-	return '–' unless defined $x;
-	my $a = abs($x);
-	return sprintf('%.0f', $x) if $a >= 100;
-	return sprintf('%.1f', $x) if $a >= 10;
-	return sprintf('%.2f', $x) if $a >= 0.1;
-	return sprintf('%.3f', $x);
-}
-
-sub mmm {
-	my @v = grep { defined } @_;
-	return '–' unless @v;
-	my @s = sort { $a <=> $b } @v;
-	return fmt(median(@v)) . ' [' . fmt($s[0]) . '–' . fmt($s[-1]) . ']';
-}
-
-sub dat {
-	my ($name, $text) = @_;
-	mkdir $plots;
-	open(my $h, '>', "$plots/$name.dat") or die "$plots/$name.dat: $!";
-	print $h $text;
+# CPU times are counted in clock ticks (10 ms): two decimals at most.
+sub cpu_mmm {
+	return mmm_fmt(sub { my ($x) = @_; sprintf($x >= 100 ? '%.0f' : $x >= 10 ? '%.1f' : '%.2f', $x) }, @_);
 }
 
 # ---- reads: CPU seconds per GiB ------------------------------------------
@@ -103,15 +53,15 @@ my $ran = 0;
 if ($have{tar}) {
 	$ran = 1;
 	print "### CPU cost (issue 21, target 5)\n\n";
-	print "CPU seconds per GiB read by `tar -cf - .` of the whole tree (GiB of tar stream), median [min–max] over the runs: the FUSE daemons' user + system time, and the reader's own (tar and wc: on kernel squashfs + overlayfs its system time is where the kernel decompresses and runs the union). CPU seconds hardly depend on the load of the machine; they say how many nodes one server carries.\n\n";
+	print "CPU seconds per GiB read by `tar -cf - .` of the whole tree (GiB of tar stream), median [min–max] over the runs: the FUSE daemons' user + system time (for fuse-overlayfs, both its daemons), and the reader's own (tar and wc: on kernel squashfs + overlayfs its system time is where the kernel decompresses and runs the union). CPU seconds hardly depend on the load of the machine; they say how many nodes one server carries.\n\n";
 	print "| contender | cache | daemon | reader system | reader user | total | whole machine busy |\n|---|---|---|---|---|---|---|\n";
 	my $txt = "contender daemon reader_sys reader_user\n";
 	for my $c (grep { $have{tar}{$_} } @ORDER) {
 		for my $m (qw(cold warm)) {
 			my $k = "tar|$m|$c";
 			next unless $d{$k};
-			print "| $LABEL{$c} | $m | ", join(' | ', mmm(@{$d{$k}}), mmm(@{$s{$k}}), mmm(@{$u{$k}}),
-				mmm($total->($k)), mmm(@{$busy{$k}})), " |\n";
+			print "| $LABEL{$c} | $m | ", join(' | ', cpu_mmm(@{$d{$k}}), cpu_mmm(@{$s{$k}}), cpu_mmm(@{$u{$k}}),
+				cpu_mmm($total->($k)), cpu_mmm(@{$busy{$k}})), " |\n";
 			$txt .= sprintf("\"%s\" %s %s %s\n", $c, median(@{$d{$k}}), median(@{$s{$k}}), median(@{$u{$k}}))
 				if $m eq 'cold';
 		}
@@ -132,8 +82,8 @@ if (@par) {
 		for my $w (@par) {
 			my $k = "$w|cold|$c";
 			next unless $d{$k};
-			print "| $LABEL{$c} | ", substr($w, 3), ' | ', join(' | ', mmm(@{$mibs{$k}}), mmm(@{$d{$k}}),
-				mmm(@{$s{$k}}), mmm($total->($k))), " |\n";
+			print "| $LABEL{$c} | ", substr($w, 3), ' | ', join(' | ', cpu_mmm(@{$mibs{$k}}), cpu_mmm(@{$d{$k}}),
+				cpu_mmm(@{$s{$k}}), cpu_mmm($total->($k))), " |\n";
 		}
 	}
 	print "\n";
@@ -156,7 +106,7 @@ if (@creates) {
 	my $txt = "contender daemon writer_sys writer_user\n";
 	for my $c (grep { $ch{$_} } @ORDER) {
 		my @t = map { $cd{$c}[$_] + $cu{$c}[$_] + $cs{$c}[$_] } 0 .. $#{$cd{$c}};
-		print "| $LABEL{$c} | ", join(' | ', mmm(@{$cd{$c}}), mmm(@{$cs{$c}}), mmm(@{$cu{$c}}), mmm(@t)), " |\n";
+		print "| $LABEL{$c} | ", join(' | ', cpu_mmm(@{$cd{$c}}), cpu_mmm(@{$cs{$c}}), cpu_mmm(@{$cu{$c}}), cpu_mmm(@t)), " |\n";
 		$txt .= sprintf("\"%s\" %s %s %s\n", $c, median(@{$cd{$c}}), median(@{$cs{$c}}), median(@{$cu{$c}}));
 	}
 	print "\n";
