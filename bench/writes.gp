@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Copy-up and create workloads: median seconds per writable contender.
+# Copy-up, create, tar -x and rm -rf workloads: median seconds per writable
+# contender.
 if (!exists("dir")) dir = 'bench/plots'
 f = dir.'/writes.dat'
 n = int(system("awk 'NR == 2 { print NF }' ".f))
