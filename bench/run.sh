@@ -45,6 +45,8 @@
 . "$BENCH_DIR/lib/verify.sh"
 # shellcheck source=lib/profile.sh
 . "$BENCH_DIR/lib/profile.sh"
+# shellcheck source=lib/transport.sh
+. "$BENCH_DIR/lib/transport.sh"
 # shellcheck source=lib/report.sh
 . "$BENCH_DIR/lib/report.sh"
 
@@ -81,6 +83,7 @@ main()
 	bench_wants restart && restart_run
 	bench_wants verify && verify_run
 	bench_wants profile && profile_run
+	bench_wants transport && transport_run
 	bench_wants report && report_run
 	bench_log "done in $((SECONDS - t0)) s"
 }

@@ -12,7 +12,8 @@
 #   BENCH_QUICK=1        smoke run (a few minutes): small tree, 2 runs, small N
 #   BENCH_TREE=DIR       the real OS tree packed into the image (/usr/share)
 #   BENCH_RUNS=N         runs per figure (5; quick 2)
-#   BENCH_ONLY="..."     sections: reads writes boot flood scale scaleout mapper nfs restart verify profile report
+#   BENCH_ONLY="..."     sections: reads writes boot flood scale scaleout mapper nfs restart verify
+#                        profile transport report
 #   BENCH_CONTENDERS=".." read contenders (netbootfs squashfuse_ll squashfuse
 #                        kernel fuse-overlayfs local)
 #   BENCH_STORM="8 32 64"  boot storm client counts
@@ -84,7 +85,7 @@ else
 fi
 BENCH_SCALEOUT_SERVERS=${BENCH_SCALEOUT_SERVERS:-5}
 BENCH_SCALEOUT_SPREAD=${BENCH_SCALEOUT_SPREAD:-0}
-BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper nfs restart verify profile report}
+BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper nfs restart verify profile transport report}
 BENCH_CONTENDERS=${BENCH_CONTENDERS:-netbootfs squashfuse_ll squashfuse kernel fuse-overlayfs local}
 BENCH_WRITERS=${BENCH_WRITERS:-netbootfs kernel fuse-overlayfs}
 BENCH_CACHE=${BENCH_CACHE:-/var/cache/netbootfs-bench}
