@@ -17,6 +17,8 @@
 . "$BENCH_DIR/lib/report_nfs.sh"
 # shellcheck source=report_coldread.sh
 . "$BENCH_DIR/lib/report_coldread.sh"
+# shellcheck source=report_transport.sh
+. "$BENCH_DIR/lib/report_transport.sh"
 
 REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
 REPORT_END='<!-- END GENERATED -->'
@@ -528,6 +530,7 @@ _report_section()
 	report_nfs
 	report_restart
 	report_coldread
+	report_transport
 	echo "### Plots"
 	echo
 	for p in reads meta writes bootstorm scale; do

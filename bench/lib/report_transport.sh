@@ -45,13 +45,16 @@ printf "%d runs; median [min–max]. What moving one request between the kernel 
 	scalar(keys %runs);
 
 print "Round trip: getxattr() of a missing attribute in a loop; every FUSE daemon answers each call itself (ENODATA is not cached), the kernel figure is the system call with no transport at all.\n\n";
-print "| contender | µs per call | FUSE requests per call |\n|---|---|---|\n";
-my $dat = "contender us\n";
+print "| contender | µs per call | daemon and caller on one CPU | on two CPUs | FUSE requests per call |\n|---|---|---|---|---|\n";
+my $dat = "contender free one-cpu two-cpus\n";
 for my $c (qw(netbootfs squashfuse_ll kernel)) {
 	my $k = "$c|rtt|warm|GETXATTR";
 	next unless $v{"$k|us_per_call"};
-	printf "| %s | %s | %s |\n", $c, cell("$k|us_per_call", '%.1f'), cell("$k|requests_per_call", '%.2f');
-	$dat .= sprintf("%s %.2f\n", $c, med(@{$v{"$k|us_per_call"}}));
+	printf "| %s | %s | %s | %s | %s |\n", $c, cell("$k|us_per_call", '%.1f'),
+		cell("$c|rtt_samecpu|warm|GETXATTR|us_per_call", '%.1f'),
+		cell("$c|rtt_othercpu|warm|GETXATTR|us_per_call", '%.1f'), cell("$k|requests_per_call", '%.2f');
+	$dat .= join(' ', $c, map { my $x = med(@{$v{"$c|$_|warm|GETXATTR|us_per_call"} || []}); defined $x ? sprintf('%.2f', $x) : '-' }
+		qw(rtt rtt_samecpu rtt_othercpu)) . "\n";
 }
 print "\n";
 
@@ -98,22 +101,23 @@ for my $w (qw(meta tar)) {
 	printf "| %s | %s | %s | %s | %s | %s | %s |\n", $w,
 		map { cell("$k|$_", $_ eq 'samples' ? '%d' : '%.1f') }
 		qw(transport_pct daemon_transport_pct daemon_work_pct client_transport_pct client_work_pct samples);
-	$dat .= sprintf("%s-warm-transport-%% %.1f\n", $w, med(@{$v{"$k|transport_pct"}}));
 }
 print "\n";
 
 # The bound on what any transport could save: the time requests spend
 # waiting (n x mean latency) over the walk's time, and the part of it above
 # the median (the slow, cross-CPU wake-ups that per-CPU queues would remove).
-print "Upper bounds from the latencies: *waiting* = requests × mean latency / wall time (all of a request: transport and the daemon's work; requests of readahead overlap, so this can exceed 100%); *tail* = requests × (mean − p50) / wall time, the share above the median round trip, which is what a CPU-local transport could at best remove.\n\n";
+print "Upper bounds from the latencies: *waiting* = requests × mean latency / wall time (all of a request: transport and the daemon's work; requests of readahead overlap, so this can exceed 100%); *tail* = requests × (mean − p50) / wall time, the share above the median round trip, which is what a CPU-local transport could at best remove. Only the metadata walk sends one request at a time; tar's READs are readahead, in parallel with the reading, and create's CREATE is mostly the daemon's work, so there both figures overstate.\n\n";
+my $tailmax;
 print "| workload | cache | waiting % of wall | tail % of wall |\n|---|---|---|---|\n";
 for my $wc (@wl) {
 	my ($w, $cache) = @$wc;
 	my $k = "netbootfs|$w|$cache|all";
 	my ($n, $mean, $p50, $wall) = map { med(@{$v{"$k|$_"} || []}) } qw(requests lat_mean_us lat_p50_us wall_s);
 	next unless $n && $wall && defined $mean && defined $p50;
-	printf "| %s | %s | %.0f | %.0f |\n", $w, $cache, 100 * $n * $mean / 1e6 / $wall,
-		100 * $n * ($mean - $p50) / 1e6 / $wall;
+	my $tail = 100 * $n * ($mean - $p50) / 1e6 / $wall;
+	printf "| %s | %s | %.0f | %.0f |\n", $w, $cache, 100 * $n * $mean / 1e6 / $wall, $tail;
+	$tailmax = $tail if $w eq 'meta' && (!defined $tailmax || $tail > $tailmax);
 }
 print "\n";
 
@@ -121,29 +125,37 @@ if ($plots) {
 	mkdir $plots;
 	if (open(my $d, '>', "$plots/transport.dat")) { print $d $dat; }
 }
+
+# The figures the decision rests on, from this run.
+my ($one, $two) = map { med(@{$v{"netbootfs|$_|warm|GETXATTR|us_per_call"} || []}) } qw(rtt_samecpu rtt_othercpu);
+my @share = map { med(@{$v{"netbootfs|$_|warm|all|transport_pct"} || []}) } qw(meta tar);
+print "**Decision: no FUSE-over-io_uring transport of our own for now.** The figures of this run";
+printf ": a round trip costs %.0f µs when the daemon's thread and the caller share a CPU and %.0f µs when a thread on the other CPU must be woken", $one, $two
+	if defined $one && defined $two;
+printf "; the transport takes %s%% (meta) and %s%% (tar) of the busy CPU of a warm walk", map { defined $_ ? sprintf('%.0f', $_) : '?' } @share;
+printf "; the slow tail of the metadata walk's requests (above their median) is at most %.0f%% of its time", $tailmax if defined $tailmax;
+print ".\n\n";
 PERL
 	cat <<-'EOF'
-	**Decision: no FUSE-over-io_uring transport of our own (yet).** The figures
-	above rest it. (1) A round trip costs a few microseconds when the daemon's
-	worker and the requester share a CPU and one to two orders of magnitude
-	more when a sleeping worker on the other vCPU must be woken: the mean
-	request latency is several times the median, and that tail is the
-	cross-CPU wake-up, not system calls (four per request: epoll_wait, read,
-	epoll_ctl, writev). io_uring's per-CPU queues would remove exactly that
-	tail, but (2) the transport's share of the busy CPU in a warm walk is
-	below the 25% of walk time that would pay for a second transport, the
-	cold walks are dominated by decompression and the image's I/O, and
-	(3) the kernel's design costs what this daemon cannot pay: one queue per
-	possible CPU per mount, each entry with a payload buffer of the mount's
-	full max_write, before the ring is used at all — for 1,000 node mounts
-	on 2 CPUs at least 2,000 entries of 128 KiB+ (over 250 MiB, against the
-	200 MiB target for the whole daemon), and libfuse 3.14 neither
-	negotiates FUSE_OVER_IO_URING in INIT nor lets replies go anywhere but
-	writev() on the session fd, so the transport would mean replacing
-	libfuse's INIT handling and every fuse_reply_* of the daemon. Fewer
-	round trips (readdir caching, no OPENDIR/RELEASEDIR, longer timeouts)
-	save more per walk for less. Revisit with libfuse ≥ 3.18 (which carries
-	the transport) on a many-core server.
+	So the transport's system calls (four per request: epoll_wait, read,
+	epoll_ctl, writev) are not where the time goes; the wake-up of a thread
+	on another CPU is (squashfuse_ll, one thread reading /dev/fuse, pays it
+	the same), and only io_uring's per-CPU queues (a request is served by
+	the queue of the CPU that sent it) would remove it. That saving is
+	bounded by the tail above, which needs every slow request to become a
+	median one; the cold walks, which decompression and the image's I/O
+	dominate, would hardly move. Against
+	it: libfuse 3.14 neither negotiates FUSE_OVER_IO_URING in INIT nor
+	sends a reply anywhere but writev() on the session fd, so our own
+	transport would replace libfuse's INIT handling and every reply path
+	(with FORGET, INTERRUPT and notifications still on /dev/fuse); and the
+	kernel wants every possible CPU's queue of every mount registered, each
+	entry with a payload buffer of at least the mount's max_write, before
+	it uses the ring: for 1,000 node mounts on 2 CPUs 2,000 or more entries
+	of 128 KiB and up, against the 200 MiB the whole daemon may use. Fewer
+	round trips (no OPENDIR/RELEASEDIR, readdir caching, the atime
+	GETATTRs) save more per walk for less; revisit with a libfuse that
+	carries the transport (3.18 and later) on a server with many cores.
 	EOF
 	echo
 	[ -s "$BENCH_PLOTS/transport.png" ] &&

@@ -58,6 +58,28 @@ _tp_rtt()
 	PY
 }
 
+# _tp_rtt_placed CONTENDER: the round trip with the daemon's threads bound to
+# CPU 0 and the caller on CPU 0 (the daemon's thread runs when the caller
+# sleeps) or on CPU 1 (every request wakes a thread on another CPU): what a
+# CPU-local transport (io_uring's per-CPU queues) would and would not save.
+_tp_rtt_placed()
+{
+	local c=$1 pid us where cpu
+	[ "$(nproc)" -ge 2 ] || return 0
+	pid=$(c_pid "$c")
+	taskset -a -p 0x1 "$pid" >/dev/null || return 0
+	at_exit "taskset -a -p -c 0-$(($(nproc) - 1)) $pid >/dev/null 2>&1"
+	for where in same other; do
+		[ $where = same ] && cpu=0 || cpu=1
+		us=$(BENCH_RTT_CALLS=$BENCH_RTT_CALLS taskset -c $cpu \
+			bash -c "$(declare -f _tp_rtt); _tp_rtt '${CROOT[$c]}'") ||
+			bench_die "rtt $c ($where cpu) failed"
+		_tp_add "$c" "rtt_${where}cpu" warm GETXATTR us_per_call "$us"
+		bench_log "transport rtt $c, caller on the $where CPU: $us us"
+	done
+	taskset -a -p -c "0-$(($(nproc) - 1))" "$pid" >/dev/null
+}
+
 # Tracing of both request events on one connection, into TP_TR.
 _tp_trace_on()
 {
@@ -260,6 +282,7 @@ transport_run()
 			_tp_add "$c" rtt warm GETXATTR requests_per_call \
 				"$(awk -v a="$calls" -v n="$BENCH_RTT_CALLS" 'BEGIN { printf "%.2f", a / n }')"
 			bench_log "transport rtt $c: $us us"
+			[ "$c" = kernel ] || _tp_rtt_placed "$c"
 			c_down "$c"
 		done
 		c_up netbootfs || bench_die "cannot mount netbootfs"
