@@ -93,14 +93,14 @@ for my $wc (@wl) {
 }
 print "\n";
 
-print "Where the CPU goes in a warm walk (perf record -a -g, samples of the daemon and of the walk's processes only). Transport, daemon side: epoll_wait, epoll_ctl, read and writev of /dev/fuse, the pool's futex; requester side: fuse_simple_request's queueing, wake-up and wait. The rest is the work itself (lookups, union, decompression, copies, the walk's own user time).\n\n";
-print "| walk | transport % of busy CPU | daemon transport % | daemon work % | requester transport % | requester work % | samples |\n|---|---|---|---|---|---|---|\n";
+print "Where the CPU goes in a warm walk (perf record -a -g, samples of the daemon and of the walk's processes only). Transport, daemon side: epoll_wait, epoll_ctl, read and writev of /dev/fuse, the pool's futex, less the copies of requests and replies inside them (fuse_copy_*: an io_uring transport makes them too); requester side: fuse_simple_request's queueing, wake-up and wait. The rest is the work itself (lookups, union, decompression, the walk's own user time and page-cache copies).\n\n";
+print "| walk | transport % of busy CPU | daemon transport % | daemon copies % | daemon work % | requester transport % | requester work % | samples |\n|---|---|---|---|---|---|---|---|\n";
 for my $w (qw(meta tar)) {
 	my $k = "netbootfs|$w|warm|all";
 	next unless $v{"$k|transport_pct"};
-	printf "| %s | %s | %s | %s | %s | %s | %s |\n", $w,
+	printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $w,
 		map { cell("$k|$_", $_ eq 'samples' ? '%d' : '%.1f') }
-		qw(transport_pct daemon_transport_pct daemon_work_pct client_transport_pct client_work_pct samples);
+		qw(transport_pct daemon_transport_pct daemon_copy_pct daemon_work_pct client_transport_pct client_work_pct samples);
 }
 print "\n";
 
@@ -129,7 +129,7 @@ if ($plots) {
 # The figures the decision rests on, from this run.
 my ($one, $two) = map { med(@{$v{"netbootfs|$_|warm|GETXATTR|us_per_call"} || []}) } qw(rtt_samecpu rtt_othercpu);
 my @share = map { med(@{$v{"netbootfs|$_|warm|all|transport_pct"} || []}) } qw(meta tar);
-print "**Decision: no FUSE-over-io_uring transport of our own for now.** The figures of this run";
+print "**Decision: no FUSE-over-io_uring transport of our own for now.** The figures of this run (upper bounds of what it could save)";
 printf ": a round trip costs %.0f µs when the daemon's thread and the caller share a CPU and %.0f µs when a thread on the other CPU must be woken", $one, $two
 	if defined $one && defined $two;
 printf "; the transport takes %s%% (meta) and %s%% (tar) of the busy CPU of a warm walk", map { defined $_ ? sprintf('%.0f', $_) : '?' } @share;
@@ -137,25 +137,26 @@ printf "; the slow tail of the metadata walk's requests (above their median) is 
 print ".\n\n";
 PERL
 	cat <<-'EOF'
-	So the transport's system calls (four per request: epoll_wait, read,
-	epoll_ctl, writev) are not where the time goes; the wake-up of a thread
-	on another CPU is (squashfuse_ll, one thread reading /dev/fuse, pays it
-	the same), and only io_uring's per-CPU queues (a request is served by
-	the queue of the CPU that sent it) would remove it. That saving is
-	bounded by the tail above, which needs every slow request to become a
-	median one; the cold walks, which decompression and the image's I/O
-	dominate, would hardly move. Against
-	it: libfuse 3.14 neither negotiates FUSE_OVER_IO_URING in INIT nor
+	What io_uring would change is the transport: one io_uring_enter for
+	the four system calls a request costs now (epoll_wait, read,
+	epoll_ctl, writev), and no wake-up of a thread on another CPU, since
+	its per-CPU queues serve a request on the CPU that sent it (the
+	placement above: squashfuse_ll, one thread on /dev/fuse, pays the
+	cross-CPU wake-up as netbootfs does). It would not change the copies,
+	the daemon's work or the requester's. The bounds leave room for a
+	real gain in the warm metadata walk, so the decision rests on the
+	cost: libfuse 3.14 neither negotiates FUSE_OVER_IO_URING in INIT nor
 	sends a reply anywhere but writev() on the session fd, so our own
 	transport would replace libfuse's INIT handling and every reply path
-	(with FORGET, INTERRUPT and notifications still on /dev/fuse); and the
-	kernel wants every possible CPU's queue of every mount registered, each
-	entry with a payload buffer of at least the mount's max_write, before
-	it uses the ring: for 1,000 node mounts on 2 CPUs 2,000 or more entries
-	of 128 KiB and up, against the 200 MiB the whole daemon may use. Fewer
-	round trips (no OPENDIR/RELEASEDIR, readdir caching, the atime
-	GETATTRs) save more per walk for less; revisit with a libfuse that
-	carries the transport (3.18 and later) on a server with many cores.
+	(FORGET, INTERRUPT and notifications stay on /dev/fuse, the fallback
+	being the daemon of today); and the kernel uses a mount's ring only
+	once every possible CPU's queue of it is registered, each entry with
+	a payload buffer of at least the mount's max_write: at 1,000 node
+	mounts on 2 CPUs 2,000 or more entries of 128 KiB and up, against
+	the 200 MiB the whole daemon may use. Fewer round trips (no
+	OPENDIR/RELEASEDIR, readdir caching, the atime GETATTRs) remove the
+	same wake-ups and the work with them, for less; revisit with a
+	libfuse that carries the transport (3.18 and later).
 	EOF
 	echo
 	[ -s "$BENCH_PLOTS/transport.png" ] &&

@@ -21,7 +21,9 @@
 #            processes during a warm walk: the share of their CPU time spent
 #            moving requests (daemon: epoll, read and writev of /dev/fuse,
 #            the pool's futex; requester: queueing, wake-up and the wait
-#            inside fuse_simple_request) against the work itself.
+#            inside fuse_simple_request) against the copies of requests and
+#            replies between the daemon and the kernel (fuse_copy_*, which
+#            any transport makes) and the work itself.
 
 BENCH_TRANSPORT_WALKS=${BENCH_TRANSPORT_WALKS:-meta tar}
 BENCH_TRANSPORT_RTT=${BENCH_TRANSPORT_RTT:-netbootfs squashfuse_ll kernel}
@@ -200,11 +202,14 @@ _tp_classify()
 		my ($daemon, $walk, $pre) = @ARGV;
 		my %mine = ($walk => 1);
 		my $dev = qr/\b(fuse_dev_read|fuse_dev_write|fuse_dev_splice_read|fuse_dev_splice_write|do_epoll_wait|do_epoll_ctl|do_futex)\b/;
+		my $copy = qr/\b(fuse_copy_args|fuse_copy_folio|fuse_copy_page|fuse_copy_do|fuse_copy_fill|fuse_copy_one)\b/;
 		my $req = qr/\b(fuse_simple_request|request_wait_answer|__fuse_request_send|fuse_request_queue_and_unlock|fuse_dev_wake_and_unlock)\b/;
 		my %n; my ($who, $stack) = ("", "");
 		sub flush {
 			return unless $who;
-			if ($who eq "d") { $n{$stack =~ $dev ? "daemon_transport" : "daemon_work"}++; }
+			if ($who eq "d") {
+				$n{$stack !~ $dev ? "daemon_work" : $stack =~ $copy ? "daemon_copy" : "daemon_transport"}++;
+			}
 			else { $n{$stack =~ $req ? "client_transport" : "client_work"}++; }
 			$who = "";
 		}
@@ -229,7 +234,7 @@ _tp_classify()
 		flush();
 		my $busy = 0; $busy += $_ for values %n;
 		exit 1 unless $busy;
-		for my $k (qw(daemon_transport daemon_work client_transport client_work)) {
+		for my $k (qw(daemon_transport daemon_copy daemon_work client_transport client_work)) {
 			printf "$pre,%s_pct,%.1f\n", $k, 100 * ($n{$k} // 0) / $busy;
 		}
 		printf "$pre,transport_pct,%.1f\n",
