@@ -112,6 +112,7 @@ struct daemon {
 	pid_t hook_pid;
 	bool hook_again;
 	unsigned leases_waiting;   /* nodes with lease_wait; main thread only */
+	unsigned devnum_retries;   /* left for held device numbers (mount.h); main thread */
 	struct control *control;   /* served by the main loop (control.h) */
 	struct verifier *verifier; /* verifies new image files (verifier.h) */
 	volatile bool stopping;

@@ -207,6 +207,7 @@ int daemon_start(struct daemon *d)
 		return err;
 	/* Roots first: a node's boot tree is read through its root (a PXE
 	 * server's roots are unmounted read-only views, roots.c). */
+	d->devnum_retries = FS_MOUNT_BUSY_RETRIES;
 	err = roots_mount_all(d);
 	if (err)
 		return err;
@@ -220,7 +221,7 @@ int daemon_start(struct daemon *d)
 	err = fs_mount_create(srv->tftp_root, &tftp_ops, d,
 			      "ro,allow_other,default_permissions,nosuid,nodev,fsname=netbootfs,"
 			      "subtype=netbootfs",
-			      0, &d->tftp);
+			      0, NULL, &d->tftp);
 	if (err)
 		return err;
 	err = pool_add_session(d->pool, fs_mount_session(d->tftp));

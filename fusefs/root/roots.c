@@ -229,7 +229,8 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 			 "subtype=netbootfs",
 			 rt->name);
 		was = root_devnum_read(rp.devnum);
-		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, was, &fs->mnt);
+		err = fs_mount_create(rp.mountpoint, &root_ops, fs, opts, was, &d->devnum_retries,
+				      &fs->mnt);
 		if (!err) {
 			root_devnum_write(rp.devnum, was, fs_mount_dev(fs->mnt));
 			/* Not yet served: INIT comes after this (root_init). */

@@ -92,7 +92,7 @@ static int mountpoint_prepare(const char *path)
 #define DEVNUM_ATTEMPTS 5
 
 int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
-		    const char *opts, dev_t want_dev, struct fs_mount **out)
+		    const char *opts, dev_t want_dev, unsigned *busy_retries, struct fs_mount **out)
 {
 	char *argv[] = {"netbootfs", "-o", (char *)opts, NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
@@ -116,8 +116,12 @@ int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void 
 		goto fail;
 	}
 	/* Another process may take the number between the hold's release
-	 * and the mount, or the old superblock may still be on its way out:
-	 * mount again a few times before giving the number up. */
+	 * and the mount, or the old superblock may still be on its way out
+	 * (-EBUSY): mount again a few times before giving the number up. A
+	 * number held for good (by an NFS server's or a private mount
+	 * namespace's copy of the old mount) is waited for only while
+	 * @busy_retries lasts: five tries per root made a restart of 1,000
+	 * roots take minutes. */
 	for (int attempt = 0;; attempt++) {
 		hold_err = want_dev ? devnum_hold_below(want_dev, &hold) : 0;
 		mount_err = fuse_session_mount(m->se, path);
@@ -131,6 +135,11 @@ int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void 
 		fuse_mount_at(path, &m->dev);
 		if (!want_dev || m->dev == want_dev || attempt == DEVNUM_ATTEMPTS - 1)
 			break;
+		if (hold_err == -EBUSY) {
+			if (!busy_retries || !*busy_retries)
+				break;
+			--*busy_retries;
+		}
 		fuse_session_unmount(m->se);
 		usleep(100 * 1000);
 	}

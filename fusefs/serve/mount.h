@@ -10,12 +10,20 @@ struct fuse_lowlevel_ops;
 struct fuse_session;
 struct fs_mount;
 
+/* Retries a daemon start may spend, over all its mounts, waiting for
+ * device numbers that are in use (an old superblock still on its way out):
+ * once they are spent, a held number is given up at the first mount. */
+#define FS_MOUNT_BUSY_RETRIES 10
+
 /* Mount @ops at @path (created if missing) with extra "-o" options @opts.
  * A dead mount left at @path by a killed daemon is detached first (logged);
  * a live one is -EBUSY. Unless @want_dev is 0, the mount gets that device
- * number if it is free (devnum.h; logged when not). */
+ * number if it is free (devnum.h; logged when not); while the number is in
+ * use, the mount is tried again only as long as *@busy_retries lasts (each
+ * try takes one). */
 int fs_mount_create(const char *path, const struct fuse_lowlevel_ops *ops, void *userdata,
-		    const char *opts, dev_t want_dev, struct fs_mount **out);
+		    const char *opts, dev_t want_dev, unsigned *busy_retries,
+		    struct fs_mount **out);
 struct fuse_session *fs_mount_session(struct fs_mount *m);
 const char *fs_mount_path(const struct fs_mount *m);
 /* The mount's device number (0 if unknown). */
