@@ -10,34 +10,24 @@
 report_transport()
 {
 	[ -s "$BENCH_OUT/transport.csv" ] || return 0
-	perl - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
+	perl -I"$BENCH_DIR/lib" -MBenchReport - "$BENCH_OUT" "$BENCH_PLOTS" <<'PERL'
 use strict;
 use warnings;
 
-my ($out, $plots) = @ARGV;
-open(my $h, '<', "$out/transport.csv") or exit 0;
-<$h>;
+bench_report_dirs(@ARGV);
 my (%v, %runs);
-while (<$h>) {
-	chomp;
-	my ($run, $c, $w, $cache, $op, $m, $x) = split /,/;
-	next unless defined $x;
-	push @{$v{"$c|$w|$cache|$op|$m"}}, $x;
-	$runs{$run} = 1;
+for my $r (csv('transport.csv')) {
+	next unless defined $r->{value};
+	push @{$v{join('|', @$r{qw(contender workload cache opcode metric)})}}, $r->{value};
+	$runs{$r->{run}} = 1;
 }
 
-sub med {
-	my @s = sort { $a <=> $b } @_;
-	return undef unless @s;
-	my $n = @s;
-	return $n % 2 ? $s[$n / 2] : ($s[$n / 2 - 1] + $s[$n / 2]) / 2;
-}
+sub med { return median(@{$v{$_[0]} || []}); }
+
+# "median [min–max]" of the figures under KEY, each as FORMAT
 sub cell {
 	my ($k, $f) = @_;
-	my @s = sort { $a <=> $b } @{$v{$k} || []};
-	return '–' unless @s;
-	my $m = sprintf($f, med(@s));
-	return @s > 1 ? "$m [" . sprintf($f, $s[0]) . '–' . sprintf($f, $s[-1]) . ']' : $m;
+	return mmm_fmt(sub { sprintf($f, $_[0]) }, @{$v{$k} || []});
 }
 
 printf "### Transport: the cost of a FUSE round trip (bench/lib/transport.sh)\n\n";
@@ -53,7 +43,7 @@ for my $c (qw(netbootfs squashfuse_ll kernel)) {
 	printf "| %s | %s | %s | %s | %s |\n", $c, cell("$k|us_per_call", '%.1f'),
 		cell("$c|rtt_samecpu|warm|GETXATTR|us_per_call", '%.1f'),
 		cell("$c|rtt_othercpu|warm|GETXATTR|us_per_call", '%.1f'), cell("$k|requests_per_call", '%.2f');
-	$dat .= join(' ', $c, map { my $x = med(@{$v{"$c|$_|warm|GETXATTR|us_per_call"} || []}); defined $x ? sprintf('%.2f', $x) : '-' }
+	$dat .= join(' ', $c, map { my $x = med("$c|$_|warm|GETXATTR|us_per_call"); defined $x ? sprintf('%.2f', $x) : '-' }
 		qw(rtt rtt_samecpu rtt_othercpu)) . "\n";
 }
 print "\n";
@@ -82,7 +72,7 @@ for my $wc (@wl) {
 	my ($w, $cache) = @$wc;
 	my %ops;
 	for my $k (keys %v) {
-		$ops{$1} = med(@{$v{$k}}) if $k =~ /^netbootfs\|\Q$w\E\|$cache\|(\w+)\|requests$/ && $1 ne 'all';
+		$ops{$1} = med($k) if $k =~ /^netbootfs\|\Q$w\E\|$cache\|(\w+)\|requests$/ && $1 ne 'all';
 	}
 	my @top = (sort { $ops{$b} <=> $ops{$a} } keys %ops)[0 .. 3];
 	for my $op (grep { defined } @top) {
@@ -113,7 +103,7 @@ print "| workload | cache | waiting % of wall | tail % of wall |\n|---|---|---|-
 for my $wc (@wl) {
 	my ($w, $cache) = @$wc;
 	my $k = "netbootfs|$w|$cache|all";
-	my ($n, $mean, $p50, $wall) = map { med(@{$v{"$k|$_"} || []}) } qw(requests lat_mean_us lat_p50_us wall_s);
+	my ($n, $mean, $p50, $wall) = map { med("$k|$_") } qw(requests lat_mean_us lat_p50_us wall_s);
 	next unless $n && $wall && defined $mean && defined $p50;
 	my $tail = 100 * $n * ($mean - $p50) / 1e6 / $wall;
 	printf "| %s | %s | %.0f | %.0f |\n", $w, $cache, 100 * $n * $mean / 1e6 / $wall, $tail;
@@ -121,14 +111,11 @@ for my $wc (@wl) {
 }
 print "\n";
 
-if ($plots) {
-	mkdir $plots;
-	if (open(my $d, '>', "$plots/transport.dat")) { print $d $dat; }
-}
+dat('transport', $dat);
 
 # The figures the decision rests on, from this run.
-my ($one, $two) = map { med(@{$v{"netbootfs|$_|warm|GETXATTR|us_per_call"} || []}) } qw(rtt_samecpu rtt_othercpu);
-my @share = map { med(@{$v{"netbootfs|$_|warm|all|transport_pct"} || []}) } qw(meta tar);
+my ($one, $two) = map { med("netbootfs|$_|warm|GETXATTR|us_per_call") } qw(rtt_samecpu rtt_othercpu);
+my @share = map { med("netbootfs|$_|warm|all|transport_pct") } qw(meta tar);
 print "**Decision: no FUSE-over-io_uring transport of our own for now.** The figures of this run (upper bounds of what it could save)";
 printf ": a round trip costs %.0f µs when the daemon's thread and the caller share a CPU and %.0f µs when a thread on the other CPU must be woken", $one, $two
 	if defined $one && defined $two;
