@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "fusefs/context.h"
+#include "fusefs/root/listcache.h"
 #include "fusefs/root/renamex.h"
 #include "fusefs/union/union.h"
 
@@ -34,6 +35,10 @@ struct root_fs {
 	/* The kernel opens files without OPEN (set at INIT): reads and
 	 * writes come by node id (root_noopen.c). */
 	bool no_open;
+	/* The kernel opens directories without OPENDIR (set at INIT): listings
+	 * are served by directory id and offset, from @lists. */
+	bool no_opendir;
+	struct listcache lists; /* built listings (listcache.h) */
 	/* The node's lease, held while the root is mounted and until the
 	 * root is freed (none for a PXE-role view). */
 	struct lease lease;
@@ -62,6 +67,13 @@ static inline void root_changed(struct root_fs *fs)
  * small file is large enough for more of them to need only one.
  */
 #define ROOT_READAHEAD_KIB 1024
+
+/* An entry of directory @dir was made, removed or renamed: its listing
+ * is built afresh for the next chunk (call after the change). */
+static inline void root_dir_changed(struct root_fs *fs, uint64_t dir)
+{
+	listcache_forget(&fs->lists, dir);
+}
 
 extern const struct fuse_lowlevel_ops root_ops;
 

@@ -14,6 +14,7 @@
 
 struct newent {
 	struct rctx c;
+	uint64_t parent;
 	struct dirlayers dl;
 	bool over_whiteout; /* a lower object of this name was deleted */
 	uid_t uid;
@@ -32,6 +33,7 @@ static int newent_begin(fuse_req_t req, fuse_ino_t parent, const char *name, str
 
 	memset(ne, 0, sizeof(*ne));
 	ne->dl.upper_fd = -1;
+	ne->parent = parent;
 	err = rctx_get(req, &ne->c);
 	if (err)
 		return err;
@@ -92,6 +94,7 @@ static int newent_place(struct newent *ne, const char *name, bool is_dir)
 		unlinkat(fs->u.work_fd, ne->tmp, is_dir ? AT_REMOVEDIR : 0);
 	} else {
 		quota_add(&fs->u, quota_bytes_at(ne->dl.upper_fd, name));
+		root_dir_changed(fs, ne->parent);
 		/* The change epoch drops every cached directory location
 		 * (dircache.h). A new file, device or symlink moves no
 		 * directory: a parent copied up for it bumped the epoch

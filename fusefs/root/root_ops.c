@@ -13,6 +13,12 @@ static void root_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 		fs->no_open = true;
 	}
+	/* Open directories without an OPENDIR (and RELEASEDIR) round trip
+	 * each: listings are served by id and offset (root_readdir.c). */
+	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+		fs->no_opendir = true;
+	}
 	if (conn->capable & FUSE_CAP_EXPORT_SUPPORT)
 		conn->want |= FUSE_CAP_EXPORT_SUPPORT;
 	if (conn->capable & FUSE_CAP_SPLICE_WRITE)

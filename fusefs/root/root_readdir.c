@@ -9,85 +9,84 @@
 #include "fusefs/serve/dirreply.h"
 
 /*
- * The listing is built at the first READDIR, not at OPENDIR: with
- * cache_readdir the kernel answers repeated listings from its cache and
- * only the (cheap) OPENDIR reaches us. The kernel drops that cache itself
- * when an entry changes through this mount.
+ * Listings are served by directory id and offset alone: the kernel opens
+ * directories without asking (no_opendir, asked for at INIT) and keeps
+ * what it read in its readdir cache (FOPEN_CACHE_DIR, its default then),
+ * which it drops itself when an entry changes through this mount. A
+ * listing is built when a reader starts at the top, and the next chunks
+ * of every reader come from the same build (listcache.h). Where the
+ * kernel still sends OPENDIR it gets the same caching flags and no handle.
  */
-struct rdir {
-	uint64_t id;
-	pthread_mutex_t lock;
-	struct dirlist *l; /* NULL until the first READDIR */
-};
-
 void root_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct rdir *rd = calloc(1, sizeof(*rd));
+	struct root_fs *fs = fuse_req_userdata(req);
 
-	root_mark_active(fuse_req_userdata(req));
-	if (!rd) {
-		fuse_reply_err(req, ENOMEM);
+	(void)ino;
+	root_mark_active(fs);
+	if (fs->no_opendir) {
+		/* The kernel opens directories by itself from now on. */
+		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	rd->id = ino;
-	pthread_mutex_init(&rd->lock, NULL);
-	fi->fh = (uintptr_t)rd;
+	fi->fh = 0;
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
 	fuse_reply_open(req, fi);
 }
 
-static int rdir_build(fuse_req_t req, struct rdir *rd)
+/* The listing of @dir for a reader at @off, with a reference: built anew
+ * for a reader at the top (a fresh listing for every new reader), else
+ * the one built for the reader's start if it is still cached. @have: the
+ * directory's layers if the caller opened them, else NULL. */
+static int listing_get(struct rctx *c, uint64_t dir, off_t off, struct dirlayers *have,
+		       struct listing **out)
 {
-	struct dirlist *l;
+	struct listcache *lc = &c->fs->lists;
+	uint64_t epoch = atomic_load(&c->fs->u.epoch);
+	uint64_t seq = c->p ? c->p->seq : 0;
+	struct dirlist l = {0};
 	struct dirlayers dl;
-	struct rctx c;
 	int err;
 
-	if (rd->l)
-		return 0;
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return -ENOMEM;
-	err = rctx_get(req, &c);
-	if (!err)
-		err = root_dir_layers(&c, rd->id, &dl);
-	if (!err) {
-		err = root_list_dir(&c, &dl, l);
-		layers_close(&dl);
+	if (off > DIRLIST_COOKIE_DOTDOT) {
+		*out = listcache_get(lc, dir, seq, epoch);
+		if (*out)
+			return 0;
 	}
-	rctx_put(&c);
+	if (!have) {
+		err = root_dir_layers(c, dir, &dl);
+		if (err)
+			return err;
+	}
+	err = root_list_dir(c, have ? have : &dl, &l);
+	if (!have)
+		layers_close(&dl);
 	if (err) {
-		dirlist_free(l);
-		free(l);
+		dirlist_free(&l);
 		return err;
 	}
-	rd->l = l;
-	return 0;
-}
-
-static int rdir_build_locked(fuse_req_t req, struct rdir *rd)
-{
-	int err;
-
-	pthread_mutex_lock(&rd->lock);
-	err = rdir_build(req, rd);
-	pthread_mutex_unlock(&rd->lock);
-	return err;
+	*out = listcache_add(lc, dir, seq, epoch, &l);
+	return *out ? 0 : -ENOMEM;
 }
 
 void root_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
+	struct listing *li = NULL;
+	struct rctx c;
+	bool end;
 	int err;
 
-	/* Unlocked before the reply: once it is out, RELEASEDIR may free rd.
-	 * The listing is immutable once built. */
-	err = rdir_build_locked(req, rd);
-	if (err)
+	(void)fi;
+	err = rctx_get(req, &c);
+	if (!err)
+		err = listing_get(&c, ino, off, NULL, &li);
+	if (err) {
 		fuse_reply_err(req, -err);
-	else
-		dirlist_reply(req, rd->l, ino, size, off, NULL, NULL, NULL);
+	} else {
+		end = dirlist_reply(req, &li->l, ino, size, off, NULL, NULL, NULL);
+		listcache_put(&c.fs->lists, li, end);
+	}
+	rctx_put(&c);
 }
 
 /* READDIRPLUS: each entry with what a LOOKUP of it would answer, so a walk
@@ -119,38 +118,33 @@ static void plus_sent(void *ctx, const struct fuse_entry_param *e)
 void root_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		      struct fuse_file_info *fi)
 {
-	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
 	struct plus_ctx pc = {.dir = ino};
+	struct listing *li = NULL;
+	bool end;
 	int err;
 
-	err = rdir_build_locked(req, rd);
+	(void)fi;
+	err = rctx_get(req, &pc.c);
 	if (!err)
-		err = rctx_get(req, &pc.c);
-	if (err) {
-		fuse_reply_err(req, -err);
-		return;
+		err = root_dir_layers(&pc.c, ino, &pc.dl);
+	if (err)
+		goto out;
+	err = listing_get(&pc.c, ino, off, &pc.dl, &li);
+	if (!err) {
+		end = dirlist_reply(req, &li->l, ino, size, off, plus_attr, plus_sent, &pc);
+		listcache_put(&pc.c.fs->lists, li, end);
 	}
-	err = root_dir_layers(&pc.c, ino, &pc.dl);
+	layers_close(&pc.dl);
+out:
 	if (err)
 		fuse_reply_err(req, -err);
-	else
-		dirlist_reply(req, rd->l, ino, size, off, plus_attr, plus_sent, &pc);
-	if (!err)
-		layers_close(&pc.dl);
 	rctx_put(&pc.c);
 }
 
 void root_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct rdir *rd = (struct rdir *)(uintptr_t)fi->fh;
-
 	(void)ino;
-	if (rd->l) {
-		dirlist_free(rd->l);
-		free(rd->l);
-	}
-	pthread_mutex_destroy(&rd->lock);
-	free(rd);
+	(void)fi;
 	fuse_reply_err(req, 0);
 }
 

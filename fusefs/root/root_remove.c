@@ -27,6 +27,8 @@ static void remove_common(fuse_req_t req, fuse_ino_t parent, const char *name, b
 		err = root_remove_entry(&c, &dl, name, &o);
 	if (!err && (rmdir || o.st.st_nlink <= 1))
 		itable_remove(&c.fs->u.itab, o.id);
+	if (!err)
+		root_dir_changed(c.fs, parent);
 	layers_close(&dl);
 out:
 	fuse_reply_err(req, -err);

@@ -112,6 +112,7 @@ static void root_fs_free(struct root_fs *fs)
 	/* Last: no request of this root can write any more. */
 	lease_release(&fs->lease);
 	union_fs_destroy(&fs->u);
+	listcache_destroy(&fs->lists);
 	free(fs);
 }
 
@@ -182,8 +183,10 @@ static int root_mount(struct daemon *d, struct node_rt *rt)
 	fs->d = d;
 	fs->rt = rt;
 	fs->lease = (struct lease)LEASE_INIT;
+	listcache_init(&fs->lists);
 	err = union_fs_init(&fs->u, rt->slot, rt->name, &rt->quota, nb_log);
 	if (err) {
+		listcache_destroy(&fs->lists);
 		free(fs);
 		return err;
 	}

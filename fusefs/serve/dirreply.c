@@ -5,17 +5,17 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size, off_t off,
+bool dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size_t size, off_t off,
 		   dirreply_attr_fn attr, dirreply_sent_fn sent, void *ctx)
 {
 	static const char *const dots[] = {".", ".."};
 	char *buf = malloc(size ? size : 1);
-	size_t pos = 0, i, want;
+	size_t pos = 0, i = 0, want;
 	int k;
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
-		return;
+		return false;
 	}
 	for (k = off < DIRLIST_COOKIE_DOTDOT ? (int)off : DIRLIST_COOKIE_DOTDOT;
 	     k < DIRLIST_COOKIE_DOTDOT; k++) {
@@ -57,4 +57,5 @@ void dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size
 out:
 	fuse_reply_buf(req, buf, pos);
 	free(buf);
+	return pos == 0 && i >= l->n;
 }

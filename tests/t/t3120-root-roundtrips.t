@@ -1,0 +1,171 @@
+#!/bin/bash
+# A read walk of a node root costs no OPENDIR/RELEASEDIR round trip per
+# directory (the kernel opens directories itself: FUSE no_opendir), counted by the
+# kernel's fuse:fuse_request_send tracepoint on this mount's connection
+# only (a trace instance of its own). Listings served by (directory,
+# offset) stay right: the same tree as kernel overlayfs, 10,000 entries
+# read in chunks by two readers while entries come and go, seekdir back
+# to a telldir position, fresh after create/unlink/rename/copy-up.
+. "$(dirname "$0")/../lib/test-lib.sh"
+. "$SRCDIR/tests/lib/fixtures.sh"
+. "$SRCDIR/tests/lib/netbootfs.sh"
+. "$SRCDIR/tests/lib/ovl-listing.sh"
+
+require_root
+require_fuse
+require_cmd mksquashfs
+require_cmd perl
+DIRSCAN=$NB_BUILD/tests/dirscan
+[ -x "$DIRSCAN" ] || skip_all "no $DIRSCAN (make all builds tests/lib/*.c)"
+TRACEFS=/sys/kernel/tracing
+[ -d "$TRACEFS/events/fuse/fuse_request_send" ] || skip_all "no fuse:fuse_request_send tracepoint"
+
+nb_layout
+img=$T/img
+fixture_boot_tree "$img" a
+# A tree: 60 directories of files and symlinks, and one of 10,000 names.
+for d in $(seq -w 1 60); do
+	mkdir -p "$img/tree/d$d/sub"
+	(cd "$img/tree/d$d" && for f in $(seq 1 20); do
+		printf 'file %s/%s\n' "$d" "$f" >"f$f"
+		ln -s "f$f" "l$f"
+	done && ln -s ../d01/f1 sub/up)
+done
+mkdir "$img/big"
+(cd "$img/big" && seq -f 'img-%05g' 1 10000 | xargs touch)
+find "$img" -exec touch -h -d @1700000000 {} +
+nb_image os-a "$img"
+nb_one_node_config os-a
+nb_start_root n1
+R=$NB/nfs/n1
+
+# The mount's connection as the tracepoint names it: the kernel's dev_t.
+IFS=: read -r maj min < <(mountpoint -d "$R")
+conn=$(((maj << 20) | min))
+TI=$TRACEFS/instances/nbt3120-$$
+mkdir "$TI" || skip_all "cannot make trace instance $TI"
+at_exit "echo 0 >'$TI/events/fuse/fuse_request_send/enable'; rmdir '$TI'"
+echo "connection == $conn" >"$TI/events/fuse/fuse_request_send/filter"
+
+trace_start()
+{
+	echo 0 >"$TI/tracing_on"
+	: >"$TI/trace"
+	echo 1 >"$TI/events/fuse/fuse_request_send/enable"
+	echo 1 >"$TI/tracing_on"
+}
+# trace_stop: the counts of the traced requests, "N OPCODE" lines.
+trace_stop()
+{
+	echo 0 >"$TI/tracing_on"
+	echo 0 >"$TI/events/fuse/fuse_request_send/enable"
+	grep -o '(FUSE_[A-Z_]*)' "$TI/trace" | tr -d '()' | sort | uniq -c | awk '{print $2, $1}' >"$1"
+}
+count() { awk -v op="$2" '$1 == op {n = $2} END {print n + 0}' "$1"; }
+
+# The kernel learns at the first directory open that OPENDIR is not wanted.
+ls -a "$R" >/dev/null
+
+sync && echo 3 >/proc/sys/vm/drop_caches
+trace_start
+(cd "$R" && find . -printf '%y %s %m %p\n') >"$T/find-cold"
+tar -cf - -C "$R" tree | sha256sum >"$T/tar-cold"
+trace_stop "$T/walk1"
+diag "walk 1 (cold): $(tr '\n' ' ' <"$T/walk1")"
+t_ok "the tracepoint saw this mount's listings" test "$(count "$T/walk1" FUSE_READDIRPLUS)" -gt 60
+t_is "$(count "$T/walk1" FUSE_OPENDIR)" 0 "walk 1: no OPENDIR"
+t_is "$(count "$T/walk1" FUSE_RELEASEDIR)" 0 "walk 1: no RELEASEDIR"
+t_is "$(count "$T/walk1" FUSE_READLINK)" 1260 "walk 1: one READLINK per symlink (1,260)"
+
+trace_start
+(cd "$R" && find . -printf '%y %s %m %p\n') >"$T/find-warm"
+tar -cf - -C "$R" tree | sha256sum >"$T/tar-warm"
+(cd "$R/tree" && find . -type l | sort | while read -r l; do printf '%s %s\n' "$l" "$(readlink "$l")"; done) >"$T/links"
+trace_stop "$T/walk2"
+diag "walk 2 (warm): $(tr '\n' ' ' <"$T/walk2")"
+t_is "$(count "$T/walk2" FUSE_OPENDIR)" 0 "walk 2: no OPENDIR"
+t_is "$(count "$T/walk2" FUSE_RELEASEDIR)" 0 "walk 2: no RELEASEDIR"
+t_is "$(count "$T/walk2" FUSE_READDIRPLUS)$(count "$T/walk2" FUSE_READDIR)" 00 \
+	"walk 2: listings from the kernel's readdir cache"
+t_ok "warm walk lists the same as the cold one" diff -u "$T/find-cold" "$T/find-warm"
+t_ok "warm tar is the same as the cold one" diff -u "$T/tar-cold" "$T/tar-warm"
+t_ok "the symlink targets are the image's" diff -u \
+	<(cd "$img/tree" && find . -type l | sort | while read -r l; do printf '%s %s\n' "$l" "$(readlink "$l")"; done) "$T/links"
+
+# The same tree on kernel overlayfs, over the same overlay dir.
+echo changed >>"$R/tree/d02/f3"   # copied up
+rm "$R/tree/d03/l4"               # whiteout
+mkdir "$R/tree/d04/new" && echo n >"$R/tree/d04/new/n"
+K=$T/kview
+t_ok "kernel overlayfs over the image, upper = overlays/n1" \
+	ovl_kernel_view "$NB/images/os-a.sqfs" "$NB/overlays/n1" "$K"
+# Directory sizes are the host's (overlayfs shows its upper dir's): not
+# compared; nor the mtime of tree/ itself, where children were copied up
+# (overlayfs shows the upper dir's, netbootfs the image's: not a listing).
+for v in "$R" "$K"; do
+	(cd "$v" && find tree big ! -path tree \( \( -type d -printf '%y %m %u %g %t %p\n' \) -o \
+		-printf '%y %s %m %u %g %t %n %l %p\n' \) | LC_ALL=C sort) >"$T/find-$(basename "$v")"
+	(cd "$v" && find tree big ! -type d | LC_ALL=C sort |
+		tar --no-recursion -T - -cf - | sha256sum) >"$T/tar-$(basename "$v")"
+done
+t_ok "find over the root lists byte for byte what overlayfs lists" \
+	diff -u "$T/find-kview" "$T/find-n1"
+t_ok "tar of its files is byte-identical to overlayfs's" diff -u "$T/tar-kview" "$T/tar-n1"
+
+# 10,000 names read in small chunks by two readers at once, each reopening
+# the directory for every chunk (by offset, as nfsd and Ganesha do), and
+# by plain readdir loops, while 300 names are removed and 300 created.
+D=$R/big
+seq -f 'img-%05g' 1 10000 >"$T/expected"
+awk 'NR % 31 == 5' "$T/expected" | head -n 300 >"$T/dellist"
+"$DIRSCAN" "$D" 1024 "$T/dellist" added- >"$T/scan-a" 2>"$T/scan-a.err" &
+pa=$!
+"$DIRSCAN" "$D" 700 >"$T/scan-b" 2>"$T/scan-b.err" &
+pb=$!
+n=0
+while kill -0 "$pa" 2>/dev/null; do
+	ls -f "$D" >"$T/ls-$n" && n=$((n + 1))
+done
+wait "$pa"
+ok $? "reader A (1 KiB chunks, changing the dir) ($(cat "$T/scan-a.err"))"
+wait "$pb"
+ok $? "reader B (700-byte chunks) ($(cat "$T/scan-b.err"))"
+t_like "$(cat "$T/scan-a.err")" "deleted 300 added 300$" "all 300 changes were made during the scan"
+comm -23 "$T/expected" <(sort "$T/dellist") >"$T/untouched"
+for s in scan-a scan-b $(seq -f 'ls-%g' 0 $((n - 1))); do
+	grep -v -e '^\.$' -e '^\.\.$' "$T/$s" | sort >"$T/$s.sorted"
+	bad=$( (uniq -d "$T/$s.sorted"; comm -23 "$T/untouched" <(uniq "$T/$s.sorted")) | head -n 5)
+	[ -z "$bad" ] || break
+done
+t_is "$bad" "" "readers A, B and $n ls -f: every untouched name exactly once"
+t_ok "the final listing is the untouched names plus the added ones" diff -u \
+	<(sort "$T/untouched" <(seq -f 'added-%g' 1 300)) <(ls -A "$D" | sort)
+
+# seekdir back to a telldir position, also in a later chunk.
+out=$(perl -e 'opendir(my $d, $ARGV[0]) or die; my $n = 0; my ($pos, @a, @b);
+	while (defined(my $e = readdir $d)) { if (++$n == 7000) { $pos = telldir $d } if ($n > 7000 && @a < 20) { push @a, $e } }
+	seekdir $d, $pos; push @b, scalar readdir $d for 1..20;
+	print join(",", @a) eq join(",", @b) && @a == 20 ? "same\n" : "differ: @a / @b\n"' "$D")
+t_is "$out" same "seekdir to a telldir position gives the same 20 names again"
+
+# A listing after a change through the mount is fresh (the kernel's
+# readdir cache and the daemon's listing both dropped).
+S=$R/tree/d05
+ls -a "$S" >/dev/null
+: >"$S/created"
+t_ok "a created name is listed" grep -qx created <(ls -a "$S")
+mv "$S/created" "$S/renamed"
+t_is "$(ls -a "$S" | grep -c -e '^created$' -e '^renamed$')" 1 "after rename: the new name only"
+t_ok "...which is renamed" grep -qx renamed <(ls -a "$S")
+rm "$S/renamed" "$S/f7"
+t_is "$(ls -a "$S" | grep -c -x -e renamed -e f7)" 0 "unlinked names are gone"
+echo more >>"$S/f8"
+t_is "$(ls -a "$S" | grep -c -x f8)" 1 "a copied-up name is listed once"
+t_is "$(ls -A "$S" | wc -l)" 40 "d05 lists 40 names (41, f7 removed)"
+t_is "$(ls -f "$S" | sort | uniq -d)" "" "no duplicates after the changes"
+
+if [ "$_t_failed" -gt 0 ] && [ -f "$NB/netbootfs.log" ]; then
+	diag "netbootfs log (warnings and errors, last 30):"
+	grep -v ' info: ' "$NB/netbootfs.log" | tail -n 30 | _t_diag_stream
+fi
+done_testing
