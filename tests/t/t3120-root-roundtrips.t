@@ -1,6 +1,7 @@
 #!/bin/bash
 # A read walk of a node root costs no OPENDIR/RELEASEDIR round trip per
-# directory (the kernel opens directories itself: FUSE no_opendir), counted by the
+# directory (the kernel opens directories itself: FUSE no_opendir) and no
+# READLINK once a link was read (FUSE cache_symlinks), counted by the
 # kernel's fuse:fuse_request_send tracepoint on this mount's connection
 # only (a trace instance of its own). Listings served by (directory,
 # offset) stay right: the same tree as kernel overlayfs, 10,000 entries
@@ -85,6 +86,18 @@ trace_stop "$T/walk2"
 diag "walk 2 (warm): $(tr '\n' ' ' <"$T/walk2")"
 t_is "$(count "$T/walk2" FUSE_OPENDIR)" 0 "walk 2: no OPENDIR"
 t_is "$(count "$T/walk2" FUSE_RELEASEDIR)" 0 "walk 2: no RELEASEDIR"
+# Other users of the machine may drop the kernel's caches meanwhile (an
+# evicted link is looked up again, then read again): a READLINK only
+# after a LOOKUP. Without cached links every one of the 1,260 is read.
+t_ok "walk 2: READLINK only for links looked up again ($(count "$T/walk2" FUSE_READLINK) <= $(count "$T/walk2" FUSE_LOOKUP))" \
+	test "$(count "$T/walk2" FUSE_READLINK)" -le "$(count "$T/walk2" FUSE_LOOKUP)"
+trace_start
+(cd "$R/tree" && find . -type l -exec sh -c 'for l; do readlink "$l" "$l"; done' sh {} + | wc -l) >"$T/rl2"
+trace_stop "$T/walk3"
+diag "readlink twice each: $(tr '\n' ' ' <"$T/walk3")"
+t_is "$(cat "$T/rl2")" 2520 "each of the 1,260 links read twice"
+t_ok "the second readlink of a link is no READLINK ($(count "$T/walk3" FUSE_READLINK) <= 1260)" \
+	test "$(count "$T/walk3" FUSE_READLINK)" -le 1260
 t_is "$(count "$T/walk2" FUSE_READDIRPLUS)$(count "$T/walk2" FUSE_READDIR)" 00 \
 	"walk 2: listings from the kernel's readdir cache"
 t_ok "warm walk lists the same as the cold one" diff -u "$T/find-cold" "$T/find-warm"
