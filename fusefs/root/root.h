@@ -48,7 +48,7 @@ struct root_fs {
 
 /* A request on the root: the node is in use (boot detection, "up"). Every
  * request that reaches the daemon counts, the ones answered without the
- * layers (OPENDIR of a cached listing, STATFS) too. */
+ * layers (READDIR of a cached listing, STATFS) too. */
 static inline void root_mark_active(struct root_fs *fs)
 {
 	atomic_store_explicit(&fs->last_active, mono_ms(), memory_order_relaxed);
