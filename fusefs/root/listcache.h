@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fusefs/union/dirlist.h"
+#include "fusefs/union/union.h"
 
 /* At most this many listings are kept per root, and no more records than
  * LISTCACHE_MAX_RECS in all (the newest listing stays whatever its size:
