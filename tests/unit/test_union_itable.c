@@ -190,6 +190,34 @@ static void test_damaged_line(void **state)
 	itable_destroy(&t);
 }
 
+/* Lines across the reader's 64 KiB chunks: a damaged line longer than one,
+ * the lines after it, a last line without its newline in the snapshot, and
+ * a journal's last record followed by its NUL padding. */
+static void test_long_lines_and_padding(void **state)
+{
+	struct fx *f = *state;
+	size_t big = 150000, n = 0;
+	char *text = malloc(big + 256), *pad = calloc(1, 1 << 20);
+	struct itable t;
+
+	n += (size_t)sprintf(text, HEADER "10 1 before\n");
+	memset(text + n, 'x', big);
+	n += big;
+	n += (size_t)sprintf(text + n, "\n20 1 after\n30 1 last");
+	fx_spit(f->path, text, n);
+	memcpy(pad, HEADER "40 1 journalled\n-10\n", strlen(HEADER "40 1 journalled\n-10\n"));
+	fx_spit(f->jpath, pad, 1 << 20);
+	assert_int_equal(itable_init(&t), 0);
+	assert_int_equal(itable_open(&t, f->path), 0);
+	assert_false(itable_has(&t, 0x10));
+	expect_path(&t, 0x20, "after");
+	expect_path(&t, 0x30, "last");
+	expect_path(&t, 0x40, "journalled");
+	itable_destroy(&t);
+	free(text);
+	free(pad);
+}
+
 /* Paths of unknown ids, chains that do not end at the root, and a chain
  * far longer than PATH_MAX: no limit. */
 static void test_paths(void **state)
@@ -370,6 +398,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_save_and_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_lines_and_padding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_line, setup, teardown),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_objects),
