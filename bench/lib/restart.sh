@@ -148,16 +148,8 @@ _restart_one()
 	sleep 1
 	t0=$EPOCHREALTIME
 	case $sc in
-	clean)
-		kill -TERM "$old"
-		wait "$old" 2>/dev/null
-		t1=$EPOCHREALTIME
-		stop=$(_restart_sec "$t0" "$t1")
-		ts=$t1
-		_restart_start
-		;;
-	crash)
-		kill -KILL "$old"
+	clean | crash)
+		kill "-$([ "$sc" = clean ] && echo TERM || echo KILL)" "$old"
 		wait "$old" 2>/dev/null
 		t1=$EPOCHREALTIME
 		stop=$(_restart_sec "$t0" "$t1")
