@@ -51,7 +51,7 @@ fuse_requests()
 }
 
 # fuse_trace_instance: make the tracefs instance once (FUSE_TRACE_INST);
-# fails where the kernel has no fuse tracepoints (they came with 6.13).
+# fails where the kernel has no fuse tracepoints (Debian 12's own 6.1 has none).
 fuse_trace_instance()
 {
 	local tr=/sys/kernel/tracing inst
