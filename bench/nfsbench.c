@@ -18,10 +18,11 @@
  *       spread over them: CREATE3 (UNCHECKED), WRITE3 (UNSTABLE), COMMIT3 per
  *       file, as a Linux client's close() does.
  *
- * Output, one line: "entries=N files=F bytes=B seconds=S" (entries counted
+ * Output, one line: "entries=N files=F bytes=B seconds=S jukebox=J" (entries counted
  * under the root, the root itself included, as `find | wc -l`; files and
  * bytes: regular files and the sum of their sizes (walk, create) or of the
- * bytes read (read); seconds: the workload, MOUNT3 included).
+ * bytes read (read); seconds: the workload, MOUNT3 included; J: the
+ * NFS3ERR_JUKEBOX replies, each request sent again after 0.1 s).
  * Exit status: 0, or 1 on any RPC or NFS error (named on stderr), a short
  * read, or an entry count that does not add up.
  */
@@ -40,9 +41,10 @@
 #include <nfsc/libnfs-raw-mount.h>
 #include <nfsc/libnfs-raw-nfs.h>
 
-#define REPLY_SECONDS 60
-#define READ_SIZE     131072
-#define FILE_BYTES    100
+#define REPLY_SECONDS	 60
+#define READ_SIZE	 131072
+#define FILE_BYTES	 100
+#define JUKEBOX_PAUSE_NS 100000000L
 
 struct handle {
 	unsigned int len;
@@ -59,7 +61,8 @@ struct bench {
 	char **skip; /* read: prefixes not read */
 	int nskip;
 	struct totals t;
-	char path[4096]; /* the walk's current directory, relative */
+	uint64_t jukebox; /* NFS3ERR_JUKEBOX replies, each sent again */
+	char path[4096];  /* the walk's current directory, relative */
 };
 
 /* One request in flight; its reply handler fills what the caller passed. */
@@ -124,7 +127,8 @@ static void answered(struct rpc_context *rpc, int status, void *data, void *priv
 
 /*
  * Wait for the reply to a request that queue_rc says was queued; 0 if it
- * came back NFS3_OK, -1 (named on stderr) otherwise.
+ * came back NFS3_OK, 1 if it is to be sent again (NFS3ERR_JUKEBOX, after a
+ * pause), -1 (named on stderr) otherwise. Callers loop while it is 1.
  */
 static int await(struct bench *b, struct pending *p, int queue_rc)
 {
@@ -154,12 +158,32 @@ static int await(struct bench *b, struct pending *p, int queue_rc)
 	}
 	if (p->rpc_failed)
 		return -1;
+	if (p->status == NFS3ERR_JUKEBOX) {
+		/* "Try again later" (Ganesha: out of file descriptors, a FSAL
+		 * delay): a Linux client waits 5 s and sends it again. */
+		struct timespec pause = {.tv_nsec = JUKEBOX_PAUSE_NS};
+
+		b->jukebox++;
+		nanosleep(&pause, NULL);
+		p->answered = false;
+		p->status = NFS3_OK;
+		return 1;
+	}
 	if (p->status != NFS3_OK) {
 		fprintf(stderr, "nfsbench: %s in /%s: %s\n", p->op, b->path, nfs3_error(p->status));
 		return -1;
 	}
 	return 0;
 }
+
+/* Send a request, and again while the server answers NFS3ERR_JUKEBOX. */
+#define SEND(b, p, issue)                                    \
+	({                                                   \
+		int rc_;                                     \
+		while ((rc_ = await((b), (p), (issue))) > 0) \
+			;                                    \
+		rc_;                                         \
+	})
 
 static nfs_fh3 as_fh3(const struct handle *h)
 {
@@ -180,8 +204,8 @@ static struct rpc_context *connect_program(const char *server, int program, int 
 
 	if (!tmp.rpc)
 		return NULL;
-	if (await(&tmp, &p,
-		  rpc_connect_program_async(tmp.rpc, server, program, version, answered, &p))) {
+	if (SEND(&tmp, &p,
+		 rpc_connect_program_async(tmp.rpc, server, program, version, answered, &p))) {
 		rpc_destroy_context(tmp.rpc);
 		return NULL;
 	}
@@ -206,7 +230,7 @@ static int mount_export(struct bench *b, const char *export, struct handle *root
 
 	if (!m.rpc)
 		return -1;
-	rc = await(&m, &p, rpc_mount3_mnt_async(m.rpc, answered, (char *)export, &p));
+	rc = SEND(&m, &p, rpc_mount3_mnt_async(m.rpc, answered, (char *)export, &p));
 	rpc_destroy_context(m.rpc);
 	if (rc)
 		return -1;
@@ -238,7 +262,7 @@ static int getattr(struct bench *b, const struct handle *h, struct attr *a)
 	GETATTR3args args = {.object = as_fh3(h)};
 	struct pending p = {.op = "GETATTR3", .handle = on_getattr, .into = a};
 
-	return await(b, &p, rpc_nfs3_getattr_async(b->rpc, answered, &args, &p));
+	return SEND(b, &p, rpc_nfs3_getattr_async(b->rpc, answered, &args, &p));
 }
 
 static void on_lookup(struct pending *p, void *reply)
@@ -256,7 +280,7 @@ static int lookup(struct bench *b, const struct handle *dir, const char *name, s
 	LOOKUP3args args = {.what = {.dir = as_fh3(dir), .name = (char *)name}};
 	struct pending p = {.op = "LOOKUP3", .handle = on_lookup, .into = h};
 
-	return await(b, &p, rpc_nfs3_lookup_async(b->rpc, answered, &args, &p));
+	return SEND(b, &p, rpc_nfs3_lookup_async(b->rpc, answered, &args, &p));
 }
 
 /* ---- directories ---------------------------------------------------------- */
@@ -351,7 +375,7 @@ static int list_dir(struct bench *b, const struct handle *dir, struct listing *l
 		size_t before = l->n;
 
 		memcpy(args.cookieverf, l->verf, sizeof(args.cookieverf));
-		if (await(b, &p, rpc_nfs3_readdirplus_async(b->rpc, answered, &args, &p)))
+		if (SEND(b, &p, rpc_nfs3_readdirplus_async(b->rpc, answered, &args, &p)))
 			return -1;
 		if (l->nomem) {
 			fprintf(stderr, "nfsbench: out of memory\n");
@@ -392,7 +416,7 @@ static int read_file(struct bench *b, const struct entry *e)
 		READ3args args = {.file = as_fh3(&e->h), .offset = pos.offset, .count = READ_SIZE};
 		struct pending p = {.op = "READ3", .handle = on_read, .into = &pos};
 
-		if (await(b, &p, rpc_nfs3_read_async(b->rpc, answered, &args, &p)))
+		if (SEND(b, &p, rpc_nfs3_read_async(b->rpc, answered, &args, &p)))
 			return -1;
 	}
 	if (pos.offset != e->size) {
@@ -491,7 +515,7 @@ static int make_dir(struct bench *b, const struct handle *dir, char *name, struc
 			   .attributes = mode_only(0755)};
 	struct pending p = {.op = "MKDIR3", .handle = on_made, .into = h};
 
-	if (await(b, &p, rpc_nfs3_mkdir_async(b->rpc, answered, &args, &p)))
+	if (SEND(b, &p, rpc_nfs3_mkdir_async(b->rpc, answered, &args, &p)))
 		return -1;
 	return made_handle(b, dir, name, h);
 }
@@ -517,16 +541,16 @@ static int make_file(struct bench *b, const struct handle *dir, char *name)
 
 	memset(data, 'y', sizeof(data) - 1);
 	data[FILE_BYTES - 1] = '\n';
-	if (await(b, &p, rpc_nfs3_create_async(b->rpc, answered, &c, &p)) ||
+	if (SEND(b, &p, rpc_nfs3_create_async(b->rpc, answered, &c, &p)) ||
 	    made_handle(b, dir, name, &h))
 		return -1;
 	w.file = as_fh3(&h);
 	p = (struct pending){.op = "WRITE3", .handle = on_status};
-	if (await(b, &p, rpc_nfs3_write_async(b->rpc, answered, &w, &p)))
+	if (SEND(b, &p, rpc_nfs3_write_async(b->rpc, answered, &w, &p)))
 		return -1;
 	m.file = as_fh3(&h);
 	p = (struct pending){.op = "COMMIT3", .handle = on_status};
-	return await(b, &p, rpc_nfs3_commit_async(b->rpc, answered, &m, &p));
+	return SEND(b, &p, rpc_nfs3_commit_async(b->rpc, answered, &m, &p));
 }
 
 static int create(struct bench *b, const struct handle *root, char *top, long ndirs, long nfiles)
@@ -647,7 +671,8 @@ int main(int argc, char **argv)
 	free(b.skip);
 	if (rc)
 		return 1;
-	printf("entries=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64 " seconds=%.6f\n",
-	       b.t.entries, b.t.files, b.t.bytes, now() - t0);
+	printf("entries=%" PRIu64 " files=%" PRIu64 " bytes=%" PRIu64
+	       " seconds=%.6f jukebox=%" PRIu64 "\n",
+	       b.t.entries, b.t.files, b.t.bytes, now() - t0, b.jukebox);
 	return 0;
 }

@@ -41,11 +41,13 @@
 # files fails with NFS3ERR_XDEV (`nfs-ls -R` stops after a few names).
 # xino=on gives every object the overlay's st_dev.
 #
-# BENCH_NFS_TRACE=1 counts the FUSE requests netbootfs gets per workload
-# (tracepoint fuse:fuse_request_send, its own trace instance) into
-# nfs-fuse.csv.
+# BENCH_NFS_TRACE=1 counts the FUSE requests the node root's connection
+# gets per workload (tracepoint fuse:fuse_request_send, filtered on that
+# connection, in a trace instance of its own) into nfs-fuse.csv.
 #
-# results/nfs.csv: run,workload,cache,contender,seconds,check,ganesha_cpu,daemon_cpu
+# results/nfs.csv: run,workload,cache,contender,seconds,check,ganesha_cpu,daemon_cpu,
+#                  jukebox (NFS3ERR_JUKEBOX replies the client waited out and
+#                  sent again: a Linux client waits 5 s each)
 # results/nfs-fuse.csv: run,workload,cache,contender,opcode,count
 
 BENCH_NFS_CONTENDERS=${BENCH_NFS_CONTENDERS:-netbootfs ext4 overlay}
@@ -160,6 +162,11 @@ _nfs_trace_on()
 		at_exit "rmdir '$NFS_TRACE'"
 		echo 65536 >"$NFS_TRACE/buffer_size_kb"
 	}
+	# Only the node root's connection: other FUSE mounts on the machine
+	# would count too. The tracepoint's dev_t is the kernel's: for an
+	# anonymous device (major 0) the minor number.
+	echo "connection == $(stat -c %Ld "$1")" >"$NFS_TRACE/events/fuse/fuse_request_send/filter" ||
+		return 1
 	echo >"$NFS_TRACE/trace"
 	echo 1 >"$NFS_TRACE/events/fuse/fuse_request_send/enable"
 }
@@ -178,10 +185,10 @@ _nfs_trace_off()
 # _nfs_one RUN WORKLOAD CACHE CONTENDER: one timed figure, checked.
 _nfs_one()
 {
-	local r=$1 w=$2 mode=$3 c=$4 s check g0 d0 gcpu dcpu line dpid=
+	local r=$1 w=$2 mode=$3 c=$4 s check g0 d0 gcpu dcpu line dpid= jb=0
 	local url="nfs://$NB_SERVER_IP/export?version=3"
 	[[ $c == netbootfs* ]] && dpid=$NB_PID
-	[ "$BENCH_NFS_TRACE" = 1 ] && [[ $c == netbootfs* ]] && _nfs_trace_on
+	[ "$BENCH_NFS_TRACE" = 1 ] && [[ $c == netbootfs* ]] && _nfs_trace_on "${NFS_ROOT[$c]}"
 	g0=$(_cpu_ticks "$NFS_GANESHA_PID" 14 15)
 	d0=$(_cpu_ticks "$dpid" 14 15)
 	case $w in
@@ -202,6 +209,7 @@ _nfs_one()
 	*)
 		# the client's own time: the workload without exec and exit
 		s=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$line")
+		jb=$(sed -n 's/.*jukebox=\([0-9]*\).*/\1/p' <<<"$line")
 		check=$(sed 's/ seconds=.*//; s/ /;/g' <<<"$line")
 		# netbootfs generates etc/fstab and cmdline.txt per node: sizes
 		# differ, names do not
@@ -216,8 +224,8 @@ _nfs_one()
 	fi
 	[ "$check" = "${NFS_EXPECT[$w]}" ] ||
 		bench_die "nfs: $w on $c gave $check, expected ${NFS_EXPECT[$w]}: a broken contender"
-	csv_add nfs.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$gcpu" "$dcpu"
-	bench_log "run $r nfs $w $mode $c: ${s}s ($check), CPU s: ganesha $gcpu, daemon ${dcpu}"
+	csv_add nfs.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$gcpu" "$dcpu" "$jb"
+	bench_log "run $r nfs $w $mode $c: ${s}s ($check), CPU s: ganesha $gcpu, daemon $dcpu; NFS3ERR_JUKEBOX: $jb"
 }
 
 # The check values, from the unpacked tree (never from a contender).
@@ -242,7 +250,7 @@ nfs_run()
 	command -v ganesha.nfsd nfs-ls rpcbind mkfs.ext4 >/dev/null ||
 		bench_die "nfs: needs ganesha.nfsd, rpcbind, nfs-ls, mkfs.ext4 (make deps)"
 	_nfs_expect
-	csv_reset nfs.csv "run,workload,cache,contender,seconds,check,ganesha_cpu,daemon_cpu"
+	csv_reset nfs.csv "run,workload,cache,contender,seconds,check,ganesha_cpu,daemon_cpu,jukebox"
 	[ "$BENCH_NFS_TRACE" = 1 ] && csv_reset nfs-fuse.csv "run,workload,cache,contender,opcode,count"
 	ns_create "$NFS_SRV" && ns_create "$NFS_CLI" &&
 		ns_link "$NFS_SRV" "$NFS_CLI" "$NB_SERVER_IP/24" dc:a6:32:0b:0b:0b "$NB_NET.51/24" ||
