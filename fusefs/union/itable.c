@@ -534,7 +534,14 @@ int itable_close(struct itable *t)
 
 	unode_lock_all(&t->nodes, false);
 	pthread_mutex_lock(&t->jlock);
-	err = write_snapshot(t, t->path);
+	/* Nothing journalled since the last snapshot (a root nobody changed
+	 * a name in): it is current, no rewrite and its two fsyncs, which
+	 * with 1,000 roots were most of a clean stop. */
+	if (t->journal.fd >= 0 && !atomic_load(&t->jfull) &&
+	    t->journal.pos == strlen(ITABLE_HEADER))
+		err = 0;
+	else
+		err = write_snapshot(t, t->path);
 	ijournal_close(&t->journal);
 	if (!err) {
 		journal_path(t, jpath, sizeof(jpath));
