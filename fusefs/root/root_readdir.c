@@ -48,7 +48,7 @@ static int listing_get(struct rctx *c, uint64_t dir, off_t off, struct dirlayers
 	struct dirlayers dl;
 	int err;
 
-	if (off > DIRLIST_COOKIE_DOTDOT) {
+	if (off > 0) {
 		*out = listcache_get(lc, dir, seq, epoch);
 		if (*out)
 			return 0;

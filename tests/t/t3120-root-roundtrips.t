@@ -81,11 +81,14 @@ t_is "$(count "$T/walk1" FUSE_READLINK)" 1260 "walk 1: one READLINK per symlink 
 # A warm walk: other users of the machine may drop the page cache meanwhile
 # (echo 3 >drop_caches), which takes the file data, listings and link
 # targets the kernel holds; a walk that had to READ again is done again.
+# The first file tar reads is read once more at the end: a drop at any
+# point of the walk shows as a READ.
 for try in 1 2 3; do
 	trace_start
 	(cd "$R" && find . -printf '%y %s %m %p\n') >"$T/find-warm"
 	tar -cf - -C "$R" tree | sha256sum >"$T/tar-warm"
 	(cd "$R/tree" && find . -type l | sort | while read -r l; do printf '%s %s\n' "$l" "$(readlink "$l")"; done) >"$T/links"
+	cat "$R/tree/d01/f1" "$R/tree/d60/f20" >/dev/null
 	trace_stop "$T/walk2"
 	[ "$(count "$T/walk2" FUSE_READ)" = 0 ] && break
 	diag "walk 2 try $try found the page cache dropped: $(tr '\n' ' ' <"$T/walk2")"
@@ -94,11 +97,13 @@ t_is "$(count "$T/walk2" FUSE_READ)" 0 "walk 2 ran on a warm page cache"
 diag "walk 2 (warm): $(tr '\n' ' ' <"$T/walk2")"
 t_is "$(count "$T/walk2" FUSE_OPENDIR)" 0 "walk 2: no OPENDIR"
 t_is "$(count "$T/walk2" FUSE_RELEASEDIR)" 0 "walk 2: no RELEASEDIR"
-# Other users of the machine may drop the kernel's caches meanwhile (an
-# evicted link is looked up again, then read again): a READLINK only
-# after a LOOKUP. Without cached links every one of the 1,260 is read.
-t_ok "walk 2: READLINK only for links looked up again ($(count "$T/walk2" FUSE_READLINK) <= $(count "$T/walk2" FUSE_LOOKUP))" \
-	test "$(count "$T/walk2" FUSE_READLINK)" -le "$(count "$T/walk2" FUSE_LOOKUP)"
+# Without cached targets every one of the 1,260 links is read again. With
+# them a link is read again only once its inode was evicted and looked up
+# again, or its page reclaimed: a few pages go even when no drop_caches
+# took the files' data (seen: 0-44 of 1,260 on the loaded machine), so
+# allow a tenth of the links besides the LOOKUPs.
+t_ok "walk 2: READLINK only for a few links ($(count "$T/walk2" FUSE_READLINK) <= $(count "$T/walk2" FUSE_LOOKUP) LOOKUPs + 126)" \
+	test "$(count "$T/walk2" FUSE_READLINK)" -le $(($(count "$T/walk2" FUSE_LOOKUP) + 126))
 trace_start
 (cd "$R/tree" && find . -type l -exec sh -c 'for l; do readlink "$l" "$l"; done' sh {} + | wc -l) >"$T/rl2"
 trace_stop "$T/walk3"
