@@ -7,7 +7,8 @@
 #   squashfuse_ll    squashfuse_ll on the image (no union)
 #   squashfuse       squashfuse (high-level API) on the image (no union)
 #   kernel           kernel squashfs on a loop device + kernel overlayfs with
-#                    an empty upper: the in-kernel limit
+#                    an empty upper: the in-kernel limit ($KERNEL_OVL_OPTS:
+#                    more mount options, e.g. nfs_export=on)
 #   fuse-overlayfs   squashfuse_ll + fuse-overlayfs with an empty upper: the
 #                    all-FUSE alternative
 #   local            the image unpacked on the local disk (PiServer)
@@ -99,7 +100,8 @@ c_up()
 		mkdir -p "$d/lower" "$d/upper" "$d/work" "$d/mnt"
 		mount -t squashfs -o loop,ro "$DATA_IMAGE" "$d/lower" || return 1
 		at_exit "lazy_umount '$d/lower'"
-		mount -t overlay overlay -o "lowerdir=$d/lower,upperdir=$d/upper,workdir=$d/work" \
+		mount -t overlay overlay \
+			-o "lowerdir=$d/lower,upperdir=$d/upper,workdir=$d/work${KERNEL_OVL_OPTS:+,$KERNEL_OVL_OPTS}" \
 			"$d/mnt" || return 1
 		at_exit "lazy_umount '$d/mnt'"
 		CROOT[$name]=$d/mnt

@@ -123,17 +123,8 @@ _nfs_fresh()
 		NFS_ROOT[$c]=$d/mnt
 		;;
 	overlay)
-		is_mounted "$d/mnt" && umount "$d/mnt"
-		rm -rf "$d/upper" "$d/work"
-		mkdir -p "$d/lower" "$d/upper" "$d/work" "$d/mnt"
-		if ! is_mounted "$d/lower"; then
-			mount -t squashfs -o loop,ro "$DATA_IMAGE" "$d/lower" || return 1
-			at_exit "lazy_umount '$d/lower'"
-		fi
-		mount -t overlay overlay -o "lowerdir=$d/lower,upperdir=$d/upper,workdir=$d/work,index=on,nfs_export=on,xino=on" \
-			"$d/mnt" || return 1
-		at_exit "lazy_umount '$d/mnt'"
-		NFS_ROOT[$c]=$d/mnt
+		KERNEL_OVL_OPTS=index=on,nfs_export=on,xino=on c_reset kernel || return 1
+		NFS_ROOT[$c]=${CROOT[kernel]}
 		;;
 	*)
 		bench_die "nfs: unknown contender $c"
@@ -147,9 +138,9 @@ _nfs_down()
 	d=$(_c_dir "nfs-$c")
 	case $c in
 	netbootfs*) c_down netbootfs ;;
-	ext4 | overlay) lazy_umount "$d/mnt" ;;
+	ext4) lazy_umount "$d/mnt" ;;
+	overlay) c_down kernel ;;
 	esac
-	[ "$c" = overlay ] && lazy_umount "$d/lower"
 	return 0
 }
 
@@ -185,7 +176,7 @@ _nfs_trace_off()
 # _nfs_one RUN WORKLOAD CACHE CONTENDER: one timed figure, checked.
 _nfs_one()
 {
-	local r=$1 w=$2 mode=$3 c=$4 s check g0 d0 gcpu dcpu line dpid= jb=0
+	local r=$1 w=$2 mode=$3 c=$4 s check g0 d0 gcpu dcpu line dpid='' jb=0
 	local url="nfs://$NB_SERVER_IP/export?version=3"
 	[[ $c == netbootfs* ]] && dpid=$NB_PID
 	[ "$BENCH_NFS_TRACE" = 1 ] && [[ $c == netbootfs* ]] && _nfs_trace_on "${NFS_ROOT[$c]}"
