@@ -157,18 +157,17 @@ PERL
 	cat <<-'EOF'
 	Where netbootfs's NFS time goes (session 9, FUSE requests counted on the
 	node root's connection, `strace -c -f` of Ganesha, `perf` of the daemon):
-	a "warm" full-tree read through Ganesha sends most READs to the daemon
-	again (45,800 READs and 30,600 LOOKUPs warm against 61,200 and 16,900
-	cold), and a warm `nfs-ls -R` costs as many requests as a cold one
-	(22,000 LOOKUPs, 12,200 READDIRPLUS): the kernel's caches of the node
-	root did not carry Ganesha's second pass. On the small tree they do (a
-	file's pages survive a read by handle and Ganesha's exit, by fincore; the
-	warm read sends no READ), and that sitting's machine had other
-	benchmarks dropping every cache system-wide (`buff/cache` read 0 GB
-	after it), so part of the full tree's "warm" was cold for every
-	contender: judge warm full-tree ratios from a quiet run. Ganesha itself
-	opens every object by handle again for each NFS request
-	(`open_by_handle_at`, 31,600 for a warm `nfs-ls -R`). With
+	Ganesha opens every object by handle for each NFS request
+	(`open_by_handle_at`, 31,600 for a warm `nfs-ls -R`), and the kernel's
+	FUSE handle decoding (`fuse_get_dentry`) marks the dentry it returns as
+	expired; Ganesha's next name-based step on that entry (with
+	`Dir_Chunk = 0`, `name_to_handle_at` + `fstatat` of every name it
+	lists) then costs a LOOKUP round trip. A warm full-tree read (in a later
+	a sitting) kept the page cache (1,096 READs against 61,210 cold) but
+	sent 48,957 LOOKUPs, one per file; a warm `nfs-ls -R` 22,000 LOOKUPs and
+	as many READDIRPLUS as a cold one. (In the sitting of the table other
+	benchmarks dropped the machine's caches during the runs: its warm read
+	re-read 45,800 blocks; judge warm ratios from a quiet run.) With
 	`Dir_Chunk = 0` (what `gen ganesha` writes for new generations) every
 	NFS READDIR also costs an OPENDIR, about 2.5 READDIRPLUS and a RELEASEDIR
 	in FUSE; with Ganesha's directory cache on, the warm walk takes 2.0–2.5 s
