@@ -163,7 +163,7 @@ PERL
 	expired; Ganesha's next name-based step on that entry (with
 	`Dir_Chunk = 0`, `name_to_handle_at` + `fstatat` of every name it
 	lists) then costs a LOOKUP round trip. A warm full-tree read (in a later
-	a sitting) kept the page cache (1,096 READs against 61,210 cold) but
+	sitting) kept the page cache (1,096 READs against 61,210 cold) but
 	sent 48,957 LOOKUPs, one per file; a warm `nfs-ls -R` 22,000 LOOKUPs and
 	as many READDIRPLUS as a cold one. (In the sitting of the table other
 	benchmarks dropped the machine's caches during the runs: its warm read
