@@ -173,8 +173,8 @@ PERL
 	in FUSE; with Ganesha's directory cache on, the warm walk takes 2.0–2.5 s
 	instead of 7–8.5 s. In the daemon, 58 % of its CPU time during a warm
 	`nfs-ls -R` is libsquashfuse's metadata cache lookup (`sqfs_cache_get`, a
-	linear scan of the 512 cached blocks per metadata read) under the
-	directory iteration that answers each LOOKUP.
+	linear scan of the 512 cached blocks per metadata read), with the
+	directory iteration (`dir_iter_next`) next in the profile.
 
 	Ganesha exports kernel overlayfs only with `xino=on` next to
 	`index=on,nfs_export=on`: without it, non-directory objects of the
