@@ -11,6 +11,7 @@ bool dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size
 	static const char *const dots[] = {".", ".."};
 	char *buf = malloc(size ? size : 1);
 	size_t pos = 0, i = 0, want;
+	bool past_end;
 	int k;
 
 	if (!buf) {
@@ -55,7 +56,10 @@ bool dirlist_reply(fuse_req_t req, const struct dirlist *l, fuse_ino_t ino, size
 		pos += want;
 	}
 out:
+	/* Decided before the reply: once the kernel has it, a RELEASEDIR on
+	 * another worker may free @l. */
+	past_end = pos == 0 && i >= l->n;
 	fuse_reply_buf(req, buf, pos);
 	free(buf);
-	return pos == 0 && i >= l->n;
+	return past_end;
 }
