@@ -140,8 +140,8 @@ PERL
 	once every possible CPU's queue of it is registered, each entry with
 	a payload buffer of at least the mount's max_write: at 1,000 node
 	mounts on 2 CPUs 2,000 or more entries of 128 KiB and up, against
-	the 200 MiB the whole daemon may use. Fewer round trips (no
-	OPENDIR/RELEASEDIR, readdir caching, the atime GETATTRs) remove the
+	the 200 MiB the whole daemon may use. Fewer round trips (readdir
+	caching, cached symlinks, larger reads) remove the
 	same wake-ups and the work with them, for less; revisit with a
 	libfuse that carries the transport (3.18 and later).
 	EOF

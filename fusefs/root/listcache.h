@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Built directory listings of one root mount, by directory id, for
- * READDIR and READDIRPLUS served without OPENDIR (the kernel opens
- * directories itself: FUSE no_opendir). A request then names only the
- * directory and an offset; the listing built for the first chunk serves
- * the next ones, for every reader of the directory at once.
+ * READDIR and READDIRPLUS served without a directory handle: a request
+ * names only the directory and an offset (so an NFS server reopening the
+ * directory for each RPC resumes in place); the listing built for the
+ * first chunk serves the next ones, for every reader of the directory.
  *
  * Offsets are the listing's cookies (fusefs/union/dirlist.h), which do not
  * depend on the build: a listing dropped between two chunks (evicted, the

@@ -35,10 +35,7 @@ struct root_fs {
 	/* The kernel opens files without OPEN (set at INIT): reads and
 	 * writes come by node id (root_noopen.c). */
 	bool no_open;
-	/* The kernel opens directories without OPENDIR (set at INIT): listings
-	 * are served by directory id and offset, from @lists. */
-	bool no_opendir;
-	struct listcache lists; /* built listings (listcache.h) */
+	struct listcache lists; /* built listings by directory (listcache.h) */
 	/* The node's lease, held while the root is mounted and until the
 	 * root is freed (none for a PXE-role view). */
 	struct lease lease;

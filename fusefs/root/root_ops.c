@@ -13,12 +13,11 @@ static void root_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 		fs->no_open = true;
 	}
-	/* Open directories without an OPENDIR (and RELEASEDIR) round trip
-	 * each: listings are served by id and offset (root_readdir.c). */
-	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
-		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
-		fs->no_opendir = true;
-	}
+	/* OPENDIR stays, though listings need no handle (root_readdir.c):
+	 * it is the one request a listing served from the kernel's cache
+	 * still sends, so a node that only lists and reads cached files is
+	 * still seen using its root, and no TFTP request boots it under its
+	 * users (design.md, "What is a boot"). */
 	/* The kernel keeps symlink targets in its page cache: a target never
 	 * changes under one id (a link is replaced, never rewritten: a new
 	 * name gets a new id, an image upgrade a new generation's ids). */

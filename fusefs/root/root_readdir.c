@@ -9,25 +9,19 @@
 #include "fusefs/serve/dirreply.h"
 
 /*
- * Listings are served by directory id and offset alone: the kernel opens
- * directories without asking (no_opendir, asked for at INIT) and keeps
- * what it read in its readdir cache (FOPEN_CACHE_DIR, its default then),
- * which it drops itself when an entry changes through this mount. A
- * listing is built when a reader starts at the top, and the next chunks
- * of every reader come from the same build (listcache.h). Where the
- * kernel still sends OPENDIR it gets the same caching flags and no handle.
+ * Listings are served by directory id and offset alone, from a listing
+ * built when a reader starts at the top and kept for the next chunks of
+ * every reader (listcache.h); the kernel keeps what it read in its readdir
+ * cache (FOPEN_CACHE_DIR), which it drops itself when an entry changes
+ * through this mount. OPENDIR is still asked for (no no_opendir at INIT)
+ * and answered without a handle: a listing served from the kernel's cache
+ * sends nothing else, and a node whose root is used must be seen as used
+ * (root_ops.c).
  */
 void root_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct root_fs *fs = fuse_req_userdata(req);
-
 	(void)ino;
-	root_mark_active(fs);
-	if (fs->no_opendir) {
-		/* The kernel opens directories by itself from now on. */
-		fuse_reply_err(req, ENOSYS);
-		return;
-	}
+	root_mark_active(fuse_req_userdata(req));
 	fi->fh = 0;
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
