@@ -46,8 +46,10 @@ fifo=$T/go
 mkfifo "$fifo"
 perl -e '
 	use Fcntl qw(O_RDWR SEEK_SET SEEK_END);
-	my ($path, $fifo, $out) = @ARGV;
+	my ($path, $fifo, $out, $ready) = @ARGV;
 	sysopen(my $fh, $path, O_RDWR) or die "open $path: $!";
+	open(my $r, ">", $ready) or die "$ready: $!";
+	close($r);
 	open(my $f, "<", $fifo) or die "fifo: $!";
 	<$f>;
 	sysseek($fh, 0, SEEK_END);
@@ -57,10 +59,12 @@ perl -e '
 	$all .= $buf while sysread($fh, $buf, 65536);
 	open(my $o, ">", $out) or die "$out: $!";
 	print $o $all;
-' "$R/d/sub/f" "$fifo" "$T/read" &
+' "$R/d/sub/f" "$fifo" "$T/read" "$T/ready" &
 reader=$!
 at_exit "kill $reader 2>/dev/null"
-wait_for "test -e /proc/$reader/fd/3" 10 || true
+# Its own sign, not /proc/PID/fd/3: a descriptor the shell passed down may
+# have that number before perl has opened anything.
+t_ok "the reader has the file open" wait_for "test -e '$T/ready'" 30
 
 t_ok "unlink of the open file" rm "$R/d/sub/f"
 t_is "$(kept_paths | grep -c "^$U/")" 0 \
