@@ -124,11 +124,9 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 			itable_remove(&c.fs->u.itab, dst.id);
 		itable_set(&c.fs->u.itab, src.id, newparent, newname);
 	}
-	if (c.fs) {
+	/* The epoch moves: every cached listing is stale (listcache.h). */
+	if (c.fs)
 		root_changed(c.fs);
-		root_dir_changed(c.fs, parent);
-		root_dir_changed(c.fs, newparent);
-	}
 out:
 	layers_close(&sdl);
 	layers_close(&ddl);
