@@ -43,6 +43,17 @@ int root_set_opaque(int dirfd, const char *name)
 	return err;
 }
 
+/* @name opened read-write if it can be, else read-only (*@rw says). */
+static int open_kept_at(int dirfd, const char *name, bool *rw)
+{
+	int fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+
+	*rw = fd >= 0;
+	if (fd < 0)
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
 /*
  * The file is opened through a link in the work dir, dropped at once: an
  * open file pins the host dentry it was opened by, and one left in the
@@ -50,27 +61,20 @@ int root_set_opaque(int dirfd, const char *name)
  * the host's dcache shrink (rm -rf of 27,718 files: 8.8 s of daemon CPU
  * instead of 4.1). A file system without hard links opens it by its name.
  */
-static int open_kept(struct root_fs *fs, int dirfd, const char *name, int flags)
+void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name)
 {
 	char tmp[64];
+	struct hfd *h;
+	bool rw;
 	int fd;
 
 	renamex_work_name(tmp, sizeof(tmp));
-	if (linkat(dirfd, name, fs->u.work_fd, tmp, 0) != 0)
-		return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
-	fd = openat(fs->u.work_fd, tmp, flags | O_NOFOLLOW | O_CLOEXEC);
-	unlinkat(fs->u.work_fd, tmp, 0);
-	return fd;
-}
-
-void root_keep_open(struct root_fs *fs, uint64_t id, int dirfd, const char *name)
-{
-	int fd = open_kept(fs, dirfd, name, O_RDWR);
-	bool rw = fd >= 0;
-	struct hfd *h;
-
-	if (fd < 0)
-		fd = open_kept(fs, dirfd, name, O_RDONLY);
+	if (linkat(dirfd, name, fs->u.work_fd, tmp, 0) == 0) {
+		fd = open_kept_at(fs->u.work_fd, tmp, &rw);
+		unlinkat(fs->u.work_fd, tmp, 0);
+	} else {
+		fd = open_kept_at(dirfd, name, &rw);
+	}
 	/* Kept until the kernel forgets the id: at once, unless open. */
 	if (fd >= 0 && hfd_add(&fs->u.hfd, id, fd, rw, &h) == 0)
 		hfd_put(&fs->u.hfd, h);
