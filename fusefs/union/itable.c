@@ -406,6 +406,16 @@ static int apply_line(struct itable *t, char *line, size_t len, bool *escaped, b
 	return itable_set(t, id, parent, line + off) ?: 1;
 }
 
+/* apply_line() counted into *@applied: 0, or a negative errno. */
+static int apply_counted(struct itable *t, char *line, size_t len, bool *escaped, bool *first,
+			 int *applied)
+{
+	int r = apply_line(t, line, len, escaped, first);
+
+	*applied += r > 0;
+	return r < 0 ? r : 0;
+}
+
 #define LOAD_CHUNK 65536
 
 /* Apply the lines of a snapshot or journal; a missing file is empty. The
@@ -441,18 +451,15 @@ static int load_file(struct itable *t, const char *path)
 		nul = llen ? memchr(line, '\0', llen) : NULL;
 		if (nul) {
 			if (nul > line)
-				err = apply_line(t, line, (size_t)(nul - line), &escaped, &first);
-			applied += err > 0;
-			err = err < 0 ? err : 0;
+				err = apply_counted(t, line, (size_t)(nul - line), &escaped, &first,
+						    &applied);
 			break;
 		}
 		if (nl) {
 			char next = line[llen]; /* buf has a byte beyond cap */
 
 			line[llen] = '\0';
-			err = apply_line(t, line, llen, &escaped, &first);
-			applied += err > 0;
-			err = err < 0 ? err : 0;
+			err = apply_counted(t, line, llen, &escaped, &first, &applied);
 			line[llen] = next;
 			start += llen;
 			continue;
@@ -479,9 +486,7 @@ static int load_file(struct itable *t, const char *path)
 		} else if (n == 0) {
 			buf[len] = '\0';
 			if (len)
-				err = apply_line(t, buf, len, &escaped, &first);
-			applied += err > 0;
-			err = err < 0 ? err : 0;
+				err = apply_counted(t, buf, len, &escaped, &first, &applied);
 			break;
 		} else {
 			len += (size_t)n;
