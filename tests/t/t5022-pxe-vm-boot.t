@@ -55,10 +55,18 @@ while read -r name fw mac ip; do
 		"$name: boot.ipxe started its boot"
 	want="$NB/tftp/${mac//:/-}/boot.ipxe $NB/tftp/${mac//:/-}/vmlinuz $NB/tftp/${mac//:/-}/initrd.img"
 	[ "$fw" = uefi ] && want="$NB/tftp/ipxe.efi $want"
-	got=
-	for f in $want; do
-		grep -qF "sent $f to $ip" "$T/dnsmasq-srv.log" && got+=" $f"
-	done
+	# dnsmasq logs "sent" at a transfer's last ACK, which may come after
+	# the VM powered off: give its log a few seconds to catch up.
+	sent_all()
+	{
+		local f
+		got=
+		for f in $want; do
+			grep -qF "sent $f to $ip" "$T/dnsmasq-srv.log" && got+=" $f"
+		done
+		[ "${got# }" = "$want" ]
+	}
+	wait_for sent_all 10 || true
 	t_is "${got# }" "$want" "$name: dnsmasq sent it $(basename -a $want | tr '\n' ' ')" ||
 		grep -F " $ip" "$T/dnsmasq-srv.log" | _t_diag_stream
 done <<<"$vms"
