@@ -189,9 +189,33 @@ reads_check()
 		bench_die "$w on $c returned $check, expected ${READ_EXPECT[$w]} (entries or bytes): a broken contender"
 }
 
+# read_one VAR LABEL WORKLOAD CACHE CONTENDER: one checked figure of
+# WORKLOAD on CONTENDER (caches dropped first when CACHE is cold), logged
+# after LABEL ("run 2"); VAR gets the CSV tail
+# "seconds,check,cpu_busy_s,daemon_cpu,client_user,client_sys". The reads
+# and haltpoll sections both measure through it.
+read_one()
+{
+	local __var=$1 label=$2 w=$3 mode=$4 c=$5 s check b0 busy d0 u0 s0 dcpu ucpu scpu me=$BASHPID
+	[ "$mode" = cold ] && drop_caches
+	d0=$(c_cpu_ticks "$c")
+	u0=$(_cpu_ticks "$me" 16)
+	s0=$(_cpu_ticks "$me" 17)
+	b0=$(cpu_busy_ticks)
+	time_cmd s w_run "$w" "${CROOT[$c]}" || bench_die "$w on $c failed"
+	busy=$(_ticks_s $(($(cpu_busy_ticks) - b0)))
+	dcpu=$(_ticks_s $(($(c_cpu_ticks "$c") - d0)))
+	ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
+	scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
+	check=$(tail -n1 "$T/.out")
+	reads_check "$w" "$c" "$check"
+	printf -v "$__var" '%s,%s,%s,%s,%s,%s' "$s" "$check" "$busy" "$dcpu" "$ucpu" "$scpu"
+	bench_log "$label $w $mode $c: ${s}s ($check), CPU s: daemon $dcpu, reader user $ucpu sys $scpu"
+}
+
 reads_run()
 {
-	local r w c s check mode b0 b1 busy d0 u0 s0 dcpu ucpu scpu me=$BASHPID
+	local r w c mode row
 	csv_reset reads.csv "run,workload,cache,contender,seconds,check,cpu_busy_s,daemon_cpu,client_user,client_sys"
 	for c in $BENCH_CONTENDERS; do
 		c_up "$c" || bench_die "cannot mount $c"
@@ -206,22 +230,8 @@ reads_run()
 					if [[ $w == par* ]] && [[ " $BENCH_PAR_CACHE " != *" $mode "* ]]; then
 						continue
 					fi
-					[ $mode = cold ] && drop_caches
-					d0=$(c_cpu_ticks "$c")
-					u0=$(_cpu_ticks "$me" 16)
-					s0=$(_cpu_ticks "$me" 17)
-					b0=$(cpu_busy_ticks)
-					time_cmd s w_run "$w" "${CROOT[$c]}" || bench_die "$w on $c failed"
-					b1=$(cpu_busy_ticks)
-					busy=$(_ticks_s $((b1 - b0)))
-					dcpu=$(_ticks_s $(($(c_cpu_ticks "$c") - d0)))
-					ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
-					scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
-					check=$(tail -n1 "$T/.out")
-					reads_check "$w" "$c" "$check"
-					csv_add reads.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$busy" \
-						"$dcpu" "$ucpu" "$scpu"
-					bench_log "run $r $w $mode $c: ${s}s ($check), CPU s: daemon $dcpu, reader user $ucpu sys $scpu"
+					read_one row "run $r" "$w" "$mode" "$c"
+					csv_add reads.csv "$r" "$w" "$mode" "$c" "$row"
 				done
 			done
 		done

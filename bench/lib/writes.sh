@@ -74,32 +74,48 @@ wcheck_untar_small()
 		awk '{ n++; if ($1 == "f") b += $2 } END { printf "%d entries %d file bytes\n", n, b }'
 }
 
-writes_run()
+# write_one VAR LABEL WORKLOAD CONTENDER: one checked figure of WORKLOAD on
+# CONTENDER's root as it is, caches dropped first, logged after LABEL
+# ("run 2"); VAR gets the CSV tail "seconds,check,daemon_cpu,client_user,
+# client_sys". The writes and haltpoll sections both measure through it.
+write_one()
 {
-	local r w c s check d0 u0 s0 dcpu ucpu scpu me=$BASHPID
-	csv_reset writes.csv "run,workload,contender,seconds,check,daemon_cpu,client_user,client_sys"
-	case " $BENCH_WRITES " in
+	local __var=$1 label=$2 w=$3 c=$4 s check d0 u0 s0 dcpu ucpu scpu me=$BASHPID
+	drop_caches
+	d0=$(c_cpu_ticks "$c")
+	u0=$(_cpu_ticks "$me" 16)
+	s0=$(_cpu_ticks "$me" 17)
+	time_cmd s "w_$w" "${CROOT[$c]}" "${CUPPER[$c]}" || bench_die "$w on $c failed"
+	dcpu=$(_ticks_s $(($(c_cpu_ticks "$c") - d0)))
+	ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
+	scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
+	check=$(tail -n1 "$T/.out")
+	if declare -F "wcheck_$w" >/dev/null; then
+		check=$("wcheck_$w" "${CROOT[$c]}")
+	fi
+	printf -v "$__var" '%s,%s,%s,%s,%s' "$s" "$check" "$dcpu" "$ucpu" "$scpu"
+	bench_log "$label $w $c: ${s}s ($check), CPU s: daemon $dcpu, workload user $ucpu sys $scpu"
+}
+
+# The small-file tar, when WORKLOADS... has a write that needs it.
+writes_prepare()
+{
+	case " $* " in
 	*" untar_small "*) data_small_tar || bench_die "cannot pack the small-file tar" ;;
 	esac
+}
+
+writes_run()
+{
+	local r w c row
+	csv_reset writes.csv "run,workload,contender,seconds,check,daemon_cpu,client_user,client_sys"
+	writes_prepare $BENCH_WRITES
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		for c in $(_rotate "$r" $BENCH_WRITERS); do
 			c_reset "$c" || bench_die "cannot mount $c"
 			for w in $BENCH_WRITES; do
-				drop_caches
-				d0=$(c_cpu_ticks "$c")
-				u0=$(_cpu_ticks "$me" 16)
-				s0=$(_cpu_ticks "$me" 17)
-				time_cmd s "w_$w" "${CROOT[$c]}" "${CUPPER[$c]}" ||
-					bench_die "$w on $c failed"
-				dcpu=$(_ticks_s $(($(c_cpu_ticks "$c") - d0)))
-				ucpu=$(_ticks_s $(($(_cpu_ticks "$me" 16) - u0)))
-				scpu=$(_ticks_s $(($(_cpu_ticks "$me" 17) - s0)))
-				check=$(tail -n1 "$T/.out")
-				if declare -F "wcheck_$w" >/dev/null; then
-					check=$("wcheck_$w" "${CROOT[$c]}")
-				fi
-				csv_add writes.csv "$r" "$w" "$c" "$s" "$check" "$dcpu" "$ucpu" "$scpu"
-				bench_log "run $r $w $c: ${s}s ($check), CPU s: daemon $dcpu, workload user $ucpu sys $scpu"
+				write_one row "run $r" "$w" "$c"
+				csv_add writes.csv "$r" "$w" "$c" "$row"
 			done
 			c_down "$c"
 		done
