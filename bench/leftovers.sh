@@ -33,6 +33,9 @@ snapshot()
 	ls /sys/kernel/tracing/instances 2>/dev/null | sort
 	echo "== scratch directories"
 	ls -d /tmp/nbt-* 2>/dev/null | sort
+	echo "== guest halt polling (bench/lib/haltpoll.sh changes it)"
+	[ -r /sys/module/haltpoll/parameters/guest_halt_poll_ns ] &&
+		echo "guest_halt_poll_ns $(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns)"
 }
 
 # PIDs (with their command lines) whose environment carries this run's marker

@@ -47,6 +47,8 @@
 . "$BENCH_DIR/lib/profile.sh"
 # shellcheck source=lib/transport.sh
 . "$BENCH_DIR/lib/transport.sh"
+# shellcheck source=lib/haltpoll.sh
+. "$BENCH_DIR/lib/haltpoll.sh"
 # shellcheck source=lib/report.sh
 . "$BENCH_DIR/lib/report.sh"
 
@@ -84,6 +86,7 @@ main()
 	bench_wants verify && verify_run
 	bench_wants profile && profile_run
 	bench_wants transport && transport_run
+	bench_wants haltpoll && haltpoll_run
 	bench_wants report && report_run
 	bench_log "done in $((SECONDS - t0)) s"
 }

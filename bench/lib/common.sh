@@ -13,7 +13,7 @@
 #   BENCH_TREE=DIR       the real OS tree packed into the image (/usr/share)
 #   BENCH_RUNS=N         runs per figure (5; quick 2)
 #   BENCH_ONLY="..."     sections: reads writes boot flood scale scaleout mapper nfs restart verify
-#                        profile transport report
+#                        profile transport haltpoll report
 #   BENCH_CONTENDERS=".." read contenders (netbootfs squashfuse_ll squashfuse
 #                        kernel fuse-overlayfs local)
 #   BENCH_STORM="8 32 64"  boot storm client counts
@@ -26,6 +26,9 @@
 #   BENCH_NFS_CONTENDERS, _WORKS, _FILES, _DIRS, _TRACE  the NFS section
 #                        (lib/nfs.sh: netbootfs ext4 overlay; walk read ls
 #                        create; 10,000 files in 100 dirs, quick 500 in 10)
+#   BENCH_HALTPOLL_ON, _READERS, _WRITERS, _WRITES  the guest halt polling
+#                        section (lib/haltpoll.sh: 200000 ns against the
+#                        machine's value)
 #   BENCH_VERIFY_COMPS=".."  compressions of the verify section (gzip xz lzo lz4 zstd)
 #   BENCH_VERIFY_COPIES=N  image copies verified during the readers' tar (4; quick 2)
 #   BENCH_OUT=DIR        CSV and plots (bench/results; quick: /tmp/netbootfs-bench-quick)
@@ -85,7 +88,7 @@ else
 fi
 BENCH_SCALEOUT_SERVERS=${BENCH_SCALEOUT_SERVERS:-5}
 BENCH_SCALEOUT_SPREAD=${BENCH_SCALEOUT_SPREAD:-0}
-BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper nfs restart verify profile transport report}
+BENCH_ONLY=${BENCH_ONLY:-reads writes boot flood scale scaleout mapper nfs restart verify profile transport haltpoll report}
 BENCH_CONTENDERS=${BENCH_CONTENDERS:-netbootfs squashfuse_ll squashfuse kernel fuse-overlayfs local}
 BENCH_WRITERS=${BENCH_WRITERS:-netbootfs kernel fuse-overlayfs}
 BENCH_CACHE=${BENCH_CACHE:-/var/cache/netbootfs-bench}
@@ -196,6 +199,18 @@ csv_add()
 	) >>"$f"
 }
 
+# The haltpoll governor's polling limit (lib/haltpoll.sh).
+HALTPOLL_NS_FILE=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+
+# "DRIVER GOVERNOR POLL_NS" of this machine's cpuidle ("-" where absent).
+cpuidle_state()
+{
+	local d=/sys/devices/system/cpu/cpuidle
+	printf '%s %s %s\n' "$(cat $d/current_driver 2>/dev/null || echo -)" \
+		"$(cat $d/current_governor_ro 2>/dev/null || cat $d/current_governor 2>/dev/null || echo -)" \
+		"$(cat "$HALTPOLL_NS_FILE" 2>/dev/null || echo -)"
+}
+
 bench_machine()
 {
 	local f=$BENCH_OUT/machine.txt
@@ -214,6 +229,7 @@ bench_machine()
 		echo "dnsmasq: $(dpkg-query -W -f '${Version}' dnsmasq-base 2>/dev/null)"
 		echo "busybox: $(dpkg-query -W -f '${Version}' busybox-static 2>/dev/null)"
 		echo "curl (boot storm client): $(dpkg-query -W -f '${Version}' curl 2>/dev/null)"
+		echo "cpuidle (driver, governor, guest_halt_poll_ns): $(cpuidle_state)"
 		echo "tree: $BENCH_TREE"
 		echo "runs: $BENCH_RUNS"
 		echo "quick: $BENCH_QUICK"

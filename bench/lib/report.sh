@@ -19,6 +19,8 @@
 . "$BENCH_DIR/lib/report_coldread.sh"
 # shellcheck source=report_transport.sh
 . "$BENCH_DIR/lib/report_transport.sh"
+# shellcheck source=report_haltpoll.sh
+. "$BENCH_DIR/lib/report_haltpoll.sh"
 
 REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
 REPORT_END='<!-- END GENERATED -->'
@@ -531,6 +533,7 @@ _report_section()
 	report_restart
 	report_coldread
 	report_transport
+	report_haltpoll
 	echo "### Plots"
 	echo
 	for p in reads meta writes bootstorm scale; do
