@@ -26,7 +26,7 @@
 #   BENCH_NFS_CONTENDERS, _WORKS, _FILES, _DIRS, _TRACE  the NFS section
 #                        (lib/nfs.sh: netbootfs ext4 overlay; walk read ls
 #                        create; 10,000 files in 100 dirs, quick 500 in 10)
-#   BENCH_HALTPOLL_ON, _READERS, _WRITERS, _WRITES  the guest halt polling
+#   BENCH_HALTPOLL_ON, _READERS, _WRITERS, _WRITES, _NFS  the guest halt polling
 #                        section (lib/haltpoll.sh: 200000 ns against the
 #                        machine's value)
 #   BENCH_VERIFY_COMPS=".."  compressions of the verify section (gzip xz lzo lz4 zstd)

@@ -19,8 +19,13 @@
 #   meta          the metadata walk, cold and warm (reads.sh's read_one)
 #   create_small, untar_small  on a fresh upper, caches dropped
 #                 (writes.sh's write_one)
+#   nfs_walk      the NFS walk (bench/nfsbench over Ganesha, nfs.sh's
+#                 nfs_one) cold, right after Ganesha started on a fresh
+#                 contender, and warm, right after
 # on netbootfs, kernel squashfs + overlayfs, and for rtt and meta
-# squashfuse_ll ($BENCH_HALTPOLL_READERS, $BENCH_HALTPOLL_WRITERS).
+# squashfuse_ll ($BENCH_HALTPOLL_READERS, $BENCH_HALTPOLL_WRITERS); the NFS
+# walk on a netbootfs node root and on the unpacked tree on ext4
+# ($BENCH_HALTPOLL_NFS; empty: no NFS).
 #
 # The setting is put back to the machine's value at the end and, through
 # at_exit, on every other way out (a failed run, Ctrl-C). Without the
@@ -28,12 +33,14 @@
 # that and records nothing.
 #
 # results/haltpoll.csv: run,setting,poll_ns,workload,cache,contender,value,unit,check
-# (value: µs per call for rtt, else seconds)
+# (value: µs per call for rtt, the 1-minute load average at the start of
+# each setting's block for loadavg, else seconds)
 
 BENCH_HALTPOLL_ON=${BENCH_HALTPOLL_ON:-200000}
 BENCH_HALTPOLL_READERS=${BENCH_HALTPOLL_READERS:-netbootfs kernel squashfuse_ll}
 BENCH_HALTPOLL_WRITERS=${BENCH_HALTPOLL_WRITERS:-netbootfs kernel}
 BENCH_HALTPOLL_WRITES=${BENCH_HALTPOLL_WRITES:-create_small untar_small}
+BENCH_HALTPOLL_NFS=${BENCH_HALTPOLL_NFS-netbootfs ext4}
 HP_CSV=haltpoll.csv
 
 _hp_set()
@@ -54,6 +61,9 @@ declare -A HP_WCHECK
 _hp_block()
 {
 	local c w mode row us label="run $HP_RUN $HP_SETTING ($HP_NS ns)"
+	# a busy machine's vCPUs seldom halt: the load says how much of the
+	# difference a run could show
+	_hp_add loadavg - - "$(cut -d' ' -f1 /proc/loadavg)" load ""
 	# fresh, empty uppers: the walks count the image's entries only
 	for c in $BENCH_HALTPOLL_WRITERS; do
 		c_reset "$c" || bench_die "cannot mount $c"
@@ -78,6 +88,15 @@ _hp_block()
 			_hp_add "$w" cold "$c" "${row%%,*}" s "$check"
 		done
 	done
+	for c in $(_rotate "$HP_RUN" $BENCH_HALTPOLL_NFS); do
+		nfs_cold "$c"
+		for mode in cold warm; do
+			# the run is only a label here: no request counts into nfs-fuse.csv
+			BENCH_NFS_TRACE=0 nfs_one row "$HP_RUN $HP_SETTING" walk "$mode" "$c"
+			_hp_add nfs_walk "$mode" "$c" "${row%%,*}" s "$(cut -d, -f2 <<<"$row")"
+		done
+		nfs_done "$c"
+	done
 }
 
 haltpoll_run()
@@ -92,6 +111,7 @@ haltpoll_run()
 	# From here on every way out puts the machine's value back.
 	at_exit "echo '$orig' >'$HALTPOLL_NS_FILE'"
 	writes_prepare $BENCH_HALTPOLL_WRITES
+	[ -z "$BENCH_HALTPOLL_NFS" ] || nfs_prepare
 	# the writers are mounted fresh by each block
 	for c in $BENCH_HALTPOLL_READERS; do
 		[[ " $BENCH_HALTPOLL_WRITERS " == *" $c "* ]] || c_up "$c" || bench_die "cannot mount $c"

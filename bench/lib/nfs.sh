@@ -173,10 +173,13 @@ _nfs_trace_off()
 	grep -q 'LOST' "$NFS_TRACE/trace" && bench_log "nfs: trace events lost: counts are low"
 }
 
-# _nfs_one RUN WORKLOAD CACHE CONTENDER: one timed figure, checked.
-_nfs_one()
+# nfs_one VAR RUN WORKLOAD CACHE CONTENDER: one timed figure, checked, of
+# WORKLOAD through the running Ganesha; VAR gets the CSV tail
+# "seconds,check,ganesha_cpu,daemon_cpu,jukebox". The nfs and haltpoll
+# sections both measure through it.
+nfs_one()
 {
-	local r=$1 w=$2 mode=$3 c=$4 s check g0 d0 gcpu dcpu line dpid='' jb=0
+	local __var=$1 r=$2 w=$3 mode=$4 c=$5 s check g0 d0 gcpu dcpu line dpid='' jb=0
 	local url="nfs://$NB_SERVER_IP/export?version=3"
 	[[ $c == netbootfs* ]] && dpid=$NB_PID
 	[ "$BENCH_NFS_TRACE" = 1 ] && [[ $c == netbootfs* ]] && _nfs_trace_on "${NFS_ROOT[$c]}"
@@ -215,7 +218,7 @@ _nfs_one()
 	fi
 	[ "$check" = "${NFS_EXPECT[$w]}" ] ||
 		bench_die "nfs: $w on $c gave $check, expected ${NFS_EXPECT[$w]}: a broken contender"
-	csv_add nfs.csv "$r" "$w" "$mode" "$c" "$s" "$check" "$gcpu" "$dcpu" "$jb"
+	printf -v "$__var" '%s,%s,%s,%s,%s' "$s" "$check" "$gcpu" "$dcpu" "$jb"
 	bench_log "run $r nfs $w $mode $c: ${s}s ($check), CPU s: ganesha $gcpu, daemon $dcpu; NFS3ERR_JUKEBOX: $jb"
 }
 
@@ -231,9 +234,9 @@ _nfs_expect()
 	NFS_EXPECT[create]="entries=$((1 + BENCH_NFS_DIRS + BENCH_NFS_FILES));files=$BENCH_NFS_FILES;bytes=$((100 * BENCH_NFS_FILES))"
 }
 
-nfs_run()
+# nfs_prepare: the client, the check values and the two namespaces.
+nfs_prepare()
 {
-	local r c w mode
 	NFS_CLIENT=$NB_BUILD/bench/nfsbench
 	# Always through make: the client is not part of `make all`.
 	make -C "$SRCDIR" --no-print-directory O="$NB_BUILD" "$NFS_CLIENT" >&2 ||
@@ -241,27 +244,45 @@ nfs_run()
 	command -v ganesha.nfsd nfs-ls rpcbind mkfs.ext4 >/dev/null ||
 		bench_die "nfs: needs ganesha.nfsd, rpcbind, nfs-ls, mkfs.ext4 (make deps)"
 	_nfs_expect
-	csv_reset nfs.csv "run,workload,cache,contender,seconds,check,ganesha_cpu,daemon_cpu,jukebox"
-	[ "$BENCH_NFS_TRACE" = 1 ] && csv_reset nfs-fuse.csv "run,workload,cache,contender,opcode,count"
 	ns_create "$NFS_SRV" && ns_create "$NFS_CLI" &&
 		ns_link "$NFS_SRV" "$NFS_CLI" "$NB_SERVER_IP/24" dc:a6:32:0b:0b:0b "$NB_NET.51/24" ||
 		bench_die "nfs: cannot make the namespaces"
+}
+
+# nfs_cold CONTENDER: Ganesha exporting CONTENDER as after a server boot.
+nfs_cold()
+{
+	[ -z "${NFS_GANESHA_PID:-}" ] || svc_ganesha_stop "$NFS_SRV"
+	NFS_GANESHA_PID=
+	_nfs_fresh "$1" || bench_die "nfs: cannot set up $1"
+	drop_caches
+	_nfs_ganesha_start "$1"
+}
+
+# nfs_done CONTENDER: Ganesha stopped, CONTENDER unmounted.
+nfs_done()
+{
+	svc_ganesha_stop "$NFS_SRV"
+	NFS_GANESHA_PID=
+	_nfs_down "$1"
+}
+
+nfs_run()
+{
+	local r c w mode row
+	nfs_prepare
+	csv_reset nfs.csv "run,workload,cache,contender,seconds,check,ganesha_cpu,daemon_cpu,jukebox"
+	[ "$BENCH_NFS_TRACE" = 1 ] && csv_reset nfs-fuse.csv "run,workload,cache,contender,opcode,count"
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
 		for c in $(_rotate "$r" $BENCH_NFS_CONTENDERS); do
 			for w in $BENCH_NFS_WORKS; do
 				for mode in cold warm; do
-					if [ $mode = cold ]; then
-						[ -z "${NFS_GANESHA_PID:-}" ] || svc_ganesha_stop "$NFS_SRV"
-						_nfs_fresh "$c" || bench_die "nfs: cannot set up $c"
-						drop_caches
-						_nfs_ganesha_start "$c"
-					fi
-					_nfs_one "$r" "$w" "$mode" "$c"
+					[ $mode = warm ] || nfs_cold "$c"
+					nfs_one row "$r" "$w" "$mode" "$c"
+					csv_add nfs.csv "$r" "$w" "$mode" "$c" "$row"
 				done
 			done
-			svc_ganesha_stop "$NFS_SRV"
-			NFS_GANESHA_PID=
-			_nfs_down "$c"
+			nfs_done "$c"
 		done
 	done
 }

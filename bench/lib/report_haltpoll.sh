@@ -40,6 +40,10 @@ sub ratios {
 printf "### Guest halt polling: the virtual machine's idle setting (bench/lib/haltpoll.sh)\n\n";
 printf "%d runs, each with both settings, their order alternating from run to run; median [min–max]. The cpuidle driver haltpoll lets an idle vCPU poll for up to guest_halt_poll_ns before it halts; at 0 every FUSE round trip waits for a halted vCPU to be woken (an IPI and a VM exit). Ratios are netbootfs's time over the other's, run by run within one setting (below 1: netbootfs is faster). The round trip's kernel figure is the bare system call, no transport: it has no ratio.\n\n",
 	scalar(keys %runs);
+if ($v{loadavg}) {
+	printf "Load average (1 minute) when each setting's runs began: %s. On a busy machine the vCPUs seldom halt, and the two settings come closer.\n\n",
+		join('; ', map { "$label{$_}: " . mmm(values %{figs('loadavg', '-', $_, '-')}) } @settings);
+}
 print "| workload | cache | setting | netbootfs | kernel squashfs + overlayfs | squashfuse_ll | netbootfs / kernel | netbootfs / squashfuse_ll |\n";
 print "|---|---|---|---|---|---|---|---|\n";
 my $dat = "workload machine-$ns{off}ns polling-" . ($ns{on} // '?') . "ns\n";
@@ -61,10 +65,25 @@ for my $wc (['rtt', 'warm', 'µs per call'], ['meta', 'cold', 's'], ['meta', 'wa
 print "\n";
 dat('haltpoll', $dat);
 
+if ($v{nfs_walk}) {
+	print "Through NFS: Ganesha (FSAL_VFS, NFSv3) exporting a netbootfs node root or the unpacked tree on ext4, walked by bench/nfsbench (READDIRPLUS3 of every directory, GETATTR3 of every entry); cold right after Ganesha started on a fresh export with caches dropped, warm right after.\n\n";
+	print "| walk | setting | netbootfs s | ext4 s | netbootfs / ext4 |\n|---|---|---|---|---|\n";
+	for my $c (qw(cold warm)) {
+		for my $s (@settings) {
+			my @r = ratios('nfs_walk', $c, $s, 'netbootfs', 'ext4');
+			$med{"nfs_walk|$c|$s"} = median(@r);
+			printf "| %s | %s | %s | %s | %s |\n", $c, $label{$s},
+				(map { mmm(values %{figs('nfs_walk', $c, $s, $_)}) } qw(netbootfs ext4)), ratio_cell(@r);
+		}
+	}
+	print "\n";
+}
+
 # The run's own summary: the netbootfs / kernel ratios at both settings.
 my @say;
 for my $wc (['meta', 'warm', 'warm metadata walk'], ['meta', 'cold', 'cold metadata walk'],
-	    ['create_small', 'cold', 'creation of 10,000 files'], ['untar_small', 'cold', 'tar -x']) {
+	    ['create_small', 'cold', 'creation of 10,000 files'], ['untar_small', 'cold', 'tar -x'],
+	    ['nfs_walk', 'warm', 'warm NFS walk (against ext4)']) {
 	my ($w, $c, $what) = @$wc;
 	my ($off, $on) = map { $med{"$w|$c|$_"} } qw(off on);
 	push @say, sprintf('%s %.2f× → %.2f×', $what, $off, $on) if defined $off && defined $on;
