@@ -22,6 +22,15 @@
 # shellcheck source=report_haltpoll.sh
 . "$BENCH_DIR/lib/report_haltpoll.sh"
 
+# report_plot NAME: the link to $BENCH_PLOTS/NAME.png and a blank line,
+# when gnuplot made it.
+report_plot()
+{
+	[ -s "$BENCH_PLOTS/$1.png" ] || return 0
+	echo "![$1]($(realpath --relative-to="$(dirname "$BENCH_REPORT")" "$BENCH_PLOTS")/$1.png)"
+	echo
+}
+
 REPORT_BEGIN='<!-- BEGIN GENERATED: bench/run.sh report; do not edit by hand -->'
 REPORT_END='<!-- END GENERATED -->'
 

@@ -113,8 +113,6 @@ PERL
 	machines").
 	EOF
 	echo
-	[ -s "$BENCH_PLOTS/haltpoll.png" ] &&
-		echo "![haltpoll]($(realpath --relative-to="$(dirname "$BENCH_REPORT")" "$BENCH_PLOTS")/haltpoll.png)" &&
-		echo
+	report_plot haltpoll
 	return 0
 }

@@ -146,8 +146,6 @@ PERL
 	libfuse that carries the transport (3.18 and later).
 	EOF
 	echo
-	[ -s "$BENCH_PLOTS/transport.png" ] &&
-		echo "![transport]($(realpath --relative-to="$(dirname "$BENCH_REPORT")" "$BENCH_PLOTS")/transport.png)" &&
-		echo
+	report_plot transport
 	return 0
 }
