@@ -9,13 +9,13 @@
 
 require_root
 require_cmd ip setsid
-plan 10
+plan 12
 
 LO=$SRCDIR/bench/leftovers.sh
 ns=nbt-leftover-$$
 # Tests run in parallel: only what this test creates counts (the processes
 # are told apart by leftovers.sh's own environment marker anyway).
-export LEFTOVERS_ONLY="$T|$ns"
+export LEFTOVERS_ONLY="$T|$ns|guest_halt_poll_ns"
 
 # run_lo CMD...: leftovers.sh CMD..., its stderr in $T/lo.err, status in $rc
 run_lo()
@@ -52,3 +52,18 @@ stop_pid "$pid"
 run_lo sh -c 'exit 3'
 t_is "$rc" 3 "a failing command's exit status comes through"
 t_is "$(cat "$T/lo.err")" "" "with nothing to report"
+
+# The haltpoll bench section changes guest halt polling: a run that does
+# not put it back leaves the machine slower or busier than it found it.
+knob=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+if [ -w "$knob" ]; then
+	orig=$(cat "$knob")
+	[ "$orig" = 1234 ] && other=4321 || other=1234
+	at_exit "echo '$orig' >'$knob'"
+	run_lo sh -c 'echo "$1" >"$0"' "$knob" "$other"
+	t_is "$rc" 1 "a changed guest halt polling setting fails the run"
+	t_ok "naming the setting and the value left" grep -qxF "  guest_halt_poll_ns $other" "$T/lo.err"
+	echo "$orig" >"$knob"
+else
+	skip "no writable $knob (no haltpoll cpuidle governor)" 2
+fi
