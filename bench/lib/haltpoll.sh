@@ -60,7 +60,7 @@ declare -A HP_WCHECK
 # _hp_block: every workload once at the current setting.
 _hp_block()
 {
-	local c w mode row us label="run $HP_RUN $HP_SETTING ($HP_NS ns)"
+	local c w mode row us check label="run $HP_RUN $HP_SETTING ($HP_NS ns)"
 	# a busy machine's vCPUs seldom halt: the load says how much of the
 	# difference a run could show
 	_hp_add loadavg - - "$(cut -d' ' -f1 /proc/loadavg)" load ""
@@ -129,6 +129,6 @@ haltpoll_run()
 	for c in $BENCH_HALTPOLL_READERS $BENCH_HALTPOLL_WRITERS; do
 		c_down "$c"
 	done
-	rm -rf "${NB:?}/overlays/$BENCH_NODE"
+	[ -z "${NB:-}" ] || rm -rf "$NB/overlays/$BENCH_NODE"
 	bench_log "haltpoll: $HALTPOLL_NS_FILE back at $orig"
 }
