@@ -16,9 +16,10 @@
 # Workloads (each through the code of its own section):
 #   rtt           µs per FUSE round trip (transport.sh's _tp_rtt); the
 #                 kernel's figure is the bare system call
-#   meta          the metadata walk, cold and warm (reads.sh's read_one)
-#   create_small, untar_small  on a fresh upper, caches dropped
-#                 (writes.sh's write_one)
+#   meta, tar     the metadata walk and the tar of every byte, cold and
+#                 warm (reads.sh's read_one; $BENCH_HALTPOLL_WALKS)
+#   create_small, untar_small, rm_small  on a fresh upper, caches dropped
+#                 (writes.sh's write_one; $BENCH_HALTPOLL_WRITES)
 #   nfs_walk      the NFS walk (bench/nfsbench over Ganesha, nfs.sh's
 #                 nfs_one) cold, right after Ganesha started on a fresh
 #                 contender, and warm, right after
@@ -39,7 +40,8 @@
 BENCH_HALTPOLL_ON=${BENCH_HALTPOLL_ON:-200000}
 BENCH_HALTPOLL_READERS=${BENCH_HALTPOLL_READERS:-netbootfs kernel squashfuse_ll}
 BENCH_HALTPOLL_WRITERS=${BENCH_HALTPOLL_WRITERS:-netbootfs kernel}
-BENCH_HALTPOLL_WRITES=${BENCH_HALTPOLL_WRITES:-create_small untar_small}
+BENCH_HALTPOLL_WALKS=${BENCH_HALTPOLL_WALKS:-meta tar}
+BENCH_HALTPOLL_WRITES=${BENCH_HALTPOLL_WRITES:-create_small untar_small rm_small}
 BENCH_HALTPOLL_NFS=${BENCH_HALTPOLL_NFS-netbootfs ext4}
 HP_CSV=haltpoll.csv
 
@@ -73,9 +75,11 @@ _hp_block()
 		us=$(_tp_rtt "${CROOT[$c]}") || bench_die "rtt $c failed"
 		_hp_add rtt warm "$c" "$us" us ""
 		bench_log "$label rtt $c: $us us"
-		for mode in cold warm; do
-			read_one row "$label" meta "$mode" "$c"
-			_hp_add meta "$mode" "$c" "${row%%,*}" s "$(cut -d, -f2 <<<"$row")"
+		for w in $BENCH_HALTPOLL_WALKS; do
+			for mode in cold warm; do
+				read_one row "$label" "$w" "$mode" "$c"
+				_hp_add "$w" "$mode" "$c" "${row%%,*}" s "$(cut -d, -f2 <<<"$row")"
+			done
 		done
 	done
 	for c in $(_rotate "$HP_RUN" $BENCH_HALTPOLL_WRITERS); do

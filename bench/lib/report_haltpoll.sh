@@ -49,7 +49,8 @@ print "|---|---|---|---|---|---|---|---|\n";
 my $dat = "workload machine-$ns{off}ns polling-" . ($ns{on} // '?') . "ns\n";
 my %med;
 for my $wc (['rtt', 'warm', 'µs per call'], ['meta', 'cold', 's'], ['meta', 'warm', 's'],
-	    ['create_small', 'cold', 's'], ['untar_small', 'cold', 's']) {
+	    ['tar', 'cold', 's'], ['tar', 'warm', 's'], ['create_small', 'cold', 's'],
+	    ['untar_small', 'cold', 's'], ['rm_small', 'cold', 's']) {
 	my ($w, $c, $unit) = @$wc;
 	next unless $v{$w}{$c};
 	for my $s (@settings) {
@@ -82,7 +83,9 @@ if ($v{nfs_walk}) {
 # The run's own summary: the netbootfs / kernel ratios at both settings.
 my @say;
 for my $wc (['meta', 'warm', 'warm metadata walk'], ['meta', 'cold', 'cold metadata walk'],
+	    ['tar', 'warm', 'warm tar'], ['tar', 'cold', 'cold tar'],
 	    ['create_small', 'cold', 'creation of 10,000 files'], ['untar_small', 'cold', 'tar -x'],
+	    ['rm_small', 'cold', 'rm -rf'],
 	    ['nfs_walk', 'warm', 'warm NFS walk (against ext4)']) {
 	my ($w, $c, $what) = @$wc;
 	my ($off, $on) = map { $med{"$w|$c|$_"} } qw(off on);
