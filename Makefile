@@ -104,6 +104,8 @@ $(O)/images/%.o: ALL_CFLAGS += $(SQFS_CFLAGS)
 $(O)/fusefs/%.o: ALL_CFLAGS += -DFUSE_USE_VERSION=34 $(FUSE_CFLAGS) $(SYSTEMD_CFLAGS)
 $(O)/ctl/%.o: ALL_CFLAGS += $(JSON_CFLAGS)
 $(O)/tests/%.o: ALL_CFLAGS += -DFUSE_USE_VERSION=34 $(FUSE_CFLAGS) $(JSON_CFLAGS) -Wno-missing-prototypes
+# The images/ unit tests may look inside the library (images/image_priv.h).
+$(O)/tests/unit/test_image_%.o: ALL_CFLAGS += $(SQFS_CFLAGS)
 
 $(O)/%.o: %.c | $(O)/build-config.h
 	@mkdir -p $(@D)

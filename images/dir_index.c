@@ -220,9 +220,9 @@ int dir_index_find(struct image_gen *g, struct img_reader *r, uint32_t dir_ino,
 	err = cached_find(&g->dirs, dir_ino, name, e);
 	if (err != -EAGAIN)
 		return err;
-	err = names_build(&r->fs, dir_ino, dir, &dn);
+	err = names_build(&r->sq.fs, dir_ino, dir, &dn);
 	if (err == -E2BIG || err == -ENOMEM)
-		return dir_find(&r->fs, dir, name, e);
+		return dir_find(&r->sq.fs, dir, name, e);
 	if (err)
 		return err;
 	err = names_find(dn, name, e);

@@ -22,7 +22,7 @@ static void readers_destroy(struct image_gen *g)
 		struct img_reader *r = &g->readers[i];
 
 		if (r->ready)
-			img_sqfs_destroy(&r->fs);
+			img_sqfs_destroy(&r->sq);
 		r->ready = false;
 		pthread_mutex_destroy(&r->lock);
 	}
@@ -47,20 +47,20 @@ static int readers_init(struct image_gen *g, char *why, size_t whylen)
 {
 	int err;
 
-	err = image_validate_fd(g->fd, &g->readers[0].fs, &g->info, why, whylen);
+	err = image_validate_fd(g->fd, &g->readers[0].sq, &g->info, why, whylen);
 	if (err)
 		return err;
 	g->readers[0].ready = true;
 	for (int i = 1; i < IMG_READERS; i++) {
 		struct img_reader *r = &g->readers[i];
 
-		if (img_sqfs_init(&r->fs, g->fd)) {
+		if (img_sqfs_init(&r->sq, g->fd)) {
 			why_set(why, whylen, "cannot read the filesystem tables");
 			return -EIO;
 		}
 		r->ready = true;
 		/* The checks made through reader 0 hold only for the same bytes. */
-		if (memcmp(&r->fs.sb, &g->readers[0].fs.sb, sizeof(r->fs.sb))) {
+		if (memcmp(&r->sq.fs.sb, &g->readers[0].sq.fs.sb, sizeof(r->sq.fs.sb))) {
 			why_set(why, whylen, "image changed while being opened");
 			return -EIO;
 		}
@@ -104,14 +104,14 @@ int gen_open(const char *path, const char *name, unsigned id, struct image_gen *
 	err = readers_init(g, why, whylen);
 	if (err)
 		goto fail;
-	g->root_id = sqfs_inode_root(&g->readers[0].fs);
-	err = inode_load(&g->readers[0].fs, g->root_id, &root);
+	g->root_id = sqfs_inode_root(&g->readers[0].sq.fs);
+	err = inode_load(&g->readers[0].sq.fs, g->root_id, &root);
 	if (err) {
 		why_set(why, whylen, "root inode is unreadable");
 		goto fail;
 	}
 	g->root_ino = root.base.inode_number;
-	g->has_export = sqfs_export_ok(&g->readers[0].fs);
+	g->has_export = sqfs_export_ok(&g->readers[0].sq.fs);
 	*out = g;
 	return 0;
 fail:

@@ -26,21 +26,58 @@
 #undef _POSIX_C_SOURCE
 #include <squashfuse.h>
 
-#define IMG_READERS   4	   /* independent sqfs instances per generation */
-#define IMG_LINK_MAX  4095 /* longest symlink target accepted */
-#define IMG_MD_SIZE   SQUASHFS_METADATA_SIZE
-#define IMG_NO_XATTR  SQUASHFS_INVALID_XATTR
-#define IMG_NO_FRAG   SQUASHFS_INVALID_FRAG
-#define IMG_NO_TABLE  UINT64_MAX
-#define IMG_SB_SIZE   sizeof(struct squashfs_super_block) /* nothing else below */
+#define IMG_READERS  4	  /* independent sqfs instances per generation */
+#define IMG_LINK_MAX 4095 /* longest symlink target accepted */
+#define IMG_MD_SIZE  SQUASHFS_METADATA_SIZE
+#define IMG_NO_XATTR SQUASHFS_INVALID_XATTR
+#define IMG_NO_FRAG  SQUASHFS_INVALID_FRAG
+#define IMG_NO_TABLE UINT64_MAX
+#define IMG_SB_SIZE  sizeof(struct squashfs_super_block) /* nothing else below */
+
+/* ---- metadata blocks of one reader (md_cache.c) ------------------------ */
+
+#define MD_CACHE_WAYS 8	 /* blocks a lookup compares */
+#define MD_CACHE_SETS 64 /* per reader: 512 blocks, up to 4 MiB */
+
+struct md_slot {
+	uint64_t pos;	   /* image offset of the block's header */
+	uint64_t next;	   /* offset of the block after it */
+	uint64_t used;	   /* tick of the last use: the set's LRU is evicted */
+	sqfs_block *block; /* NULL: empty */
+};
+
+struct md_cache {
+	struct md_slot *slots; /* sets * MD_CACHE_WAYS */
+	unsigned sets;	       /* a power of two */
+	uint64_t tick;
+	uint64_t hits, loads; /* lookups answered / blocks decompressed */
+};
+
+/* An empty cache of @sets * MD_CACHE_WAYS blocks (@sets a power of two). */
+int md_cache_init(struct md_cache *c, unsigned sets);
+void md_cache_destroy(struct md_cache *c);
+/* The decompressed metadata block whose header is at @pos and the offset
+ * of the block after it; read on a miss (-EIO if unreadable). The block
+ * is the cache's, valid until the next md_cache_get() on @c. */
+int md_cache_get(struct md_cache *c, sqfs *fs, uint64_t pos, sqfs_block **block, uint64_t *next);
+/* The set a block at @pos lives in (for the tests). */
+unsigned md_cache_set_of(const struct md_cache *c, uint64_t pos);
 
 /* ---- guards (sqfs_guard.c) ---------------------------------------------- */
 
-/* sqfs_init()/sqfs_destroy() without their leaks, and with gzip blocks
- * inflated by libdeflate (inflate.c). */
-int img_sqfs_init(sqfs *fs, int fd);
+/* A libsquashfuse instance with this library's metadata cache beside it.
+ * Every metadata read of a `sqfs` finds its cache from the sqfs, so each
+ * sqfs this library reads must be the @fs of an img_sqfs_init()ed one. */
+struct img_sqfs {
+	sqfs fs;
+	struct md_cache md;
+};
+
+/* sqfs_init()/sqfs_destroy() without their leaks, with the hashed metadata
+ * cache, and with gzip blocks inflated by libdeflate (inflate.c). */
+int img_sqfs_init(struct img_sqfs *s, int fd);
 void img_use_fast_inflate(sqfs *fs);
-void img_sqfs_destroy(sqfs *fs);
+void img_sqfs_destroy(struct img_sqfs *s);
 /* The metadata block at image offset @pos (-EIO unless it lies past the
  * superblock, inside bytes_used, and reads); @next (may be NULL) gets the
  * offset of the block after it. */
@@ -50,7 +87,7 @@ int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur);
 /* sqfs_md_read(), checking each block before copying from it: 0 or -EIO.
  * Every metadata read of this library goes through it. */
 int md_read(sqfs *fs, sqfs_md_cursor *cur, void *buf, size_t size);
-/* sqfs_inode_get() for an id taken from the image, after range checks. */
+/* inode_read() for an id taken from the image, after range checks. */
 int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
 /* uid/gid through the id table. */
 int id_lookup(sqfs *fs, uint16_t idx, uint32_t *out);
@@ -67,6 +104,12 @@ mode_t img_type_mode(int type);
 /* The stat of @inode (owner through the id table): 0 or -EIO. */
 int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st);
 
+/* ---- inodes (inode_read.c) --------------------------------------------- */
+
+/* The inode @id as sqfs_inode_get() fills it, read through md_read():
+ * 0 or -EIO. */
+int inode_read(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
+
 /* ---- superblock (validate.c) ------------------------------------------- */
 
 /* Checks the raw superblock against the file size. */
@@ -74,8 +117,9 @@ int superblock_check(const struct squashfs_super_block *sb, uint64_t file_size, 
 		     size_t whylen);
 const char *compression_label(unsigned id);
 /* Validate the image behind @fd (superblock, tables, root inode) and, on
- * success, leave a ready sqfs in @fs (caller sqfs_destroy()s it). */
-int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size_t whylen);
+ * success, leave a ready instance in @s (caller img_sqfs_destroy()s it). */
+int image_validate_fd(int fd, struct img_sqfs *s, struct image_info *info, char *why,
+		      size_t whylen);
 
 /* ---- directories (dir_iter.c) ------------------------------------------ */
 
@@ -217,7 +261,7 @@ bool ino_map_get(struct ino_map *m, uint32_t ino, sqfs_inode_id *id);
 
 struct img_reader {
 	pthread_mutex_t lock;
-	sqfs fs;
+	struct img_sqfs sq;
 	bool ready;
 	struct blk_cursor cursor;
 };
@@ -299,9 +343,9 @@ struct gen_record {
 };
 
 struct gen_ids {
-	char *path;   /* <images>/.generations, or <state>/generations (unshared) */
-	int lock_fd;  /* <images>/.generations.lock; -1 when unshared */
-	bool shared;  /* in the images directory, under the lock */
+	char *path;  /* <images>/.generations, or <state>/generations (unshared) */
+	int lock_fd; /* <images>/.generations.lock; -1 when unshared */
+	bool shared; /* in the images directory, under the lock */
 	struct gen_record *recs;
 	size_t n, cap;
 	unsigned next; /* where the search for a free id starts */

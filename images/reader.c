@@ -21,7 +21,7 @@ static int ino_to_id(struct image_gen *g, struct img_reader *r, img_ino ino, sqf
 		return 0;
 	}
 	if (g->has_export)
-		return export_lookup(&r->fs, ino, id);
+		return export_lookup(&r->sq.fs, ino, id);
 	if (ino_map_get(&g->map, ino, id))
 		return 0;
 	err = gen_map_walk(g, r);
@@ -39,7 +39,7 @@ int gen_inode(struct image_gen *g, struct img_reader *r, img_ino ino, sqfs_inode
 	err = ino_to_id(g, r, ino, &iid);
 	if (err)
 		return err;
-	if (inode_load(&r->fs, iid, inode) || inode->base.inode_number != ino)
+	if (inode_load(&r->sq.fs, iid, inode) || inode->base.inode_number != ino)
 		return -EIO;
 	if (id)
 		*id = iid;
@@ -59,7 +59,7 @@ static int learn(struct image_gen *g, struct img_reader *r, uint32_t ino, sqfs_i
 		return id == g->root_id ? 0 : -EIO;
 	if (!g->has_export)
 		return ino_map_put(&g->map, ino, id);
-	return export_lookup(&r->fs, ino, &known) || known != id ? -EIO : 0;
+	return export_lookup(&r->sq.fs, ino, &known) || known != id ? -EIO : 0;
 }
 
 /*
@@ -96,11 +96,12 @@ int gen_map_walk(struct image_gen *g, struct img_reader *r)
 		struct dir_ent e;
 		int more;
 
-		if (inode_load(&r->fs, stack[--n], &dir) || dir_iter_open(&r->fs, &dir, &it)) {
+		if (inode_load(&r->sq.fs, stack[--n], &dir) ||
+		    dir_iter_open(&r->sq.fs, &dir, &it)) {
 			err = -EIO;
 			break;
 		}
-		while ((more = dir_iter_next(&r->fs, &it, &e)) > 0) {
+		while ((more = dir_iter_next(&r->sq.fs, &it, &e)) > 0) {
 			err = ino_map_put(&g->map, e.ino, e.id);
 			if (err)
 				break;
@@ -149,7 +150,7 @@ int img_getattr(struct image_gen *g, img_ino ino, struct stat *st)
 
 	err = gen_inode(g, r, ino, &inode, NULL);
 	if (!err)
-		err = inode_to_stat(&r->fs, &inode, st);
+		err = inode_to_stat(&r->sq.fs, &inode, st);
 	reader_put(r);
 	return err;
 }
@@ -222,8 +223,9 @@ int img_lookup(struct image_gen *g, img_ino dir, const char *name, img_ino *ino,
 	} else {
 		err = dir_index_find(g, r, dir, &inode, name, &e);
 child:
-		if (!err && (inode_load(&r->fs, e.id, &child) || child.base.inode_number != e.ino ||
-			     (child.base.mode & S_IFMT) != e.type))
+		if (!err &&
+		    (inode_load(&r->sq.fs, e.id, &child) || child.base.inode_number != e.ino ||
+		     (child.base.mode & S_IFMT) != e.type))
 			err = -EIO;
 		if (!err)
 			err = learn(g, r, e.ino, e.id);
@@ -231,7 +233,7 @@ child:
 	if (err)
 		goto out;
 	if (st)
-		err = inode_to_stat(&r->fs, &child, st);
+		err = inode_to_stat(&r->sq.fs, &child, st);
 	if (!err && ino)
 		*ino = child.base.inode_number;
 out:
@@ -253,8 +255,8 @@ static int readdir_batch(struct image_gen *g, img_ino dir, uint64_t off, struct 
 	if (!err && !S_ISDIR(inode.base.mode))
 		err = -ENOTDIR;
 	if (!err)
-		err = dir_iter_seek_off(&r->fs, &inode, &it, off);
-	while (!err && n < max && (more = dir_iter_next(&r->fs, &it, &ents[n])) > 0) {
+		err = dir_iter_seek_off(&r->sq.fs, &inode, &it, off);
+	while (!err && n < max && (more = dir_iter_next(&r->sq.fs, &it, &ents[n])) > 0) {
 		if (ents[n].off < off)
 			continue;
 		err = learn(g, r, ents[n].ino, ents[n].id);
@@ -307,7 +309,7 @@ ssize_t img_read(struct image_gen *g, img_ino ino, void *buf, size_t size, off_t
 	else if (!err && !S_ISREG(inode.base.mode))
 		err = -EINVAL;
 	n = err ? err
-		: file_read(&r->fs, &g->blocks, &r->cursor, id, &inode, buf, size, (uint64_t)off,
+		: file_read(&r->sq.fs, &g->blocks, &r->cursor, id, &inode, buf, size, (uint64_t)off,
 			    NULL);
 	reader_put(r);
 	return n;
@@ -338,7 +340,7 @@ ssize_t img_readlink(struct image_gen *g, img_ino ino, char *buf, size_t size)
 	}
 	if (!err) {
 		cur = inode.next;
-		if (md_read(&r->fs, &cur, buf, len))
+		if (md_read(&r->sq.fs, &cur, buf, len))
 			err = -EIO;
 		buf[len] = '\0';
 		if (!err && strlen(buf) != len)
@@ -356,7 +358,7 @@ ssize_t img_listxattr(struct image_gen *g, img_ino ino, char *buf, size_t size)
 
 	n = gen_inode(g, r, ino, &inode, NULL);
 	if (!n)
-		n = xattr_list(&r->fs, &inode, buf, size);
+		n = xattr_list(&r->sq.fs, &inode, buf, size);
 	reader_put(r);
 	return n;
 }
@@ -369,7 +371,7 @@ ssize_t img_getxattr(struct image_gen *g, img_ino ino, const char *name, void *b
 
 	n = gen_inode(g, r, ino, &inode, NULL);
 	if (!n)
-		n = xattr_get(&r->fs, &inode, name, buf, size);
+		n = xattr_get(&r->sq.fs, &inode, name, buf, size);
 	reader_put(r);
 	return n;
 }

@@ -6,6 +6,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,40 +28,32 @@ int file_ident_of(int fd, struct file_ident *id)
 
 /* libsquashfuse 0.1.105 forgets the xattr id table in sqfs_destroy() and
  * on sqfs_init() failure; sqfs_table_destroy() NULLs what it frees, so
- * calling it again is safe with versions that do free it. */
-/* libsquashfuse keeps 8 metadata blocks (64 KiB) per sqfs. One lookup
- * touches a directory, the export table and the inode table, so on a real
- * tree 8 blocks thrash and every miss is an inflate. Blocks are allocated
- * as they are cached: an idle image costs nothing. (Fragments are cached
- * per generation, see frag_cache.c.) */
-#define IMG_MD_CACHE_BLOCKS 512 /* up to 4 MiB per reader */
-
-static int grow_cache(sqfs_cache *cache, size_t blocks)
+ * calling it again is safe with versions that do free it. libsquashfuse's
+ * own metadata cache stays empty: every metadata read of this library goes
+ * through md_block_get() and the hashed cache beside the sqfs. */
+int img_sqfs_init(struct img_sqfs *s, int fd)
 {
-	sqfs_cache_destroy(cache);
-	if (sqfs_block_cache_init(cache, blocks) == SQFS_OK)
-		return 0;
-	return sqfs_block_cache_init(cache, SQUASHFS_CACHED_BLKS) == SQFS_OK ? 0 : -ENOMEM;
-}
+	int err;
 
-int img_sqfs_init(sqfs *fs, int fd)
-{
-	if (sqfs_init(fs, fd, 0) != SQFS_OK) {
-		sqfs_table_destroy(&fs->xattr_table);
+	if (sqfs_init(&s->fs, fd, 0) != SQFS_OK) {
+		sqfs_table_destroy(&s->fs.xattr_table);
 		return -EIO;
 	}
-	if (grow_cache(&fs->md_cache, IMG_MD_CACHE_BLOCKS)) {
-		img_sqfs_destroy(fs);
-		return -ENOMEM;
+	err = md_cache_init(&s->md, MD_CACHE_SETS);
+	if (err) {
+		sqfs_destroy(&s->fs);
+		sqfs_table_destroy(&s->fs.xattr_table);
+		return err;
 	}
-	img_use_fast_inflate(fs);
+	img_use_fast_inflate(&s->fs);
 	return 0;
 }
 
-void img_sqfs_destroy(sqfs *fs)
+void img_sqfs_destroy(struct img_sqfs *s)
 {
-	sqfs_destroy(fs);
-	sqfs_table_destroy(&fs->xattr_table);
+	md_cache_destroy(&s->md);
+	sqfs_destroy(&s->fs);
+	sqfs_table_destroy(&s->fs.xattr_table);
 }
 
 mode_t img_type_mode(int type)
@@ -86,28 +79,28 @@ mode_t img_type_mode(int type)
 }
 
 /*
- * The metadata block at @pos. libsquashfuse's cache marks a free slot with
- * offset 0, so a lookup at 0 "finds" a free slot: success and a NULL block.
+ * The metadata block at @pos, from the cache of the img_sqfs around @fs.
  * Nothing but the superblock lives below IMG_SB_SIZE, so no metadata block
  * may start there, nor at or past bytes_used.
  */
 int md_block_get(sqfs *fs, uint64_t pos, sqfs_block **block, uint64_t *next)
 {
-	sqfs_off_t at = (sqfs_off_t)pos;
+	struct img_sqfs *s = (struct img_sqfs *)((char *)fs - offsetof(struct img_sqfs, fs));
+	uint64_t after;
 
 	if (pos < IMG_SB_SIZE || pos >= fs->sb.bytes_used)
 		return -EIO;
-	if (sqfs_md_cache(fs, &at, block) != SQFS_OK || !*block)
+	if (md_cache_get(&s->md, fs, pos, block, &after))
 		return -EIO;
 	if (next)
-		*next = (uint64_t)at;
+		*next = after;
 	return 0;
 }
 
 /*
  * sqfs_md_read() computes "block size - cursor offset" unsigned: a cursor
  * past the end of a short block would copy from far beyond it. Loading the
- * block here (it lands in the same cache sqfs_md_read uses) lets us check.
+ * block here (it lands in the cache md_read() uses) lets us check.
  * Later blocks of a read always start at offset 0, so only the first matters.
  */
 int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur)
@@ -173,7 +166,7 @@ int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
 	sqfs_md_cursor_inode(&cur, id, fs->sb.inode_table_start);
 	if (md_cursor_ok(fs, &cur))
 		return -EIO;
-	if (sqfs_inode_get(fs, inode, id) != SQFS_OK)
+	if (inode_read(fs, id, inode))
 		return -EIO;
 	if (inode->base.inode_number == 0 || inode->base.inode_number > fs->sb.inodes)
 		return -EIO;

@@ -184,8 +184,9 @@ static int xattr_head_check(int fd, const struct squashfs_super_block *sb, char 
 	return 0;
 }
 
-int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size_t whylen)
+int image_validate_fd(int fd, struct img_sqfs *s, struct image_info *info, char *why, size_t whylen)
 {
+	sqfs *fs = &s->fs;
 	struct squashfs_super_block sb;
 	struct file_ident ident;
 	sqfs_inode root;
@@ -216,7 +217,7 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 	if (err)
 		return err;
 
-	if (img_sqfs_init(fs, fd)) {
+	if (img_sqfs_init(s, fd)) {
 		why_set(why, whylen, "cannot read the filesystem tables");
 		return -EIO;
 	}
@@ -234,7 +235,7 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 		err = -EIO;
 	}
 	if (err) {
-		img_sqfs_destroy(fs);
+		img_sqfs_destroy(s);
 		return err;
 	}
 	if (info) {
@@ -251,7 +252,7 @@ int image_validate_fd(int fd, sqfs *fs, struct image_info *info, char *why, size
 
 int image_validate(const char *path, struct image_info *info, char *why, size_t whylen)
 {
-	sqfs fs;
+	struct img_sqfs s;
 	int fd, err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -260,9 +261,9 @@ int image_validate(const char *path, struct image_info *info, char *why, size_t 
 		why_set(why, whylen, "open: %s", strerror(-err));
 		return err;
 	}
-	err = image_validate_fd(fd, &fs, info, why, whylen);
+	err = image_validate_fd(fd, &s, info, why, whylen);
 	if (!err)
-		img_sqfs_destroy(&fs);
+		img_sqfs_destroy(&s);
 	close(fd);
 	return err;
 }

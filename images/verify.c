@@ -235,7 +235,7 @@ int gen_verify(struct image_gen *g, image_progress_fn progress, void *ctx,
 	int err;
 
 	r = reader_get(g);
-	v.fs = &r->fs;
+	v.fs = &r->sq.fs;
 	ino_map_init(&v.seen);
 	err = walk_tree(&v);
 	if (!err)
