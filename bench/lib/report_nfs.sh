@@ -171,10 +171,12 @@ PERL
 	`Dir_Chunk = 0` (what `gen ganesha` writes for new generations) every
 	NFS READDIR also costs an OPENDIR, about 2.5 READDIRPLUS and a RELEASEDIR
 	in FUSE; with Ganesha's directory cache on, the warm walk takes 2.0–2.5 s
-	instead of 7–8.5 s. In the daemon, 58 % of its CPU time during a warm
-	`nfs-ls -R` is libsquashfuse's metadata cache lookup (`sqfs_cache_get`, a
-	linear scan of the 512 cached blocks per metadata read), with the
-	directory iteration (`dir_iter_next`) next in the profile.
+	instead of 7–8.5 s. In the daemon, an earlier profile of a warm
+	`nfs-ls -R` found 58 % of its CPU time in libsquashfuse's metadata cache
+	lookup (`sqfs_cache_get`, a linear scan of the 512 cached blocks per
+	metadata read); the daemon now reads metadata through a hashed cache of
+	its own (`images/md_cache.c`, docs/design.md "Reading squashfs"), which
+	compares at most 8 blocks per read.
 
 	Ganesha exports kernel overlayfs only with `xino=on` next to
 	`index=on,nfs_export=on`: without it, non-directory objects of the
