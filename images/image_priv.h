@@ -87,8 +87,6 @@ int md_cursor_ok(sqfs *fs, const sqfs_md_cursor *cur);
 /* sqfs_md_read(), checking each block before copying from it: 0 or -EIO.
  * Every metadata read of this library goes through it. */
 int md_read(sqfs *fs, sqfs_md_cursor *cur, void *buf, size_t size);
-/* inode_read() for an id taken from the image, after range checks. */
-int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
 /* uid/gid through the id table. */
 int id_lookup(sqfs *fs, uint16_t idx, uint32_t *out);
 /* Inode number -> id through the export table; -ESTALE if out of range. */
@@ -106,9 +104,10 @@ int inode_to_stat(sqfs *fs, const sqfs_inode *inode, struct stat *st);
 
 /* ---- inodes (inode_read.c) --------------------------------------------- */
 
-/* The inode @id as sqfs_inode_get() fills it, read through md_read():
- * 0 or -EIO. */
-int inode_read(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
+/* The inode @id (taken from the image) as sqfs_inode_get() fills it, read
+ * through md_read() after range checks, and checked against the image's
+ * counts and sizes: 0 or -EIO. */
+int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode);
 
 /* ---- superblock (validate.c) ------------------------------------------- */
 

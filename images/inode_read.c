@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Inodes parsed here, through md_read(), rather than by sqfs_inode_get():
+ * Inodes, range-checked and parsed here, through md_read(), rather than by
+ * sqfs_inode_get():
  * that one reads through libsquashfuse's own metadata cache, a linear
  * search, which md_cache.c replaces. The result is what sqfs_inode_get()
  * gives, which the rest of this library relies on: the basic and extended
@@ -143,7 +144,7 @@ static int fill(sqfs *fs, sqfs_inode *inode, const union inode_raw *x)
 	}
 }
 
-int inode_read(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
+static int inode_read(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
 {
 	union inode_raw x;
 	size_t size;
@@ -163,4 +164,42 @@ int inode_read(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
 	inode->base.mtime = le32toh(x.base.mtime);
 	inode->base.inode_number = le32toh(x.base.inode_number);
 	return fill(fs, inode, &x);
+}
+
+/* A regular file's block list (4 bytes a block) lies in the inode table,
+ * whose blocks inflate to at most 8 KiB each from at least 3 bytes. */
+static bool file_size_ok(sqfs *fs, const sqfs_inode *inode)
+{
+	uint64_t size = inode->xtra.reg.file_size;
+	uint64_t table = fs->sb.directory_table_start - fs->sb.inode_table_start;
+
+	return size <= INT64_MAX &&
+	       size / fs->sb.block_size <= (table / 3 + 1) * (IMG_MD_SIZE / sizeof(uint32_t));
+}
+
+int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
+{
+	sqfs_md_cursor cur;
+	uint64_t blk = id >> 16;
+
+	if (id >> 48 || blk >= fs->sb.directory_table_start - fs->sb.inode_table_start)
+		return -EIO;
+	sqfs_md_cursor_inode(&cur, id, fs->sb.inode_table_start);
+	if (md_cursor_ok(fs, &cur))
+		return -EIO;
+	if (inode_read(fs, id, inode))
+		return -EIO;
+	if (inode->base.inode_number == 0 || inode->base.inode_number > fs->sb.inodes)
+		return -EIO;
+	if (S_ISREG(inode->base.mode)) {
+		uint32_t frag = inode->xtra.reg.frag_idx;
+
+		if (frag != IMG_NO_FRAG && frag >= fs->sb.fragments)
+			return -EIO;
+		if (inode->xtra.reg.start_block > fs->sb.bytes_used || !file_size_ok(fs, inode))
+			return -EIO;
+	}
+	if (inode->xattr != IMG_NO_XATTR && inode->xattr >= fs->xattr_info.xattr_ids)
+		return -EIO;
+	return 0;
 }

@@ -145,44 +145,6 @@ int md_read(sqfs *fs, sqfs_md_cursor *cur, void *buf, size_t size)
 	return 0;
 }
 
-/* A regular file's block list (4 bytes a block) lies in the inode table,
- * whose blocks inflate to at most 8 KiB each from at least 3 bytes. */
-static bool file_size_ok(sqfs *fs, const sqfs_inode *inode)
-{
-	uint64_t size = inode->xtra.reg.file_size;
-	uint64_t table = fs->sb.directory_table_start - fs->sb.inode_table_start;
-
-	return size <= INT64_MAX &&
-	       size / fs->sb.block_size <= (table / 3 + 1) * (IMG_MD_SIZE / sizeof(uint32_t));
-}
-
-int inode_load(sqfs *fs, sqfs_inode_id id, sqfs_inode *inode)
-{
-	sqfs_md_cursor cur;
-	uint64_t blk = id >> 16;
-
-	if (id >> 48 || blk >= fs->sb.directory_table_start - fs->sb.inode_table_start)
-		return -EIO;
-	sqfs_md_cursor_inode(&cur, id, fs->sb.inode_table_start);
-	if (md_cursor_ok(fs, &cur))
-		return -EIO;
-	if (inode_read(fs, id, inode))
-		return -EIO;
-	if (inode->base.inode_number == 0 || inode->base.inode_number > fs->sb.inodes)
-		return -EIO;
-	if (S_ISREG(inode->base.mode)) {
-		uint32_t frag = inode->xtra.reg.frag_idx;
-
-		if (frag != IMG_NO_FRAG && frag >= fs->sb.fragments)
-			return -EIO;
-		if (inode->xtra.reg.start_block > fs->sb.bytes_used || !file_size_ok(fs, inode))
-			return -EIO;
-	}
-	if (inode->xattr != IMG_NO_XATTR && inode->xattr >= fs->xattr_info.xattr_ids)
-		return -EIO;
-	return 0;
-}
-
 /* Entry @idx of a table of @count entries, read through checked blocks
  * rather than sqfs_table_get(), which trusts the index and block sizes. */
 static int table_get(sqfs *fs, const sqfs_table *t, uint64_t count, uint64_t idx, void *buf)

@@ -312,7 +312,7 @@ static void test_rejects_positions_outside(void **state)
 	assert_int_equal(md_cache_init(&(struct md_cache){0}, 3), -EINVAL);
 }
 
-/* Every inode of the image, through inode_read() and through
+/* Every inode of the image, through inode_load() and through
  * sqfs_inode_get() on a separate instance: the same struct. */
 static void test_inodes_match_libsquashfuse(void **state)
 {
@@ -327,7 +327,7 @@ static void test_inodes_match_libsquashfuse(void **state)
 
 		assert_int_equal(export_lookup(&f->sq.fs, n, &id), 0);
 		memset(&mine, 0xa5, sizeof(mine));
-		assert_int_equal(inode_read(&f->sq.fs, id, &mine), 0);
+		assert_int_equal(inode_load(&f->sq.fs, id, &mine), 0);
 		assert_int_equal(sqfs_inode_get(&ref, &theirs, id), SQFS_OK);
 		assert_int_equal(mine.base.inode_number, n);
 		assert_memory_equal(&mine, &theirs, sizeof(mine));
