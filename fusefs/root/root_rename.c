@@ -124,9 +124,16 @@ void root_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t
 			itable_remove(&c.fs->u.itab, dst.id);
 		itable_set(&c.fs->u.itab, src.id, newparent, newname);
 	}
-	/* The epoch moves: every cached listing is stale (listcache.h). */
-	if (c.fs)
+	/* A directory moved: the epoch moves, every cached directory location
+	 * and listing is stale (dircache.h, listcache.h). A file moves no
+	 * directory (copyup() bumped the epoch if it made one): only the
+	 * two listings change. */
+	if (S_ISDIR(src.st.st_mode)) {
 		root_changed(c.fs);
+	} else {
+		root_dir_changed(c.fs, parent);
+		root_dir_changed(c.fs, newparent);
+	}
 out:
 	layers_close(&sdl);
 	layers_close(&ddl);

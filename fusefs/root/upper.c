@@ -89,7 +89,12 @@ int root_remove_entry(struct rctx *c, struct dirlayers *dl, const char *name, co
 {
 	int err = remove_entry_now(c, dl, name, o);
 
-	root_changed(c->fs);
+	/* A directory gone drops every cached directory location (the change
+	 * epoch, dircache.h). A file moves no directory (a parent copied up
+	 * for its whiteout bumped the epoch itself, copyup.c): bumping there
+	 * made the request after each unlink walk from the root again. */
+	if (S_ISDIR(o->st.st_mode))
+		root_changed(c->fs);
 	return err;
 }
 
