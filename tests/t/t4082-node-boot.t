@@ -17,7 +17,7 @@ require_fuse
 require_cmd ip dnsmasq busybox ss perl mksquashfs
 [ -x "$NETBOOTFS" ] && [ -x "$NETBOOTCTL" ] || skip_all "no $NETBOOTFS (build first)"
 
-plan 20
+plan 21
 NB_BOOT_GAP=2 boots_setup ""
 ctl() { "$NETBOOTCTL" -c "$NB_CONF" "$@"; }
 
@@ -34,7 +34,7 @@ t_ok "generation 2 is dropped in" boots_new_generation g2
 
 # per is up: armed.
 root_busy_start per
-sleep 1
+t_ok "per is up: its root is busy" wait_for "[ \"\$(nb_node per up)\" = true ]" 10
 out=$(ctl node boot per)
 t_is "$?" 0 "node boot per: exit 0"
 t_is "$out" "node per: is up; its next TFTP request starts its boot" "node boot per: armed"
