@@ -61,6 +61,19 @@ if [ -z "${_NBT_SIGRESET:-}" ] &&
 		"$BASH" "$0" "$@"
 fi
 
+# A test that sets NBT_OWN_MOUNT_NS=1 before sourcing this runs (as root) in
+# a mount namespace of its own, a slave of the host's: the host's unmounts
+# still reach it, but its mounts stay in it, so that no other process's new
+# namespace copies them. A namespace made with private propagation
+# (`unshare -m`, `netbootctl image shell`, t3130's holder) keeps its copy of
+# a FUSE mount's superblock, and the device number, for as long as it
+# lives: a test that wants a node root's number back after a restart (an
+# NFS handle names it) must not have its mounts copied by a test beside it.
+if [ "${NBT_OWN_MOUNT_NS:-}" = 1 ] && [ -z "${_NBT_MOUNT_NS:-}" ] && [ "$(id -u)" = 0 ]; then
+	export _NBT_MOUNT_NS=1
+	exec unshare -m --propagation slave "$BASH" "$0" "$@"
+fi
+
 SRCDIR=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NB_BUILD=${NETBOOTFS_BUILD:-$SRCDIR/build}
 NETBOOTFS=$NB_BUILD/netbootfs

@@ -18,16 +18,11 @@
 # "kill -9, restart" below. A server restart is what an NFSv3 client is made
 # to survive: it keeps its handles and sends them again.
 #
-# The test runs in a mount namespace of its own, a slave of the host's: a
-# namespace another process makes with private propagation (`unshare -m`,
-# `netbootctl image shell`, t3130's holder beside this test under prove -j)
-# copies every mount of the namespace it is made from, and its copy keeps
-# the node root's superblock, and so its device number, for as long as it
-# lives: the restarts below then cannot have the number back. Unmounts on
-# the host still reach this namespace; mounts made here stay here.
-if [ -z "$NBT_OWN_MNTNS" ] && [ "$(id -u)" = 0 ]; then
-	NBT_OWN_MNTNS=1 exec unshare -m --propagation slave "$BASH" "$0" "$@"
-fi
+# The test runs in a mount namespace of its own (NBT_OWN_MOUNT_NS,
+# test-lib.sh): under prove -j, t3130's holder (`unshare -m --propagation
+# private`) copied this test's node root and kept its device number in use
+# across the restarts below.
+NBT_OWN_MOUNT_NS=1
 . "$(dirname "$0")/../lib/test-lib.sh"
 . "$SRCDIR/tests/lib/fixtures.sh"
 . "$SRCDIR/tests/lib/netbootfs.sh"
