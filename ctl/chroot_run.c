@@ -471,9 +471,12 @@ child_run(const struct chroot_cmd *cmd, const struct session *s, const sigset_t 
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	if (unshare(CLONE_NEWNS) < 0)
 		child_fail(pipefd, "unshare(CLONE_NEWNS)");
-	/* Nothing mounted here may reach the host's namespace. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		child_fail(pipefd, "making mounts private");
+	/* Nothing mounted here may reach the host's namespace; the host's
+	 * unmounts still reach this one (a slave, not private), or its copy of
+	 * a netbootfs node root would keep the root's device number in use
+	 * across a restart of the daemon (t6011). */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		child_fail(pipefd, "making mounts slaves");
 	if (mount("proc", s->mnt[0], "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(pipefd, "mounting proc");
 	if (mount("/sys", s->mnt[1], NULL, MS_BIND | MS_REC, NULL) < 0)

@@ -80,7 +80,7 @@ struct import {
 	char *work; /* our work directory */
 	char *root; /* work/root: the tree being built */
 	char *disk; /* the disk image or tarball as read (may be work/input) */
-	bool in_ns; /* already in a private mount namespace */
+	bool in_ns; /* already in a mount namespace of our own */
 };
 
 static const struct {
@@ -450,8 +450,10 @@ static int loop_copy(struct import *im, const struct disk_part *p, enum fs_kind 
 		return -EPERM;
 	}
 	if (!im->in_ns) {
+		/* A slave: its loop mounts stay here, the host's unmounts
+		 * still come in (as for image shell). */
 		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
 			err = -errno;
 			snprintf(why, whylen, "private mount namespace: %s", strerror(-err));
 			return err;
