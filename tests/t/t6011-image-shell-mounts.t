@@ -44,17 +44,24 @@ in_other_ns()
 	done
 	return 1
 }
-"$NETBOOTCTL" -c "$NB_CONF" image shell --discard os-a -- /bin/sh -c 'sleep 15' \
-	>"$T/shell.out" 2>&1 &
+# The shell's command waits for a line on its stdin, a FIFO this test
+# holds open: it runs until the test is done with the restart.
+mkfifo "$T/go"
+"$NETBOOTCTL" -c "$NB_CONF" image shell --discard os-a -- /bin/sh -c 'read line' \
+	<"$T/go" >"$T/shell.out" 2>&1 &
 SHELL_PID=$!
 at_exit "stop_pid $SHELL_PID"
+exec 8>"$T/go"
 t_ok "image shell runs its command in a mount namespace of its own" \
-	wait_for "in_other_ns $SHELL_PID" 10
+	wait_for "in_other_ns $SHELL_PID" 60
 
 t_ok "netbootfs stops cleanly" nb_stop
 nb_start_root n1
 t_is "$(stat -c %d "$R")" "$dev" "a restart while image shell runs: the root has its device number back"
 t_fails "... and the log does not say it was held" nb_log_has "cannot mount as device"
+t_ok "image shell was running all along" kill -0 "$SHELL_PID"
+echo done >&8
+exec 8>&-
 wait "$SHELL_PID"
 t_is "$?" 0 "image shell --discard: exit 0" || _t_diag_stream "$T/shell.out"
 done_testing
