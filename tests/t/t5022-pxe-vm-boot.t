@@ -71,7 +71,12 @@ while read -r name fw mac ip; do
 		done
 		[ "${got# }" = "$want" ]
 	}
+	waited=$(date +%s)
 	wait_for sent_all 60 || true
+	waited=$(($(date +%s) - waited))
+	# Evidence for the next time: a wait near dnsmasq's backoff means a
+	# last ACK never came.
+	[ "$waited" -lt 2 ] || diag "$name: dnsmasq's last 'sent' line came $waited s after power-off"
 	t_is "${got# }" "$want" "$name: dnsmasq sent it $(basename -a $want | tr '\n' ' ')" ||
 		grep -F " $ip" "$T/dnsmasq-srv.log" | _t_diag_stream
 done <<<"$vms"
