@@ -32,10 +32,15 @@ nb_one_node_config os-a
 nb_start || exit 1
 tftp=$NB/tftp
 
-"$STATEWATCH" -b "$NB/state" discovered >"$T/writes" 2>"$T/watch.err" &
+# statewatch's lines go to a tmpfs: its own appends must not wait for the
+# disk that the state file's writes wait for.
+mkdir "$T/watch"
+mount -t tmpfs -o size=1m nbt-watch "$T/watch" || { echo "Bail out! cannot mount a tmpfs"; exit 1; }
+at_exit "lazy_umount '$T/watch'"
+"$STATEWATCH" -b "$NB/state" discovered >"$T/watch/writes" 2>"$T/watch.err" &
 watch_pid=$!
 at_exit "stop_pid $watch_pid"
-wait_for "grep -qx ready '$T/writes'" 10 || { echo "Bail out! statewatch: $(cat "$T/watch.err")"; exit 1; }
+wait_for "grep -qx ready '$T/watch/writes'" 10 || { echo "Bail out! statewatch: $(cat "$T/watch.err")"; exit 1; }
 
 # names FILE SEED N: N distinct random serials, none of them n1's.
 names()
@@ -68,10 +73,10 @@ print(n)
 ' "$tftp" "$1"
 }
 
-writes() { grep -cE '^[0-9]' "$T/writes"; }
-begins() { grep -c '^begin ' "$T/writes"; }
+writes() { grep -cE '^[0-9]' "$T/watch/writes"; }
+begins() { grep -c '^begin ' "$T/watch/writes"; }
 # The time the Nth write began.
-begin_time() { awk -v n="$1" '$1 == "begin" && ++i == n { print $2 }' "$T/writes"; }
+begin_time() { awk -v n="$1" '$1 == "begin" && ++i == n { print $2 }' "$T/watch/writes"; }
 now() { date +%s.%N; }
 # ceil((b - a) / d)
 periods() { python3 -c 'import math, sys; print(math.ceil((float(sys.argv[2]) - float(sys.argv[1])) / float(sys.argv[3])))' "$@"; }
