@@ -234,9 +234,12 @@ _nfs_expect()
 	NFS_EXPECT[create]="entries=$((1 + BENCH_NFS_DIRS + BENCH_NFS_FILES));files=$BENCH_NFS_FILES;bytes=$((100 * BENCH_NFS_FILES))"
 }
 
-# nfs_prepare: the client, the check values and the two namespaces.
+# nfs_prepare: the client, the check values and the two namespaces, once
+# per bench run (the nfs and haltpoll sections both ask; the namespaces go
+# at exit).
 nfs_prepare()
 {
+	[ -z "${NFS_PREPARED:-}" ] || return 0
 	NFS_CLIENT=$NB_BUILD/bench/nfsbench
 	# Always through make: the client is not part of `make all`.
 	make -C "$SRCDIR" --no-print-directory O="$NB_BUILD" "$NFS_CLIENT" >&2 ||
@@ -247,6 +250,7 @@ nfs_prepare()
 	ns_create "$NFS_SRV" && ns_create "$NFS_CLI" &&
 		ns_link "$NFS_SRV" "$NFS_CLI" "$NB_SERVER_IP/24" dc:a6:32:0b:0b:0b "$NB_NET.51/24" ||
 		bench_die "nfs: cannot make the namespaces"
+	NFS_PREPARED=1
 }
 
 # nfs_cold CONTENDER: Ganesha exporting CONTENDER as after a server boot.
