@@ -5,8 +5,9 @@
  *
  * libsquashfuse 0.1.105's cache searches its entries one by one. With the
  * 512 entries a real tree needs (one lookup touches a directory, the
- * export table and the inode table) that search was 58 % of the daemon's
- * CPU in a warm NFS walk. Here a block's position picks one set of
+ * export table and the inode table) that search was 63 % of the CPU of
+ * this library's image reading in a full walk (design.md, "Reading
+ * squashfs", has the figures). Here a block's position picks one set of
  * MD_CACHE_WAYS slots: a lookup compares at most that many positions, and
  * a miss evicts the least recently used block of that set.
  *

@@ -41,8 +41,7 @@ int img_sqfs_init(struct img_sqfs *s, int fd)
 	}
 	err = md_cache_init(&s->md, MD_CACHE_SETS);
 	if (err) {
-		sqfs_destroy(&s->fs);
-		sqfs_table_destroy(&s->fs.xattr_table);
+		img_sqfs_destroy(s); /* an empty cache is destroyed as a no-op */
 		return err;
 	}
 	img_use_fast_inflate(&s->fs);
