@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* netbootctl check: the config, every image file, and every node's image. */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl/args.h"
 #include "ctl/config_check.h"
 #include "ctl/ctl.h"
+#include "ctl/gluster_check.h"
 #include "ctl/host_check.h"
 #include "ctl/output.h"
 #include "lib/statefile.h"
@@ -21,14 +25,47 @@ static const char check_help[] =
 	"<overlays>/@NAME directory), then image problems as IMAGE: REASON (an image\n"
 	"file that does not validate, a node whose image is missing, an image without\n"
 	"the boot files its nodes' Pi model needs, or without a kernel in /boot for\n"
-	"boot = pxe nodes).\n"
-	"Host settings that slow netbootfs down are warnings on stderr, never problems:\n"
-	"\"warning: FILE is 0 with the cpuidle driver haltpoll: ...\" in a virtual machine\n"
-	"that halts idle vCPUs at once (guest halt polling off).\n"
+	"boot = pxe nodes), then, for the config's directory, images and overlays on\n"
+	"GlusterFS, each volume option that docs/scale-out.md requires and the volume\n"
+	"lacks, as DIR: MESSAGE with the 'gluster volume set' command that sets it\n"
+	"(performance.quick-read off, performance.open-behind off, client.strict-locks\n"
+	"on; read from the mount's own client graph, .meta/graphs/active/volfile).\n"
+	"Warnings go to stderr and are never problems: a host setting that slows\n"
+	"netbootfs down (\"warning: FILE is 0 with the cpuidle driver haltpoll: ...\" in\n"
+	"a virtual machine that halts idle vCPUs at once), and a GlusterFS volume\n"
+	"whose client graph could not be read.\n"
 	"Prints \"ok: N nodes, M images\" and exits 0 when nothing is wrong, else 1.\n"
 	"--json prints {\"ok\", \"problems\", \"nodes\", \"images\", \"warnings\": [TEXT]}\n"
 	"instead (problems stay on stderr); NETBOOTCTL_SYSFS replaces /sys for the host\n"
 	"settings.\n";
+
+/* The shared directories of the config @text (file @path) on GlusterFS:
+ * the config's own, the images and the overlays, each volume checked once.
+ * The config's own errors were reported already: loaded quietly here. */
+static unsigned check_shared_storage(const char *path, const char *text, size_t len,
+				     struct host_warnings *w)
+{
+	struct mapper_errors errs = {0};
+	const struct server_config *srv;
+	struct mapper *m = NULL;
+	char real[PATH_MAX];
+	const char *dirs[3];
+	unsigned problems = 0;
+
+	mapper_load_string_partial(path, text, len, &m, &errs);
+	mapper_errors_free(&errs);
+	if (!m)
+		return 0;
+	srv = mapper_server(m);
+	if (realpath(path, real)) {
+		dirs[0] = dirname(real);
+		dirs[1] = srv->images;
+		dirs[2] = srv->overlays;
+		problems = gluster_check_dirs(dirs, 3, "/proc/self/mountinfo", w);
+	}
+	mapper_free(m);
+	return problems;
+}
 
 /* Which services this server runs, and which gen outputs belong here. */
 static void check_print_role(const struct mapper *m)
@@ -104,8 +141,9 @@ int cmd_check(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 	config_check(c->config_path, text ? text : "", len, &r);
-	free(text);
 	host_check(sysfs && sysfs[0] ? sysfs : "/sys", &w);
+	r.problems += check_shared_storage(c->config_path, text ? text : "", len, &w);
+	free(text);
 	if (av.json) {
 		if (check_print_json(&r, &w) < 0)
 			return CTL_EXIT_FAIL;

@@ -29,8 +29,7 @@ static bool read_line(const char *sysfs, const char *rel, char *path, size_t ple
 	return ok;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-warn(struct host_warnings *w, const char *fmt, ...)
+void host_warn(struct host_warnings *w, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,12 +56,12 @@ static void check_haltpoll(const char *sysfs, struct host_warnings *w)
 	if (!read_line(sysfs, HALTPOLL_NS, path, sizeof(path), ns, sizeof(ns)) ||
 	    strcmp(ns, "0") != 0)
 		return;
-	warn(w,
-	     "%s is 0 with the cpuidle driver haltpoll: each FUSE round trip then pays a vCPU "
-	     "wake-up (an IPI and a VM exit, tens of microseconds); set it now with "
-	     "'echo 200000 > %s' and at boot with the kernel parameter "
-	     "haltpoll.guest_halt_poll_ns=200000",
-	     path, path);
+	host_warn(w,
+		  "%s is 0 with the cpuidle driver haltpoll: each FUSE round trip then pays a vCPU "
+		  "wake-up (an IPI and a VM exit, tens of microseconds); set it now with "
+		  "'echo 200000 > %s' and at boot with the kernel parameter "
+		  "haltpoll.guest_halt_poll_ns=200000",
+		  path, path);
 }
 
 void host_check(const char *sysfs, struct host_warnings *w)

@@ -24,4 +24,7 @@ struct host_warnings {
  */
 void host_check(const char *sysfs, struct host_warnings *w);
 
+/* Add one warning to @w (beyond HOST_WARNINGS_MAX, none). */
+void __attribute__((format(printf, 2, 3))) host_warn(struct host_warnings *w, const char *fmt, ...);
+
 #endif
