@@ -61,7 +61,7 @@ perl -e '
 	print $o $all;
 ' "$R/d/sub/f" "$fifo" "$T/read" "$T/ready" &
 reader=$!
-at_exit "kill $reader 2>/dev/null"
+at_exit "stop_pid $reader" # it may have ended on its own
 # Its own sign, not /proc/PID/fd/3: a descriptor the shell passed down may
 # have that number before perl has opened anything.
 t_ok "the reader has the file open" wait_for "test -e '$T/ready'" 30
