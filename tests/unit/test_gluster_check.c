@@ -72,23 +72,27 @@ static void collect(void *ctx, const char *option, const char *value)
 	snprintf(l->text + used, sizeof(l->text) - used, "%s=%s;", option, value);
 }
 
-static void test_defaults_lack_all_three(void **state)
+/* @graph lacks @n settings, said as "OPTION=VALUE;" in @text. */
+static void expect_lacks(const char *graph, unsigned n, const char *text)
 {
 	struct lacks l = {""};
 
+	assert_int_equal(volfile_lacks(graph, collect, &l), n);
+	assert_string_equal(l.text, text);
+}
+
+static void test_defaults_lack_all_three(void **state)
+{
 	(void)state;
-	assert_int_equal(volfile_lacks(graph_defaults, collect, &l), 3);
-	assert_string_equal(l.text, "performance.quick-read=off;performance.open-behind=off;"
-				    "client.strict-locks=on;");
+	expect_lacks(graph_defaults, 3,
+		     "performance.quick-read=off;performance.open-behind=off;"
+		     "client.strict-locks=on;");
 }
 
 static void test_set_lacks_nothing(void **state)
 {
-	struct lacks l = {""};
-
 	(void)state;
-	assert_int_equal(volfile_lacks(graph_set, collect, &l), 0);
-	assert_string_equal(l.text, "");
+	expect_lacks(graph_set, 0, "");
 }
 
 /* Two bricks, two clients: one without strict locks is enough to lack
@@ -106,11 +110,9 @@ static void test_one_loose_client_of_two(void **state)
 				    "volume v-client-2\n"
 				    "type protocol/client\n"
 				    "end-volume\n";
-	struct lacks l = {""};
 
 	(void)state;
-	assert_int_equal(volfile_lacks(graph, collect, &l), 1);
-	assert_string_equal(l.text, "client.strict-locks=on;");
+	expect_lacks(graph, 1, "client.strict-locks=on;");
 }
 
 /* A word that only starts like a type or an option is not one, and a
@@ -127,12 +129,10 @@ static void test_near_misses(void **state)
 				    "end-volume\n"
 				    "volume v-ob\n"
 				    "    type performance/open-behind";
-	struct lacks l = {""};
 
 	(void)state;
-	assert_int_equal(volfile_lacks(graph, collect, &l), 0);
-	assert_int_equal(volfile_lacks("", collect, &l), 0);
-	assert_string_equal(l.text, "");
+	expect_lacks(graph, 0, "");
+	expect_lacks("", 0, "");
 }
 
 int main(void)
