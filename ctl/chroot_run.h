@@ -68,10 +68,10 @@ struct chroot_cmd {
 };
 
 /*
- * Run @cmd in a chroot of @root, in a private mount namespace with proc,
- * sys, dev (and devpts) and the host's resolv.conf mounted; /etc/ld.so.preload
- * is set aside and services are kept from starting (policy-rc.d) during the
- * session and put back afterwards; CAP_SETFCAP is dropped, so that packages
+ * Run @cmd in a chroot of @root, in a mount namespace of its own (a slave
+ * of the host's) with proc, sys, dev (and devpts) and the host's
+ * resolv.conf mounted; /etc/ld.so.preload is set aside and services are
+ * kept from starting (policy-rc.d) during the session and put back afterwards; CAP_SETFCAP is dropped, so that packages
  * fall back to set-uid binaries instead of file capabilities NFS cannot
  * store. SIGINT/SIGQUIT go to the command; SIGTERM/SIGHUP are passed on.
  * Returns 0 with the command's exit status (128+N for a signal) in

@@ -8,7 +8,7 @@
  * with qemu-img, the partition table is parsed here (diskimage.c), the ext
  * root is copied out with debugfs rdump and the FAT boot partition with
  * mcopy. An xfs root, or ext/FAT when those tools are missing, is
- * loop-mounted instead, as root only (in a private mount namespace, so the
+ * loop-mounted instead, as root only (in a mount namespace of its own, so the
  * mounts die with this process).
  */
 #include <errno.h>
@@ -455,7 +455,7 @@ static int loop_copy(struct import *im, const struct disk_part *p, enum fs_kind 
 		if (unshare(CLONE_NEWNS) < 0 ||
 		    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
 			err = -errno;
-			snprintf(why, whylen, "private mount namespace: %s", strerror(-err));
+			snprintf(why, whylen, "own mount namespace: %s", strerror(-err));
 			return err;
 		}
 		im->in_ns = true;
