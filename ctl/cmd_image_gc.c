@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ctl/args.h"
@@ -24,6 +23,7 @@
 #include "ctl/image_lock.h"
 #include "ctl/output.h"
 #include "images/images.h"
+#include "lib/mountinfo.h"
 
 #define HISTORY_DIR ".history"
 #define STAMP_LEN   16 /* ".YYYYmmddTHHMMSSZ" without the dot */
@@ -50,27 +50,22 @@ struct gc_totals {
 	uint64_t freed;
 };
 
+static bool is_mount_id(const struct mountinfo_entry *e, void *id)
+{
+	return e->id == *(unsigned long *)id;
+}
+
 /* The device ("major:minor") of mount @mnt_id in process @pid's namespace. */
 static bool mount_dev(const char *pid, unsigned long mnt_id, dev_t *dev)
 {
-	char path[300], line[4096];
-	bool found = false;
-	FILE *f;
+	struct mountinfo_entry e;
+	char path[300];
 
 	snprintf(path, sizeof(path), "/proc/%s/mountinfo", pid);
-	f = fopen(path, "re");
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		unsigned long id, parent;
-		unsigned maj, min;
-
-		if (sscanf(line, "%lu %lu %u:%u", &id, &parent, &maj, &min) == 4 && id == mnt_id) {
-			*dev = makedev(maj, min);
-			found = true;
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
+	if (!mountinfo_find(path, is_mount_id, &mnt_id, &e))
+		return false;
+	*dev = e.dev;
+	return true;
 }
 
 /* Whether fd @fd of process @pid is the file (@dev, @ino). Reads fdinfo

@@ -4,14 +4,13 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
+#include "lib/mountinfo.h"
 #include "lib/statefile.h"
 
 #define GRAPH_VOLFILE	 "/.meta/graphs/active/volfile"
@@ -92,59 +91,27 @@ unsigned volfile_lacks(const char *volfile, volfile_lack_fn lack, void *ctx)
 	return n;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a blank) in place. */
-static void unescape(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*out++ = *s;
-		}
-	}
-	*out = '\0';
-}
-
 /* A GlusterFS mount of device @dev from @mountinfo: its mount point (of
  * the volume's top, where .meta is) and source "HOST:/VOL". */
 struct gluster_mount {
 	char point[PATH_MAX], source[512];
 };
 
+static bool is_gluster_top(const struct mountinfo_entry *e, void *dev)
+{
+	return e->dev == *(dev_t *)dev && strcmp(e->fstype, "fuse.glusterfs") == 0 &&
+	       strcmp(e->root, "/") == 0;
+}
+
 static bool gluster_mount_of(const char *mountinfo, dev_t dev, struct gluster_mount *gm)
 {
-	FILE *f = fopen(mountinfo, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
+	struct mountinfo_entry e;
 
-	if (!f)
+	if (!mountinfo_find(mountinfo, is_gluster_top, &dev, &e))
 		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char root[PATH_MAX], point[PATH_MAX], fstype[64], source[512];
-		unsigned maj, min;
-		char *dash = strstr(line, " - ");
-
-		if (!dash ||
-		    sscanf(line, "%*u %*u %u:%u %4095s %4095s", &maj, &min, root, point) != 4 ||
-		    sscanf(dash, " - %63s %511s", fstype, source) != 2)
-			continue;
-		unescape(root);
-		if (makedev(maj, min) != dev || strcmp(fstype, "fuse.glusterfs") != 0 ||
-		    strcmp(root, "/") != 0)
-			continue;
-		unescape(point);
-		snprintf(gm->point, sizeof(gm->point), "%s", point);
-		snprintf(gm->source, sizeof(gm->source), "%s", source);
-		found = true;
-	}
-	free(line);
-	fclose(f);
-	return found;
+	snprintf(gm->point, sizeof(gm->point), "%s", e.point);
+	snprintf(gm->source, sizeof(gm->source), "%s", e.source);
+	return true;
 }
 
 struct lack_report {

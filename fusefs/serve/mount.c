@@ -17,6 +17,7 @@
 
 #include "fusefs/serve/devnum.h"
 #include "fusefs/serve/log.h"
+#include "lib/mountinfo.h"
 
 struct fs_mount {
 	struct fuse_session *se;
@@ -25,37 +26,23 @@ struct fs_mount {
 	bool mounted;
 };
 
+static bool is_fuse_at(const struct mountinfo_entry *e, void *path)
+{
+	return strcmp(e->point, path) == 0 && strncmp(e->fstype, "fuse", 4) == 0;
+}
+
 /* Is @path the mount point of a FUSE filesystem right now? Its device
  * number (of the topmost such mount) in *dev. Read from mountinfo, never
  * from the filesystem, which may be dead or not answering yet. */
 static bool fuse_mount_at(const char *path, dev_t *dev)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char *line = NULL;
-	size_t cap = 0;
-	bool found = false;
+	struct mountinfo_entry e;
 
-	if (!f)
+	if (!mountinfo_find("/proc/self/mountinfo", is_fuse_at, (void *)path, &e))
 		return false;
-	while (getline(&line, &cap, f) > 0) {
-		char mnt[4096], fstype[256];
-		unsigned int maj, min;
-
-		/* id parent major:minor root mountpoint opts [optional...] - fstype ... */
-		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mnt) != 3)
-			continue;
-		char *dash = strstr(line, " - ");
-		if (!dash || sscanf(dash + 3, "%255s", fstype) != 1)
-			continue;
-		if (strcmp(mnt, path) == 0 && strncmp(fstype, "fuse", 4) == 0) {
-			found = true;
-			if (dev)
-				*dev = makedev(maj, min);
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
+	if (dev)
+		*dev = e.dev;
+	return true;
 }
 
 /* The device number of the FUSE mount just made at @path, from the root
